@@ -1,0 +1,90 @@
+"""Database URLs, engines and migrations: open a database ready to use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DATABASE_URL = "sqlite:///data/coopspider.sqlite3"
+DATABASE_URL_ENV = "COOPSPIDER_DATABASE_URL"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def resolve_database_url(setting: str | None) -> str:
+    """The setting if non-empty, else $COOPSPIDER_DATABASE_URL, else the default SQLite file."""
+    if setting and setting.strip():
+        return setting.strip()
+    from_env = os.environ.get(DATABASE_URL_ENV, "").strip()
+    return from_env or DEFAULT_DATABASE_URL
+
+
+def create_db_engine(url: str, *, foreign_keys: bool = True) -> Engine:
+    """An engine for `url`; SQLite files get WAL, a busy timeout and serialised write transactions.
+
+    `foreign_keys=False` is for migrations only: SQLite's batch mode rebuilds a table by dropping
+    it, which with enforcement on would fail or cascade to the rows that refer to it.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so SAVEPOINT works and BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front: concurrent writers wait for each other
+        # (busy_timeout) instead of failing when a read transaction later tries to write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration for `url` using the migrations shipped inside this package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    # ConfigParser interpolates '%': escape it (percent-encoded passwords, query options).
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Apply migrations up to `revision`; a no-op when the database is already there."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade_database(url: str, revision: str) -> None:
+    """Revert migrations down to `revision` ("base" drops every table)."""
+    command.downgrade(alembic_config(url), revision)
+
+
+def open_database(url: str) -> sessionmaker[Session]:
+    """Migrate the database at `url` to the latest schema and return a session factory.
+
+    Use it as `with factory.begin() as session: ...`; the caller owns the transaction.
+    `factory.kw["bind"].dispose()` closes the pooled connections.
+    """
+    upgrade_database(url)
+    return sessionmaker(create_db_engine(url), expire_on_commit=False)

@@ -1,0 +1,142 @@
+"""ORM models of the archive: crawl runs, articles, their versions and counter readings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints let Alembic's batch mode rebuild SQLite tables and drop constraints by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+RUN_STATUSES = ("running", "finished", "failed")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetime stored in UTC; always read back as an aware UTC datetime."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime not allowed: {value!r}")
+        value = value.astimezone(UTC)
+        # SQLite has no zone: store the UTC wall time.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class CrawlRun(Base):
+    """One crawl of one site by one spider."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'finished', 'failed')", name="status"),
+        Index("ix_crawl_runs_site_started_at", "site", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(100))
+    spider: Mapped[str] = mapped_column(String(100))
+    base_url: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    finish_reason: Mapped[str | None] = mapped_column(String(100))
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class Article(Base):
+    """One article of one site, identified by the numeric id in its URL."""
+
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("site", "article_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(100))
+    article_id: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(200))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+
+    versions: Mapped[list[ArticleVersion]] = relationship(
+        back_populates="article", order_by="ArticleVersion.version", passive_deletes=True
+    )
+
+
+class ArticleVersion(Base):
+    """One distinct content of an article; a new row only when the normalised content changed."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_pk", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_pk: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_raw: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    images: Mapped[list[dict[str, str | None]]] = mapped_column(JSON)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    article: Mapped[Article] = relationship(back_populates="versions")
+
+
+class CounterObservation(Base):
+    """One reading of a site's visitor counter."""
+
+    __tablename__ = "counter_observations"
+    __table_args__ = (Index("ix_counter_observations_site_observed_at", "site", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    total: Mapped[int | None] = mapped_column(BigInteger)
+    online: Mapped[int | None]
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)

@@ -1,0 +1,291 @@
+"""Repository functions: read and write the archive inside a session the caller owns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any, Literal
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import RUN_STATUSES, Article, ArticleVersion, CounterObservation, CrawlRun
+
+SaveResult = Literal["new", "changed", "unchanged"]
+
+VIETNAM_TZ = timezone(timedelta(hours=7))  # Vietnam keeps UTC+7 all year, no DST
+
+_WHITESPACE = re.compile(r"\s+")  # str patterns match Unicode spaces, no-break spaces included
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def normalize_text(value: str | None) -> str:
+    """Text as compared for versioning: NFC, invisible characters dropped, whitespace collapsed."""
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def parse_timestamp(value: str | datetime | None, naive_tz: timezone = UTC) -> datetime | None:
+    """An aware datetime from ISO 8601 text (or a datetime); naive values are taken in `naive_tz`.
+
+    Empty values give None; malformed text raises ValueError.
+    """
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=naive_tz)
+    return moment
+
+
+def _utc(moment: datetime) -> datetime:
+    """`moment` in UTC; naive datetimes are refused rather than guessed."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime not allowed: {moment!r}")
+    return moment.astimezone(UTC)
+
+
+def content_hash(article: Mapping[str, Any]) -> str:
+    """sha256 hex of the article's normalised content (title, date, author, summary, body, images).
+
+    Differences in Unicode normalisation, no-break spaces or whitespace give the same hash;
+    the same instant written with another UTC offset does too.
+    """
+    published = parse_timestamp(article.get("published_at"), VIETNAM_TZ)
+    payload = {
+        "title": normalize_text(article.get("title")),
+        "published_at": _utc(published).isoformat() if published else "",
+        "author": normalize_text(article.get("author")),
+        "summary": normalize_text(article.get("summary")),
+        "body": normalize_text(article.get("body")),
+        "images": [
+            [normalize_text(image.get("url")), normalize_text(image.get("caption"))]
+            for image in article.get("images") or ()
+        ],
+    }
+    encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def start_run(
+    session: Session, *, site: str, spider: str, base_url: str, started_at: datetime
+) -> int:
+    """Record a crawl run as "running" and return its id."""
+    run = CrawlRun(
+        site=site,
+        spider=spider,
+        base_url=base_url,
+        started_at=_utc(started_at),
+        status="running",
+    )
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    *,
+    finished_at: datetime,
+    status: str,
+    finish_reason: str | None,
+    stats: Mapping[str, Any],
+) -> None:
+    """Close a crawl run with its outcome and its (JSON-safe copy of the) crawler stats."""
+    if status not in RUN_STATUSES or status == "running":
+        raise ValueError(f"a run finishes as 'finished' or 'failed', not {status!r}")
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise LookupError(f"no crawl run with id {run_id}")
+    run.finished_at = _utc(finished_at)
+    run.status = status
+    run.finish_reason = finish_reason
+    run.stats = _json_safe(stats)
+
+
+def get_run(session: Session, run_id: int) -> CrawlRun | None:
+    """The crawl run with this id, or None."""
+    return session.get(CrawlRun, run_id)
+
+
+def save_article(session: Session, article: Mapping[str, Any], run_id: int) -> SaveResult:
+    """Store one crawled article (ArticleItem fields) and say whether it is new, changed or not.
+
+    A version row is added only when the normalised content differs from the latest version.
+    Times are ISO 8601 text; without an offset, published_at is read as +07:00 and fetched_at
+    as UTC; an empty fetched_at means now.
+    """
+    seen_at = _utc(parse_timestamp(article.get("fetched_at")) or datetime.now(UTC))
+    record = _lock_or_create_article(session, article, run_id, seen_at)
+    record.url = article["url"]
+    record.category = article.get("category")
+    record.last_run_id = run_id
+    record.last_seen_at = max(record.last_seen_at, seen_at)
+
+    digest = content_hash(article)
+    latest = session.scalars(
+        select(ArticleVersion)
+        .where(ArticleVersion.article_pk == record.id)
+        .order_by(ArticleVersion.version.desc())
+        .limit(1)
+    ).first()
+    if latest is not None and latest.content_hash == digest:
+        latest.last_seen_at = max(latest.last_seen_at, seen_at)
+        return "unchanged"
+
+    published = parse_timestamp(article.get("published_at"), VIETNAM_TZ)
+    session.add(
+        ArticleVersion(
+            article_pk=record.id,
+            version=latest.version + 1 if latest else 1,
+            content_hash=digest,
+            title=article["title"],
+            published_at=_utc(published) if published else None,
+            published_raw=article.get("published_raw"),
+            author=article.get("author"),
+            summary=article.get("summary"),
+            body=article["body"],
+            images=[
+                {"url": image.get("url"), "caption": image.get("caption")}
+                for image in article.get("images") or ()
+            ],
+            fetched_at=seen_at,
+            crawl_run_id=run_id,
+            first_seen_at=seen_at,
+            last_seen_at=seen_at,
+        )
+    )
+    session.flush()
+    return "changed" if latest else "new"
+
+
+def _lock_or_create_article(
+    session: Session, article: Mapping[str, Any], run_id: int, seen_at: datetime
+) -> Article:
+    """The article row, locked for this transaction (PostgreSQL), created when missing."""
+    query = (
+        select(Article)
+        .where(Article.site == article["site"], Article.article_id == str(article["article_id"]))
+        .with_for_update()
+    )
+    record = session.scalars(query).one_or_none()
+    if record is not None:
+        return record
+    record = Article(
+        site=article["site"],
+        article_id=str(article["article_id"]),
+        url=article["url"],
+        category=article.get("category"),
+        first_seen_at=seen_at,
+        last_seen_at=seen_at,
+        last_run_id=run_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError:
+        # Another writer inserted it first and has committed: use (and lock) theirs.
+        return session.scalars(query).one()
+    return record
+
+
+def save_counter(session: Session, counter: Mapping[str, Any], run_id: int) -> None:
+    """Store one visitor-counter reading (CounterItem fields)."""
+    observed_at = parse_timestamp(counter.get("observed_at")) or datetime.now(UTC)
+    session.add(
+        CounterObservation(
+            site=counter["site"],
+            url=counter["url"],
+            observed_at=_utc(observed_at),
+            total=counter.get("total"),
+            online=counter.get("online"),
+            crawl_run_id=run_id,
+        )
+    )
+    session.flush()
+
+
+def count_articles(session: Session, site: str | None = None) -> int:
+    """Number of articles stored, for one site or all."""
+    query = select(func.count()).select_from(Article)
+    if site is not None:
+        query = query.where(Article.site == site)
+    return session.scalar(query) or 0
+
+
+def latest_versions(
+    session: Session, site: str | None = None
+) -> Iterator[tuple[Article, ArticleVersion]]:
+    """Each article with its latest version, by site, newest publication first, then by id."""
+    newest = (
+        select(ArticleVersion.article_pk, func.max(ArticleVersion.version).label("version"))
+        .group_by(ArticleVersion.article_pk)
+        .subquery()
+    )
+    query = (
+        select(Article, ArticleVersion)
+        .join(newest, newest.c.article_pk == Article.id)
+        .join(
+            ArticleVersion,
+            and_(
+                ArticleVersion.article_pk == Article.id,
+                ArticleVersion.version == newest.c.version,
+            ),
+        )
+        .order_by(Article.site, ArticleVersion.published_at.desc().nulls_last(), Article.id)
+        .execution_options(yield_per=500)
+    )
+    if site is not None:
+        query = query.where(Article.site == site)
+    yield from session.execute(query)
+
+
+def article_as_dict(article: Article, version: ArticleVersion) -> dict[str, Any]:
+    """The export shape of one article version; published_at in +07:00, other times in UTC."""
+    return {
+        "url": article.url,
+        "site": article.site,
+        "article_id": article.article_id,
+        "category": article.category,
+        "title": version.title,
+        "published_at": (
+            version.published_at.astimezone(VIETNAM_TZ).isoformat()
+            if version.published_at
+            else None
+        ),
+        "published_raw": version.published_raw,
+        "author": version.author,
+        "summary": version.summary,
+        "body": version.body,
+        "images": [dict(image) for image in version.images],
+        "fetched_at": version.fetched_at.isoformat(),
+        "first_seen_at": article.first_seen_at.isoformat(),
+        "last_seen_at": article.last_seen_at.isoformat(),
+        "version": version.version,
+    }
+
+
+def _json_safe(value: Any) -> Any:
+    """A copy of `value` that json.dumps accepts and every database stores (finite numbers)."""
+    if isinstance(value, Mapping):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_safe(item) for item in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return str(value)

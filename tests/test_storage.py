@@ -1,0 +1,702 @@
+"""Storage: migrations, versioning, timestamps, runs, counters and export, on SQLite and PostgreSQL.
+
+PostgreSQL tests use $COOPSPIDER_TEST_POSTGRES_URL (default: the local trust-auth server) with a
+schema of their own, dropped afterwards; they are skipped when the server does not answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import threading
+import time
+import unicodedata
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine, create_engine, inspect, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import (
+    DEFAULT_DATABASE_URL,
+    VIETNAM_TZ,
+    Article,
+    ArticleVersion,
+    Base,
+    CounterObservation,
+    alembic_config,
+    article_as_dict,
+    content_hash,
+    count_articles,
+    downgrade_database,
+    finish_run,
+    get_run,
+    latest_versions,
+    open_database,
+    resolve_database_url,
+    save_article,
+    save_counter,
+    start_run,
+    upgrade_database,
+)
+
+PG_URL_ENV = "COOPSPIDER_TEST_POSTGRES_URL"
+PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TABLES = {"crawl_runs", "articles", "article_versions", "counter_observations"}
+T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[Engine]:
+    """An engine on the test PostgreSQL database; skips when psycopg or the server is missing."""
+    pytest.importorskip("psycopg")
+    engine = create_engine(
+        os.environ.get(PG_URL_ENV, PG_DEFAULT_URL), connect_args={"connect_timeout": 3}
+    )
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        engine.dispose()
+        pytest.skip(f"PostgreSQL does not answer: {exc.orig}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / 'archive.sqlite3'}"
+        return
+    admin: Engine = request.getfixturevalue("pg_admin")
+    schema = f"test_storage_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """The opened (migrated) database; its connections are closed afterwards."""
+    opened = open_database(db_url)
+    yield opened
+    opened.kw["bind"].dispose()
+
+
+@pytest.fixture
+def run_id(factory: sessionmaker[Session]) -> int:
+    with factory.begin() as session:
+        return start_run(
+            session, site="thaibinh", spider="coop", base_url="http://x/", started_at=T0
+        )
+
+
+def make_article(**changes: Any) -> dict[str, Any]:
+    """An ArticleItem as a dict, as the pipelines hand it over."""
+    article = {
+        "url": "http://lienminhhtx.example/tin-tuc-su-kien/hoi-nghi-1234.html",
+        "site": "thaibinh",
+        "article_id": "1234",
+        "category": "tin-tuc-su-kien",
+        "title": "Hội nghị tổng kết năm 2024",
+        "published_at": "2022-05-09T00:00:00+07:00",
+        "published_raw": "Ngày: 09/05/2022",
+        "author": "Thùy Dung",
+        "summary": "Sáng ngày 9/5, Liên minh HTX tỉnh tổ chức hội nghị.",
+        "body": "Sáng ngày 9/5, Liên minh HTX tỉnh tổ chức hội nghị.\n\nHội nghị đã thành công.",
+        "images": [{"url": "http://lienminhhtx.example/a.jpg", "caption": "(Toàn cảnh hội nghị)"}],
+        "fetched_at": "2025-03-01T02:00:00+00:00",
+    }
+    article.update(changes)
+    return article
+
+
+def alembic_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+# --- database URL --------------------------------------------------------------------------
+
+
+def test_resolve_database_url_prefers_setting_then_env_then_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("COOPSPIDER_DATABASE_URL", raising=False)
+    assert resolve_database_url(None) == DEFAULT_DATABASE_URL == "sqlite:///data/coopspider.sqlite3"
+    assert resolve_database_url("") == DEFAULT_DATABASE_URL
+    monkeypatch.setenv("COOPSPIDER_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert resolve_database_url(None) == "postgresql+psycopg://u@h/db"
+    assert resolve_database_url("  ") == "postgresql+psycopg://u@h/db"
+    assert resolve_database_url("sqlite:///other.sqlite3") == "sqlite:///other.sqlite3"
+
+
+def test_default_url_is_relative_to_working_directory(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COOPSPIDER_DATABASE_URL", raising=False)
+    opened = open_database(resolve_database_url(None))
+    opened.kw["bind"].dispose()
+    assert (tmp_path / "data" / "coopspider.sqlite3").is_file()
+
+
+# --- migrations ----------------------------------------------------------------------------
+
+
+def test_migrations_apply_on_first_open_and_are_idempotent(db_url: str, run_id: int) -> None:
+    engine = create_engine(db_url)
+    try:
+        assert set(inspect(engine).get_table_names()) >= TABLES
+        assert alembic_revision(engine) == head_revision(db_url) is not None
+        reopened = open_database(db_url)
+        with reopened.begin() as session:
+            assert get_run(session, run_id) is not None
+        reopened.kw["bind"].dispose()
+        upgrade_database(db_url)
+        assert alembic_revision(engine) == head_revision(db_url)
+    finally:
+        engine.dispose()
+
+
+def test_migrated_schema_matches_models(factory: sessionmaker[Session]) -> None:
+    with factory.kw["bind"].connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
+    opened = open_database(db_url)
+    with opened.begin() as session:
+        run = start_run(session, site="s", spider="p", base_url="http://x/", started_at=T0)
+        save_article(session, make_article(), run)
+    opened.kw["bind"].dispose()
+
+    engine = create_engine(db_url)
+    try:
+        downgrade_database(db_url, "base")
+        assert not TABLES & set(inspect(engine).get_table_names())
+        assert alembic_revision(engine) is None
+        upgrade_database(db_url)
+        assert set(inspect(engine).get_table_names()) >= TABLES
+        assert alembic_revision(engine) == head_revision(db_url)
+    finally:
+        engine.dispose()
+    reopened = open_database(db_url)
+    with reopened.begin() as session:
+        assert count_articles(session) == 0
+        run = start_run(session, site="s", spider="p", base_url="http://x/", started_at=T0)
+        assert save_article(session, make_article(), run) == "new"
+    reopened.kw["bind"].dispose()
+
+
+def test_sqlite_file_settings(tmp_path: Any) -> None:
+    database = tmp_path / "a" / "b" / "archive.sqlite3"
+    opened = open_database(f"sqlite:///{database}")
+    try:
+        assert database.is_file()
+        with opened() as session:
+            assert session.scalar(text("PRAGMA journal_mode")) == "wal"
+            assert session.scalar(text("PRAGMA foreign_keys")) == 1
+            assert session.scalar(text("PRAGMA busy_timeout")) >= 30000
+    finally:
+        opened.kw["bind"].dispose()
+
+
+def test_opening_leaves_logging_alone(tmp_path: Any) -> None:
+    logger = logging.getLogger("coopspider.test_storage")
+    handlers = list(logging.root.handlers)
+    level = logging.root.level
+    opened = open_database(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    opened.kw["bind"].dispose()
+    assert not logger.disabled
+    assert logging.root.handlers == handlers
+    assert logging.root.level == level
+
+
+# --- content hash --------------------------------------------------------------------------
+
+
+def test_content_hash_ignores_unicode_form_whitespace_and_offset() -> None:
+    article = make_article()
+    variant = make_article(
+        title=unicodedata.normalize("NFD", "  Hội nghị\u00a0tổng kết   năm 2024 "),
+        body=unicodedata.normalize("NFD", article["body"]).replace(" ", "  \t"),
+        published_at="2022-05-08T17:00:00+00:00",
+        images=[
+            {"url": " http://lienminhhtx.example/a.jpg", "caption": "(Toàn cảnh\u00a0hội nghị)"}
+        ],
+        url="https://elsewhere.example/other-1234.html",
+        fetched_at="2030-01-01T00:00:00+00:00",
+    )
+    assert content_hash(article) == content_hash(variant)
+    assert len(content_hash(article)) == 64
+    assert int(content_hash(article), 16) >= 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Hội nghị tổng kết năm 2025"},
+        {"published_at": "2022-05-10T00:00:00+07:00"},
+        {"published_at": None},
+        {"author": "Minh Hà"},
+        {"summary": "Khác."},
+        {"body": "Nội dung mới."},
+        {"images": []},
+        {"images": [{"url": "http://lienminhhtx.example/a.jpg", "caption": "Khác"}]},
+    ],
+)
+def test_content_hash_sees_real_changes(change: dict[str, Any]) -> None:
+    assert content_hash(make_article(**change)) != content_hash(make_article())
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_content_hash_is_stable_under_nfd_and_spacing(body: str) -> None:
+    respaced = " ".join(unicodedata.normalize("NFD", body).split(" ")).replace(" ", " \u00a0 ")
+    assert content_hash({"title": "t", "body": body}) == content_hash(
+        {"title": "t", "body": f"\n{respaced}\t"}
+    )
+
+
+# --- articles and versions -----------------------------------------------------------------
+
+
+def test_save_new_unchanged_changed_keeps_every_version(
+    factory: sessionmaker[Session], run_id: int
+) -> None:
+    original = make_article()
+    with factory.begin() as session:
+        assert save_article(session, original, run_id) == "new"
+
+    with factory.begin() as session:
+        second = start_run(
+            session,
+            site="thaibinh",
+            spider="coop",
+            base_url="http://x/",
+            started_at=T0 + timedelta(days=1),
+        )
+    respaced = make_article(
+        body=unicodedata.normalize("NFD", original["body"]).replace(" ", "   "),
+        title="Hội nghị\u00a0tổng kết năm 2024 ",
+        url="https://lienminhhtx.example/tin-tuc-su-kien/hoi-nghi-moi-1234.html",
+        fetched_at="2025-03-02T02:00:00+00:00",
+    )
+    with factory.begin() as session:
+        assert save_article(session, respaced, second) == "unchanged"
+
+    changed = make_article(
+        body=original["body"] + "\n\nĐoạn bổ sung.",
+        url=respaced["url"],
+        fetched_at="2025-03-03T02:00:00+00:00",
+    )
+    with factory.begin() as session:
+        assert save_article(session, changed, second) == "changed"
+        assert save_article(session, changed, second) == "unchanged"
+
+    with factory.begin() as session:
+        article = session.scalars(select(Article)).one()
+        assert article.url == respaced["url"]
+        assert article.last_run_id == second
+        assert article.first_seen_at == datetime(2025, 3, 1, 2, tzinfo=UTC)
+        assert article.last_seen_at == datetime(2025, 3, 3, 2, tzinfo=UTC)
+        v1, v2 = article.versions
+        assert (v1.version, v2.version) == (1, 2)
+        assert v1.body == original["body"]
+        assert v1.content_hash == content_hash(original)
+        assert v1.crawl_run_id == run_id
+        assert v1.last_seen_at == datetime(2025, 3, 2, 2, tzinfo=UTC)
+        assert v2.body == changed["body"]
+        assert v2.crawl_run_id == second
+        assert v2.first_seen_at == v2.last_seen_at == datetime(2025, 3, 3, 2, tzinfo=UTC)
+        assert count_articles(session) == 1
+
+
+def test_content_reverting_makes_a_third_version(
+    factory: sessionmaker[Session], run_id: int
+) -> None:
+    with factory.begin() as session:
+        results = [
+            save_article(session, make_article(body=body), run_id) for body in ("A", "B", "A")
+        ]
+        versions = session.scalars(select(ArticleVersion.body).order_by(ArticleVersion.version))
+        assert results == ["new", "changed", "changed"]
+        assert list(versions) == ["A", "B", "A"]
+
+
+def test_timestamps_come_back_aware(factory: sessionmaker[Session], run_id: int) -> None:
+    with factory.begin() as session:
+        save_article(session, make_article(published_at="2022-05-09T08:30:00+07:00"), run_id)
+    with factory() as session:
+        version = session.scalars(select(ArticleVersion)).one()
+        article = version.article
+        run = get_run(session, run_id)
+        assert run is not None
+        moments = [
+            version.published_at,
+            version.fetched_at,
+            version.first_seen_at,
+            version.last_seen_at,
+            article.first_seen_at,
+            article.last_seen_at,
+            run.started_at,
+        ]
+        for moment in moments:
+            assert moment is not None
+            assert moment.utcoffset() == timedelta(0)
+        assert version.published_at == datetime(2022, 5, 9, 1, 30, tzinfo=UTC)
+        assert version.published_raw == "Ngày: 09/05/2022"
+        assert run.started_at == T0
+        exported = article_as_dict(article, version)
+        assert exported["published_at"] == "2022-05-09T08:30:00+07:00"
+        assert exported["fetched_at"] == "2025-03-01T02:00:00+00:00"
+
+
+def test_naive_datetimes_are_refused(factory: sessionmaker[Session]) -> None:
+    with factory() as session, pytest.raises(ValueError, match="naive"):
+        start_run(session, site="s", spider="p", base_url="u", started_at=datetime(2025, 1, 1))
+
+
+def test_article_without_date_or_fetch_time(factory: sessionmaker[Session], run_id: int) -> None:
+    before = datetime.now(UTC)
+    with factory.begin() as session:
+        save_article(
+            session,
+            make_article(
+                published_at=None,
+                published_raw=None,
+                author=None,
+                summary=None,
+                images=[],
+                fetched_at="",
+            ),
+            run_id,
+        )
+    with factory() as session:
+        version = session.scalars(select(ArticleVersion)).one()
+        assert version.published_at is None
+        assert version.fetched_at >= before - timedelta(seconds=1)
+        exported = article_as_dict(version.article, version)
+        assert exported["published_at"] is None
+        assert exported["images"] == []
+
+
+# --- runs and counters ---------------------------------------------------------------------
+
+
+def test_run_finished_with_json_safe_stats(factory: sessionmaker[Session], run_id: int) -> None:
+    stats = {
+        "start_time": T0,
+        "elapsed_time_seconds": 12.5,
+        "item_scraped_count": 3,
+        "coopspider/articles/new": 2,
+        "weird": math.nan,
+        "nested": {1: ("a", timedelta(seconds=2))},
+    }
+    with factory.begin() as session:
+        finish_run(
+            session,
+            run_id,
+            finished_at=T0 + timedelta(minutes=5),
+            status="finished",
+            finish_reason="finished",
+            stats=stats,
+        )
+    with factory() as session:
+        run = get_run(session, run_id)
+        assert run is not None
+        assert (run.status, run.finish_reason) == ("finished", "finished")
+        assert run.finished_at == T0 + timedelta(minutes=5)
+        assert run.stats == {
+            "start_time": "2025-03-01T01:00:00+00:00",
+            "elapsed_time_seconds": 12.5,
+            "item_scraped_count": 3,
+            "coopspider/articles/new": 2,
+            "weird": "nan",
+            "nested": {"1": ["a", 2.0]},
+        }
+        assert get_run(session, run_id + 1000) is None
+
+
+def test_run_status_is_checked(factory: sessionmaker[Session], run_id: int) -> None:
+    with factory() as session:
+        with pytest.raises(ValueError):
+            finish_run(
+                session, run_id, finished_at=T0, status="running", finish_reason=None, stats={}
+            )
+        with pytest.raises(LookupError):
+            finish_run(
+                session,
+                run_id + 1000,
+                finished_at=T0,
+                status="failed",
+                finish_reason=None,
+                stats={},
+            )
+        finish_run(
+            session, run_id, finished_at=T0, status="failed", finish_reason="shutdown", stats={}
+        )
+        session.commit()
+        run = get_run(session, run_id)
+        assert run is not None and run.status == "failed"
+
+
+def test_counters_stored(factory: sessionmaker[Session], run_id: int) -> None:
+    with factory.begin() as session:
+        save_counter(
+            session,
+            {
+                "site": "thaibinh",
+                "url": "http://x/",
+                "total": 280451,
+                "online": 43,
+                "observed_at": "2025-03-01T03:00:00+00:00",
+            },
+            run_id,
+        )
+        save_counter(
+            session,
+            {
+                "site": "thaibinh",
+                "url": "http://x/a",
+                "total": 5_000_000_000,
+                "online": None,
+                "observed_at": "2025-03-01T04:00:00Z",
+            },
+            run_id,
+        )
+        save_counter(
+            session,
+            {
+                "site": "thaibinh",
+                "url": "http://x/b",
+                "total": None,
+                "online": None,
+                "observed_at": "2025-03-01T05:00:00+07:00",
+            },
+            run_id,
+        )
+    with factory() as session:
+        rows = session.scalars(select(CounterObservation).order_by(CounterObservation.id)).all()
+        assert [(r.total, r.online) for r in rows] == [
+            (280451, 43),
+            (5_000_000_000, None),
+            (None, None),
+        ]
+        assert [r.observed_at for r in rows] == [
+            datetime(2025, 3, 1, 3, tzinfo=UTC),
+            datetime(2025, 3, 1, 4, tzinfo=UTC),
+            datetime(2025, 2, 28, 22, tzinfo=UTC),
+        ]
+        assert {r.crawl_run_id for r in rows} == {run_id}
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def test_export_order_and_latest_version(factory: sessionmaker[Session], run_id: int) -> None:
+    day = "2024-01-{:02d}T09:00:00+07:00"
+    with factory.begin() as session:
+        for site, article_id, published in [
+            ("b-site", "1", day.format(5)),
+            ("a-site", "10", day.format(1)),
+            ("a-site", "11", None),
+            ("a-site", "12", day.format(3)),
+            ("a-site", "13", day.format(3)),
+            ("a-site", "14", day.format(2)),
+        ]:
+            save_article(
+                session,
+                make_article(site=site, article_id=article_id, published_at=published),
+                run_id,
+            )
+        save_article(
+            session,
+            make_article(site="a-site", article_id="14", published_at=day.format(2), title="Sửa"),
+            run_id,
+        )
+
+    with factory() as session:
+        rows = list(latest_versions(session))
+        assert [(a.site, a.article_id) for a, _ in rows] == [
+            ("a-site", "12"),
+            ("a-site", "13"),
+            ("a-site", "14"),
+            ("a-site", "10"),
+            ("a-site", "11"),
+            ("b-site", "1"),
+        ]
+        edited = article_as_dict(*rows[2])
+        assert (edited["title"], edited["version"]) == ("Sửa", 2)
+        assert [a.article_id for a, _ in latest_versions(session, "b-site")] == ["1"]
+        assert count_articles(session) == 6
+        assert count_articles(session, "a-site") == 5
+        assert count_articles(session, "nowhere") == 0
+        assert set(article_as_dict(*rows[0])) == {
+            "url",
+            "site",
+            "article_id",
+            "category",
+            "title",
+            "published_at",
+            "published_raw",
+            "author",
+            "summary",
+            "body",
+            "images",
+            "fetched_at",
+            "first_seen_at",
+            "last_seen_at",
+            "version",
+        }
+        assert rows[0][1].published_at is not None
+        assert rows[0][1].published_at.astimezone(VIETNAM_TZ).day == 3
+
+
+# --- concurrent writers --------------------------------------------------------------------
+
+
+def test_concurrent_writers_keep_constraints(factory: sessionmaker[Session], run_id: int) -> None:
+    threads_count, articles = 6, [make_article(article_id=str(n)) for n in range(5)]
+    barrier = threading.Barrier(threads_count)
+    results: list[tuple[str, str]] = []
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            barrier.wait()
+            for article in articles:
+                with factory.begin() as session:
+                    results.append((article["article_id"], save_article(session, article, run_id)))
+            # Every worker also brings its own edit of one shared article.
+            with factory.begin() as session:
+                save_article(session, make_article(article_id="99", body=f"bản {worker}"), run_id)
+        except BaseException as exc:  # reported to the main thread
+            errors.append(exc)
+
+    workers = [threading.Thread(target=write, args=(n,)) for n in range(threads_count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert errors == []
+    tally = Counter(results)
+    for article in articles:
+        assert tally[(article["article_id"], "new")] == 1
+        assert tally[(article["article_id"], "unchanged")] == threads_count - 1
+    with factory() as session:
+        assert count_articles(session) == len(articles) + 1
+        shared = session.scalars(select(Article).where(Article.article_id == "99")).one()
+        assert [v.version for v in shared.versions] == list(range(1, threads_count + 1))
+
+
+def _open_and_save(url: str, worker: int) -> list[str]:
+    """Run in a fresh process: open (and maybe migrate) the database, then write."""
+    opened = open_database(url)
+    try:
+        with opened.begin() as session:
+            run = start_run(session, site="s", spider="p", base_url="u", started_at=T0)
+        results = []
+        for n in range(3):
+            with opened.begin() as session:
+                results.append(save_article(session, make_article(article_id=str(n)), run))
+        with opened.begin() as session:
+            save_article(session, make_article(article_id="99", body=f"bản {worker}"), run)
+        return results
+    finally:
+        opened.kw["bind"].dispose()
+
+
+def test_processes_opening_a_fresh_database_together(db_url: str) -> None:
+    """Cron may start crawls at the same minute: first-use migration and writes must not clash."""
+    workers = 4
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_open_and_save, [db_url] * workers, range(workers)))
+    assert sorted(r for result in results for r in result) == ["new"] * 3 + ["unchanged"] * 9
+    opened = open_database(db_url)
+    with opened() as session:
+        assert count_articles(session) == 4
+        shared = session.scalars(select(Article).where(Article.article_id == "99")).one()
+        assert [v.version for v in shared.versions] == list(range(1, workers + 1))
+    opened.kw["bind"].dispose()
+
+
+def test_insert_race_recovers(factory: sessionmaker[Session], run_id: int) -> None:
+    """A writer that finds no row, then loses the insert race, uses the winner's row."""
+    first = factory()
+    first.begin()
+    assert save_article(first, make_article(), run_id) == "new"
+    outcome: list[str] = []
+
+    def second_writer() -> None:
+        with factory.begin() as session:
+            outcome.append(save_article(session, make_article(), run_id))
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    wait_until_blocked(factory.kw["bind"])
+    first.commit()
+    first.close()
+    thread.join(timeout=60)
+    assert outcome == ["unchanged"]
+    with factory() as session:
+        assert count_articles(session) == 1
+        assert len(session.scalars(select(ArticleVersion)).all()) == 1
+
+
+def wait_until_blocked(engine: Engine, timeout: float = 10.0) -> None:
+    """Wait until another connection waits on a lock (PostgreSQL), or a moment (SQLite)."""
+    if engine.dialect.name != "postgresql":
+        time.sleep(0.3)
+        return
+    deadline = time.monotonic() + timeout
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                )
+            )
+            connection.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    pytest.fail("the second writer never waited for the first")
+
+
+def test_offsets_other_than_vietnam_are_kept_as_instants(
+    factory: sessionmaker[Session], run_id: int
+) -> None:
+    with factory.begin() as session:
+        save_article(session, make_article(published_at="2022-05-09T00:00:00+09:00"), run_id)
+    with factory() as session:
+        version = session.scalars(select(ArticleVersion)).one()
+        assert version.published_at == datetime(2022, 5, 9, tzinfo=timezone(timedelta(hours=9)))
+        assert article_as_dict(version.article, version)["published_at"] == (
+            "2022-05-08T22:00:00+07:00"
+        )
