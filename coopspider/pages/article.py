@@ -1,0 +1,588 @@
+"""The article page object: one downloaded page in, the article's fields out. It never fetches.
+
+Evidence, most reliable first: JSON-LD and meta tags, labelled lines (`Ngày:`, `Người đưa tin:`),
+then the structure of the text around the title (the date line next to it, the run of paragraphs
+after it, the short closing line). CSS classes of any particular site are never used.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from coopspider.dates import parse_date, to_iso
+from coopspider.items import ArticleItem
+from coopspider.pages.blocks import Block, Image, Layout, layout_of, parse_html
+from coopspider.pages.counter import Counter, parse_counter
+from coopspider.text import clean_line, fold
+
+_DATE_LABEL = re.compile(
+    r"^\s*(ngay dang|ngay cap nhat|cap nhat|ngay xuat ban|xuat ban|dang ngay|ngay dang tin|"
+    r"thoi gian dang|thoi gian|ngay gui|ngay|posted|published|date)\b"
+)
+_AUTHOR_LABEL = re.compile(
+    r"^\s*(?:tin,?\s*anh|tin va anh|bai,?\s*anh|bai va anh|nguoi dua tin|nguoi viet|nguoi dang|"
+    r"tac gia bai viet|tac gia|but danh|theo|bai|tin|pv|btv|author|by)\s*[:：]\s*",
+)
+_TICKER = re.compile(r"^\s*(tin moi|tin nong|moi cap nhat|breaking)\s*[:：]")
+# Headings that end an article's text: related lists, comments, tags, share bars.
+_END_MARKERS = re.compile(
+    r"^\s*(tin lien quan|cac tin khac|tin khac|cac tin da dua|tin cung chuyen muc|"
+    r"bai viet cung chuyen muc|bai viet lien quan|cac bai viet khac|bai viet khac|bai lien quan|"
+    r"xem them|doc them|tin moi hon|tin cu hon|tin moi nhat|tin doc nhieu|y kien ban doc|"
+    r"binh luan|gui binh luan|y kien cua ban|gui y kien|tu khoa|tags?|chia se bai viet|"
+    r"cac tin moi|tin tuc khac|cac bai khac|related)\b\s*[:：]?"
+)
+# Short lines of page furniture that sit inside or right after an article: skipped, never body.
+_FURNITURE = re.compile(
+    r"^\s*(chia se|in bai|ban in|in trang|gui email|gui bai|gui cho ban be|luot xem|so lan xem|"
+    r"luot doc|co chu|quay lai|quay ve|ve dau trang|len dau trang|tro ve|facebook|twitter|zalo|"
+    r"tweet|like|share|print|email|lien ket|a\s*a\s*a|\+|-)\b"
+)
+_FOOTER = re.compile(
+    r"^\s*(ban quyen|copyright|©|dia chi|dien thoai|co quan chu quan|chiu trach nhiem|giay phep|"
+    r"email\s*:|fax|thong ke truy cap|so nguoi truc tuyen|dang truc tuyen|dang online|"
+    r"tong luot truy cap|luot truy cap|so luot truy cap)"
+)
+_SENTENCE_END = re.compile(r"[.!?…;:]\W*$")
+_TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]+\s+")
+_ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "webpage"}
+_WINDOW_AFTER_TITLE = 8
+_WINDOW_BEFORE_TITLE = 3
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    """A publication date with the text it was read from and where that text came from."""
+
+    when: datetime | None
+    raw: str | None
+    source: str
+
+
+class ArticlePage:
+    """Fields of one article page, read from its HTML and its URL."""
+
+    def __init__(self, url: str, html_text: str, *, date_order: str = "DMY") -> None:
+        self.url = url
+        self.date_order = date_order
+        self.root = parse_html(html_text)
+        self.layout: Layout = layout_of(self.root)
+        self.blocks: list[Block] = self.layout.blocks
+        self._dates_seen: dict[str, datetime | None] = {}
+
+    # -- metadata -------------------------------------------------------------------------------
+
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """`<meta>` values by lower-case name or property, first one wins."""
+        found: dict[str, str] = {}
+        for element in self.root.iter("meta"):
+            key = element.get("property") or element.get("name") or element.get("itemprop") or ""
+            content = clean_line(element.get("content") or "")
+            if key and content:
+                found.setdefault(key.lower(), content)
+        return found
+
+    @cached_property
+    def json_ld(self) -> dict[str, Any]:
+        """The first JSON-LD object of an article type, or {}."""
+        for script in self.root.iter("script"):
+            if (script.get("type") or "").lower() != "application/ld+json":
+                continue
+            try:
+                data = json.loads(script.text or "")
+            except ValueError:
+                continue
+            for node in _ld_nodes(data):
+                kinds = node.get("@type")
+                kinds = kinds if isinstance(kinds, list) else [kinds]
+                if any(str(kind).lower() in _ARTICLE_TYPES for kind in kinds) and node.get(
+                    "headline", node.get("datePublished")
+                ):
+                    return node
+        return {}
+
+    def _meta_titles(self) -> list[str]:
+        candidates = [
+            self.json_ld.get("headline"),
+            self.meta.get("og:title"),
+            self.meta.get("twitter:title"),
+            self.meta.get("title"),
+        ]
+        title_element = self.root.find(".//title")
+        if title_element is not None and title_element.text:
+            full = clean_line(title_element.text)
+            candidates.append(full)
+            candidates.extend(_TITLE_SEPARATORS.split(full))
+        return [clean_line(str(c)) for c in candidates if c and len(clean_line(str(c))) >= 10]
+
+    # -- title ----------------------------------------------------------------------------------
+
+    @cached_property
+    def title_block(self) -> Block | None:
+        """The block holding the headline, chosen by meta agreement, heading tags and position."""
+        meta_titles = {fold(title) for title in self._meta_titles()}
+        best: tuple[float, Block] | None = None
+        for block in self.blocks:
+            if not 10 <= len(block.text) <= 400 or _TICKER.match(fold(block.text)):
+                continue
+            score = self._title_score(block, meta_titles)
+            if score > 0 and (best is None or score > best[0]):
+                best = (score, block)
+        return best[1] if best else None
+
+    def _title_score(self, block: Block, meta_titles: set[str]) -> float:
+        folded = fold(block.text)
+        score = 0.0
+        if folded in meta_titles:
+            score += 4
+        elif any(len(folded) >= 20 and folded in title for title in meta_titles):
+            score += 2
+        score += {1: 3, 2: 2, 3: 1.5}.get(block.heading, 0.5 if block.heading else 0)
+        if block.emphasised:
+            score += 0.5
+        if block.text.isupper() and len(block.text) < 40:
+            score -= 1.5  # a section heading such as "TIN MỚI NHẤT", not a headline
+        score += self._date_nearness(block)
+        score += min(self._text_mass_after(block) / 400, 3)
+        if block.link_density > 0.5:
+            score -= 4
+        if block.chrome:
+            score -= 4
+        if _SENTENCE_END.search(block.text) and len(block.text) > 150:
+            score -= 2
+        if self._date_in(block.text) is not None:
+            score -= 3
+        return score
+
+    def _text_mass_after(self, block: Block) -> int:
+        following = self.blocks[block.index + 1 : block.index + 16]
+        return sum(
+            len(b.text)
+            for b in following
+            if len(b.text) >= 60 and b.link_density < 0.3 and not b.chrome
+        )
+
+    def _date_nearness(self, block: Block) -> float:
+        """3 when a date line directly follows (or precedes) the block, 1 when one is close by."""
+        for other in self._near(block):
+            if len(other.text) <= 120 and self._date_in(other.text) is not None:
+                right_after = other.index - block.index in (1, 2)
+                return 3.0 if right_after or other.index == block.index - 1 else 1.0
+        return 0.0
+
+    def _near(self, block: Block) -> Iterable[Block]:
+        start = max(block.index - _WINDOW_BEFORE_TITLE, 0)
+        after = self.blocks[block.index + 1 : block.index + 1 + _WINDOW_AFTER_TITLE]
+        before = reversed(self.blocks[start : block.index])
+        return [*after, *before]
+
+    def title(self) -> str | None:
+        """The headline as printed on the page, else the best meta title."""
+        if self.title_block is not None:
+            return self.title_block.text
+        titles = self._meta_titles()
+        return titles[0] if titles else None
+
+    # -- date -----------------------------------------------------------------------------------
+
+    def _date_in(self, text: str) -> datetime | None:
+        if len(text) > 160 or not any(ch.isdigit() for ch in text):
+            return None
+        if text not in self._dates_seen:
+            self._dates_seen[text] = parse_date(text, order=self.date_order)
+        return self._dates_seen[text]
+
+    @cached_property
+    def date_block(self) -> Block | None:
+        """The dated line next to the title: labelled ones first, then any short dated line."""
+        if self.title_block is None:
+            return None
+        dated = [
+            b
+            for b in self._near(self.title_block)
+            if len(b.text) <= 160 and b.link_density < 0.5 and self._date_in(b.text)
+        ]
+        labelled = [b for b in dated if _DATE_LABEL.match(fold(b.text))]
+        return (labelled or dated or [None])[0]
+
+    def _meta_date(self) -> tuple[datetime, str] | None:
+        candidates = [
+            self.json_ld.get("datePublished"),
+            self.meta.get("article:published_time"),
+            self.meta.get("datepublished"),
+            self.meta.get("pubdate"),
+            self.meta.get("og:published_time"),
+            self.meta.get("dc.date.issued"),
+        ]
+        for element in self.root.iter("time"):
+            candidates.append(element.get("datetime"))
+        for raw in candidates:
+            if raw and (when := parse_date(str(raw), order="DMY")):
+                return when, str(raw)
+        return None
+
+    @cached_property
+    def found_date(self) -> FoundDate:
+        """The publication date: the dated line by the title, made precise by agreeing metadata."""
+        meta = self._meta_date()
+        if self.date_block is not None:
+            when = self._date_in(self.date_block.text)
+            assert when is not None
+            if meta and meta[0].date() == when.date() and when.hour == when.minute == 0:
+                return FoundDate(meta[0], self.date_block.text, "line+meta")
+            return FoundDate(when, self.date_block.text, "line")
+        if meta:
+            return FoundDate(meta[0], meta[1], "meta")
+        return FoundDate(None, None, "none")
+
+    def published_at(self) -> str | None:
+        """ISO 8601 publication time in UTC+7, or None."""
+        return to_iso(self.found_date.when) if self.found_date.when else None
+
+    def published_raw(self) -> str | None:
+        """The date text as printed (or the metadata value when the page prints none)."""
+        return self.found_date.raw
+
+    # -- body -----------------------------------------------------------------------------------
+
+    @cached_property
+    def _run(self) -> list[Block]:
+        """Blocks from the title to the first end of the article, furniture and chrome left out."""
+        if self.title_block is None:
+            return []
+        run: list[Block] = []
+        links_in_a_row = 0
+        for block in self.blocks[self.title_block.index + 1 :]:
+            folded = fold(block.text)
+            if _END_MARKERS.match(folded) and len(block.text) < 80:
+                break
+            if _FOOTER.match(folded) or block.chrome:
+                if run and sum(len(b.text) for b in run) > 200:
+                    break
+                continue
+            if block.link_density > 0.6:
+                links_in_a_row += 1
+                if links_in_a_row >= 2 and sum(len(b.text) for b in run) > 200:
+                    break
+                continue
+            links_in_a_row = 0
+            if (len(block.text) < 40 and _FURNITURE.match(folded)) or _TICKER.match(folded):
+                continue
+            run.append(block)
+        return run
+
+    @cached_property
+    def _container(self) -> etree._Element | None:
+        """Lowest element holding the long paragraphs of the run: the article's own text box."""
+        long_blocks = [b for b in self._run if len(b.text) >= 80]
+        if not long_blocks:
+            long_blocks = [b for b in self._run if len(b.text) >= 30]
+        if not long_blocks:
+            return None
+        ancestors = [set(_ancestors(b.element)) for b in long_blocks]
+        common = set.intersection(*ancestors)
+        for element in _ancestors(long_blocks[0].element):
+            if element in common:
+                return element
+        return None
+
+    @cached_property
+    def _article_blocks(self) -> list[Block]:
+        """Run blocks inside the container, plus a lead printed between the title and it."""
+        container = self._container
+        if container is None:
+            return []
+        inside = set(container.iter())
+        first_inside = next((b.index for b in self._run if b.element in inside), None)
+        chosen = []
+        for block in self._run:
+            if (
+                block.element in inside
+                or first_inside is not None
+                and block.index < first_inside
+                and len(block.text) >= 60
+            ):
+                chosen.append(block)
+        return [b for b in chosen if b is not self.date_block]
+
+    @cached_property
+    def _captions(self) -> dict[int, str]:
+        """Caption text by image position in `self.layout.images`."""
+        captions: dict[int, str] = {}
+        blocks = self._article_blocks or [None]
+        # Centred or italic text marks a caption only where the article's own paragraphs are not.
+        styles = {
+            "centered": sum(b.centered for b in blocks if b) / len(blocks) < 0.5,
+            "italic": sum(b.italic for b in blocks if b) / len(blocks) < 0.5,
+        }
+        for number, image in enumerate(self._article_images):
+            caption = self._caption_for(image, styles)
+            if caption is not None:
+                captions[number] = caption.text
+        return captions
+
+    def _caption_for(self, image: Image, styles: dict[str, bool]) -> Block | None:
+        figure = next((a for a in _ancestors(image.element) if a.tag == "figure"), None)
+        if figure is not None:
+            inside = set(figure.iter())
+            for block in self.blocks:
+                if block.element in inside and block.figcaption:
+                    return block
+        if image.position >= len(self.blocks):
+            return None
+        block = self.blocks[image.position]
+        next_image = next(
+            (
+                i
+                for i in self.layout.images
+                if i.position == image.position
+                and i is not image
+                and _precedes(image.element, i.element)
+            ),
+            None,
+        )
+        if next_image is not None:
+            return None
+        if _looks_like_caption(block, image, styles):
+            return block
+        return None
+
+    @cached_property
+    def _article_images(self) -> list[Image]:
+        if not self._article_blocks or self._container is None:
+            return []
+        inside = set(self._container.iter())
+        first = self.title_block.index + 1 if self.title_block else 0
+        last = self._article_blocks[-1].index + 1
+        return [
+            image
+            for image in self.layout.images
+            if image.element in inside
+            and first <= image.position <= last
+            and not image.small
+            and not image.chrome
+        ]
+
+    @cached_property
+    def _author_block(self) -> tuple[Block | None, str | None]:
+        """The author line (labelled anywhere near the article, else the short closing line)."""
+        caption_texts = set(self._captions.values())
+        candidates = list(self._run)
+        if self.title_block is not None:
+            candidates += list(self._near(self.title_block))
+        for block in candidates:
+            if len(block.text) <= 120 and (match := _AUTHOR_LABEL.match(fold(block.text))):
+                name = _name_after_label(block.text, match.end())
+                if name:
+                    return block, name
+        # Some portals glue the author before the date: `Minh Hà 08:12, 06/02/2023`.
+        if self.date_block is not None and (name := _name_before_date(self.date_block.text)):
+            return self.date_block, name
+        body = [b for b in self._article_blocks if b.text not in caption_texts]
+        if len(body) > 1 and _looks_like_name(body[-1].text):
+            return body[-1], _strip_note(body[-1].text)
+        # The signature may sit in its own cell or box just after the article's text box.
+        after = [b for b in self._run if body and b.index > body[-1].index][:2]
+        for block in after:
+            if _looks_like_name(block.text):
+                return block, _strip_note(block.text)
+        return None, None
+
+    def author(self) -> str | None:
+        """The author's name without prefixes such as `Tin, ảnh:`, or None."""
+        name = self._author_block[1]
+        if name:
+            return name
+        ld_author = self.json_ld.get("author")
+        if isinstance(ld_author, list) and ld_author:
+            ld_author = ld_author[0]
+        if isinstance(ld_author, dict):
+            ld_author = ld_author.get("name")
+        if isinstance(ld_author, str) and _looks_like_name(ld_author):
+            return clean_line(ld_author)
+        return None
+
+    def paragraphs(self) -> list[str]:
+        """The article's paragraphs: lead included; captions, author, date and chrome left out."""
+        caption_texts = set(self._captions.values())
+        author_block = self._author_block[0]
+        return [
+            b.text
+            for b in self._article_blocks
+            if b is not author_block and b.text not in caption_texts and b is not self.title_block
+        ]
+
+    def body(self) -> str:
+        """Plain text of the article, paragraphs separated by one blank line."""
+        return "\n\n".join(self.paragraphs())
+
+    def summary(self) -> str | None:
+        """The lead paragraph, else the page's description."""
+        paragraphs = self.paragraphs()
+        if paragraphs:
+            return paragraphs[0]
+        description = self.meta.get("description") or self.meta.get("og:description")
+        return description or None
+
+    def images(self) -> list[dict[str, str | None]]:
+        """In-article images as `{url, caption}`, URLs made absolute."""
+        return [
+            {
+                "url": urljoin(self.base_href, image.src),
+                "caption": _unwrap(self._captions.get(number)),
+            }
+            for number, image in enumerate(self._article_images)
+        ]
+
+    @cached_property
+    def base_href(self) -> str:
+        """The URL relative links resolve against: `<base href>` when the page sets one."""
+        base = self.root.find(".//base[@href]")
+        return urljoin(self.url, base.get("href").strip()) if base is not None else self.url
+
+    # -- counter --------------------------------------------------------------------------------
+
+    def counter(self) -> Counter:
+        """The site's visitor counter as printed on this page."""
+        return parse_counter("\n".join(block.text for block in self.blocks))
+
+    def item(
+        self, *, site: str, article_id: str, category: str | None, fetched_at: str
+    ) -> ArticleItem:
+        """The article as the spider yields it."""
+        return ArticleItem(
+            url=self.url,
+            site=site,
+            article_id=article_id,
+            category=category,
+            title=self.title() or "",
+            published_at=self.published_at(),
+            published_raw=self.published_raw(),
+            author=self.author(),
+            summary=self.summary(),
+            body=self.body(),
+            images=self.images(),
+            fetched_at=fetched_at,
+        )
+
+    def fields(self) -> dict[str, Any]:
+        """Every extracted field, as `coopspider extract` prints them."""
+        counter = self.counter()
+        return {
+            "url": self.url,
+            "title": self.title(),
+            "published_at": self.published_at(),
+            "published_raw": self.published_raw(),
+            "author": self.author(),
+            "summary": self.summary(),
+            "body": self.body(),
+            "images": self.images(),
+            "counter": {"total": counter.total, "online": counter.online},
+        }
+
+
+def _ld_nodes(data: Any) -> Iterable[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _ld_nodes(item)
+    elif isinstance(data, dict):
+        yield data
+        yield from _ld_nodes(data.get("@graph", []))
+
+
+def _ancestors(element: etree._Element) -> Iterable[etree._Element]:
+    while element is not None:
+        yield element
+        element = element.getparent()
+
+
+def _precedes(first: etree._Element, second: etree._Element) -> bool:
+    return any(e is second for e in first.itersiblings()) or any(
+        e is second for e in first.iterdescendants()
+    )
+
+
+_WEEKDAY = re.compile(r"^(Thứ|Chủ|CN|T[2-7])\b")
+_NAME_WORD = re.compile(r"^[A-ZÀ-Ỹ\u0110][\w.'’-]*$|^[-–&,]$|^(và|and)$")
+
+
+def _strip_note(text: str) -> str:
+    """Drop a trailing parenthesised note and closing punctuation from a name line."""
+    return clean_line(re.sub(r"\(.*?\)\s*$", "", text)).strip(" .-–/")
+
+
+def _looks_like_name(text: str) -> bool:
+    """A short line of capitalised words: how Vietnamese portals sign articles."""
+    name = _strip_note(text)
+    words = name.split()
+    if not 1 <= len(words) <= 8 or len(name) > 60 or any(ch.isdigit() for ch in name):
+        return False
+    return all(_NAME_WORD.match(word) for word in words)
+
+
+def _leading_name(text: str) -> str | None:
+    """The capitalised words a line starts with, up to the first word that is not part of a name."""
+    words = []
+    for word in _strip_note(text).split():
+        if not _NAME_WORD.match(word) or _WEEKDAY.match(word):
+            break
+        words.append(word)
+    name = " ".join(words).strip(" -–,&")
+    return name if name and _looks_like_name(name) else None
+
+
+def _name_before_date(text: str) -> str | None:
+    """A name of two or more words printed right before the date on the date line."""
+    name = _leading_name(text)
+    if not name or len(name.split()) < 2 or _DATE_LABEL.match(fold(name)):
+        return None
+    rest = clean_line(text)[len(name) :].lstrip(" ,-–|·(")
+    return name if rest[:1].isdigit() or _WEEKDAY.match(rest) else None
+
+
+def _name_after_label(text: str, folded_end: int) -> str | None:
+    """The name that follows an author label; folding keeps lengths, so offsets carry over."""
+    return _leading_name(clean_line(text)[folded_end:])
+
+
+def _unwrap(caption: str | None) -> str | None:
+    """A caption without the one pair of parentheses some portals wrap captions in."""
+    if caption and caption.startswith("(") and caption.endswith(")"):
+        return caption[1:-1].strip() or None
+    return caption
+
+
+def _boxed_with(image: Image, block: Block) -> bool:
+    """Whether a small box (cell, figure, wrapper) holds just the image and this block's text."""
+    for depth, ancestor in enumerate(_ancestors(image.element)):
+        if depth > 4:
+            return False
+        if any(e is block.element for e in ancestor.iter()):
+            text = clean_line(ancestor.text_content())
+            return len(text) <= len(block.text) + 30
+    return False
+
+
+def _looks_like_caption(block: Block, image: Image, styles: dict[str, bool]) -> bool:
+    """A short line right after an image that reads like a caption rather than a paragraph."""
+    text = block.text
+    if len(text) > 300 or block.heading or block.link_density > 0.5:
+        return False
+    if block.figcaption or (text.startswith("(") and text.endswith(")")):
+        return True
+    if fold(text).startswith(("anh:", "anh minh hoa", "(anh")):
+        return True
+    styled = (block.italic and styles["italic"]) or (block.centered and styles["centered"])
+    if styled or _boxed_with(image, block):
+        return True
+    return not _SENTENCE_END.search(text) and len(text) <= 200

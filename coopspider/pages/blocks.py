@@ -1,0 +1,251 @@
+"""Turn an HTML tree into the sequence of text blocks and images a reader sees, in reading order.
+
+Extraction works on this sequence instead of on CSS classes: the title, the date line, the body and
+the author are found by their text and their position relative to each other, which survives the
+redesigns and unknown portals the project has to face.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree, html
+
+from coopspider.text import clean_line
+
+# Elements whose text never reaches a reader.
+_INVISIBLE = {
+    "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
+    "button", "select", "option", "input", "textarea", "head", "title", "map",
+}  # fmt: skip
+# Elements that start a new line of text.
+_BLOCK = {
+    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
+    "h4", "h5", "h6", "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre", "section",
+    "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "caption",
+}  # fmt: skip
+# Regions that hold site chrome on any HTML5 page, whatever their classes.
+_CHROME = {"nav", "aside", "footer", "menu"}
+_CHROME_ROLES = {"navigation", "contentinfo", "complementary", "banner", "search"}
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_BOLD = {"b", "strong"}
+_ITALIC = {"i", "em", "cite"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)", re.I)
+_ITALIC_STYLE = re.compile(r"font-style\s*:\s*italic", re.I)
+_TEXT_ALIGN = re.compile(r"text-align\s*:\s*([a-z-]+)", re.I)
+
+
+@dataclass
+class Block:
+    """One line of text as a reader sees it, with what the markup says about it."""
+
+    index: int
+    text: str
+    element: etree._Element  # nearest block-level ancestor
+    link_chars: int = 0
+    bold_chars: int = 0
+    italic_chars: int = 0
+    heading: int = 0  # 1 for h1 ... 6 for h6, 0 outside headings
+    chrome: bool = False  # inside nav/aside/footer or an ARIA navigation region
+    centered: bool = False
+    right_aligned: bool = False
+    figcaption: bool = False
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / max(len(self.text), 1)
+
+    @property
+    def emphasised(self) -> bool:
+        size = max(len(self.text), 1)
+        return (self.bold_chars + self.italic_chars) / size > 0.8
+
+    @property
+    def italic(self) -> bool:
+        return self.italic_chars / max(len(self.text), 1) > 0.8
+
+
+@dataclass
+class Image:
+    """An image in reading order: `position` is the number of blocks that come before it."""
+
+    position: int
+    src: str
+    element: etree._Element
+    chrome: bool = False
+    small: bool = False
+
+
+@dataclass
+class _Context:
+    link: bool = False
+    bold: bool = False
+    italic: bool = False
+    heading: int = 0
+    chrome: bool = False
+    centered: bool = False
+    right: bool = False
+    figcaption: bool = False
+
+
+@dataclass
+class Layout:
+    """The blocks and images of one page."""
+
+    blocks: list[Block] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+
+
+def parse_html(text: str) -> etree._Element:
+    """Parse possibly broken HTML into an lxml tree; an empty document gives an empty <html>."""
+    try:
+        root = html.document_fromstring(text or "<html></html>")
+    except (etree.ParserError, ValueError):
+        root = html.document_fromstring("<html></html>")
+    return root
+
+
+def _image_src(element: etree._Element) -> str:
+    for attribute in ("data-src", "data-original", "data-lazy-src", "src"):
+        value = (element.get(attribute) or "").strip()
+        if value and not value.startswith("data:"):
+            return value
+    return ""
+
+
+def _is_small(element: etree._Element) -> bool:
+    for attribute in ("width", "height"):
+        value = (element.get(attribute) or "").strip().removesuffix("px")
+        if value.isdigit() and int(value) < 60:
+            return True
+    return False
+
+
+def _context_for(element: etree._Element, parent: _Context) -> _Context:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    style = element.get("style") or ""
+    align = (element.get("align") or "").lower() if tag != "table" else ""
+    role = (element.get("role") or "").lower()
+    # The nearest element that says how to align its text decides; `<table align>` places the
+    # table itself and says nothing about its text.
+    text_align = _TEXT_ALIGN.search(style)
+    alignment = text_align.group(1).lower() if text_align else align
+    return _Context(
+        link=parent.link or tag == "a",
+        bold=parent.bold or tag in _BOLD or bool(_BOLD_STYLE.search(style)),
+        italic=parent.italic or tag in _ITALIC or bool(_ITALIC_STYLE.search(style)),
+        heading=_HEADINGS.get(tag, parent.heading),
+        chrome=parent.chrome or tag in _CHROME or role in _CHROME_ROLES,
+        centered=alignment == "center" or tag == "center" or (parent.centered and not alignment),
+        right=alignment == "right" or (parent.right and not alignment),
+        figcaption=parent.figcaption or tag == "figcaption",
+    )
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.layout = Layout()
+        self.pieces: list[tuple[str, _Context]] = []
+        self.owner: etree._Element | None = None
+
+    def add_text(self, text: str | None, context: _Context) -> None:
+        if text:
+            self.pieces.append((text, context))
+
+    def flush(self) -> None:
+        if not self.pieces or self.owner is None:
+            self.pieces = []
+            return
+        raw = "".join(piece for piece, _ in self.pieces)
+        text = clean_line(raw)
+        if text:
+            block = Block(index=len(self.layout.blocks), text=text, element=self.owner)
+            for piece, context in self.pieces:
+                size = len(clean_line(piece))
+                block.link_chars += size if context.link else 0
+                block.bold_chars += size if context.bold or context.heading else 0
+                block.italic_chars += size if context.italic else 0
+            contexts = [context for piece, context in self.pieces if piece.strip()]
+            first = contexts[0] if contexts else self.pieces[0][1]
+            block.heading = max((c.heading for c in contexts), default=0)
+            block.chrome = first.chrome
+            block.centered = first.centered
+            block.right_aligned = first.right
+            block.figcaption = first.figcaption
+            self.layout.blocks.append(block)
+        self.pieces = []
+
+
+def _walk(root: etree._Element) -> Iterator[tuple[str, etree._Element]]:
+    """Depth-first start/end events without recursion, so deeply nested pages cannot overflow."""
+    stack: list[tuple[etree._Element, bool]] = [(root, False)]
+    while stack:
+        element, done = stack.pop()
+        if done:
+            yield "end", element
+            continue
+        yield "start", element
+        stack.append((element, True))
+        stack.extend((child, False) for child in reversed(element))
+
+
+def layout_of(root: etree._Element) -> Layout:
+    """The blocks and images of a parsed page, in reading order."""
+    builder = _Builder()
+    contexts: dict[etree._Element, _Context] = {}
+    skipped: set[etree._Element] = set()
+    owners: list[etree._Element] = []
+    base = _Context()
+    for event, element in _walk(root):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        parent = element.getparent()
+        parent_context = contexts.get(parent, base) if parent is not None else base
+        if event == "start":
+            if parent in skipped or not tag or tag in _INVISIBLE or _hidden(element):
+                skipped.add(element)
+                continue
+            context = _context_for(element, parent_context)
+            contexts[element] = context
+            if tag in _BLOCK or tag == "br":
+                builder.flush()
+            if tag in _BLOCK:
+                owners.append(element)
+                builder.owner = element
+            elif builder.owner is None:
+                builder.owner = element
+            if tag == "img":
+                builder.flush()
+                src = _image_src(element)
+                if src:
+                    builder.layout.images.append(
+                        Image(
+                            position=len(builder.layout.blocks),
+                            src=src,
+                            element=element,
+                            chrome=context.chrome,
+                            small=_is_small(element),
+                        )
+                    )
+            builder.add_text(element.text, context)
+        else:
+            if element in skipped:
+                if parent not in skipped:
+                    builder.add_text(element.tail, parent_context)
+                continue
+            if tag in _BLOCK:
+                builder.flush()
+                owners.pop()
+                builder.owner = owners[-1] if owners else None
+            builder.add_text(element.tail, parent_context)
+    builder.flush()
+    return builder.layout
+
+
+def _hidden(element: etree._Element) -> bool:
+    return element.get("hidden") is not None or bool(
+        _HIDDEN_STYLE.search(element.get("style") or "")
+    )
