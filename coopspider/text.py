@@ -19,7 +19,20 @@ def clean_paragraphs(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def _accent_table() -> dict[int, str]:
+    """Each precomposed Latin letter to its base letter (ế -> e, Đ -> D): one-to-one, so offsets
+    in a folded string are offsets in the original."""
+    table = {ord("đ"): "d", ord("Đ"): "D"}
+    for code in range(0x00C0, 0x2000):
+        base = unicodedata.normalize("NFD", chr(code))[0]
+        if base != chr(code) and base.isascii():
+            table[code] = base
+    return table
+
+
+_ACCENTS = _accent_table()
+
+
 def fold(text: str) -> str:
     """Accent- and case-insensitive form used to compare labels and titles."""
-    decomposed = unicodedata.normalize("NFD", clean_line(text).replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return clean_line(text).translate(_ACCENTS).lower()

@@ -52,6 +52,7 @@ _FOOTER = re.compile(
     r"email\s*:|fax|thong ke truy cap|so nguoi truc tuyen|dang truc tuyen|dang online|"
     r"tong luot truy cap|luot truy cap|so luot truy cap)"
 )
+_DIGIT = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"[.!?…;:]\W*$")
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]+\s+")
 _ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "webpage"}
@@ -133,7 +134,7 @@ class ArticlePage:
         meta_titles = {fold(title) for title in self._meta_titles()}
         best: tuple[float, Block] | None = None
         for block in self.blocks:
-            if not 10 <= len(block.text) <= 400 or _TICKER.match(fold(block.text)):
+            if not 10 <= len(block.text) <= 400 or _TICKER.match(block.folded):
                 continue
             score = self._title_score(block, meta_titles)
             if score > 0 and (best is None or score > best[0]):
@@ -141,7 +142,7 @@ class ArticlePage:
         return best[1] if best else None
 
     def _title_score(self, block: Block, meta_titles: set[str]) -> float:
-        folded = fold(block.text)
+        folded = block.folded
         score = 0.0
         if folded in meta_titles:
             score += 4
@@ -196,7 +197,7 @@ class ArticlePage:
     # -- date -----------------------------------------------------------------------------------
 
     def _date_in(self, text: str) -> datetime | None:
-        if len(text) > 160 or not any(ch.isdigit() for ch in text):
+        if len(text) > 160 or not _DIGIT.search(text):
             return None
         if text not in self._dates_seen:
             self._dates_seen[text] = parse_date(text, order=self.date_order)
@@ -212,7 +213,7 @@ class ArticlePage:
             for b in self._near(self.title_block)
             if len(b.text) <= 160 and b.link_density < 0.5 and self._date_in(b.text)
         ]
-        labelled = [b for b in dated if _DATE_LABEL.match(fold(b.text))]
+        labelled = [b for b in dated if _DATE_LABEL.match(b.folded)]
         return (labelled or dated or [None])[0]
 
     def _meta_date(self) -> tuple[datetime, str] | None:
@@ -263,7 +264,7 @@ class ArticlePage:
         run: list[Block] = []
         links_in_a_row = 0
         for block in self.blocks[self.title_block.index + 1 :]:
-            folded = fold(block.text)
+            folded = block.folded
             if _END_MARKERS.match(folded) and len(block.text) < 80:
                 break
             if _FOOTER.match(folded) or block.chrome:
@@ -381,7 +382,7 @@ class ArticlePage:
         if self.title_block is not None:
             candidates += list(self._near(self.title_block))
         for block in candidates:
-            if len(block.text) <= 120 and (match := _AUTHOR_LABEL.match(fold(block.text))):
+            if len(block.text) <= 120 and (match := _AUTHOR_LABEL.match(block.folded)):
                 name = _name_after_label(block.text, match.end())
                 if name:
                     return block, name
@@ -580,7 +581,7 @@ def _looks_like_caption(block: Block, image: Image, styles: dict[str, bool]) -> 
         return False
     if block.figcaption or (text.startswith("(") and text.endswith(")")):
         return True
-    if fold(text).startswith(("anh:", "anh minh hoa", "(anh")):
+    if block.folded.startswith(("anh:", "anh minh hoa", "(anh")):
         return True
     styled = (block.italic and styles["italic"]) or (block.centered and styles["centered"])
     if styled or _boxed_with(image, block):

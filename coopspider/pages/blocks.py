@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lxml import etree, html
 
-from coopspider.text import clean_line
+from coopspider.text import clean_line, fold
 
 # Elements whose text never reaches a reader.
 _INVISIBLE = {
@@ -54,6 +55,11 @@ class Block:
     centered: bool = False
     right_aligned: bool = False
     figcaption: bool = False
+
+    @cached_property
+    def folded(self) -> str:
+        """The text without accents, lower case, for matching labels."""
+        return fold(self.text)
 
     @property
     def link_density(self) -> float:

@@ -226,11 +226,11 @@ class ClassicMarkup:
             f'<tr><td colspan="3" style="height:120px"><a href="/"><img src="{LOGO}" border="0" />'
             "</a></td></tr>"
             '<tr><td colspan="3" style="background:#00487e;height:30px">'
-            f"<table cellpadding=\"0\" cellspacing=\"0\"><tr>{menu}</tr></table></td></tr>"
+            f'<table cellpadding="0" cellspacing="0"><tr>{menu}</tr></table></td></tr>'
             '<tr><td colspan="3"><table width="100%"><tr>'
             + (
                 '<td style="width:70px;color:red"><b>TIN MỚI:</b></td>'
-                f"<td><marquee scrollamount=\"3\">{news}</marquee></td>"
+                f'<td><marquee scrollamount="3">{news}</marquee></td>'
                 if ticker
                 else "<td>&nbsp;</td>"
             )

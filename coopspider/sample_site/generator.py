@@ -18,8 +18,12 @@ _START = dt.date(2023, 1, 1)
 _DAYS = (dt.date(2024, 12, 31) - _START).days
 # Primary category of the i-th generated article: half news, a third policy, the rest members.
 _CATEGORY_CYCLE = [
-    "tin-tuc-su-kien", "tin-tuc-su-kien", "chinh-sach-ho-tro",
-    "tin-tuc-su-kien", "hd-cua-cac-tctv", "chinh-sach-ho-tro",
+    "tin-tuc-su-kien",
+    "tin-tuc-su-kien",
+    "chinh-sach-ho-tro",
+    "tin-tuc-su-kien",
+    "hd-cua-cac-tctv",
+    "chinh-sach-ho-tro",
 ]
 _PERIODS = ["6 tháng đầu năm {y}", "quý I năm {y}", "9 tháng năm {y}", "năm {y}"]
 

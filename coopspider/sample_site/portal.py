@@ -117,9 +117,7 @@ class PortalMarkup:
             "</article>"
             f'<section class="related-news"><h2>Tin liên quan</h2><ul>{related}</ul></section>'
         )
-        return self._page(
-            article.title, main, description=article.lead, head=head, exclude=article
-        )
+        return self._page(article.title, main, description=article.lead, head=head, exclude=article)
 
     def static(self, path: str) -> str:
         """A menu page without articles (introduction, history, contact)."""
@@ -195,9 +193,7 @@ class PortalMarkup:
     ) -> str:
         ctx = self.ctx
         site = ctx.site
-        menu = "".join(
-            f'<li><a href="{c.path}">{esc(c.name)}</a></li>' for c in ctx.categories
-        )
+        menu = "".join(f'<li><a href="{c.path}">{esc(c.name)}</a></li>' for c in ctx.categories)
         ticker = "".join(
             f'<a href="{ctx.mixed(a.path, a.article_id)}">{esc(a.title)}</a>'
             for a in ctx.ticker(exclude)

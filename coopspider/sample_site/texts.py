@@ -57,39 +57,87 @@ STATIC_PAGES = {
 
 DISTRICTS = ["Hưng Hà", "Đông Hưng", "Quỳnh Phụ", "Thái Thụy", "Tiền Hải", "Kiến Xương", "Vũ Thư"]
 COMMUNES = [
-    "Bình Định", "Điệp Nông", "Quỳnh Hải", "Đông Quý", "An Mỹ", "Thụy Việt", "Vũ Tiến",
-    "Tây Sơn", "Nam Thịnh", "Hồng Minh", "Thái Thọ", "Duy Nhất", "Trọng Quan", "Đông Tân",
-    "Quang Lanh", "Thụy Ninh",
+    "Bình Định",
+    "Điệp Nông",
+    "Quỳnh Hải",
+    "Đông Quý",
+    "An Mỹ",
+    "Thụy Việt",
+    "Vũ Tiến",
+    "Tây Sơn",
+    "Nam Thịnh",
+    "Hồng Minh",
+    "Thái Thọ",
+    "Duy Nhất",
+    "Trọng Quan",
+    "Đông Tân",
+    "Quang Lanh",
+    "Thụy Ninh",
 ]
 COOP_KINDS = [
-    "dịch vụ nông nghiệp", "sản xuất kinh doanh dịch vụ nông nghiệp", "nông nghiệp",
-    "rau an toàn", "nuôi trồng thủy sản", "chăn nuôi", "dịch vụ tổng hợp",
+    "dịch vụ nông nghiệp",
+    "sản xuất kinh doanh dịch vụ nông nghiệp",
+    "nông nghiệp",
+    "rau an toàn",
+    "nuôi trồng thủy sản",
+    "chăn nuôi",
+    "dịch vụ tổng hợp",
 ]
 PRODUCTS = [
-    "lúa giống", "gạo chất lượng cao", "rau an toàn", "nấm rơm", "dưa lưới", "ngô ngọt",
-    "mật ong", "bánh cáy", "cá rô đồng", "ngao", "tỏi", "chiếu cói", "hành tím", "khoai tây",
+    "lúa giống",
+    "gạo chất lượng cao",
+    "rau an toàn",
+    "nấm rơm",
+    "dưa lưới",
+    "ngô ngọt",
+    "mật ong",
+    "bánh cáy",
+    "cá rô đồng",
+    "ngao",
+    "tỏi",
+    "chiếu cói",
+    "hành tím",
+    "khoai tây",
 ]
 PROVINCES = [
-    "Hà Nam", "Hải Dương", "Phú Thọ", "Sơn La", "Nam Định", "Lâm Đồng", "Bắc Giang",
-    "Ninh Bình", "Hòa Bình",
+    "Hà Nam",
+    "Hải Dương",
+    "Phú Thọ",
+    "Sơn La",
+    "Nam Định",
+    "Lâm Đồng",
+    "Bắc Giang",
+    "Ninh Bình",
+    "Hòa Bình",
 ]
 TRAINING_TOPICS = [
-    "quản trị hợp tác xã", "kế toán hợp tác xã", "chuyển đổi số",
-    "xây dựng phương án sản xuất kinh doanh", "Luật Hợp tác xã năm 2023",
+    "quản trị hợp tác xã",
+    "kế toán hợp tác xã",
+    "chuyển đổi số",
+    "xây dựng phương án sản xuất kinh doanh",
+    "Luật Hợp tác xã năm 2023",
     "xúc tiến thương mại và xây dựng thương hiệu",
 ]
 PARTNERS = [
-    "Sở Nông nghiệp và Phát triển nông thôn", "Sở Kế hoạch và Đầu tư", "Sở Công Thương",
-    "Hội Nông dân tỉnh", "Ngân hàng Nhà nước chi nhánh tỉnh", "Liên minh Hợp tác xã Việt Nam",
+    "Sở Nông nghiệp và Phát triển nông thôn",
+    "Sở Kế hoạch và Đầu tư",
+    "Sở Công Thương",
+    "Hội Nông dân tỉnh",
+    "Ngân hàng Nhà nước chi nhánh tỉnh",
+    "Liên minh Hợp tác xã Việt Nam",
 ]
 LAW_TOPICS = [
-    "tổ chức quản trị hợp tác xã", "chính sách hỗ trợ của Nhà nước",
+    "tổ chức quản trị hợp tác xã",
+    "chính sách hỗ trợ của Nhà nước",
     "quyền và nghĩa vụ của thành viên",
-    "phân phối thu nhập", "tổ hợp tác",
+    "phân phối thu nhập",
+    "tổ hợp tác",
 ]
 FAIRS = [
-    "Nông nghiệp - OCOP khu vực đồng bằng sông Hồng", "Xúc tiến thương mại tỉnh Thái Bình",
-    "Sản phẩm OCOP và hàng Việt", "Thương mại - Du lịch Thái Bình",
+    "Nông nghiệp - OCOP khu vực đồng bằng sông Hồng",
+    "Xúc tiến thương mại tỉnh Thái Bình",
+    "Sản phẩm OCOP và hàng Việt",
+    "Thương mại - Du lịch Thái Bình",
 ]
 LEADERS = [
     ("Phạm Văn Hùng", "Phó Chủ tịch Liên minh HTX tỉnh"),
@@ -100,11 +148,21 @@ LEADERS = [
     ("Hoàng Đức Anh", "Giám đốc Quỹ hỗ trợ phát triển HTX tỉnh"),
 ]
 MEMBERS = [
-    ("Ông", "Nguyễn Văn Hải"), ("Ông", "Trần Đức Long"), ("Bà", "Phạm Thị Hoa"),
-    ("Ông", "Bùi Văn Tiến"), ("Ông", "Đặng Văn Quý"), ("Bà", "Ngô Thị Hằng"),
+    ("Ông", "Nguyễn Văn Hải"),
+    ("Ông", "Trần Đức Long"),
+    ("Bà", "Phạm Thị Hoa"),
+    ("Ông", "Bùi Văn Tiến"),
+    ("Ông", "Đặng Văn Quý"),
+    ("Bà", "Ngô Thị Hằng"),
 ]
 AUTHORS = [
-    "Thùy Dung", "Minh Hà", "Ngọc Lan", "Hữu Tâm", "Thu Hương", "Văn Khải", "Quang Huy",
+    "Thùy Dung",
+    "Minh Hà",
+    "Ngọc Lan",
+    "Hữu Tâm",
+    "Thu Hương",
+    "Văn Khải",
+    "Quang Huy",
     "Thanh Thủy",
 ]
 # The part of day a lead opens with; "{d}/{m}" or "{d}/{m}/{y}" follows.
