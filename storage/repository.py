@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -57,7 +58,8 @@ def content_hash(article: Mapping[str, Any]) -> str:
     """sha256 hex of the article's normalised content (title, date, author, summary, body, images).
 
     Differences in Unicode normalisation, no-break spaces or whitespace give the same hash;
-    the same instant written with another UTC offset does too.
+    the same instant written with another UTC offset does too, and so does an image URL that
+    differs only in scheme or port (http vs https, a local mirror).
     """
     published = parse_timestamp(article.get("published_at"), VIETNAM_TZ)
     payload = {
@@ -67,12 +69,21 @@ def content_hash(article: Mapping[str, Any]) -> str:
         "summary": normalize_text(article.get("summary")),
         "body": normalize_text(article.get("body")),
         "images": [
-            [normalize_text(image.get("url")), normalize_text(image.get("caption"))]
+            [
+                _image_key(normalize_text(image.get("url"))),
+                normalize_text(image.get("caption")),
+            ]
             for image in article.get("images") or ()
         ],
     }
     encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def _image_key(url: str) -> str:
+    """An image URL as compared for versioning: without its scheme and port."""
+    parts = urlsplit(url)
+    return urlunsplit(("", parts.hostname or "", parts.path, parts.query, ""))
 
 
 def start_run(

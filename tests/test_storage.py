@@ -700,3 +700,25 @@ def test_offsets_other_than_vietnam_are_kept_as_instants(
         assert article_as_dict(version.article, version)["published_at"] == (
             "2022-05-08T22:00:00+07:00"
         )
+
+
+def test_content_hash_ignores_scheme_and_port_of_own_images() -> None:
+    article = {
+        "url": "http://127.0.0.1:8001/tin-tuc/a-1.html",
+        "title": "T",
+        "body": "B",
+        "images": [{"url": "http://127.0.0.1:8001/Uploads/a.jpg", "caption": "c"}],
+    }
+    moved = {
+        **article,
+        "url": "https://127.0.0.1:9002/tin-tuc/a-1.html",
+        "images": [{"url": "https://127.0.0.1:9002/Uploads/a.jpg", "caption": "c"}],
+    }
+    other_file = {
+        **article,
+        "images": [{"url": "http://127.0.0.1:8001/Uploads/b.jpg", "caption": "c"}],
+    }
+    elsewhere = {**article, "images": [{"url": "http://cdn.example/Uploads/a.jpg", "caption": "c"}]}
+    assert content_hash(article) == content_hash(moved)
+    assert content_hash(article) != content_hash(other_file)
+    assert content_hash(article) != content_hash(elsewhere)
