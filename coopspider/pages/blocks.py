@@ -8,7 +8,6 @@ redesigns and unknown portals the project has to face.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -31,6 +30,26 @@ _BLOCK = {
 # Regions that hold site chrome on any HTML5 page, whatever their classes.
 _CHROME = {"nav", "aside", "footer", "menu"}
 _CHROME_ROLES = {"navigation", "contentinfo", "complementary", "banner", "search"}
+_CONTEXT_TAGS = {
+    "a",
+    "center",
+    "figcaption",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "cite",
+    "nav",
+    "aside",
+    "footer",
+    "menu",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _BOLD = {"b", "strong"}
 _ITALIC = {"i", "em", "cite"}
@@ -131,8 +150,9 @@ def _is_small(element: etree._Element) -> bool:
     return False
 
 
-def _context_for(element: etree._Element, parent: _Context) -> _Context:
-    tag = element.tag if isinstance(element.tag, str) else ""
+def _context_for(element: etree._Element, tag: str, parent: _Context) -> _Context:
+    if not element.attrib and tag not in _CONTEXT_TAGS:
+        return parent  # most elements change nothing: share the parent's context
     style = element.get("style") or ""
     align = (element.get("align") or "").lower() if tag != "table" else ""
     role = (element.get("role") or "").lower()
@@ -186,36 +206,25 @@ class _Builder:
         self.pieces = []
 
 
-def _walk(root: etree._Element) -> Iterator[tuple[str, etree._Element]]:
-    """Depth-first start/end events without recursion, so deeply nested pages cannot overflow."""
-    stack: list[tuple[etree._Element, bool]] = [(root, False)]
-    while stack:
-        element, done = stack.pop()
-        if done:
-            yield "end", element
-            continue
-        yield "start", element
-        stack.append((element, True))
-        stack.extend((child, False) for child in reversed(element))
-
-
 def layout_of(root: etree._Element) -> Layout:
     """The blocks and images of a parsed page, in reading order."""
     builder = _Builder()
-    contexts: dict[etree._Element, _Context] = {}
-    skipped: set[etree._Element] = set()
+    # One context per open element; None marks an element whose subtree is skipped.
+    contexts: list[_Context | None] = []
     owners: list[etree._Element] = []
     base = _Context()
-    for event, element in _walk(root):
+    # iterwalk runs in C and walks without recursion, so deeply nested pages cannot overflow.
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, element in walker:
         tag = element.tag if isinstance(element.tag, str) else ""
-        parent = element.getparent()
-        parent_context = contexts.get(parent, base) if parent is not None else base
         if event == "start":
-            if parent in skipped or not tag or tag in _INVISIBLE or _hidden(element):
-                skipped.add(element)
+            parent_context = contexts[-1] if contexts else base
+            if not tag or tag in _INVISIBLE or _hidden(element):
+                walker.skip_subtree()
+                contexts.append(None)
                 continue
-            context = _context_for(element, parent_context)
-            contexts[element] = context
+            context = _context_for(element, tag, parent_context)
+            contexts.append(context)
             if tag in _BLOCK or tag == "br":
                 builder.flush()
             if tag in _BLOCK:
@@ -238,15 +247,12 @@ def layout_of(root: etree._Element) -> Layout:
                     )
             builder.add_text(element.text, context)
         else:
-            if element in skipped:
-                if parent not in skipped:
-                    builder.add_text(element.tail, parent_context)
-                continue
-            if tag in _BLOCK:
+            context = contexts.pop()
+            if context is not None and tag in _BLOCK:
                 builder.flush()
                 owners.pop()
                 builder.owner = owners[-1] if owners else None
-            builder.add_text(element.tail, parent_context)
+            builder.add_text(element.tail, contexts[-1] if contexts else base)
     builder.flush()
     return builder.layout
 
