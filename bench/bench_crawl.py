@@ -10,11 +10,11 @@ a fresh SQLite file, and prints pages per second, peak memory and the ratio of t
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -35,18 +35,47 @@ FAST = [
 ]
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants (the archive writer included)."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        match = re.search(r"VmRSS:\s+(\d+)", status)
+        total += int(match.group(1)) if match else 0
+        pending.extend(int(child) for child in children)
+    return total
+
+
 def crawl(command: list[str]) -> tuple[int, float, float]:
-    """(pages, seconds the crawl ran by Scrapy's own clock, peak resident MB) of one child crawl."""
+    """(pages, seconds by Scrapy's own clock, peak resident MB of the whole process tree)."""
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
+    peak_kb = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_kb
+        while not done.wait(0.05):
+            peak_kb = max(peak_kb, _tree_rss_kb(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     log = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    process.wait()
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
         sys.exit(f"crawl failed: {' '.join(command)}\n{log[-2000:]}")
     pages = int(re.search(r"'downloader/response_count': (\d+)", log).group(1))
     seconds = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", log).group(1))
-    return pages, seconds, usage.ru_maxrss / 1024
+    return pages, seconds, peak_kb / 1024
 
 
 def main() -> None:

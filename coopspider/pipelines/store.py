@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -14,21 +13,22 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy.orm import Session, sessionmaker
 
 from coopspider.items import ArticleItem, CounterItem
-from storage import finish_run, open_database, resolve_database_url, save_article, save_counter
+from coopspider.pipelines.writer import ArchiveWriter, Outcome
+from storage import finish_run, open_database, resolve_database_url
 from storage import start_run as start_run_record
 
 
 class StorePipeline:
-    """Write each item in its own transaction on one worker thread, off the crawl's event loop.
+    """Hand items to the archive writer process and count what it made of them.
 
-    One thread keeps writes in order and SQLite free of writer contention; a transaction per item
-    means a crash loses at most the item being written, never leaves half of one.
+    The run row is written here, before the first item and after the last one, so a run that
+    shows "finished" has all its items in the archive.
     """
 
     def __init__(self, crawler: Crawler, database_url: str) -> None:
         self.crawler = crawler
         self.database_url = database_url
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coopspider-store")
+        self.writer: ArchiveWriter | None = None
         self.factory: sessionmaker[Session] | None = None
         self.run_id: int | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -39,16 +39,15 @@ class StorePipeline:
             raise NotConfigured("storage disabled by COOPSPIDER_STORE_ENABLED")
         return cls(crawler, resolve_database_url(crawler.settings.get("DATABASE_URL")))
 
-    async def _in_worker(self, function: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
-
     async def open_spider(self) -> None:
-        self.factory = await self._in_worker(open_database, self.database_url)
         spider = self.crawler.spider
-        self.run_id = await self._in_worker(
+        # Opening applies migrations on first use, before the writer process opens its own engine.
+        self.factory = await asyncio.to_thread(open_database, self.database_url)
+        self.run_id = await asyncio.to_thread(
             self._start_run, spider.name, spider.site, spider.base_url
         )
         self.crawler.stats.set_value("coopspider/run_id", self.run_id)
+        self.writer = ArchiveWriter(self.database_url, self.run_id)
 
     def _start_run(self, spider_name: str, site: str, base_url: str) -> int:
         assert self.factory is not None
@@ -62,26 +61,36 @@ class StorePipeline:
             )
 
     async def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleItem):
-            outcome = await self._in_worker(self._save, save_article, asdict(item))
-            self.crawler.stats.inc_value(f"coopspider/articles/{outcome}")
-        elif isinstance(item, CounterItem):
-            await self._in_worker(self._save, save_counter, asdict(item))
-            self.crawler.stats.inc_value("coopspider/counters/stored")
+        if isinstance(item, ArticleItem | CounterItem):
+            assert self.writer is not None
+            kind = "article" if isinstance(item, ArticleItem) else "counter"
+            record = asdict(item)
+            if not self.writer.try_submit(kind, record):
+                await asyncio.to_thread(self.writer.submit, kind, record)
+            self._count(self.writer.collect())
         return item
 
-    def _save(self, save: Any, record: dict[str, Any]) -> Any:
-        assert self.factory is not None and self.run_id is not None
-        with self.factory.begin() as session:
-            return save(session, record, self.run_id)
+    def _count(self, outcomes: list[Outcome]) -> None:
+        stats = self.crawler.stats
+        for outcome in outcomes:
+            if outcome.error:
+                stats.inc_value("coopspider/store/errors")
+                self.crawler.spider.logger.error("Not stored: %s (%s)", outcome.url, outcome.error)
+            elif outcome.kind == "article":
+                stats.inc_value(f"coopspider/articles/{outcome.result}")
+            else:
+                stats.inc_value("coopspider/counters/stored")
 
     async def spider_closed(self, spider: Any, reason: str) -> None:
-        if self.factory is None or self.run_id is None:
+        if self.writer is None or self.run_id is None:
             return
+        self._count(await asyncio.to_thread(self.writer.close))
+        if self.writer.failed:
+            self.crawler.stats.inc_value("coopspider/store/errors")
+            spider.logger.error("The archive writer stopped before writing every item")
         stats = dict(self.crawler.stats.get_stats())
-        status = "finished" if reason == "finished" else "failed"
-        await self._in_worker(self._finish_run, status, reason, stats)
-        self.executor.shutdown(wait=True)
+        failed = reason != "finished" or self.writer.failed
+        await asyncio.to_thread(self._finish_run, "failed" if failed else "finished", reason, stats)
 
     def _finish_run(self, status: str, reason: str, stats: dict[str, Any]) -> None:
         assert self.factory is not None and self.run_id is not None
@@ -94,3 +103,4 @@ class StorePipeline:
                 finish_reason=reason,
                 stats=stats,
             )
+        self.factory.kw["bind"].dispose()

@@ -1,0 +1,112 @@
+"""A separate process that writes items into the archive while the crawl goes on.
+
+Writing through the ORM costs about as much CPU as extracting a page; in a thread it would share
+the crawl's interpreter lock. A process of its own lets the crawl use one core and the archive
+another. Each item is still one transaction: a crash loses at most the items not yet written, and
+those are fetched again by the next crawl.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from storage import open_database, save_article, save_counter
+
+SAVERS: dict[str, Callable[..., Any]] = {"article": save_article, "counter": save_counter}
+_QUEUE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one submitted item: the saver's answer, or the error that stopped it."""
+
+    kind: str
+    url: str
+    result: Any = None
+    error: str | None = None
+
+
+def _next_task(tasks: Any) -> tuple[str, dict[str, Any]] | None:
+    """The next item to write; None at the end of the crawl or when the crawl process is gone
+    (killed, say), so the writer never outlives it."""
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            return tasks.get(timeout=1.0)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                return None
+
+
+def _write_until_done(database_url: str, run_id: int, tasks: Any, outcomes: Any) -> None:
+    factory = open_database(database_url)
+    while (task := _next_task(tasks)) is not None:
+        kind, record = task
+        try:
+            with factory.begin() as session:
+                result = SAVERS[kind](session, record, run_id)
+        except Exception as error:  # noqa: BLE001 - reported to the crawl, which logs and counts it
+            outcomes.put(
+                Outcome(kind, record.get("url", ""), error=f"{type(error).__name__}: {error}")
+            )
+        else:
+            outcomes.put(Outcome(kind, record.get("url", ""), result=result))
+    factory.kw["bind"].dispose()
+
+
+class ArchiveWriter:
+    """Submit items from the crawl; collect what became of them as they are written."""
+
+    def __init__(self, database_url: str, run_id: int) -> None:
+        context = multiprocessing.get_context("spawn")  # no fork of a running reactor
+        self.tasks = context.Queue(_QUEUE_SIZE)
+        self.outcomes = context.Queue()
+        self.process = context.Process(
+            target=_write_until_done,
+            args=(database_url, run_id, self.tasks, self.outcomes),
+            name="coopspider-writer",
+            daemon=True,
+        )
+        self.process.start()
+
+    def try_submit(self, kind: str, record: dict[str, Any]) -> bool:
+        """Queue an item without waiting; False when the queue is full."""
+        try:
+            self.tasks.put_nowait((kind, record))
+        except queue.Full:
+            return False
+        return True
+
+    def submit(self, kind: str, record: dict[str, Any]) -> None:
+        """Queue an item, waiting while the writer catches up (call from a worker thread)."""
+        self.tasks.put((kind, record))
+
+    def collect(self) -> list[Outcome]:
+        """The outcomes written so far and not yet collected."""
+        done = []
+        while True:
+            try:
+                done.append(self.outcomes.get_nowait())
+            except queue.Empty:
+                return done
+
+    def close(self) -> list[Outcome]:
+        """Wait until every submitted item is written; the remaining outcomes."""
+        self.tasks.put(None)
+        done = []
+        while self.process.is_alive() or not self.outcomes.empty():
+            try:
+                done.append(self.outcomes.get(timeout=0.5))
+            except queue.Empty:
+                continue
+        self.process.join()
+        return done
+
+    @property
+    def failed(self) -> bool:
+        """Whether the writer process died instead of finishing its queue."""
+        return self.process.exitcode not in (0, None)
