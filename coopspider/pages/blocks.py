@@ -125,12 +125,17 @@ class Layout:
     images: list[Image] = field(default_factory=list)
 
 
+# libxml2 otherwise cuts a document off past 256 levels of nesting and the article with it;
+# the download size limit bounds what this lets in.
+_PARSER = html.HTMLParser(huge_tree=True)
+
+
 def parse_html(text: str) -> etree._Element:
     """Parse possibly broken HTML into an lxml tree; an empty document gives an empty <html>."""
     try:
-        root = html.document_fromstring(text or "<html></html>")
+        root = html.document_fromstring(text or "<html></html>", parser=_PARSER)
     except (etree.ParserError, ValueError):
-        root = html.document_fromstring("<html></html>")
+        root = html.document_fromstring("<html></html>", parser=_PARSER)
     return root
 
 
