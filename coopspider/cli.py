@@ -163,12 +163,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from scrapy.http import HtmlResponse
 
     from coopspider.pages.article import ArticlePage
+    from coopspider.pages.decoding import page_text
     from coopspider.urls import classify
 
     url, body, headers = _read_page(args.source, args.url, args.timeout)
     response = HtmlResponse(url=url, body=body, headers=headers)
     parsed = classify(url)
-    fields = ArticlePage(response.url, response.text, date_order=args.date_order).fields()
+    text = page_text(response)
+    fields = ArticlePage(response.url, text, date_order=args.date_order).fields()
     fields = {"url": url, "article_id": parsed.article_id, "category": parsed.category, **fields}
     json.dump(fields, sys.stdout, ensure_ascii=False, indent=2)
     print()

@@ -11,6 +11,7 @@ from scrapy.http import Response, TextResponse
 
 from coopspider.items import ArticleItem, CounterItem
 from coopspider.pages.article import ArticlePage
+from coopspider.pages.decoding import page_text
 from coopspider.pages.listing import ListingPage
 from coopspider.urls import LinkKind, classify, host_of, on_site
 
@@ -49,7 +50,7 @@ class LienminhSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._count_unparsed(response, "not an HTML page")
             return
-        counter = ArticlePage(response.url, response.text).counter()
+        counter = ArticlePage(response.url, page_text(response)).counter()
         yield CounterItem(
             site=self.site,
             url=response.url,
@@ -88,7 +89,7 @@ class LienminhSpider(scrapy.Spider):
             self._count_unparsed(response, "not an HTML page")
             return
         try:
-            page = ArticlePage(response.url, response.text)
+            page = ArticlePage(response.url, page_text(response))
             item = page.item(
                 site=self.site, article_id=article_id, category=category, fetched_at=utc_now()
             )

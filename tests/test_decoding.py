@@ -1,0 +1,59 @@
+"""Legacy Vietnamese encodings: windows-1258 with decomposed tone marks, right or wrong labels."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from coopspider.pages.article import ArticlePage
+from coopspider.pages.decoding import page_text
+
+TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+PAGE = (
+    "<html><head>{meta}<title>Hội nghị HTX</title></head><body><h1>Hợp tác xã Đông Quý tổ chức "
+    "đại hội thành viên</h1><p>Ngày: 13/07/2023</p><p>Sáng ngày 13/7/2023, Hợp tác xã Đông Quý "
+    "tổ chức đại hội thành viên thường niên với sự tham dự của hơn một trăm thành viên.</p>"
+    "<p>Thùy Dung</p></body></html>"
+)
+
+
+def to_windows_1258(text: str) -> bytes:
+    """Encode as windows-1258 does: base letters precomposed, tone marks as combining bytes."""
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", char)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONE_MARKS))
+            tones = "".join(c for c in parts if c in TONE_MARKS)
+            out += base.encode("cp1258") + tones.encode("cp1258")
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("meta", "headers"),
+    [
+        ('<meta charset="windows-1258">', {}),
+        ("", {}),
+        ("", {"Content-Type": "text/html; charset=utf-8"}),
+        ('<meta http-equiv="Content-Type" content="text/html; charset=utf-8">', {}),
+    ],
+    ids=["declared", "undeclared", "wrong-header", "wrong-meta"],
+)
+def test_windows_1258_pages_are_read_right(meta: str, headers: dict[str, str]) -> None:
+    body = to_windows_1258(PAGE.format(meta=meta))
+    response = HtmlResponse(url="http://example.vn/tin-tuc/a-1.html", body=body, headers=headers)
+    fields = ArticlePage(response.url, page_text(response)).fields()
+    assert fields["title"] == "Hợp tác xã Đông Quý tổ chức đại hội thành viên"
+    assert fields["published_at"] == "2023-07-13T00:00:00+07:00"
+    assert fields["body"].startswith("Sáng ngày 13/7/2023, Hợp tác xã Đông Quý")
+    assert fields["author"] == "Thùy Dung"
+
+
+def test_utf8_page_is_left_alone() -> None:
+    body = PAGE.format(meta='<meta charset="utf-8">').encode("utf-8")
+    response = HtmlResponse(url="http://example.vn/a-1.html", body=body)
+    assert page_text(response) == response.text
