@@ -7,6 +7,7 @@ Typical use::
         run_id = start_run(session, site=..., spider=..., base_url=..., started_at=...)
 """
 
+from storage.changes import list_events, record_event
 from storage.db import (
     DATABASE_URL_ENV,
     DEFAULT_DATABASE_URL,
@@ -17,7 +18,15 @@ from storage.db import (
     resolve_database_url,
     upgrade_database,
 )
-from storage.models import Article, ArticleVersion, Base, CounterObservation, CrawlRun
+from storage.models import (
+    EVENT_KINDS,
+    Article,
+    ArticleVersion,
+    Base,
+    ChangeEvent,
+    CounterObservation,
+    CrawlRun,
+)
 from storage.repository import (
     VIETNAM_TZ,
     SaveResult,
@@ -37,10 +46,12 @@ from storage.repository import (
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_DATABASE_URL",
+    "EVENT_KINDS",
     "VIETNAM_TZ",
     "Article",
     "ArticleVersion",
     "Base",
+    "ChangeEvent",
     "CounterObservation",
     "CrawlRun",
     "SaveResult",
@@ -53,9 +64,11 @@ __all__ = [
     "finish_run",
     "get_run",
     "latest_versions",
+    "list_events",
     "normalize_text",
     "open_database",
     "parse_timestamp",
+    "record_event",
     "resolve_database_url",
     "save_article",
     "save_counter",

@@ -1,4 +1,5 @@
-"""ORM models of the archive: crawl runs, articles, their versions and counter readings."""
+"""ORM models of the archive: crawl runs, articles, their versions, counter readings and the
+change events found by comparing crawls."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ NAMING_CONVENTION = {
 }
 
 RUN_STATUSES = ("running", "finished", "failed")
+# What a change event says happened; storage.changes documents the details of each kind.
+EVENT_KINDS = ("baseline", "new", "changed", "removed", "restored", "counter_anomaly")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -96,6 +99,8 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    # Set when the site stopped serving the article (404/410, or gone from its listing).
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", order_by="ArticleVersion.version", passive_deletes=True
@@ -140,3 +145,28 @@ class CounterObservation(Base):
     total: Mapped[int | None] = mapped_column(BigInteger)
     online: Mapped[int | None]
     crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+
+
+class ChangeEvent(Base):
+    """One change a crawl found: the single record the diff, the alerts and the report read."""
+
+    __tablename__ = "change_events"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('baseline', 'new', 'changed', 'removed', 'restored', 'counter_anomaly')",
+            name="kind",
+        ),
+        Index("ix_change_events_site_detected_at", "site", "detected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    article_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    article: Mapped[Article | None] = relationship()

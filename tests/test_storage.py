@@ -45,7 +45,9 @@ from storage import (
     finish_run,
     get_run,
     latest_versions,
+    list_events,
     open_database,
+    record_event,
     resolve_database_url,
     save_article,
     save_counter,
@@ -55,7 +57,7 @@ from storage import (
 
 PG_URL_ENV = "COOPSPIDER_TEST_POSTGRES_URL"
 PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-TABLES = {"crawl_runs", "articles", "article_versions", "counter_observations"}
+TABLES = {"crawl_runs", "articles", "article_versions", "counter_observations", "change_events"}
 T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
 
 
@@ -722,3 +724,44 @@ def test_content_hash_ignores_scheme_and_port_of_own_images() -> None:
     assert content_hash(article) == content_hash(moved)
     assert content_hash(article) != content_hash(other_file)
     assert content_hash(article) != content_hash(elsewhere)
+
+
+# --- change events -------------------------------------------------------------------------
+
+
+def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run_id: int) -> None:
+    with factory.begin() as session:
+        save_article(session, make_article(), run_id)
+        article_pk = session.scalars(select(Article.id)).one()
+        record_event(
+            session, site="thaibinh", kind="baseline", run_id=run_id, details={"articles": 1}
+        )
+        record_event(
+            session,
+            site="thaibinh",
+            kind="changed",
+            run_id=run_id,
+            article_pk=article_pk,
+            details={"fields": ["title"], "diff": {"title": ["Cũ", "Mới"]}},
+            detected_at=datetime(2025, 3, 1, 9, tzinfo=VIETNAM_TZ),
+        )
+        record_event(session, site="other", kind="new", run_id=run_id, details={"url": "u"})
+
+    with factory() as session:
+        changed = list_events(session, site="thaibinh", kinds=["changed"])
+        assert [event.details["diff"]["title"] for event in changed] == [["Cũ", "Mới"]]
+        assert changed[0].detected_at == datetime(2025, 3, 1, 2, tzinfo=UTC)
+        assert changed[0].article is not None and changed[0].article.article_id == "1234"
+        assert [event.kind for event in list_events(session, run_ids=[run_id])] == [
+            "baseline",
+            "changed",
+            "new",
+        ]
+        assert list_events(session, run_ids=[run_id + 1]) == []
+        later = datetime(2025, 3, 1, 3, tzinfo=UTC)
+        assert {event.kind for event in list_events(session, since=later)} == {"baseline", "new"}
+
+
+def test_change_event_kind_is_checked(factory: sessionmaker[Session], run_id: int) -> None:
+    with factory.begin() as session, pytest.raises(ValueError, match="unknown change event"):
+        record_event(session, site="thaibinh", kind="edited", run_id=run_id, details={})

@@ -1,0 +1,76 @@
+"""Change events: what each crawl found new, edited or removed, recorded once for every reader.
+
+The diff, the alerts and the report all read these rows and never recompute changes themselves.
+The `details` of each kind (JSON; times as ISO 8601 text):
+
+- ``baseline``: the first crawl of a site; one event per site, ``{"articles": int}``.
+- ``new``: an article id never seen before; ``{"url", "title", "published_at"}``.
+- ``changed``: a new version of a known article; ``{"url", "title", "from_version",
+  "to_version", "fields": [field, ...], "diff": {field: [old, new]}}``.
+- ``removed``: a known article the site stopped serving; ``{"url", "title", "reason"}`` where
+  reason is ``"gone"`` (404/410, with ``"status"``) or ``"unlisted"``.
+- ``restored``: a removed article served again; ``{"url", "title"}``.
+- ``counter_anomaly``: the visitor counter went down or stayed frozen; ``{"anomaly":
+  "decrease" | "frozen", "total", "previous_total", "runs"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import EVENT_KINDS, ChangeEvent
+
+
+def record_event(
+    session: Session,
+    *,
+    site: str,
+    kind: str,
+    run_id: int,
+    details: Mapping[str, Any],
+    article_pk: int | None = None,
+    detected_at: datetime | None = None,
+) -> int:
+    """Record one change event and return its id."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown change event kind {kind!r}; expected one of {EVENT_KINDS}")
+    moment = detected_at or datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime not allowed: {moment!r}")
+    event = ChangeEvent(
+        site=site,
+        kind=kind,
+        article_pk=article_pk,
+        crawl_run_id=run_id,
+        detected_at=moment.astimezone(UTC),
+        details=dict(details),
+    )
+    session.add(event)
+    session.flush()
+    return event.id
+
+
+def list_events(
+    session: Session,
+    *,
+    site: str | None = None,
+    run_ids: Iterable[int] | None = None,
+    kinds: Sequence[str] | None = None,
+    since: datetime | None = None,
+) -> list[ChangeEvent]:
+    """Change events in the order they were recorded, filtered by site, runs, kinds and time."""
+    query = select(ChangeEvent).order_by(ChangeEvent.id)
+    if site is not None:
+        query = query.where(ChangeEvent.site == site)
+    if run_ids is not None:
+        query = query.where(ChangeEvent.crawl_run_id.in_(list(run_ids)))
+    if kinds is not None:
+        query = query.where(ChangeEvent.kind.in_(list(kinds)))
+    if since is not None:
+        query = query.where(ChangeEvent.detected_at >= since.astimezone(UTC))
+    return list(session.scalars(query))
