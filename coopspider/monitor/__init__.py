@@ -1,0 +1,1 @@
+"""Runs after a crawl on the database: diff, report and alerts, built from pure functions."""
