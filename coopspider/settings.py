@@ -24,6 +24,9 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
+# Scrapy starts this many tasks for every callback's output; our callbacks yield one item (or a
+# page of links), so the default of 100 costs about as much CPU as extracting the article.
+CONCURRENT_ITEMS = 4
 TELNETCONSOLE_ENABLED = False
 
 ITEM_PIPELINES = {
@@ -37,6 +40,9 @@ ITEM_PIPELINES = {
 DATABASE_URL = ""
 # Turn storage off (e.g. to only export a feed): -s COOPSPIDER_STORE_ENABLED=0
 COOPSPIDER_STORE_ENABLED = True
+# Worker processes that extract articles beside the crawl; empty: one per spare core (at most
+# two), 0: extract inside the crawl's process.
+COOPSPIDER_EXTRACT_PROCESSES = ""
 # Day/month order of the site's dates: "DMY" for Vietnamese sites, "MDY" for US-locale ones.
 DATE_ORDER = "DMY"
 

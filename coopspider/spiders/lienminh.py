@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 
+from coopspider.extraction import Extractor, default_processes
 from coopspider.items import ArticleItem, CounterItem
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import page_text
@@ -41,6 +45,21 @@ class LienminhSpider(scrapy.Spider):
         self.site = site or (DEFAULT_SITE if base_url is None else host_of(self.base_url))
         self.allowed_domains = [host_of(self.base_url)]
         self.article_ids: set[str] = set()
+        self.extractor: Extractor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        processes = crawler.settings.get("COOPSPIDER_EXTRACT_PROCESSES")
+        spider.extractor = Extractor(
+            default_processes() if processes in (None, "") else int(processes)
+        )
+        crawler.signals.connect(spider.close_extractor, signal=signals.spider_closed)
+        return spider
+
+    async def close_extractor(self) -> None:
+        if self.extractor is not None:
+            await asyncio.to_thread(self.extractor.close)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.base_url, callback=self.parse_home)
@@ -82,16 +101,22 @@ class LienminhSpider(scrapy.Spider):
                     cb_kwargs={"article_id": parsed.article_id, "category": parsed.category},
                 )
 
-    def parse_article(
+    async def parse_article(
         self, response: Response, article_id: str, category: str | None
-    ) -> Iterator[ArticleItem]:
+    ) -> AsyncIterator[ArticleItem]:
         if not isinstance(response, TextResponse):
             self._count_unparsed(response, "not an HTML page")
             return
+        assert self.extractor is not None
         try:
-            page = ArticlePage(response.url, page_text(response))
-            item = page.item(
-                site=self.site, article_id=article_id, category=category, fetched_at=utc_now()
+            item = await self.extractor.article(
+                response.url,
+                page_text(response),
+                date_order=self.settings.get("DATE_ORDER", "DMY"),
+                site=self.site,
+                article_id=article_id,
+                category=category,
+                fetched_at=utc_now(),
             )
         except Exception as error:  # noqa: BLE001 - one odd page must never stop the crawl
             self.logger.exception("Extraction failed on %s: %s", response.url, error)

@@ -1,0 +1,76 @@
+"""Run the article page object in worker processes, so extraction does not slow the crawl.
+
+Extracting an article costs about as much CPU as Scrapy spends downloading and scheduling it; in
+the crawl's own process the two would take turns on one core. Worker processes let extraction use
+the other cores. The page object stays a pure function of (URL, HTML): only text goes to the
+workers and only the item comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+
+from coopspider.items import ArticleItem
+from coopspider.pages.article import ArticlePage
+
+
+def extract_article(
+    url: str,
+    html_text: str,
+    *,
+    date_order: str,
+    site: str,
+    article_id: str,
+    category: str | None,
+    fetched_at: str,
+) -> ArticleItem:
+    """The article item of one page (runs in a worker process, or inline)."""
+    page = ArticlePage(url, html_text, date_order=date_order)
+    return page.item(site=site, article_id=article_id, category=category, fetched_at=fetched_at)
+
+
+def default_processes() -> int:
+    """One worker per core beyond the crawl's own, at most two: the crawl rarely outruns two."""
+    return max(0, min(2, (os.cpu_count() or 1) - 1))
+
+
+class Extractor:
+    """Extract articles in `processes` worker processes, or inline when `processes` is 0."""
+
+    def __init__(self, processes: int) -> None:
+        if processes < 0:
+            raise ValueError(f"processes must be 0 or more, got {processes}")
+        self.processes = processes
+        self.executor: Executor | None = self._new_executor() if processes else None
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        # spawn: never fork a process that runs a reactor and holds database connections.
+        return ProcessPoolExecutor(
+            max_workers=self.processes, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    async def article(self, url: str, html_text: str, **fields: str | None) -> ArticleItem:
+        """The article item of one page; a worker that died is replaced before the error is
+        raised, so one pathological page costs that page only."""
+        if self.executor is None:
+            return extract_article(url, html_text, **fields)  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                self.executor, partial(extract_article, url, html_text, **fields)
+            )
+        except BrokenProcessPool:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._new_executor()
+            raise
+
+    def close(self) -> None:
+        """Stop the workers (after the pages already submitted are done)."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
