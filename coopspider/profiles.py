@@ -317,7 +317,7 @@ def resolve_site(
     (default thaibinh), filed under that name. Without `site`, `base_url` alone names the site by
     its host.
     """
-    check = _Checker("site")
+    check = _Checker("crawl argument")
     url = check.base_url(base_url) if base_url is not None else None
     if profile is not None and profile not in profiles:
         raise ProfileError(f"unknown profile {profile!r}; known profiles: {known_names(profiles)}")

@@ -612,11 +612,14 @@ class ArticlePage:
         """Per field: its value, the evidence that won (`source`) and exactly what (`detail`)."""
         body_evidence = _NO_EVIDENCE
         if self.paragraphs():
-            container = self._container
-            where = _describe(container) if container is not None else "the page"
-            source = "selector" if self._selected("body") else "structure"
-            detail = f"{len(self.paragraphs())} paragraphs after the title, in {where}"
-            body_evidence = Evidence(source, detail)
+            count = f"{len(self.paragraphs())} paragraphs"
+            if self._selected("body"):
+                selector = self._selector_evidence("body").detail
+                body_evidence = Evidence("selector", f"{selector}: {count}")
+            else:
+                container = self._container
+                where = _describe(container) if container is not None else "the page"
+                body_evidence = Evidence("structure", f"{count} after the title, in {where}")
         images = self.images()
         image_evidence = _NO_EVIDENCE
         if self.selectors.get("images") and self._selected("images"):
