@@ -1,20 +1,17 @@
-"""`coopspider sites`, `extract --explain --site` and the sample site in other grammars, run as a
-user runs them: in child processes, on saved pages and servers on 127.0.0.1."""
+"""`coopspider sites`, `extract --explain --site` and `crawl --sample --site`, run as a user runs
+them: in child processes, on saved pages and servers on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from coopspider.profiles import builtin_profiles
 from coopspider.sample_site import build_site
-from tests.test_cli import PAGES, ROOT, coopspider
+from tests.test_cli import PAGES, coopspider
 
 CAOBANG_PAGE = PAGES / "nukeviet-caobang-trung-khanh.html"
 
@@ -83,31 +80,3 @@ def test_crawl_sample_in_a_profiles_grammar(tmp_path: Path) -> None:
     total = len(build_site(grammar="daknong").articles)
     assert f"The archive holds {total} articles of site sample" in done.stdout
     assert "/category/" not in done.stdout and "/2024/" in done.stdout  # WordPress article URLs
-
-
-def test_sample_site_command_serves_a_profiles_grammar() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "coopspider.cli",
-            "sample-site",
-            "--port",
-            "0",
-            "--grammar",
-            "caobang",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = process.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(url + "vi/news/tin-tuc-su-kien/", timeout=10) as response:
-            assert "Thống kê truy cập" in response.read().decode("utf-8")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-    assert "-a site=caobang" in process.stderr.read()
