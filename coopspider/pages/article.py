@@ -117,6 +117,8 @@ class ArticlePage:
     def _blocks_inside(self, elements: list[etree._Element]) -> list[Block]:
         """The blocks of the selected elements; an inline element (a `<span>` in a line) gives
         the line that holds it."""
+        if not elements:
+            return []
         inside = {e for element in elements for e in element.iter()}
         found = [block for block in self.blocks if block.element in inside]
         if found:
