@@ -3,6 +3,7 @@ URL grammar, served on 127.0.0.1, with `-a site=NAME`."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote
@@ -60,3 +61,22 @@ def test_crawl_of_each_profiles_sample_site(name: str, tmp_path: Path, database_
     assert [(c["site"], c["total"], c["online"]) for c in result.counters] == [
         (name, site.counter_total, site.counter_online)
     ]
+
+
+def test_configured_site_profiles_reach_the_spider(tmp_path: Path, database_url: str) -> None:
+    """The SITE_PROFILES setting (the config file's [sites.NAME] tables) changes the crawl."""
+    site = build_site()
+    skipped = "chinh-sach-ho-tro"
+    overrides = json.dumps({"thaibinh": {"skip_categories": [skipped], "date_order": "DMY"}})
+    with serve(site) as server:
+        feed = tmp_path / "items.jsonl"
+        result = scrapy_crawl(
+            server.base_url, database_url, feed, "-a", "site=thaibinh", "-s",
+            f"SITE_PROFILES={overrides}",
+        )  # fmt: skip
+        fetched = {unquote(path) for path in server.requests}
+    assert result.returncode == 0, result.log[-3000:]
+    wanted = {a.article_id for a in site.articles if set(a.categories) - {skipped}}
+    assert wanted and wanted != {a.article_id for a in site.articles}
+    assert {item["article_id"] for item in result.articles} == wanted
+    assert not any(path.startswith(f"/{skipped}") for path in fetched)

@@ -286,3 +286,33 @@ def test_link_selectors_limit_where_links_are_taken_from() -> None:
     limited = grammar.__class__(**{**grammar.__dict__, "article_links": "#list"})
     kept = [url.rsplit("/", 1)[1] for url, _ in ListingPage(response, limited).classified_links()]
     assert kept == ["tin-tuc-3.html", "b-2.html", "page-2.htm"]
+
+
+def _spider_settings(cmdline: dict, **arguments: str) -> tuple[object, dict]:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+
+    from coopspider.spiders.lienminh import LienminhSpider
+
+    settings = Settings()
+    settings.setmodule("coopspider.settings", priority="project")
+    settings.update(cmdline, priority="cmdline")
+    crawler = Crawler(LienminhSpider, settings)
+    spider = LienminhSpider.from_crawler(crawler, **arguments)
+    keys = ("DOWNLOAD_DELAY", "CONCURRENT_REQUESTS_PER_DOMAIN", "DATE_ORDER")
+    return spider, {key: crawler.settings[key] for key in keys}
+
+
+def test_the_spider_applies_its_profiles_politeness_unless_the_command_line_says_otherwise() -> (
+    None
+):
+    spider, settings = _spider_settings({}, site="kontum")
+    assert (spider.site, spider.base_url) == ("kontum", "https://lmhtx.kontum.gov.vn/")
+    assert settings == {
+        "DOWNLOAD_DELAY": 3.0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "DATE_ORDER": "DMY",
+    }
+    overrides = {"SITE_PROFILES": {"kontum": {"date_order": "MDY"}}, "DOWNLOAD_DELAY": 0}
+    _, settings = _spider_settings(overrides, site="kontum")
+    assert settings["DOWNLOAD_DELAY"] == 0 and settings["DATE_ORDER"] == "MDY"
