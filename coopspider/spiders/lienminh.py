@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 
 from coopspider.items import ArticleItem, CounterItem
@@ -49,7 +50,7 @@ class LienminhSpider(scrapy.Spider):
         self.article_ids: set[str] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> LienminhSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
         kwargs["profiles"] = load_profiles(crawler.settings.getdict("SITE_PROFILES"))
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Spider priority: the profile beats the project defaults, a -s on the command line wins.
