@@ -270,8 +270,9 @@ def load_profiles(
 ) -> dict[str, SiteProfile]:
     """The built-in profiles with the user's `[sites.NAME]` tables applied, by name.
 
-    A table named after a built-in profile changes it; any other name adds a site, which must say
-    which profile it starts from (`profile = "caobang"`) and where it lives (`base_url`).
+    A table named after a built-in profile changes it (with `profile`, it moves the site to that
+    profile's platform); any other name adds a site, which must say which profile it starts from
+    (`profile = "caobang"`) and where it lives (`base_url`).
     """
     profiles = dict(builtin_profiles())
     for name, table in (overrides or {}).items():
@@ -294,8 +295,12 @@ def load_profiles(
             )
         if name not in builtin_profiles() and "base_url" not in table:
             raise check.fail("base_url", f"is required for the new site {name!r}")
-        start = builtin_profiles()[start_name]
-        profiles[name] = _apply(replace(start, name=name), table, check)
+        start = replace(builtin_profiles()[start_name], name=name)
+        if name in builtin_profiles() and start_name != name:
+            # A known site that moved to another platform keeps its own name, title and root.
+            own = builtin_profiles()[name]
+            start = replace(start, title=own.title, base_url=own.base_url)
+        profiles[name] = _apply(start, table, check)
     return profiles
 
 

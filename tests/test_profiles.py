@@ -117,6 +117,17 @@ def test_a_new_site_starts_from_a_builtin_profile() -> None:
     assert site.follows_category(None)
 
 
+def test_a_builtin_site_that_changed_platform_keeps_its_name_and_root() -> None:
+    moved = load_profiles({"thaibinh": {"profile": "daknong"}})["thaibinh"]
+    thaibinh, daknong = builtin_profiles()["thaibinh"], builtin_profiles()["daknong"]
+    assert (moved.name, moved.title, moved.base_url) == (
+        "thaibinh",
+        thaibinh.title,
+        thaibinh.base_url,
+    )
+    assert moved.grammar == daknong.grammar and moved.platform == daknong.platform
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
