@@ -13,8 +13,9 @@ Keys of a built-in profile table:
   [NAME.urls]: article, listing, pagination (lists of regular expressions; see UrlGrammar),
   article_links, listing_links (optional selectors);
   [NAME.selectors]: title, date, author, body, images, counter (optional selectors).
-Keys of a `[sites.NAME]` override: base_url, categories, skip_categories, revisit_days,
-revisit_old_days, date_order, and profile (the built-in profile a new site starts from).
+Keys of a `[sites.NAME]` override: the same (all optional; `urls` and `selectors` change only
+the keys they give, "" removes a selector), and `profile`: the built-in profile a new site starts
+from, or the platform a built-in site moved to.
 """
 
 from __future__ import annotations
@@ -104,10 +105,7 @@ _PROFILE_KEYS = {
     "selectors", "categories", "skip_categories", "revisit_days", "revisit_old_days",
 }  # fmt: skip
 _URL_KEYS = {"article", "listing", "pagination", "article_links", "listing_links"}
-_OVERRIDE_KEYS = (
-    "base_url", "categories", "skip_categories", "revisit_days", "revisit_old_days", "date_order",
-    "profile",
-)  # fmt: skip
+_OVERRIDE_KEYS = {*_PROFILE_KEYS, "profile"}
 _REQUIRED_GROUPS = {"article": "id", "pagination": "page"}
 
 
@@ -180,8 +178,8 @@ class _Checker:
         return tuple(compiled)
 
     def selector(self, value: Any, key: str) -> str | None:
-        if value is None:
-            return None
+        if value is None or value == "":
+            return None  # "" in an override removes a built-in selector
         if not isinstance(value, str):
             raise self.fail(key, f"must be a CSS or XPath selector string, got {value!r}")
         try:
@@ -203,49 +201,54 @@ def profile_from_table(name: str, table: Mapping[str, Any], source: str) -> Site
     if not _NAME.fullmatch(name):
         raise check.fail("name", "use lower-case letters, digits, '-' and '_'")
     check.unknown_keys(table, _PROFILE_KEYS)
-    urls = _table(table.get("urls"), check, "urls")
-    check.unknown_keys(urls, _URL_KEYS, "urls.")
-    if "article" not in urls:
+    for key in ("title", "base_url", "platform", "urls"):
+        if key not in table:
+            raise check.fail(key, "is required")
+    if "article" not in _table(table["urls"], check, "urls"):
         raise check.fail("urls.article", "is required: the patterns of article URLs")
-    grammar = UrlGrammar(
-        article=check.patterns(urls["article"], "urls.article"),
-        listing=check.patterns(urls.get("listing", []), "urls.listing"),
-        pagination=check.patterns(urls.get("pagination", []), "urls.pagination"),
-        article_links=check.selector(urls.get("article_links"), "urls.article_links"),
-        listing_links=check.selector(urls.get("listing_links"), "urls.listing_links"),
-    )
-    selector_table = _table(table.get("selectors", {}), check, "selectors")
-    check.unknown_keys(selector_table, {f.name for f in fields(FieldSelectors)}, "selectors.")
-    selectors = FieldSelectors(
-        **{key: check.selector(value, f"selectors.{key}") for key, value in selector_table.items()}
-    )
-    profile = SiteProfile(
-        name=name,
-        title=check.text(table, "title"),
-        base_url=check.base_url(table.get("base_url")),
-        platform=check.text(table, "platform"),
-        grammar=grammar,
-        selectors=selectors,
-        date_order=check.date_order(table.get("date_order", "DMY")),
-        download_delay=check.number(table.get("download_delay", 2.0), "download_delay", 0),
-        concurrency=int(check.number(table.get("concurrency", 1), "concurrency", 1)),
-    )
-    return _apply(profile, table, check)
+    blank = SiteProfile(name, "", "", "", UrlGrammar(article=()))
+    return _apply(blank, table, check)
 
 
 def _apply(profile: SiteProfile, table: Mapping[str, Any], check: _Checker) -> SiteProfile:
-    """The profile with the crawl keys of `table` (shared by built-ins and overrides) applied."""
+    """The profile with the keys of `table` applied (shared by built-ins and overrides)."""
     changes: dict[str, Any] = {}
+    for key in ("title", "platform"):
+        if key in table:
+            changes[key] = check.text(table, key)
     if "base_url" in table:
         changes["base_url"] = check.base_url(table["base_url"])
     if "date_order" in table:
         changes["date_order"] = check.date_order(table["date_order"])
+    if "download_delay" in table:
+        changes["download_delay"] = check.number(table["download_delay"], "download_delay", 0)
+    if "concurrency" in table:
+        changes["concurrency"] = int(check.number(table["concurrency"], "concurrency", 1))
     for key in ("categories", "skip_categories"):
         if key in table:
             changes[key] = check.names(table[key], key)
     for key in ("revisit_days", "revisit_old_days"):
         if key in table:
             changes[key] = check.days(table[key], key)
+    if "urls" in table:
+        urls = _table(table["urls"], check, "urls")
+        check.unknown_keys(urls, _URL_KEYS, "urls.")
+        grammar: dict[str, Any] = {
+            key: check.patterns(urls[key], f"urls.{key}")
+            for key in ("article", "listing", "pagination")
+            if key in urls
+        }
+        for key in ("article_links", "listing_links"):
+            if key in urls:
+                grammar[key] = check.selector(urls[key], f"urls.{key}")
+        changes["grammar"] = replace(profile.grammar, **grammar)
+    if "selectors" in table:
+        selectors = _table(table["selectors"], check, "selectors")
+        check.unknown_keys(selectors, {f.name for f in fields(FieldSelectors)}, "selectors.")
+        chosen = {
+            key: check.selector(value, f"selectors.{key}") for key, value in selectors.items()
+        }
+        changes["selectors"] = replace(profile.selectors, **chosen)
     return replace(profile, **changes)
 
 

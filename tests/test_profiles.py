@@ -117,6 +117,28 @@ def test_a_new_site_starts_from_a_builtin_profile() -> None:
     assert site.follows_category(None)
 
 
+def test_an_override_can_write_its_own_grammar_and_selectors() -> None:
+    site = load_profiles(
+        {
+            "hungyen": {
+                "profile": "caobang",
+                "base_url": "https://lmhtx.hungyen.gov.vn/",
+                "title": "Liên minh HTX tỉnh Hưng Yên",
+                "urls": {"article": [r"/tin/(?P<id>\d+)\.html"], "article_links": "#main"},
+                "selectors": {"title": "h1.tieu-de", "body": ""},
+                "download_delay": 5,
+            }
+        }
+    )["hungyen"]
+    caobang = builtin_profiles()["caobang"]
+    assert site.classify("/tin/77.html").article_id == "77"
+    assert site.classify("/vi/news/tin-tuc/").kind is LinkKind.LISTING  # caobang listing form
+    assert site.grammar.listing == caobang.grammar.listing
+    assert site.grammar.article_links == "#main"
+    assert site.selectors.items() == [("title", "h1.tieu-de")]
+    assert site.download_delay == 5 and site.platform == caobang.platform
+
+
 def test_a_builtin_site_that_changed_platform_keeps_its_name_and_root() -> None:
     moved = load_profiles({"thaibinh": {"profile": "daknong"}})["thaibinh"]
     thaibinh, daknong = builtin_profiles()["thaibinh"], builtin_profiles()["daknong"]
@@ -142,6 +164,9 @@ def test_a_builtin_site_that_changed_platform_keeps_its_name_and_root() -> None:
         ({"hungyen": {"profile": "caobang"}}, "base_url: is required for the new site 'hungyen'"),
         ({"Hung Yen": {}}, "[sites.Hung Yen] name: use lower-case letters"),
         ({"thaibinh": "x"}, "[sites.thaibinh] table: must be a table"),
+        ({"thaibinh": {"urls": {"article": ["/(\\d+)"]}}}, "urls.article[0]: '/(\\\\d+)' has no"),
+        ({"thaibinh": {"urls": {"next": "a"}}}, "[sites.thaibinh] urls.next: unknown key"),
+        ({"thaibinh": {"selectors": {"body": 3}}}, "selectors.body: must be a CSS or XPath"),
     ],
 )
 def test_bad_overrides_are_reported_precisely(overrides: dict, message: str) -> None:
