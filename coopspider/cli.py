@@ -64,6 +64,7 @@ def run_crawl(
     site: str | None,
     database_url: str,
     overrides: dict[str, Any] | None = None,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     """Run the `lienminh` spider in this process and return its final stats."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "coopspider.settings")
@@ -75,7 +76,11 @@ def run_crawl(
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
     process = CrawlerProcess(settings)
-    arguments = {key: value for key, value in (("base_url", base_url), ("site", site)) if value}
+    arguments = {
+        key: value
+        for key, value in (("base_url", base_url), ("site", site), ("profile", profile))
+        if value
+    }
     crawler = process.create_crawler("lienminh")
     process.crawl(crawler, **arguments)
     process.start()
@@ -88,24 +93,39 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     database_url = _database_url(args)
     overrides: dict[str, Any] = {"LOG_LEVEL": args.log_level}
     with ExitStack() as stack:
-        base_url, site = args.base_url, args.site
+        base_url, site, profile = args.base_url, args.site, None
         if args.sample:
-            server = stack.enter_context(serve(build_site()))
+            # `--site NAME` of a profile serves the sample in that profile's URL grammar; the
+            # articles are still filed under "sample", never under a real site's name.
+            if site in _profiles():
+                site, profile = None, site
+            server = stack.enter_context(serve(build_site(grammar=profile or "thaibinh")))
             base_url, site = server.base_url, site or SAMPLE_SITE_NAME
             # Our own server on loopback: no need to be gentle with it.
             overrides.update(
                 DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8
             )
             print(f"Serving the sample site at {base_url}", flush=True)
+        _check_site(site, base_url, profile)
         print(
             f"Crawling {base_url or 'the Thái Bình alliance site'} into {_redact(database_url)}",
             flush=True,
         )
         try:
-            stats = run_crawl(base_url, site, database_url, overrides)
+            stats = run_crawl(base_url, site, database_url, overrides, profile)
         except ValueError as error:
             raise UserError(str(error)) from error
     return _report_crawl(args, stats)
+
+
+def _check_site(site: str | None, base_url: str | None, profile: str | None) -> None:
+    """Refuse an unknown site or a bad base URL before Scrapy starts, in one line."""
+    from coopspider.profiles import ProfileError, resolve_site
+
+    try:
+        resolve_site(_profiles(), site, base_url, profile)
+    except ProfileError as error:
+        raise UserError(str(error)) from error
 
 
 def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
@@ -159,6 +179,28 @@ def _read_page(source: str, url: str | None, timeout: float) -> tuple[str, bytes
     raise UserError(f"{source}: no such file, and not an http(s) URL")
 
 
+def _profiles() -> dict[str, Any]:
+    from coopspider.profiles import ProfileError, load_profiles
+
+    try:
+        return load_profiles()
+    except ProfileError as error:
+        raise UserError(str(error)) from error
+
+
+def _profile_for(name: str | None, url: str) -> Any:
+    """The profile `--site` names, else the one whose host the URL is on, else None."""
+    from coopspider.profiles import known_names
+    from coopspider.urls import host_of
+
+    profiles = _profiles()
+    if name is not None:
+        if name not in profiles:
+            raise UserError(f"unknown site {name!r}; known sites: {known_names(profiles)}")
+        return profiles[name]
+    return next((p for p in profiles.values() if host_of(p.base_url) == host_of(url)), None)
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from scrapy.http import HtmlResponse
 
@@ -167,14 +209,37 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from coopspider.urls import classify
 
     url, body, headers = _read_page(args.source, args.url, args.timeout)
+    profile = _profile_for(args.site, url)
     response = HtmlResponse(url=url, body=body, headers=headers)
-    parsed = classify(url)
-    text = page_text(response)
-    fields = ArticlePage(response.url, text, date_order=args.date_order).fields()
+    parsed = classify(url, profile.grammar if profile else None)
+    page = ArticlePage(
+        response.url, page_text(response), date_order=args.date_order, profile=profile
+    )
+    fields = page.fields()
+    ok = bool(fields["title"] and fields["body"])
+    if args.explain:
+        print(f"url           {url}")
+        print(f"site profile  {profile.name if profile else '(none: generic evidence only)'}")
+        print(
+            f"url grammar   {parsed.kind.value}, id {parsed.article_id}, category {parsed.category}"
+        )
+        for name, found in page.explain().items():
+            print(f"{name:<13} {found['source']:<10} {found['detail']}")
+            print(f"{'':<13} = {_shorten(found['value'])}")
+        return EXIT_OK if ok else EXIT_FAILED
     fields = {"url": url, "article_id": parsed.article_id, "category": parsed.category, **fields}
     json.dump(fields, sys.stdout, ensure_ascii=False, indent=2)
     print()
-    return EXIT_OK if fields["title"] and fields["body"] else EXIT_FAILED
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _shorten(value: Any, limit: int = 110) -> str:
+    """A field value on one line for --explain: long texts cut, paragraphs counted."""
+    if isinstance(value, str) and "\n\n" in value:
+        count = value.count("\n\n") + 1
+        value = f"({count} paragraphs, {len(value)} characters) " + value.replace("\n\n", " ¶ ")
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -207,7 +272,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_sample_site(args: argparse.Namespace) -> int:
     from coopspider.sample_site import build_site, serve
 
-    site = build_site(articles=args.articles, markup=args.markup)
+    site = build_site(articles=args.articles, markup=args.markup, grammar=args.grammar)
     try:
         server = serve(site, host=args.host, port=args.port)
     except OSError as error:
@@ -215,7 +280,8 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
     with server:
         print(server.base_url, flush=True)
         print(
-            "Crawl it with: scrapy crawl lienminh -a base_url=" + server.base_url,
+            f"Crawl it with: scrapy crawl lienminh -a site={args.grammar} "
+            f"-a base_url={server.base_url}",
             file=sys.stderr,
             flush=True,
         )
@@ -224,10 +290,25 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- sites --------------------------------------------------------------------------------------
+
+
+def cmd_sites(args: argparse.Namespace) -> int:
+    profiles = _profiles()
+    rows = [(p.name, p.base_url, p.platform) for p in profiles.values()]
+    widths = [max(len(row[i]) for row in [("site", "base URL", ""), *rows]) for i in range(2)]
+    print(f"{'site':<{widths[0]}}  {'base URL':<{widths[1]}}  platform")
+    for name, base_url, platform in rows:
+        print(f"{name:<{widths[0]}}  {base_url:<{widths[1]}}  {platform}")
+    return EXIT_OK
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from coopspider.sample_site.grammars import GRAMMARS
+
     parser = argparse.ArgumentParser(
         prog="coopspider",
         description="Archive and monitor the news of Vietnam's provincial Cooperative Alliances.",
@@ -245,8 +326,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="crawl a site into the archive and list what it holds",
         description="Run the lienminh spider (like `scrapy crawl lienminh`) and summarise.",
     )
-    crawl.add_argument("--base-url", help="site root (default: the Thái Bình alliance site)")
-    crawl.add_argument("--site", help="name to file the articles under")
+    crawl.add_argument("--base-url", help="site root (default: the site profile's)")
+    crawl.add_argument(
+        "--site",
+        help="site profile to crawl (see `coopspider sites`; default thaibinh); with --base-url "
+        "any other name files a new site on the thaibinh grammar; with --sample a profile name "
+        "serves the sample site in that profile's URL grammar",
+    )
     crawl.add_argument(
         "--sample",
         action="store_true",
@@ -274,7 +360,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     extract.add_argument("source", metavar="PATH_OR_URL")
     extract.add_argument("--url", help="the URL a saved page came from (resolves links and ids)")
-    extract.add_argument("--date-order", choices=["DMY", "MDY"], default="DMY")
+    extract.add_argument(
+        "--date-order", choices=["DMY", "MDY"], help="default: the site profile's, else DMY"
+    )
+    extract.add_argument(
+        "--site",
+        metavar="NAME",
+        help="read the page with this site profile (default: the profile of the URL's host)",
+    )
+    extract.add_argument(
+        "--explain",
+        action="store_true",
+        help="for each field, print which evidence won (selector, JSON-LD, meta, label, "
+        "structure) and the value, instead of JSON",
+    )
     extract.add_argument("--timeout", type=float, default=30.0, help="seconds for a live fetch")
     extract.set_defaults(handler=cmd_extract)
 
@@ -294,9 +393,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.add_argument("--host", default="127.0.0.1")
     sample.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    sample.add_argument("--markup", choices=["portal", "classic"], default="portal")
+    sample.add_argument(
+        "--markup", choices=["portal", "classic"], help="default: the grammar's usual markup"
+    )
+    sample.add_argument(
+        "--grammar",
+        choices=sorted(GRAMMARS),
+        default="thaibinh",
+        help="URL grammar of a site profile's platform (default thaibinh)",
+    )
     sample.add_argument("--articles", type=int, default=24)
     sample.set_defaults(handler=cmd_sample_site)
+
+    sites = commands.add_parser(
+        "sites",
+        help="list the site profiles",
+        description="List the site profiles a crawl can use: name, base URL, platform.",
+    )
+    sites.set_defaults(handler=cmd_sites)
     return parser
 
 

@@ -14,9 +14,13 @@ import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from typing import TYPE_CHECKING
 
 from coopspider.items import ArticleItem
 from coopspider.pages.article import ArticlePage
+
+if TYPE_CHECKING:
+    from coopspider.profiles import SiteProfile
 
 
 def extract_article(
@@ -24,13 +28,14 @@ def extract_article(
     html_text: str,
     *,
     date_order: str,
+    profile: SiteProfile | None = None,
     site: str,
     article_id: str,
     category: str | None,
     fetched_at: str,
 ) -> ArticleItem:
     """The article item of one page (runs in a worker process, or inline)."""
-    page = ArticlePage(url, html_text, date_order=date_order)
+    page = ArticlePage(url, html_text, date_order=date_order, profile=profile)
     return page.item(site=site, article_id=article_id, category=category, fetched_at=fetched_at)
 
 
@@ -54,7 +59,7 @@ class Extractor:
             max_workers=self.processes, mp_context=multiprocessing.get_context("spawn")
         )
 
-    async def article(self, url: str, html_text: str, **fields: str | None) -> ArticleItem:
+    async def article(self, url: str, html_text: str, **fields: object) -> ArticleItem:
         """The article item of one page; a worker that died is replaced before the error is
         raised, so one pathological page costs that page only."""
         if self.executor is None:

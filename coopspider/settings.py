@@ -44,7 +44,11 @@ COOPSPIDER_STORE_ENABLED = True
 # two), 0: extract inside the crawl's process.
 COOPSPIDER_EXTRACT_PROCESSES = ""
 # Day/month order of the site's dates: "DMY" for Vietnamese sites, "MDY" for US-locale ones.
+# The site profile sets it (and DOWNLOAD_DELAY, CONCURRENT_REQUESTS_PER_DOMAIN) for its crawl.
 DATE_ORDER = "DMY"
+# The user's [sites.NAME] tables (see coopspider.profiles.load_profiles): changes to the built-in
+# site profiles and new sites, for `scrapy crawl lienminh -a site=NAME`.
+SITE_PROFILES: dict = {}
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

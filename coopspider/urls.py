@@ -1,7 +1,8 @@
-"""The URL grammar of the Thái Bình alliance's platform: which URL is a listing, which an article.
+"""URL grammars: which URL of a site is a listing, which an article, which neither.
 
-Pure functions on URLs. The spider follows links by this grammar, never by page markup, so a
-redesign of the site's HTML does not change what is crawled.
+Pure functions on URLs. The spider follows links by its site profile's grammar, never by page
+markup, so a redesign of a site's HTML does not change what is crawled. The patterns themselves
+are data (`coopspider/profiles.toml`); this module is the one place that applies them.
 """
 
 from __future__ import annotations
@@ -9,12 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from urllib.parse import urlsplit, urlunsplit
-
-_CATEGORY_FIRST_PAGE = re.compile(r"^/(?P<category>[A-Za-z0-9-]+?)-(?P<category_id>\d+)\.html?$")
-_CATEGORY_PAGE = re.compile(r"^/(?P<category>[A-Za-z0-9-]+)/page-(?P<page>\d+)\.html?$")
-_ARTICLE = re.compile(r"^/(?P<category>[A-Za-z0-9-]+)/(?P<slug>[A-Za-z0-9-]*?)-(?P<id>\d+)\.html?$")
-_OLD_ARTICLE = re.compile(r"^/Tin-Tuc/(?P<category>[^/]+)/(?P<id>\d+)_(?P<slug>[^/]+)$", re.I)
+from functools import cache
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 
 class LinkKind(Enum):
@@ -35,19 +32,65 @@ class ParsedUrl:
     page: int = 1
 
 
-def classify(url: str) -> ParsedUrl:
-    """Classify an absolute or root-relative URL by its path alone."""
-    path = urlsplit(url).path
-    # `/{cat}/page-2.htm` also fits the article pattern: pagination has to be tried first.
-    if match := _CATEGORY_PAGE.match(path):
-        return ParsedUrl(LinkKind.LISTING, match["category"], page=int(match["page"]))
-    if match := _ARTICLE.match(path):
-        return ParsedUrl(LinkKind.ARTICLE, match["category"], match["id"])
-    if match := _OLD_ARTICLE.match(path):
-        return ParsedUrl(LinkKind.ARTICLE, match["category"], match["id"])
-    if match := _CATEGORY_FIRST_PAGE.match(path):
-        return ParsedUrl(LinkKind.LISTING, match["category"])
-    return ParsedUrl(LinkKind.OTHER)
+@dataclass(frozen=True)
+class UrlGrammar:
+    """A platform's URL forms as regular expressions with named groups.
+
+    `article` patterns need an `id` group and may have a `category` group; `pagination` patterns
+    need a `page` group; `listing` patterns (first listing pages) may have a `category` group.
+    Patterns must match the whole percent-decoded path, or the path plus `?query` when the URL has
+    one. Pagination is tried first, then articles, then listings, since on many platforms a page
+    URL (`/{cat}/page-2.htm`) also fits the article form. `article_links` and `listing_links` are
+    optional CSS or XPath selectors: when set, links of that kind are taken only from the elements
+    they match (the listing page object applies them).
+    """
+
+    article: tuple[re.Pattern[str], ...]
+    listing: tuple[re.Pattern[str], ...] = ()
+    pagination: tuple[re.Pattern[str], ...] = ()
+    article_links: str | None = None
+    listing_links: str | None = None
+
+    def classify(self, url: str) -> ParsedUrl:
+        """Classify an absolute or root-relative URL by its path (and query) alone."""
+        parts = urlsplit(url)
+        candidates = [unquote(parts.path) or "/"]
+        if parts.query:
+            candidates.append(f"{candidates[0]}?{parts.query}")
+        for kind, patterns in (
+            (LinkKind.LISTING, self.pagination),
+            (LinkKind.ARTICLE, self.article),
+            (LinkKind.LISTING, self.listing),
+        ):
+            for pattern in patterns:
+                for candidate in candidates:
+                    if match := pattern.fullmatch(candidate):
+                        return _parsed(kind, match)
+        return ParsedUrl(LinkKind.OTHER)
+
+
+def _parsed(kind: LinkKind, match: re.Match[str]) -> ParsedUrl:
+    groups = match.groupdict()
+    page = groups.get("page")
+    return ParsedUrl(
+        kind,
+        category=groups.get("category") or None,
+        article_id=groups.get("id") if kind is LinkKind.ARTICLE else None,
+        page=int(page) if page else 1,
+    )
+
+
+@cache
+def _default_grammar() -> UrlGrammar:
+    # Imported here: profiles builds on this module, so this module cannot import it at load time.
+    from coopspider.profiles import DEFAULT_PROFILE, builtin_profiles
+
+    return builtin_profiles()[DEFAULT_PROFILE].grammar
+
+
+def classify(url: str, grammar: UrlGrammar | None = None) -> ParsedUrl:
+    """Classify a URL by `grammar`, by default the Thái Bình alliance's platform."""
+    return (grammar or _default_grammar()).classify(url)
 
 
 def host_of(url: str) -> str:

@@ -84,9 +84,16 @@ def test_crawl_sample_then_export(tmp_path: Path) -> None:
     assert json.loads(table[0]["images"]) == rows[0]["images"]
 
 
-def test_sample_site_command_serves_and_prints_its_url() -> None:
+@pytest.mark.parametrize(
+    ("options", "listing", "profile"),
+    [([], "tin-tuc-su-kien-3092.html", "thaibinh"),
+     (["--grammar", "caobang"], "vi/news/tin-tuc-su-kien/", "caobang")],
+)  # fmt: skip
+def test_sample_site_command_serves_and_prints_its_url(
+    options: list[str], listing: str, profile: str
+) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "coopspider.cli", "sample-site", "--port", "0"],
+        [sys.executable, "-m", "coopspider.cli", "sample-site", "--port", "0", *options],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -95,11 +102,13 @@ def test_sample_site_command_serves_and_prints_its_url() -> None:
     try:
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(url, timeout=10) as response:
-            assert "Thống kê truy cập" in response.read().decode("utf-8")
+        for path in ("", listing):
+            with urllib.request.urlopen(url + path, timeout=10) as response:
+                assert "Thống kê truy cập" in response.read().decode("utf-8")
     finally:
         process.terminate()
         process.wait(timeout=10)
+    assert f"-a site={profile} " in process.stderr.read()
 
 
 def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:

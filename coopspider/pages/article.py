@@ -1,8 +1,10 @@
 """The article page object: one downloaded page in, the article's fields out. It never fetches.
 
-Evidence, most reliable first: JSON-LD and meta tags, labelled lines (`Ngày:`, `Người đưa tin:`),
-then the structure of the text around the title (the date line next to it, the run of paragraphs
-after it, the short closing line). CSS classes of any particular site are never used.
+Evidence, most reliable first: the site profile's selectors (when it has any and they match),
+JSON-LD and meta tags, labelled lines (`Ngày:`, `Người đưa tin:`), then the structure of the text
+around the title (the date line next to it, the run of paragraphs after it, the short closing
+line). Without a profile, CSS classes of any particular site are never used. `explain()` tells,
+for each field, which evidence won.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -22,7 +24,11 @@ from coopspider.dates import parse_date, to_iso
 from coopspider.items import ArticleItem
 from coopspider.pages.blocks import Block, Image, Layout, layout_of, parse_html
 from coopspider.pages.counter import Counter, parse_counter
+from coopspider.pages.selectors import select
 from coopspider.text import clean_line, fold
+
+if TYPE_CHECKING:
+    from coopspider.profiles import SiteProfile
 
 _DATE_LABEL = re.compile(
     r"^\s*(ngay dang|ngay cap nhat|cap nhat|ngay xuat ban|xuat ban|dang ngay|ngay dang tin|"
@@ -66,19 +72,68 @@ class FoundDate:
 
     when: datetime | None
     raw: str | None
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a field's value came from: `source` is one of SOURCES, `detail` says exactly what."""
+
     source: str
+    detail: str
+
+
+# Evidence sources, most reliable first.
+SOURCES = ("selector", "json-ld", "meta", "label", "structure", "none")
+_NO_EVIDENCE = Evidence("none", "nothing on the page")
 
 
 class ArticlePage:
-    """Fields of one article page, read from its HTML and its URL."""
+    """Fields of one article page, read from its HTML and its URL (and its site's profile)."""
 
-    def __init__(self, url: str, html_text: str, *, date_order: str = "DMY") -> None:
+    def __init__(
+        self,
+        url: str,
+        html_text: str,
+        *,
+        date_order: str | None = None,
+        profile: SiteProfile | None = None,
+    ) -> None:
         self.url = url
-        self.date_order = date_order
+        self.date_order = date_order or (profile.date_order if profile else "DMY")
+        self.selectors = dict(profile.selectors.items()) if profile else {}
         self.root = parse_html(html_text)
         self.layout: Layout = layout_of(self.root)
         self.blocks: list[Block] = self.layout.blocks
         self._dates_seen: dict[str, datetime | None] = {}
+
+    # -- profile selectors ----------------------------------------------------------------------
+
+    def _selected(self, field: str) -> list[etree._Element]:
+        """Elements the profile's selector for `field` matches; [] without one."""
+        selector = self.selectors.get(field)
+        return select(self.root, selector) if selector else []
+
+    def _blocks_inside(self, elements: list[etree._Element]) -> list[Block]:
+        """The blocks of the selected elements; an inline element (a `<span>` in a line) gives
+        the line that holds it."""
+        if not elements:
+            return []
+        inside = {e for element in elements for e in element.iter()}
+        found = [block for block in self.blocks if block.element in inside]
+        if found:
+            return found
+        lines: dict[int, Block] = {}
+        for element in elements:
+            text = clean_line(element.text_content())
+            holders = set(_ancestors(element))
+            for block in self.blocks:
+                if text and block.element in holders and text in block.text:
+                    lines[block.index] = block
+        return [lines[index] for index in sorted(lines)]
+
+    def _selector_evidence(self, field: str) -> Evidence:
+        return Evidence("selector", f"{field} = {self.selectors[field]!r}")
 
     # -- metadata -------------------------------------------------------------------------------
 
@@ -112,26 +167,36 @@ class ArticlePage:
                     return node
         return {}
 
-    def _meta_titles(self) -> list[str]:
+    def _meta_titles(self) -> list[tuple[Evidence, str]]:
+        """Titles the metadata gives, with where each came from."""
         candidates = [
-            self.json_ld.get("headline"),
-            self.meta.get("og:title"),
-            self.meta.get("twitter:title"),
-            self.meta.get("title"),
+            (Evidence("json-ld", "headline"), self.json_ld.get("headline")),
+            (Evidence("meta", "og:title"), self.meta.get("og:title")),
+            (Evidence("meta", "twitter:title"), self.meta.get("twitter:title")),
+            (Evidence("meta", "title"), self.meta.get("title")),
         ]
         title_element = self.root.find(".//title")
         if title_element is not None and title_element.text:
             full = clean_line(title_element.text)
-            candidates.append(full)
-            candidates.extend(_TITLE_SEPARATORS.split(full))
-        return [clean_line(str(c)) for c in candidates if c and len(clean_line(str(c))) >= 10]
+            candidates.append((Evidence("meta", "<title>"), full))
+            candidates.extend(
+                (Evidence("meta", "<title>, site name cut off"), part)
+                for part in _TITLE_SEPARATORS.split(full)
+            )
+        return [
+            (evidence, clean_line(str(c)))
+            for evidence, c in candidates
+            if c and len(clean_line(str(c))) >= 10
+        ]
 
     # -- title ----------------------------------------------------------------------------------
 
     @cached_property
     def title_block(self) -> Block | None:
-        """The block holding the headline, chosen by meta agreement, heading tags and position."""
-        meta_titles = {fold(title) for title in self._meta_titles()}
+        """The block holding the headline: the profile's, else by meta, headings and position."""
+        if selected := self._blocks_inside(self._selected("title")):
+            return selected[0]
+        meta_titles = {fold(title) for _, title in self._meta_titles()}
         best: tuple[float, Block] | None = None
         for block in self.blocks:
             if not 10 <= len(block.text) <= 400 or _TICKER.match(block.folded):
@@ -187,12 +252,22 @@ class ArticlePage:
         before = reversed(self.blocks[start : block.index])
         return [*after, *before]
 
+    @cached_property
+    def _title(self) -> tuple[str | None, Evidence]:
+        block = self.title_block
+        if block is not None and self.selectors.get("title") and self._selected("title"):
+            return block.text, self._selector_evidence("title")
+        if block is not None:
+            agreeing = [e.detail for e, t in self._meta_titles() if fold(t) == block.folded]
+            where = f"<h{block.heading}> heading" if block.heading else "line"
+            agrees = f", the same as {agreeing[0]}" if agreeing else ""
+            return block.text, Evidence("structure", f"printed {where} above the article{agrees}")
+        titles = self._meta_titles()
+        return (titles[0][1], titles[0][0]) if titles else (None, _NO_EVIDENCE)
+
     def title(self) -> str | None:
         """The headline as printed on the page, else the best meta title."""
-        if self.title_block is not None:
-            return self.title_block.text
-        titles = self._meta_titles()
-        return titles[0] if titles else None
+        return self._title[0]
 
     # -- date -----------------------------------------------------------------------------------
 
@@ -205,7 +280,10 @@ class ArticlePage:
 
     @cached_property
     def date_block(self) -> Block | None:
-        """The dated line next to the title: labelled ones first, then any short dated line."""
+        """The profile's dated element, else the dated line next to the title (labelled first)."""
+        selected = self._blocks_inside(self._selected("date"))
+        if dated := [b for b in selected if self._date_in(b.text)]:
+            return dated[0]
         if self.title_block is None:
             return None
         dated = [
@@ -216,35 +294,56 @@ class ArticlePage:
         labelled = [b for b in dated if _DATE_LABEL.match(b.folded)]
         return (labelled or dated or [None])[0]
 
-    def _meta_date(self) -> tuple[datetime, str] | None:
+    def _meta_date(self) -> tuple[datetime, str, Evidence] | None:
         candidates = [
-            self.json_ld.get("datePublished"),
-            self.meta.get("article:published_time"),
-            self.meta.get("datepublished"),
-            self.meta.get("pubdate"),
-            self.meta.get("og:published_time"),
-            self.meta.get("dc.date.issued"),
+            (Evidence("json-ld", "datePublished"), self.json_ld.get("datePublished")),
+            *(
+                (Evidence("meta", key), self.meta.get(key))
+                for key in (
+                    "article:published_time",
+                    "datepublished",
+                    "pubdate",
+                    "og:published_time",
+                    "dc.date.issued",
+                )
+            ),
         ]
         for element in self.root.iter("time"):
-            candidates.append(element.get("datetime"))
-        for raw in candidates:
+            candidates.append((Evidence("meta", "<time datetime>"), element.get("datetime")))
+        # A date element the profile points at may carry the date in an attribute only.
+        for element in self._selected("date"):
+            for attribute in ("datetime", "content"):
+                evidence = Evidence("selector", f"date = {self.selectors['date']!r} @{attribute}")
+                candidates.insert(0, (evidence, element.get(attribute)))
+        for evidence, raw in candidates:
             if raw and (when := parse_date(str(raw), order="DMY")):
-                return when, str(raw)
+                return when, str(raw), evidence
         return None
 
     @cached_property
     def found_date(self) -> FoundDate:
         """The publication date: the dated line by the title, made precise by agreeing metadata."""
         meta = self._meta_date()
+        if meta and meta[2].source == "selector":
+            return FoundDate(meta[0], meta[1], meta[2])
         if self.date_block is not None:
             when = self._date_in(self.date_block.text)
             assert when is not None
+            evidence = self._date_line_evidence(self.date_block)
             if meta and meta[0].date() == when.date() and when.hour == when.minute == 0:
-                return FoundDate(meta[0], self.date_block.text, "line+meta")
-            return FoundDate(when, self.date_block.text, "line")
+                detail = f"{evidence.detail}; time from {meta[2].detail}"
+                return FoundDate(meta[0], self.date_block.text, Evidence(evidence.source, detail))
+            return FoundDate(when, self.date_block.text, evidence)
         if meta:
-            return FoundDate(meta[0], meta[1], "meta")
-        return FoundDate(None, None, "none")
+            return FoundDate(meta[0], meta[1], meta[2])
+        return FoundDate(None, None, _NO_EVIDENCE)
+
+    def _date_line_evidence(self, block: Block) -> Evidence:
+        if block in self._blocks_inside(self._selected("date")):
+            return self._selector_evidence("date")
+        if _DATE_LABEL.match(block.folded):
+            return Evidence("label", f"labelled line next to the title: {block.text!r}")
+        return Evidence("structure", f"dated line next to the title: {block.text!r}")
 
     def published_at(self) -> str | None:
         """ISO 8601 publication time in UTC+7, or None."""
@@ -284,7 +383,10 @@ class ArticlePage:
 
     @cached_property
     def _container(self) -> etree._Element | None:
-        """Lowest element holding the long paragraphs of the run: the article's own text box."""
+        """The profile's body element, else the lowest element holding the long paragraphs of the
+        run: the article's own text box."""
+        if selected := self._selected("body"):
+            return selected[0]
         long_blocks = [b for b in self._run if len(b.text) >= 80]
         if not long_blocks:
             long_blocks = [b for b in self._run if len(b.text) >= 30]
@@ -360,9 +462,18 @@ class ArticlePage:
 
     @cached_property
     def _article_images(self) -> list[Image]:
+        if self.selectors.get("images") and (selected := self._selected("images")):
+            chosen = {e for element in selected for e in element.iter("img")}
+            return [image for image in self.layout.images if image.element in chosen]
         if not self._article_blocks or self._container is None:
             return []
-        inside = set(self._container.iter())
+        region = self._container
+        if self._selected("body") and self.title_block is not None:
+            # A profile's body element holds the text; the lead picture may sit between it and
+            # the title (NukeViet's `homeimg`), so look from their common ancestor.
+            title_side = set(_ancestors(self.title_block.element))
+            region = next((a for a in _ancestors(region) if a in title_side), region)
+        inside = set(region.iter())
         first = self.title_block.index + 1 if self.title_block else 0
         last = self._article_blocks[-1].index + 1
         return [
@@ -375,8 +486,14 @@ class ArticlePage:
         ]
 
     @cached_property
-    def _author_block(self) -> tuple[Block | None, str | None]:
-        """The author line (labelled anywhere near the article, else the short closing line)."""
+    def _author_block(self) -> tuple[Block | None, str | None, Evidence]:
+        """The author line: the profile's, else labelled anywhere near the article, else the
+        short closing line."""
+        for block in self._blocks_inside(self._selected("author")):
+            match = _AUTHOR_LABEL.match(block.folded)
+            name = _name_after_label(block.text, match.end()) if match else _strip_note(block.text)
+            if name:
+                return block, name, self._selector_evidence("author")
         caption_texts = set(self._captions.values())
         candidates = list(self._run)
         if self.title_block is not None:
@@ -385,33 +502,39 @@ class ArticlePage:
             if len(block.text) <= 120 and (match := _AUTHOR_LABEL.match(block.folded)):
                 name = _name_after_label(block.text, match.end())
                 if name:
-                    return block, name
+                    label = clean_line(block.text)[: match.end()].strip()
+                    return block, name, Evidence("label", f"author label {label!r}")
         # Some portals glue the author before the date: `Minh Hà 08:12, 06/02/2023`.
         if self.date_block is not None and (name := _name_before_date(self.date_block.text)):
-            return self.date_block, name
+            return self.date_block, name, Evidence("structure", "name printed before the date")
         body = [b for b in self._article_blocks if b.text not in caption_texts]
+        closing = Evidence("structure", "short line of capitalised words closing the article")
         if len(body) > 1 and _looks_like_name(body[-1].text):
-            return body[-1], _strip_note(body[-1].text)
+            return body[-1], _strip_note(body[-1].text), closing
         # The signature may sit in its own cell or box just after the article's text box.
         after = [b for b in self._run if body and b.index > body[-1].index][:2]
         for block in after:
             if _looks_like_name(block.text):
-                return block, _strip_note(block.text)
-        return None, None
+                return block, _strip_note(block.text), closing
+        return None, None, _NO_EVIDENCE
 
-    def author(self) -> str | None:
-        """The author's name without prefixes such as `Tin, ảnh:`, or None."""
-        name = self._author_block[1]
+    @cached_property
+    def _author(self) -> tuple[str | None, Evidence]:
+        block, name, evidence = self._author_block
         if name:
-            return name
+            return name, evidence
         ld_author = self.json_ld.get("author")
         if isinstance(ld_author, list) and ld_author:
             ld_author = ld_author[0]
         if isinstance(ld_author, dict):
             ld_author = ld_author.get("name")
         if isinstance(ld_author, str) and _looks_like_name(ld_author):
-            return clean_line(ld_author)
-        return None
+            return clean_line(ld_author), Evidence("json-ld", "author")
+        return None, _NO_EVIDENCE
+
+    def author(self) -> str | None:
+        """The author's name without prefixes such as `Tin, ảnh:`, or None."""
+        return self._author[0]
 
     def paragraphs(self) -> list[str]:
         """The article's paragraphs: lead included; captions, author, date and chrome left out."""
@@ -453,9 +576,20 @@ class ArticlePage:
 
     # -- counter --------------------------------------------------------------------------------
 
+    @cached_property
+    def _counter(self) -> tuple[Counter, Evidence]:
+        if self.selectors.get("counter") and (widget := self._selected("counter")):
+            # The widget is there: no number in it means a counter drawn by JavaScript, unknown.
+            text = "\n".join(block.text for block in self._blocks_inside(widget))
+            return parse_counter(text), self._selector_evidence("counter")
+        counter = parse_counter("\n".join(block.text for block in self.blocks))
+        if counter.total is None and counter.online is None:
+            return counter, Evidence("none", "no labelled visitor numbers in the page text")
+        return counter, Evidence("label", "visitor counter labels in the page text")
+
     def counter(self) -> Counter:
         """The site's visitor counter as printed on this page."""
-        return parse_counter("\n".join(block.text for block in self.blocks))
+        return self._counter[0]
 
     def item(
         self, *, site: str, article_id: str, category: str | None, fetched_at: str
@@ -476,6 +610,46 @@ class ArticlePage:
             fetched_at=fetched_at,
         )
 
+    def explain(self) -> dict[str, dict[str, Any]]:
+        """Per field: its value, the evidence that won (`source`) and exactly what (`detail`)."""
+        body_evidence = _NO_EVIDENCE
+        if self.paragraphs():
+            count = f"{len(self.paragraphs())} paragraphs"
+            if self._selected("body"):
+                selector = self._selector_evidence("body").detail
+                body_evidence = Evidence("selector", f"{selector}: {count}")
+            else:
+                container = self._container
+                where = _describe(container) if container is not None else "the page"
+                body_evidence = Evidence("structure", f"{count} after the title, in {where}")
+        images = self.images()
+        image_evidence = _NO_EVIDENCE
+        if self.selectors.get("images") and self._selected("images"):
+            image_evidence = self._selector_evidence("images")
+        elif images:
+            image_evidence = Evidence("structure", "images among the article's paragraphs")
+        summary_evidence = (
+            Evidence("structure", "first paragraph of the body")
+            if self.paragraphs()
+            else Evidence("meta", "description")
+            if self.summary()
+            else _NO_EVIDENCE
+        )
+        counter, counter_evidence = self._counter
+        found = [
+            ("title", self.title(), self._title[1]),
+            ("published_at", self.published_at(), self.found_date.evidence),
+            ("author", self.author(), self._author[1]),
+            ("summary", self.summary(), summary_evidence),
+            ("body", self.body(), body_evidence),
+            ("images", images, image_evidence),
+            ("counter", {"total": counter.total, "online": counter.online}, counter_evidence),
+        ]
+        return {
+            name: {"value": value, "source": evidence.source, "detail": evidence.detail}
+            for name, value, evidence in found
+        }
+
     def fields(self) -> dict[str, Any]:
         """Every extracted field, as `coopspider extract` prints them."""
         counter = self.counter()
@@ -490,6 +664,15 @@ class ArticlePage:
             "images": self.images(),
             "counter": {"total": counter.total, "online": counter.online},
         }
+
+
+def _describe(element: etree._Element) -> str:
+    """An element as a selector-like name, e.g. `div#news-bodyhtml` or `td.content`, to explain."""
+    name = element.tag if isinstance(element.tag, str) else "?"
+    if element.get("id"):
+        return f"<{name}#{element.get('id')}>"
+    classes = (element.get("class") or "").split()
+    return f"<{name}{''.join('.' + c for c in classes[:2])}>"
 
 
 def _ld_nodes(data: Any) -> Iterable[dict[str, Any]]:

@@ -7,6 +7,7 @@ two markups that share no class names, so extraction cannot lean on either.
 Build::
 
     site = build_site(articles=24, per_page=6, markup="portal", seed=2023)  # or markup="classic"
+    site = build_site(grammar="caobang")  # URLs of a site profile's platform (sample_site.grammars)
 
 `SampleSite` (plain dataclasses, mutable; every page is rendered from the current data):
   - `.articles: list[SampleArticle]`, the ground truth: `article_id`, `slug`, `categories`
@@ -33,7 +34,9 @@ Serve::
     server.wait()                        # (without `with`) block until close() or Ctrl-C
     serve_forever(site, port=8000)       # print the URL and serve until Ctrl-C
 
-URL grammar: `/` (menu + latest), `/{cat}-{catId}.html` (listing page 1), `/{cat}/page-{N}.htm`,
+URL grammar (the default "thaibinh"; the other grammars change only the paths of listings and
+articles, as in `sample_site.grammars`): `/` (menu + latest), `/{cat}-{catId}.html` (listing
+page 1), `/{cat}/page-{N}.htm`,
 `/{cat}/{slug}-{id}.html` (an article is served under each of its categories; a slug is cut at 80
 characters, so some URLs end in `--{id}.html`), static menu pages `/gioi-thieu-3000.html`,
 `/lich-su-phat-trien-3001.html` (category-shaped, no articles) and `/lien-he.html`, `/robots.txt`

@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Any
 
 from coopspider.sample_site import texts
+from coopspider.sample_site.grammars import sample_grammar
 from coopspider.sample_site.model import SampleArticle, SampleSite
 
 SLUG_LENGTH = 80
@@ -43,9 +44,15 @@ def load_seed_article() -> dict[str, Any]:
 
 
 def build_site(
-    articles: int = 24, per_page: int = 6, markup: str = "portal", seed: int = 2023
+    articles: int = 24,
+    per_page: int = 6,
+    markup: str | None = None,
+    seed: int = 2023,
+    grammar: str = "thaibinh",
 ) -> SampleSite:
-    """A site of `articles` articles (the seed article included), identical for identical args."""
+    """A site of `articles` articles (the seed article included), identical for identical args,
+    in the URL grammar of a site profile's platform and a markup (by default the grammar's)."""
+    markup = markup or sample_grammar(grammar).markup
     rng = random.Random(seed)
     seed_data = load_seed_article()
     drafts = [_seed_draft(seed_data)] if articles > 0 else []
@@ -59,13 +66,26 @@ def build_site(
         # Ids grow with time but skip numbers, as ids are shared with other content on the platform.
         next_id += rng.randint(1, 9)
         draft.article_id = str(next_id)
+    if sample_grammar(grammar).id_is_slug:
+        _make_slugs_unique(drafts)
     return SampleSite(
         articles=drafts,
         markup=markup,
+        grammar=grammar,
         per_page=per_page,
         counter_total=seed_data["counter_total"],
         counter_online=seed_data["counter_online"],
     )
+
+
+def _make_slugs_unique(drafts: list[SampleArticle]) -> None:
+    """Number repeated slugs as WordPress does (`-2`, `-3`): its URLs carry no id to tell apart
+    two titles that share their first 80 slug characters."""
+    seen: dict[str, int] = {}
+    for draft in drafts:
+        seen[draft.slug] = seen.get(draft.slug, 0) + 1
+        if seen[draft.slug] > 1:
+            draft.slug = f"{draft.slug}-{seen[draft.slug]}"
 
 
 def _seed_draft(data: dict[str, Any]) -> SampleArticle:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from coopspider.sample_site.grammars import DEFAULT_GRAMMAR, SampleGrammar, sample_grammar
 from coopspider.sample_site.render import render
 from coopspider.sample_site.texts import CATEGORIES, SITE_NAME
 
@@ -24,6 +25,13 @@ class SampleArticle:
     images: list[tuple[str, str | None]] = field(default_factory=list)  # (path, caption or None)
     author: str | None = None  # author name as printed, None when the page shows none
     date_label: str = "Ngày"  # "Ngày", or "Ngày cập nhật" on the platform's older generation
+    # URL grammar of the site serving it; the site sets it on every article it renders.
+    grammar: SampleGrammar = field(default=DEFAULT_GRAMMAR, repr=False, compare=False)
+    category_ids: dict[str, str] = field(
+        default_factory=lambda: {slug: cid for slug, cid, _ in CATEGORIES},
+        repr=False,
+        compare=False,
+    )  # category slug -> id, for grammars that put the id in article URLs
 
     @property
     def date_raw(self) -> str:
@@ -37,7 +45,18 @@ class SampleArticle:
 
     def path_in(self, category: str) -> str:
         """The article's path under one of its categories."""
-        return f"/{category}/{self.slug}-{self.article_id}.html"
+        return self.grammar.article_path(
+            category=category,
+            category_id=self.category_ids.get(category, "0"),
+            slug=self.slug,
+            article_id=self.article_id,
+            date=self.date,
+        )
+
+    @property
+    def key(self) -> str:
+        """What identifies the article in its URLs: the id, or the slug where URLs carry none."""
+        return self.slug if self.grammar.id_is_slug else self.article_id
 
     @property
     def path(self) -> str:
@@ -46,8 +65,8 @@ class SampleArticle:
 
     @property
     def paths(self) -> list[str]:
-        """Every path the article is served and linked under, canonical first."""
-        return [self.path_in(category) for category in self.categories]
+        """Every path the article is served and linked under, canonical first (once each)."""
+        return list(dict.fromkeys(self.path_in(category) for category in self.categories))
 
 
 @dataclass(frozen=True)
@@ -58,15 +77,18 @@ class SampleCategory:
     category_id: str  # e.g. "3092"
     name: str  # menu label, e.g. "Tin tức - Sự kiện"
     pages: int  # number of listing pages (at least 1)
+    grammar: SampleGrammar = DEFAULT_GRAMMAR
 
     @property
     def path(self) -> str:
         """Path of the first listing page, e.g. "/tin-tuc-su-kien-3092.html"."""
-        return f"/{self.slug}-{self.category_id}.html"
+        return self.page_path(1)
 
     def page_path(self, page: int) -> str:
         """Path of listing page `page` (1-based)."""
-        return self.path if page == 1 else f"/{self.slug}/page-{page}.htm"
+        return self.grammar.listing_path(
+            category=self.slug, category_id=self.category_id, page=page
+        )
 
 
 @dataclass(frozen=True)
@@ -77,6 +99,8 @@ class Snapshot:
     listed: dict[str, list[SampleArticle]]  # category slug -> its articles, newest first
     categories: dict[str, SampleCategory]  # slug -> category, in menu order
     by_id: dict[str, SampleArticle]
+    routes: dict[str, tuple[SampleCategory, int | SampleArticle]]  # path -> (category, page or
+    # article): every listing page and every article path the site serves
 
 
 @dataclass
@@ -92,6 +116,7 @@ class SampleSite:
         default_factory=lambda: list(CATEGORIES)
     )  # (slug, id, name) of the news categories, in menu order
     name: str = SITE_NAME
+    grammar: str = "thaibinh"  # URL grammar (see sample_site.grammars), named after a site profile
     clock: dt.datetime | None = None  # header clock; None shows the current time in UTC+7
     _cache: tuple[object, Snapshot] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -100,6 +125,7 @@ class SampleSite:
     def __post_init__(self) -> None:
         if self.markup not in MARKUPS:
             raise ValueError(f"unknown markup {self.markup!r}; expected one of {MARKUPS}")
+        sample_grammar(self.grammar)
 
     def snapshot(self) -> Snapshot:
         """Orderings and lookups of the current data (what one page rendering works from)."""
@@ -108,10 +134,15 @@ class SampleSite:
         key = (
             self.per_page,
             tuple(self.category_specs),
-            [(id(a), a.date, a.article_id, tuple(a.categories)) for a in self.articles],
+            self.grammar,
+            [(id(a), a.date, a.article_id, a.slug, tuple(a.categories)) for a in self.articles],
         )
         if self._cache and self._cache[0] == key:
             return self._cache[1]
+        grammar = sample_grammar(self.grammar)
+        category_ids = {slug: cid for slug, cid, _ in self.category_specs}
+        for article in self.articles:
+            article.grammar, article.category_ids = grammar, category_ids
         latest = sorted(self.articles, key=_newest_first)
         listed: dict[str, list[SampleArticle]] = {slug: [] for slug, _, _ in self.category_specs}
         for article in latest:
@@ -119,11 +150,17 @@ class SampleSite:
                 if slug in listed:
                     listed[slug].append(article)
         categories = [
-            SampleCategory(slug, cid, name, max(1, -(-len(listed[slug]) // self.per_page)))
+            SampleCategory(slug, cid, name, max(1, -(-len(listed[slug]) // self.per_page)), grammar)
             for slug, cid, name in self.category_specs
         ]
         by_id = {article.article_id: article for article in self.articles}
-        snapshot = Snapshot(latest, listed, {c.slug: c for c in categories}, by_id)
+        routes: dict[str, tuple[SampleCategory, int | SampleArticle]] = {}
+        for category in categories:
+            for page in range(1, category.pages + 1):
+                routes[category.page_path(page)] = (category, page)
+            for article in listed[category.slug]:
+                routes.setdefault(article.path_in(category.slug), (category, article))
+        snapshot = Snapshot(latest, listed, {c.slug: c for c in categories}, by_id, routes)
         self._cache = (key, snapshot)
         return snapshot
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import struct
 import zlib
 from typing import TYPE_CHECKING
@@ -19,10 +18,6 @@ if TYPE_CHECKING:
 
 HTML = "text/html; charset=utf-8"
 ROBOTS_TXT = "User-agent: *\nDisallow: /admin/\n"
-
-_FIRST_PAGE = re.compile(r"/(?P<category>[a-z0-9-]+)-(?P<id>\d+)\.html")
-_PAGE_N = re.compile(r"/(?P<category>[a-z0-9-]+)/page-(?P<page>\d+)\.htm")
-_ARTICLE = re.compile(r"/(?P<category>[a-z0-9-]+)/(?P<slug>[a-z0-9-]*)-(?P<id>\d+)\.html")
 
 
 def _png() -> bytes:
@@ -65,7 +60,8 @@ IMAGES = {
 
 def render(site: SampleSite, path: str, base_url: str | None = None) -> tuple[int, str, bytes]:
     """(status, content type, body) for `path` (query string ignored) on the site as it is now."""
-    path = unquote(urlsplit(path).path) or "/"
+    parts = urlsplit(path)
+    path = unquote(parts.path) or "/"
     now = site.clock or dt.datetime.now(VIETNAM)
     data = site.snapshot()
     ctx = Context(site, base_url, now, data)
@@ -83,24 +79,13 @@ def render(site: SampleSite, path: str, base_url: str | None = None) -> tuple[in
         return 200, HTML, markup.home().encode()
     if path in texts.STATIC_PAGES:
         return 200, HTML, markup.static(path).encode()
-    if match := _FIRST_PAGE.fullmatch(path):
-        category = data.categories.get(match["category"])
-        if category and category.category_id == match["id"]:
-            return 200, HTML, markup.listing(category, 1).encode()
-    if match := _PAGE_N.fullmatch(path):
-        category = data.categories.get(match["category"])
-        if category and 2 <= int(match["page"]) <= category.pages:
-            return 200, HTML, markup.listing(category, int(match["page"])).encode()
-    if match := _ARTICLE.fullmatch(path):
-        article = data.by_id.get(match["id"])
-        category = data.categories.get(match["category"])
-        if (
-            article
-            and category
-            and category.slug in article.categories
-            and article.slug == match["slug"]
-        ):
-            return 200, HTML, markup.article(article, category).encode()
+    # Grammars that page by query string route on it; others ignore queries, as the real ones do.
+    route = parts.query and data.routes.get(f"{path}?{parts.query}") or data.routes.get(path)
+    if route:
+        category, target = route
+        if isinstance(target, int):
+            return 200, HTML, markup.listing(category, target).encode()
+        return 200, HTML, markup.article(target, category).encode()
     return 404, HTML, _not_found_page(site.name).encode()
 
 

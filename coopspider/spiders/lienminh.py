@@ -17,10 +17,8 @@ from coopspider.items import ArticleItem, CounterItem
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import page_text
 from coopspider.pages.listing import ListingPage
-from coopspider.urls import LinkKind, classify, host_of, on_site
-
-DEFAULT_BASE_URL = "https://lienminhhtx.thaibinh.gov.vn/"
-DEFAULT_SITE = "thaibinh"
+from coopspider.profiles import SiteProfile, load_profiles, resolve_site
+from coopspider.urls import LinkKind, host_of, on_site
 
 
 def utc_now() -> str:
@@ -29,27 +27,38 @@ def utc_now() -> str:
 
 
 class LienminhSpider(scrapy.Spider):
-    """Crawl one alliance site by its URL grammar.
+    """Crawl one alliance site by its site profile's URL grammar.
 
-    Arguments (`-a`): `base_url` (the site root, default the Thái Bình alliance), `site` (the
-    name the archive files its articles under; `thaibinh` for the default root, else the host).
+    Arguments (`-a`): `site` (a site profile, default thaibinh; a new name with a `base_url`
+    files a new site under that name), `base_url` (the site root, default the profile's),
+    `profile` (the profile whose grammar a new site uses). The `SITE_PROFILES` setting holds the
+    user's `[sites.NAME]` tables.
     """
 
     name = "lienminh"
 
-    def __init__(self, base_url: str | None = None, site: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        site: str | None = None,
+        profile: str | None = None,
+        profiles: dict[str, SiteProfile] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/") + "/"
-        if not self.base_url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
-        self.site = site or (DEFAULT_SITE if base_url is None else host_of(self.base_url))
+        self.profile = resolve_site(profiles or load_profiles(), site, base_url, profile)
+        self.base_url = self.profile.base_url
+        self.site = self.profile.name
         self.allowed_domains = [host_of(self.base_url)]
         self.article_ids: set[str] = set()
         self.extractor: Extractor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
+        kwargs["profiles"] = load_profiles(crawler.settings.getdict("SITE_PROFILES"))
         spider = super().from_crawler(crawler, *args, **kwargs)
+        # Spider priority: the profile beats the project defaults, a -s on the command line wins.
+        crawler.settings.update(spider.profile.settings(), priority="spider")
         processes = crawler.settings.get("COOPSPIDER_EXTRACT_PROCESSES")
         spider.extractor = Extractor(
             default_processes() if processes in (None, "") else int(processes)
@@ -69,7 +78,7 @@ class LienminhSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._count_unparsed(response, "not an HTML page")
             return
-        counter = ArticlePage(response.url, page_text(response)).counter()
+        counter = ArticlePage(response.url, page_text(response), profile=self.profile).counter()
         yield CounterItem(
             site=self.site,
             url=response.url,
@@ -85,11 +94,10 @@ class LienminhSpider(scrapy.Spider):
 
     def follow_links(self, response: TextResponse) -> Iterator[scrapy.Request]:
         """Requests for the listings and the not yet requested articles a page links to."""
-        for link in ListingPage(response).links():
+        for link, parsed in ListingPage(response, self.profile.grammar).classified_links():
             url = on_site(link, self.base_url)
-            if url is None:
+            if url is None or not self.profile.follows_category(parsed.category):
                 continue
-            parsed = classify(url)
             if parsed.kind is LinkKind.LISTING:
                 yield scrapy.Request(url, callback=self.parse_listing)
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
@@ -113,6 +121,7 @@ class LienminhSpider(scrapy.Spider):
                 response.url,
                 page_text(response),
                 date_order=self.settings.get("DATE_ORDER", "DMY"),
+                profile=self.profile,
                 site=self.site,
                 article_id=article_id,
                 category=category,

@@ -1,0 +1,343 @@
+"""Site profiles: where a site lives, its URL grammar, optional field selectors, its politeness.
+
+Built-in profiles ship as data in `coopspider/profiles.toml`. A user's configuration adds or
+changes sites through `load_profiles(overrides)`, where `overrides` are the `[sites.NAME]` tables
+of the config file. Every value is validated; a mistake is reported as a `ProfileError` naming
+the site, the key and what was expected.
+
+Keys of a built-in profile table:
+  title, base_url, platform (text); date_order ("DMY" or "MDY"); download_delay (seconds >= 0);
+  concurrency (requests at once, >= 1); categories / skip_categories (lists of category names as
+  the URL grammar reads them; empty categories means all); revisit_days / revisit_old_days
+  (whole days >= 1, used by incremental crawls);
+  [NAME.urls]: article, listing, pagination (lists of regular expressions; see UrlGrammar),
+  article_links, listing_links (optional selectors);
+  [NAME.selectors]: title, date, author, body, images, counter (optional selectors).
+Keys of a `[sites.NAME]` override: the same (all optional; `urls` and `selectors` change only
+the keys they give, "" removes a selector), and `profile`: the built-in profile a new site starts
+from, or the platform a built-in site moved to.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from coopspider.pages.selectors import SelectorSyntaxError, compile_selector
+from coopspider.urls import ParsedUrl, UrlGrammar, host_of
+
+DEFAULT_PROFILE = "thaibinh"
+BUILTIN_SOURCE = "coopspider/profiles.toml"
+DATE_ORDERS = ("DMY", "MDY")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+class ProfileError(ValueError):
+    """A site profile or override that cannot be used, with the site and key at fault."""
+
+
+@dataclass(frozen=True)
+class FieldSelectors:
+    """Optional selectors for article fields, tried before any generic evidence."""
+
+    title: str | None = None
+    date: str | None = None
+    author: str | None = None
+    body: str | None = None  # the element holding the article's text (the lead may sit before it)
+    images: str | None = None  # the <img> elements of the article
+    counter: str | None = None  # the visitor counter widget
+
+    def items(self) -> list[tuple[str, str]]:
+        """(field, selector) for the selectors that are set."""
+        return [(f.name, getattr(self, f.name)) for f in fields(self) if getattr(self, f.name)]
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """Everything the crawl and the extraction need to know about one site."""
+
+    name: str  # the name the archive files the site's articles under, e.g. "thaibinh"
+    title: str  # the alliance's name, for people
+    base_url: str  # site root, ending in "/"
+    platform: str  # the platform and its article URL form, for people
+    grammar: UrlGrammar
+    selectors: FieldSelectors = field(default_factory=FieldSelectors)
+    date_order: str = "DMY"
+    download_delay: float = 2.0
+    concurrency: int = 1
+    categories: tuple[str, ...] = ()  # only these categories (empty: all)
+    skip_categories: tuple[str, ...] = ()
+    revisit_days: int | None = None
+    revisit_old_days: int | None = None
+
+    def classify(self, url: str) -> ParsedUrl:
+        """The URL classified by this site's grammar."""
+        return self.grammar.classify(url)
+
+    def follows_category(self, category: str | None) -> bool:
+        """Whether the crawl goes into listings and articles of this category."""
+        if category is None:
+            return True  # the grammar does not say: the URL cannot be filtered by category
+        folded = category.lower()
+        if folded in (c.lower() for c in self.skip_categories):
+            return False
+        return not self.categories or folded in (c.lower() for c in self.categories)
+
+    def settings(self) -> dict[str, Any]:
+        """The Scrapy settings this profile sets (a -s on the command line still wins)."""
+        return {
+            "DOWNLOAD_DELAY": self.download_delay,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": self.concurrency,
+            "DATE_ORDER": self.date_order,
+        }
+
+
+# -- reading and checking -----------------------------------------------------------------------
+
+_PROFILE_KEYS = {
+    "title", "base_url", "platform", "date_order", "download_delay", "concurrency", "urls",
+    "selectors", "categories", "skip_categories", "revisit_days", "revisit_old_days",
+}  # fmt: skip
+_URL_KEYS = {"article", "listing", "pagination", "article_links", "listing_links"}
+_OVERRIDE_KEYS = {*_PROFILE_KEYS, "profile"}
+_REQUIRED_GROUPS = {"article": "id", "pagination": "page"}
+
+
+class _Checker:
+    """Reads values out of one TOML table, raising ProfileError with `where` in front."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self, key: str, message: str) -> ProfileError:
+        return ProfileError(f"{self.where} {key}: {message}")
+
+    def unknown_keys(
+        self, table: Mapping[str, Any], allowed: set[str] | tuple[str, ...], prefix: str = ""
+    ) -> None:
+        for key in table:
+            if key not in allowed:
+                expected = ", ".join(sorted(allowed))
+                raise self.fail(prefix + key, f"unknown key; expected one of {expected}")
+
+    def text(self, table: Mapping[str, Any], key: str, default: str | None = None) -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"must be a non-empty string, got {value!r}")
+        return value.strip()
+
+    def base_url(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise self.fail("base_url", f"must be a string, got {value!r}")
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise self.fail("base_url", f"must be an http:// or https:// URL, got {value!r}")
+        return value.strip().rstrip("/") + "/"
+
+    def date_order(self, value: Any) -> str:
+        if not isinstance(value, str) or value.upper() not in DATE_ORDERS:
+            raise self.fail("date_order", f"must be one of {', '.join(DATE_ORDERS)}, got {value!r}")
+        return value.upper()
+
+    def names(self, value: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(key, f"must be a list of non-empty strings, got {value!r}")
+        return tuple(v.strip() for v in value)
+
+    def days(self, value: Any, key: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self.fail(key, f"must be a whole number of days >= 1, got {value!r}")
+        return value
+
+    def number(self, value: Any, key: str, minimum: float) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+            raise self.fail(key, f"must be a number >= {minimum:g}, got {value!r}")
+        return value
+
+    def patterns(self, value: Any, key: str) -> tuple[re.Pattern[str], ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, f"must be a list of regular expressions, got {value!r}")
+        compiled = []
+        for number, text in enumerate(value):
+            try:
+                pattern = re.compile(text)
+            except re.error as error:
+                raise self.fail(f"{key}[{number}]", f"{text!r} is not a regex: {error}") from error
+            group = _REQUIRED_GROUPS.get(key.rsplit(".", 1)[-1])
+            if group and group not in pattern.groupindex:
+                raise self.fail(f"{key}[{number}]", f"{text!r} has no (?P<{group}>...) group")
+            compiled.append(pattern)
+        return tuple(compiled)
+
+    def selector(self, value: Any, key: str) -> str | None:
+        if value is None or value == "":
+            return None  # "" in an override removes a built-in selector
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a CSS or XPath selector string, got {value!r}")
+        try:
+            compile_selector(value)
+        except SelectorSyntaxError as error:
+            raise self.fail(key, str(error)) from error
+        return value.strip()
+
+
+def _table(value: Any, check: _Checker, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise check.fail(key, f"must be a table, got {value!r}")
+    return value
+
+
+def profile_from_table(name: str, table: Mapping[str, Any], source: str) -> SiteProfile:
+    """A checked profile from one TOML table (`source` names the file in error messages)."""
+    check = _Checker(f"profile {name!r} ({source}):")
+    if not _NAME.fullmatch(name):
+        raise check.fail("name", "use lower-case letters, digits, '-' and '_'")
+    check.unknown_keys(table, _PROFILE_KEYS)
+    for key in ("title", "base_url", "platform", "urls"):
+        if key not in table:
+            raise check.fail(key, "is required")
+    if "article" not in _table(table["urls"], check, "urls"):
+        raise check.fail("urls.article", "is required: the patterns of article URLs")
+    blank = SiteProfile(name, "", "", "", UrlGrammar(article=()))
+    return _apply(blank, table, check)
+
+
+def _apply(profile: SiteProfile, table: Mapping[str, Any], check: _Checker) -> SiteProfile:
+    """The profile with the keys of `table` applied (shared by built-ins and overrides)."""
+    changes: dict[str, Any] = {}
+    for key in ("title", "platform"):
+        if key in table:
+            changes[key] = check.text(table, key)
+    if "base_url" in table:
+        changes["base_url"] = check.base_url(table["base_url"])
+    if "date_order" in table:
+        changes["date_order"] = check.date_order(table["date_order"])
+    if "download_delay" in table:
+        changes["download_delay"] = check.number(table["download_delay"], "download_delay", 0)
+    if "concurrency" in table:
+        changes["concurrency"] = int(check.number(table["concurrency"], "concurrency", 1))
+    for key in ("categories", "skip_categories"):
+        if key in table:
+            changes[key] = check.names(table[key], key)
+    for key in ("revisit_days", "revisit_old_days"):
+        if key in table:
+            changes[key] = check.days(table[key], key)
+    if "urls" in table:
+        urls = _table(table["urls"], check, "urls")
+        check.unknown_keys(urls, _URL_KEYS, "urls.")
+        grammar: dict[str, Any] = {
+            key: check.patterns(urls[key], f"urls.{key}")
+            for key in ("article", "listing", "pagination")
+            if key in urls
+        }
+        for key in ("article_links", "listing_links"):
+            if key in urls:
+                grammar[key] = check.selector(urls[key], f"urls.{key}")
+        changes["grammar"] = replace(profile.grammar, **grammar)
+    if "selectors" in table:
+        selectors = _table(table["selectors"], check, "selectors")
+        check.unknown_keys(selectors, {f.name for f in fields(FieldSelectors)}, "selectors.")
+        chosen = {
+            key: check.selector(value, f"selectors.{key}") for key, value in selectors.items()
+        }
+        changes["selectors"] = replace(profile.selectors, **chosen)
+    return replace(profile, **changes)
+
+
+@cache
+def builtin_profiles() -> dict[str, SiteProfile]:
+    """The profiles shipped in coopspider/profiles.toml, by name."""
+    text = resources.files("coopspider").joinpath("profiles.toml").read_text("utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"{BUILTIN_SOURCE} is not valid TOML: {error}") from error
+    return {
+        name: profile_from_table(
+            name, _table(table, _Checker(BUILTIN_SOURCE), name), BUILTIN_SOURCE
+        )
+        for name, table in data.items()
+    }
+
+
+def load_profiles(
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, SiteProfile]:
+    """The built-in profiles with the user's `[sites.NAME]` tables applied, by name.
+
+    A table named after a built-in profile changes it (with `profile`, it moves the site to that
+    profile's platform); any other name adds a site, which must say which profile it starts from
+    (`profile = "caobang"`) and where it lives (`base_url`).
+    """
+    profiles = dict(builtin_profiles())
+    for name, table in (overrides or {}).items():
+        check = _Checker(f"[sites.{name}]")
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise check.fail("name", "use lower-case letters, digits, '-' and '_'")
+        table = _table(table, check, "table")
+        check.unknown_keys(table, _OVERRIDE_KEYS)
+        start_name = table.get("profile", name if name in profiles else None)
+        if start_name is None:
+            raise check.fail(
+                "profile",
+                f"{name!r} is not a built-in site: say which profile it starts from "
+                f"(profile = one of {known_names(profiles)}) and give its base_url",
+            )
+        if start_name not in builtin_profiles():
+            raise check.fail(
+                "profile",
+                f"unknown profile {start_name!r}; known: {known_names(builtin_profiles())}",
+            )
+        if name not in builtin_profiles() and "base_url" not in table:
+            raise check.fail("base_url", f"is required for the new site {name!r}")
+        start = replace(builtin_profiles()[start_name], name=name)
+        if name in builtin_profiles() and start_name != name:
+            # A known site that moved to another platform keeps its own name, title and root.
+            own = builtin_profiles()[name]
+            start = replace(start, title=own.title, base_url=own.base_url)
+        profiles[name] = _apply(start, table, check)
+    return profiles
+
+
+def known_names(profiles: Mapping[str, SiteProfile]) -> str:
+    """The profile names, comma-separated, for messages."""
+    return ", ".join(sorted(profiles))
+
+
+def resolve_site(
+    profiles: Mapping[str, SiteProfile],
+    site: str | None = None,
+    base_url: str | None = None,
+    profile: str | None = None,
+) -> SiteProfile:
+    """The profile a crawl uses, from the spider's `site`, `base_url` and `profile` arguments.
+
+    `site` alone picks a profile; `base_url` moves it to another root (a mirror, the sample site).
+    A `site` no profile has needs a `base_url`: it is a new site on the grammar of `profile`
+    (default thaibinh), filed under that name. Without `site`, `base_url` alone names the site by
+    its host.
+    """
+    check = _Checker("crawl argument")
+    url = check.base_url(base_url) if base_url is not None else None
+    if profile is not None and profile not in profiles:
+        raise ProfileError(f"unknown profile {profile!r}; known profiles: {known_names(profiles)}")
+    if site is not None and site in profiles and profile is None:
+        chosen = profiles[site]
+        return replace(chosen, base_url=url) if url else chosen
+    if site is not None and site not in profiles and url is None:
+        raise ProfileError(
+            f"unknown site {site!r}; known sites: {known_names(profiles)} "
+            "(or give a base_url to crawl a new site under this name)"
+        )
+    start = profiles[profile or DEFAULT_PROFILE]
+    if site is None and url is None:
+        return start
+    return replace(start, name=site or host_of(url or ""), base_url=url or start.base_url)
