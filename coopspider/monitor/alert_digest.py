@@ -143,9 +143,6 @@ class Digest:
             }
         )
 
-    def is_empty(self) -> bool:
-        return not any(self.parts().values())
-
 
 def build_digest(events: Iterable[EventInput], health: Iterable[HealthInput] = ()) -> Digest:
     """The digest of some change events and health issues (in the order they were recorded)."""
