@@ -1138,3 +1138,10 @@ def test_dates_are_shown_in_vietnam_time() -> None:
         ]
     )
     assert "10/01/2025" in render_html(digest)
+
+
+def test_html_diff_keeps_paragraph_breaks_and_escapes_both_sides() -> None:
+    edit = {"url": "https://x/1", "title": "T", "diff": {"body": ["a\n\nb <c>", "a\n\nb <d>"]}}
+    html = render_html(build_digest([EventInput(SITE, "changed", edit)]))
+    assert "<em>Nội dung:</em> a<br>b <del" in html
+    assert "&lt;c&gt;</del>" in html and "&lt;d&gt;</ins>" in html

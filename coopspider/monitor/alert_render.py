@@ -7,6 +7,7 @@ links.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -271,11 +272,13 @@ def _html_edited(report: EditedReport) -> str:
 
 
 def _html_piece(operation: str, text: str) -> str:
+    # Paragraph breaks stay visible; HTML would fold them into one space.
+    escaped = re.sub(r"\n+", "<br>", _esc(text))
     if operation == "insert":
-        return f'<ins style="{_STYLE_INSERT}">{_esc(text)}</ins>'
+        return f'<ins style="{_STYLE_INSERT}">{escaped}</ins>'
     if operation == "delete":
-        return f'<del style="{_STYLE_DELETE}">{_esc(text)}</del>'
-    return _esc(text)
+        return f'<del style="{_STYLE_DELETE}">{escaped}</del>'
+    return escaped
 
 
 def _html_removed(report: RemovedReport) -> str:
