@@ -76,9 +76,11 @@ def record_run_health(
 ) -> None:
     """Apply one run's health: open an issue for each new problem, extend the ones still open,
     resolve the judged kinds the run no longer shows, and remember the run as examined."""
-    for kind in judged:
-        if kind not in HEALTH_KINDS:
-            raise ValueError(f"unknown health kind {kind!r}; expected one of {HEALTH_KINDS}")
+    judged = set(judged)
+    unknown = judged.union(problems) - set(HEALTH_KINDS)
+    if unknown:
+        raise ValueError(f"unknown health kinds {sorted(unknown)}; expected some of {HEALTH_KINDS}")
+    for kind in (kind for kind in HEALTH_KINDS if kind in judged):  # a stable order of issues
         open_issue = session.scalars(
             select(HealthIssue).where(
                 HealthIssue.site == run.site,

@@ -56,11 +56,13 @@ from storage import (
     AlertBatch,
     AlertBatchEvent,
     Article,
+    CrawlRun,
     HealthIssue,
     create_batch,
     finish_run,
     open_database,
     record_event,
+    record_run_health,
     save_article,
     start_run,
 )
@@ -1145,3 +1147,14 @@ def test_html_diff_keeps_paragraph_breaks_and_escapes_both_sides() -> None:
     html = render_html(build_digest([EventInput(SITE, "changed", edit)]))
     assert "<em>Nội dung:</em> a<br>b <del" in html
     assert "&lt;c&gt;</del>" in html and "&lt;d&gt;</ins>" in html
+
+
+def test_unknown_health_kinds_are_refused(factory: sessionmaker[Session]) -> None:
+    run, _ = crawl_run(factory, [])
+    with factory() as session:
+        crawl = session.get(CrawlRun, run)
+        assert crawl is not None
+        with pytest.raises(ValueError, match="unknown health kinds"):
+            record_run_health(
+                session, crawl, judged={"bogus"}, problems={}, checked_at=datetime.now(UTC)
+            )
