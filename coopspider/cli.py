@@ -1,4 +1,5 @@
-"""The `coopspider` command: crawl, extract, export, the sample site. Thin: work is elsewhere."""
+"""The `coopspider` command: crawl, extract, export, the sample site, alerts. Thin: work is
+elsewhere."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ EXIT_FAILED = (
     1  # the work ran and failed: a crawl that did not finish, a page that could not be read
 )
 EXIT_USAGE = 2  # bad arguments or configuration; argparse uses 2 as well
+EXIT_ALERT_NOT_SENT = 3  # the SMTP server was down or refused: the same changes go next time
 
 SAMPLE_SITE_NAME = "sample"
 
@@ -303,6 +305,45 @@ def cmd_sites(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- alert ----------------------------------------------------------------------------------------
+
+
+def cmd_alert(args: argparse.Namespace) -> int:
+    from coopspider.monitor.alert_job import send_alerts
+    from coopspider.monitor.alert_send import SettingsError, smtp_settings
+
+    try:
+        settings = smtp_settings(os.environ)
+    except SettingsError as error:
+        raise UserError(str(error)) from error
+    if not settings.recipients and not args.dry_run:
+        raise UserError(
+            "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses), "
+            "or print the digest with --dry-run"
+        )
+    outcome = send_alerts(_open(args), settings, dry_run=args.dry_run, site=args.site)
+    for text in outcome.previews:
+        print(text)
+    for message in outcome.sent:
+        again = " again (an earlier attempt may have arrived)" if message.resent else ""
+        print(f"Sent{again} to {', '.join(settings.recipients)}: {message.subject}")
+        if message.refused:
+            print(
+                f"coopspider: warning: the SMTP server refused {', '.join(message.refused)}",
+                file=sys.stderr,
+            )
+    if outcome.error is not None:
+        print(f"coopspider: alert not sent: {outcome.error}", file=sys.stderr)
+        retry = "coopspider: the same changes go out with the next successful `coopspider alert`"
+        if outcome.maybe_delivered:
+            retry += " (this message may have arrived: it will be sent again as it is)"
+        print(retry, file=sys.stderr)
+        return EXIT_ALERT_NOT_SENT
+    if outcome.nothing_to_send:
+        print("Nothing to alert: every change has been sent already.")
+    return EXIT_OK
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -411,6 +452,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the site profiles a crawl can use: name, base URL, platform.",
     )
     sites.set_defaults(handler=cmd_sites)
+
+    alert = commands.add_parser(
+        "alert",
+        help="e-mail one digest of the changes not alerted yet",
+        description="Send one e-mail with every change (new, edited, removed reports, counter "
+        "anomalies, crawl health problems) not alerted yet, exactly once. SMTP settings come "
+        "from COOPSPIDER_SMTP_HOST, _PORT, _USER, _PASSWORD, _SECURITY (none/starttls/ssl), "
+        "COOPSPIDER_ALERT_FROM and COOPSPIDER_ALERT_TO (comma-separated). Exit codes: 0 sent or "
+        f"nothing to send, {EXIT_USAGE} bad settings, {EXIT_ALERT_NOT_SENT} the SMTP server was "
+        "down or refused (the same changes go next time).",
+    )
+    alert.add_argument(
+        "--dry-run", action="store_true", help="print the message instead of sending it"
+    )
+    alert.add_argument("--site", help="only the changes of this site")
+    alert.set_defaults(handler=cmd_alert)
     return parser
 
 

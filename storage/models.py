@@ -1,5 +1,5 @@
-"""ORM models of the archive: crawl runs, articles, their versions, counter readings and the
-change events found by comparing crawls."""
+"""ORM models of the archive: crawl runs, articles, their versions, counter readings, the
+change events found by comparing crawls, and the alert outbox with the crawl health issues."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ NAMING_CONVENTION = {
 RUN_STATUSES = ("running", "finished", "failed")
 # What a change event says happened; storage.changes documents the details of each kind.
 EVENT_KINDS = ("baseline", "new", "changed", "removed", "restored", "counter_anomaly")
+# An alert message waits in the outbox as "pending" until the SMTP server accepted it.
+BATCH_STATUSES = ("pending", "sent")
+# Crawl health problems worth an alert: a run that found nothing where there used to be articles,
+# a run that failed or was cut short, many pages or dates that did not parse.
+HEALTH_KINDS = ("no_articles", "run_failed", "pages_unparsed", "dates_unparsed")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -170,3 +175,85 @@ class ChangeEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     article: Mapped[Article | None] = relationship()
+
+
+class AlertBatch(Base):
+    """One alert message in the outbox: what it covers, and whether the SMTP server accepted it.
+
+    A pending batch with `claimed_by` set is being sent by that process; without it, it waits to
+    be sent again as it is (an earlier attempt may have reached the server: same Message-ID).
+    """
+
+    __tablename__ = "alert_batches"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent')", name="status"),
+        Index("ix_alert_batches_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The --site the batch was built for; None when it covers every site.
+    site: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    message_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Why the last attempt failed, with no secret in it.
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertBatchEvent(Base):
+    """A change event covered by an alert batch; its key keeps an event in one batch at most."""
+
+    __tablename__ = "alert_batch_events"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("change_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_batches.id", ondelete="CASCADE"), index=True
+    )
+
+
+class HealthIssue(Base):
+    """A crawl health problem of one site, open from the run that showed it until a run without it.
+
+    It is alerted once (`alert_batch_id`), however many runs it lasts.
+    """
+
+    __tablename__ = "health_issues"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('no_articles', 'run_failed', 'pages_unparsed', 'dates_unparsed')",
+            name="kind",
+        ),
+        Index("ix_health_issues_site_kind", "site", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"))
+    last_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the first run showed (counts, finish reason), for the alert text.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    alert_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_batches.id", ondelete="SET NULL"), index=True
+    )
+
+    first_run: Mapped[CrawlRun] = relationship(foreign_keys=[first_run_id])
+
+
+class HealthCheckedRun(Base):
+    """A crawl run whose health has been examined, so it is examined once."""
+
+    __tablename__ = "health_checked_runs"
+
+    crawl_run_id: Mapped[int] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,332 @@
+"""The alert message: a Vietnamese subject, a plain-text part and an HTML part for one digest.
+
+Every piece of page text reaches the HTML part through `html.escape`; only http(s) URLs become
+links.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from coopspider.monitor.alert_digest import (
+    Baseline,
+    CounterAnomaly,
+    Digest,
+    EditedReport,
+    FieldEdit,
+    HealthProblem,
+    NewReport,
+    RemovedReport,
+    RestoredReport,
+)
+from storage import VIETNAM_TZ
+
+SUBJECT_PREFIX = "[coopspider]"
+SUBJECT_SITES = 3  # sites named in the subject before "và N trang khác"
+
+FIELD_NAMES = {
+    "title": "Tiêu đề",
+    "published_at": "Ngày đăng",
+    "author": "Tác giả",
+    "summary": "Tóm tắt",
+    "body": "Nội dung",
+    "images": "Ảnh",
+    "captions": "Chú thích ảnh",
+}
+SECTION_TITLES = {
+    "new": "Tin mới",
+    "edited": "Tin được sửa",
+    "removed": "Tin bị gỡ",
+    "restored": "Tin đăng lại",
+    "counters": "Bộ đếm truy cập bất thường",
+    "health": "Sự cố khi thu thập",
+}
+FOOTER = (
+    "Thư này do coopspider gửi tự động sau mỗi lần thu thập; mỗi thay đổi chỉ được báo một lần."
+)
+
+
+# -- words shared by the text and HTML parts -------------------------------------------------------
+
+
+def subject(digest: Digest) -> str:
+    """E.g. "[coopspider] 3 tin mới, 1 tin được sửa – thaibinh"."""
+    counts = [
+        (len(digest.new), "tin mới"),
+        (len(digest.edited), "tin được sửa"),
+        (len(digest.removed), "tin bị gỡ"),
+        (len(digest.restored), "tin đăng lại"),
+        (len(digest.counters), "bất thường bộ đếm"),
+        (len(digest.health), "sự cố thu thập"),
+    ]
+    parts = [f"{count} {label}" for count, label in counts if count]
+    archived = sum(baseline.articles for baseline in digest.baselines)
+    if digest.baselines:
+        parts.insert(0, f"bắt đầu theo dõi, đã lưu {archived} bài")
+    sites = digest.sites
+    named = ", ".join(sites[:SUBJECT_SITES])
+    if len(sites) > SUBJECT_SITES:
+        named += f" và {len(sites) - SUBJECT_SITES} trang khác"
+    return f"{SUBJECT_PREFIX} {', '.join(parts) or 'không có thay đổi'} – {named}"
+
+
+def baseline_sentence(baseline: Baseline) -> str:
+    return (
+        f"Lần thu thập đầu tiên của trang {baseline.site}: đã lưu {baseline.articles} bài viết "
+        "vào kho. Từ nay bạn sẽ nhận thư khi có tin mới, tin được sửa hoặc bị gỡ."
+    )
+
+
+def removal_reason(report: RemovedReport) -> str:
+    if report.reason == "gone":
+        return f"trang bài viết trả về lỗi {report.status}" if report.status else "trang đã bị xoá"
+    if report.reason == "unlisted":
+        return "không còn trong danh sách của chuyên mục"
+    return report.reason or "không rõ lý do"
+
+
+def counter_sentence(anomaly: CounterAnomaly) -> str:
+    if anomaly.anomaly == "decrease":
+        return (
+            f"Bộ đếm truy cập giảm từ {_number(anomaly.previous_total)} xuống "
+            f"{_number(anomaly.total)} (bị đặt lại hoặc trang đổi hệ thống?)."
+        )
+    if anomaly.anomaly == "frozen":
+        runs = f" qua {anomaly.runs} lần thu thập" if anomaly.runs else ""
+        return f"Bộ đếm truy cập đứng yên ở {_number(anomaly.total)}{runs}."
+    return f"Bộ đếm truy cập bất thường ({anomaly.anomaly}): {_number(anomaly.total)}."
+
+
+def health_sentence(problem: HealthProblem) -> str:
+    when = _moment(problem.run_started_at)
+    details = problem.details
+    if problem.kind == "no_articles":
+        return (
+            f"Lần thu thập lúc {when} không tìm thấy bài viết nào, trong khi kho đã có "
+            f"{details.get('archived')} bài của trang này: có thể trang đã đổi giao diện "
+            "hoặc chặn trình thu thập."
+        )
+    if problem.kind == "run_failed":
+        if details.get("reason") == "unfinished":
+            return f"Lần thu thập bắt đầu lúc {when} không kết thúc (có thể đã bị dừng đột ngột)."
+        return f"Lần thu thập lúc {when} không hoàn tất (lý do: {details.get('reason')})."
+    if problem.kind == "pages_unparsed":
+        return (
+            f"Lần thu thập lúc {when}: {details.get('unparsed')} trên {details.get('pages')} "
+            "trang bài viết không đọc được (thiếu tiêu đề hoặc nội dung)."
+        )
+    if problem.kind == "dates_unparsed":
+        return (
+            f"Lần thu thập lúc {when}: không hiểu được ngày đăng của {details.get('unparsed')} "
+            f"trên {details.get('articles')} bài."
+        )
+    return f"Lần thu thập lúc {when}: {problem.kind}."
+
+
+def report_line(report: NewReport) -> str:
+    """Date and category of a new report."""
+    date = (
+        report.published_at.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y")
+        if report.published_at
+        else "không rõ ngày"
+    )
+    category = f" · Chuyên mục: {report.category}" if report.category else ""
+    return f"Ngày đăng: {date}{category}"
+
+
+def _moment(moment: datetime) -> str:
+    return moment.astimezone(VIETNAM_TZ).strftime("%H:%M %d/%m/%Y")
+
+
+def _number(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}".replace(",", ".")
+
+
+def _field(edit: FieldEdit) -> str:
+    return FIELD_NAMES.get(edit.field, edit.field)
+
+
+# -- plain text ------------------------------------------------------------------------------------
+
+
+def render_text(digest: Digest) -> str:
+    """The plain-text part: per site, each section with its reports, links in angle brackets."""
+    lines: list[str] = []
+    for site in digest.sites:
+        part = digest.for_site(site)
+        lines += [f"== Trang {site} ==", ""]
+        for baseline in part.baselines:
+            lines += [baseline_sentence(baseline), ""]
+        _text_section(lines, "new", part.new, _text_new)
+        _text_section(lines, "edited", part.edited, _text_edited)
+        _text_section(lines, "removed", part.removed, _text_removed)
+        _text_section(lines, "restored", part.restored, _text_restored)
+        _text_section(lines, "counters", part.counters, lambda a: [f"- {counter_sentence(a)}"])
+        _text_section(lines, "health", part.health, lambda p: [f"- {health_sentence(p)}"])
+    lines += ["-- ", FOOTER]
+    return "\n".join(lines) + "\n"
+
+
+def _text_section(
+    lines: list[str], name: str, items: Sequence[Any], render: Callable[[Any], list[str]]
+) -> None:
+    if not items:
+        return
+    lines += [f"{SECTION_TITLES[name].upper()} ({len(items)})", ""]
+    for item in items:
+        lines += render(item)
+        lines.append("")
+
+
+def _text_new(report: NewReport) -> list[str]:
+    lines = [f"* {report.title}", f"  {report_line(report)}", f"  <{report.url}>"]
+    lines += [f"  {line}" for line in report.excerpt.splitlines()]
+    return lines
+
+
+def _text_edited(report: EditedReport) -> list[str]:
+    lines = [f"* {report.title}", f"  <{report.url}>"]
+    for edit in report.edits:
+        changed = "".join(_text_piece(operation, text) for operation, text in edit.pieces)
+        lines.append(f"  {_field(edit)}: {' '.join(changed.split())}")
+    return lines
+
+
+def _text_piece(operation: str, text: str) -> str:
+    if operation == "insert":
+        return "{+" + text + "+}"
+    if operation == "delete":
+        return "[-" + text + "-]"
+    return text
+
+
+def _text_removed(report: RemovedReport) -> list[str]:
+    return [f"* {report.title} ({removal_reason(report)})", f"  <{report.url}>"]
+
+
+def _text_restored(report: RestoredReport) -> list[str]:
+    return [f"* {report.title}", f"  <{report.url}>"]
+
+
+# -- HTML ------------------------------------------------------------------------------------------
+
+_STYLE_INSERT = "background:#d4f5d4;text-decoration:none"
+_STYLE_DELETE = "background:#f8d3d3;color:#7a1c1c"
+_STYLE_MUTED = "color:#555"
+
+
+def render_html(digest: Digest) -> str:
+    """The HTML part: the same content as the text part, page text escaped, originals linked."""
+    body: list[str] = []
+    for site in digest.sites:
+        part = digest.for_site(site)
+        body.append(f"<h2>Trang {_esc(site)}</h2>")
+        for baseline in part.baselines:
+            body.append(f"<p>{_esc(baseline_sentence(baseline))}</p>")
+        _html_section(body, "new", part.new, _html_new)
+        _html_section(body, "edited", part.edited, _html_edited)
+        _html_section(body, "removed", part.removed, _html_removed)
+        _html_section(body, "restored", part.restored, lambda r: _link(r.url, r.title))
+        _html_section(body, "counters", part.counters, lambda a: _esc(counter_sentence(a)))
+        _html_section(body, "health", part.health, lambda p: _esc(health_sentence(p)))
+    return (
+        '<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8">'
+        f"<title>{_esc(subject(digest))}</title></head>\n"
+        '<body style="font-family:Arial,Helvetica,sans-serif;line-height:1.45">\n'
+        + "\n".join(body)
+        + f'\n<hr><p style="{_STYLE_MUTED};font-size:small">{_esc(FOOTER)}</p>\n</body></html>\n'
+    )
+
+
+def _html_section(
+    body: list[str], name: str, items: Sequence[Any], render: Callable[[Any], str]
+) -> None:
+    if not items:
+        return
+    body.append(f"<h3>{_esc(SECTION_TITLES[name])} ({len(items)})</h3>\n<ul>")
+    body += [f"<li>{render(item)}</li>" for item in items]
+    body.append("</ul>")
+
+
+def _html_new(report: NewReport) -> str:
+    excerpt = "<br>".join(_esc(line) for line in report.excerpt.splitlines())
+    return (
+        f"<strong>{_link(report.url, report.title)}</strong>"
+        f'<br><span style="{_STYLE_MUTED}">{_esc(report_line(report))}</span>'
+        + (f"<br>{excerpt}" if excerpt else "")
+    )
+
+
+def _html_edited(report: EditedReport) -> str:
+    rows = []
+    for edit in report.edits:
+        changed = "".join(_html_piece(operation, text) for operation, text in edit.pieces)
+        rows.append(f"<br><em>{_esc(_field(edit))}:</em> {changed}")
+    return f"<strong>{_link(report.url, report.title)}</strong>" + "".join(rows)
+
+
+def _html_piece(operation: str, text: str) -> str:
+    # Paragraph breaks stay visible; HTML would fold them into one space.
+    escaped = re.sub(r"\n+", "<br>", _esc(text))
+    if operation == "insert":
+        return f'<ins style="{_STYLE_INSERT}">{escaped}</ins>'
+    if operation == "delete":
+        return f'<del style="{_STYLE_DELETE}">{escaped}</del>'
+    return escaped
+
+
+def _html_removed(report: RemovedReport) -> str:
+    return f"{_link(report.url, report.title)} ({_esc(removal_reason(report))})"
+
+
+def _link(url: str, label: str) -> str:
+    """A link to an original page; anything but an http(s) URL is shown as text, not linked."""
+    label_html = _esc(label or url)
+    if not url.lower().startswith(("http://", "https://")):
+        return label_html
+    return f'<a href="{_esc(url)}">{label_html}</a>'
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# -- the message -----------------------------------------------------------------------------------
+
+
+def compose_message(
+    digest: Digest,
+    *,
+    sender: str,
+    recipients: Sequence[str],
+    message_id: str,
+    date: datetime,
+) -> EmailMessage:
+    """multipart/alternative, UTF-8: the text part, then the HTML part."""
+    message = EmailMessage()
+    message["Subject"] = subject(digest)
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id
+    # RFC 3834: an automatic message, so vacation responders stay quiet.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_text(digest), subtype="plain", charset="utf-8", cte="base64")
+    message.add_alternative(render_html(digest), subtype="html", charset="utf-8", cte="base64")
+    return message
+
+
+def preview(message: EmailMessage) -> str:
+    """The message as a person reads it: headers, then the text part."""
+    text_part = message.get_body(preferencelist=("plain",))
+    body = text_part.get_content() if text_part is not None else ""
+    headers = "".join(
+        f"{name}: {message[name]}\n" for name in ("Subject", "From", "To") if message[name]
+    )
+    return headers + "\n" + body

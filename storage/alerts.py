@@ -1,0 +1,257 @@
+"""The alert outbox and crawl health issues: repository functions inside the caller's transaction.
+
+Exactly once, in three steps the caller runs in separate transactions: claim a batch (a pending
+batch left by an earlier run, or a new one covering every change event and health issue not yet in
+a batch), send it, then mark it sent. A change event belongs to one batch at most (it is the key
+of `alert_batch_events`), and claims are serialised by `lock_outbox`, so two runs never cover the
+same change. A batch is marked sent only after the SMTP server accepted it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, func, insert, select, text, update
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import (
+    HEALTH_KINDS,
+    AlertBatch,
+    AlertBatchEvent,
+    Article,
+    ArticleVersion,
+    ChangeEvent,
+    CrawlRun,
+    HealthCheckedRun,
+    HealthIssue,
+)
+
+# Any fixed number, distinct from the migration lock: alert runs wait for each other's claims.
+_PG_OUTBOX_LOCK = 0x616C7274
+
+
+def lock_outbox(session: Session) -> None:
+    """Take the outbox lock until the end of the transaction, so claims never interleave.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: the transaction's BEGIN IMMEDIATE (see
+    storage.db) already holds the database's write lock; starting it here is enough.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_OUTBOX_LOCK})
+
+
+# -- crawl health ----------------------------------------------------------------------------------
+
+
+def runs_to_check(session: Session, *, site: str | None, stale_before: datetime) -> list[CrawlRun]:
+    """Runs whose health was not examined yet: ended ones, and running ones started before
+    `stale_before` (a crawl killed outright never says it ended). Oldest first."""
+    query = (
+        select(CrawlRun)
+        .where(~exists().where(HealthCheckedRun.crawl_run_id == CrawlRun.id))
+        .where((CrawlRun.status != "running") | (CrawlRun.started_at < stale_before))
+        .order_by(CrawlRun.id)
+    )
+    if site is not None:
+        query = query.where(CrawlRun.site == site)
+    return list(session.scalars(query))
+
+
+def articles_archived_before(session: Session, site: str, moment: datetime) -> int:
+    """How many articles of `site` the archive held before `moment`."""
+    query = select(func.count()).where(Article.site == site, Article.first_seen_at < moment)
+    return session.scalar(query) or 0
+
+
+def record_run_health(
+    session: Session,
+    run: CrawlRun,
+    *,
+    judged: Iterable[str],
+    problems: Mapping[str, Mapping[str, Any]],
+    checked_at: datetime,
+) -> None:
+    """Apply one run's health: open an issue for each new problem, extend the ones still open,
+    resolve the judged kinds the run no longer shows, and remember the run as examined."""
+    judged = set(judged)
+    unknown = judged.union(problems) - set(HEALTH_KINDS)
+    if unknown:
+        raise ValueError(f"unknown health kinds {sorted(unknown)}; expected some of {HEALTH_KINDS}")
+    for kind in (kind for kind in HEALTH_KINDS if kind in judged):  # a stable order of issues
+        open_issue = session.scalars(
+            select(HealthIssue).where(
+                HealthIssue.site == run.site,
+                HealthIssue.kind == kind,
+                HealthIssue.resolved_at.is_(None),
+            )
+        ).first()
+        if kind in problems and open_issue is not None:
+            open_issue.last_run_id = run.id
+        elif kind in problems:
+            session.add(
+                HealthIssue(
+                    site=run.site,
+                    kind=kind,
+                    first_run_id=run.id,
+                    last_run_id=run.id,
+                    opened_at=checked_at,
+                    details=dict(problems[kind]),
+                )
+            )
+        elif open_issue is not None:
+            open_issue.resolved_at = checked_at
+    session.add(HealthCheckedRun(crawl_run_id=run.id, checked_at=checked_at))
+    session.flush()
+
+
+# -- the outbox ------------------------------------------------------------------------------------
+
+
+def pending_batches(session: Session, *, site: str | None) -> list[AlertBatch]:
+    """Batches not yet accepted by the SMTP server, oldest first; for one site, only its own."""
+    query = select(AlertBatch).where(AlertBatch.status == "pending").order_by(AlertBatch.id)
+    if site is not None:
+        query = query.where(AlertBatch.site == site)
+    return list(session.scalars(query))
+
+
+def claim_batch(session: Session, batch: AlertBatch, *, owner: str, claimed_at: datetime) -> None:
+    """Mark a pending batch as being sent by `owner`."""
+    batch.claimed_by = owner
+    batch.claimed_at = claimed_at
+    batch.attempts += 1
+    session.flush()
+
+
+def create_batch(
+    session: Session, *, site: str | None, owner: str, created_at: datetime, message_id: str
+) -> AlertBatch | None:
+    """A new batch, claimed by `owner`, covering every change event and health issue (of `site`)
+    not yet in a batch; None when there is none."""
+    free_events = select(ChangeEvent.id).where(
+        ~exists().where(AlertBatchEvent.event_id == ChangeEvent.id)
+    )
+    free_issues = select(HealthIssue.id).where(HealthIssue.alert_batch_id.is_(None))
+    if site is not None:
+        free_events = free_events.where(ChangeEvent.site == site)
+        free_issues = free_issues.where(HealthIssue.site == site)
+    event_ids = list(session.scalars(free_events.order_by(ChangeEvent.id)))
+    issue_ids = list(session.scalars(free_issues.order_by(HealthIssue.id)))
+    if not event_ids and not issue_ids:
+        return None
+    batch = AlertBatch(
+        site=site,
+        status="pending",
+        message_id=message_id,
+        created_at=created_at,
+        claimed_by=owner,
+        claimed_at=created_at,
+        attempts=1,
+    )
+    session.add(batch)
+    session.flush()
+    if event_ids:
+        session.execute(
+            insert(AlertBatchEvent),
+            [{"event_id": event_id, "batch_id": batch.id} for event_id in event_ids],
+        )
+    if issue_ids:
+        session.execute(
+            update(HealthIssue).where(HealthIssue.id.in_(issue_ids)).values(alert_batch_id=batch.id)
+        )
+    return batch
+
+
+def batch_events(session: Session, batch_id: int) -> list[ChangeEvent]:
+    """The change events a batch covers, in the order they were recorded, with their articles."""
+    query = (
+        select(ChangeEvent)
+        .join(AlertBatchEvent, AlertBatchEvent.event_id == ChangeEvent.id)
+        .where(AlertBatchEvent.batch_id == batch_id)
+        .options(selectinload(ChangeEvent.article))
+        .order_by(ChangeEvent.id)
+    )
+    return list(session.scalars(query))
+
+
+def batch_health_issues(session: Session, batch_id: int) -> list[HealthIssue]:
+    """The health issues a batch covers, oldest first, with the run that first showed each."""
+    query = (
+        select(HealthIssue)
+        .where(HealthIssue.alert_batch_id == batch_id)
+        .options(selectinload(HealthIssue.first_run))
+        .order_by(HealthIssue.id)
+    )
+    return list(session.scalars(query))
+
+
+def versions_of_events(
+    session: Session, events: Sequence[ChangeEvent]
+) -> dict[int, ArticleVersion]:
+    """For each event about an article: the version its run stored (the first one, if several),
+    else the article's latest version. Keyed by event id."""
+    article_pks = {event.article_pk for event in events if event.article_pk is not None}
+    if not article_pks:
+        return {}
+    versions: dict[int, list[ArticleVersion]] = {}
+    query = (
+        select(ArticleVersion)
+        .where(ArticleVersion.article_pk.in_(article_pks))
+        .order_by(ArticleVersion.article_pk, ArticleVersion.version)
+    )
+    for version in session.scalars(query):
+        versions.setdefault(version.article_pk, []).append(version)
+    chosen: dict[int, ArticleVersion] = {}
+    for event in events:
+        candidates = versions.get(event.article_pk or -1)
+        if not candidates:
+            continue
+        same_run = [v for v in candidates if v.crawl_run_id == event.crawl_run_id]
+        chosen[event.id] = same_run[0] if same_run else candidates[-1]
+    return chosen
+
+
+def mark_sent(session: Session, batch_id: int, *, sent_at: datetime) -> None:
+    """Record that the SMTP server accepted the batch's message."""
+    session.execute(
+        update(AlertBatch)
+        .where(AlertBatch.id == batch_id)
+        .values(status="sent", sent_at=sent_at.astimezone(UTC), claimed_by=None, last_error=None)
+    )
+
+
+def release_batch(session: Session, batch_id: int, *, owner: str, error: str) -> None:
+    """Give back a batch `owner` could not send, still pending: it goes again as it is, under the
+    same Message-ID, because the server may have accepted it (use `dissolve_batch` when it surely
+    did not, on a first attempt)."""
+    batch = session.get(AlertBatch, batch_id)
+    if batch is None or batch.status != "pending" or batch.claimed_by != owner:
+        return  # sent meanwhile, or taken over by another run: theirs now
+    batch.claimed_by = None
+    batch.claimed_at = None
+    batch.last_error = error
+    session.flush()
+
+
+def dissolve_batch(session: Session, batch_id: int, *, owner: str) -> None:
+    """Undo a new batch `owner` could not send and the server surely did not accept: its change
+    events and health issues are free again, for the next batch."""
+    owned = session.scalar(
+        select(AlertBatch.id).where(
+            AlertBatch.id == batch_id,
+            AlertBatch.status == "pending",
+            AlertBatch.claimed_by == owner,
+        )
+    )
+    if owned is None:
+        return
+    session.execute(delete(AlertBatchEvent).where(AlertBatchEvent.batch_id == batch_id))
+    session.execute(
+        update(HealthIssue)
+        .where(HealthIssue.alert_batch_id == batch_id)
+        .values(alert_batch_id=None)
+    )
+    session.execute(delete(AlertBatch).where(AlertBatch.id == batch_id))
