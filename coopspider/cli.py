@@ -1,4 +1,7 @@
-"""The `coopspider` command: crawl, extract, export, the sample site. Thin: work is elsewhere."""
+"""The `coopspider` command: crawl, extract, export, the sample site, scheduled runs, config.
+
+Thin: work is elsewhere. Exit codes are listed in coopspider.exitcodes.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import csv
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -14,23 +18,36 @@ from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
-EXIT_FAILED = (
-    1  # the work ran and failed: a crawl that did not finish, a page that could not be read
-)
-EXIT_USAGE = 2  # bad arguments or configuration; argparse uses 2 as well
+from coopspider.exitcodes import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 
 SAMPLE_SITE_NAME = "sample"
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 class UserError(Exception):
     """A problem the user can fix; printed as one line, without a traceback."""
 
 
-def _database_url(args: argparse.Namespace) -> str:
-    from storage import resolve_database_url
+def _config(args: argparse.Namespace) -> Any:
+    """The configuration file's settings under the environment's, read once per command."""
+    from coopspider.config import ConfigError, load_config
 
-    return resolve_database_url(args.database)
+    if getattr(args, "loaded_config", None) is None:
+        try:
+            args.loaded_config = load_config(getattr(args, "config", None))
+        except ConfigError as error:
+            problems = "\n  ".join(error.problems)
+            raise UserError(f"invalid configuration:\n  {problems}") from error
+        for warning in args.loaded_config.warnings:
+            print(f"coopspider: warning: {warning}", file=sys.stderr)
+    return args.loaded_config
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    """--database, else $COOPSPIDER_DATABASE_URL, else the configuration file, else the default."""
+    from coopspider.config import effective_database_url
+
+    return effective_database_url(_config(args), args.database)[0]
 
 
 def _open(args: argparse.Namespace) -> Any:
@@ -224,6 +241,76 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- scheduled runs -------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from coopspider.cycle import (
+        RunContext,
+        RunLocked,
+        cycle_steps,
+        default_lock_file,
+        run_cycle,
+        run_lock,
+        select_sites,
+    )
+
+    config = _config(args)
+    database_url = _database_url(args)
+    try:
+        sites = select_sites(config, args.site, args.base_url)
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    settings = dict(_setting(text) for text in args.set)
+    lock_file = config.run.lock_file or default_lock_file(database_url)
+    started = time.monotonic()
+    try:
+        with run_lock(lock_file):
+            context = RunContext(
+                config=config,
+                database_url=database_url,
+                sites=sites,
+                full=args.full,
+                scrapy_settings=settings,
+                log_level=args.log_level,
+            )
+            code, lines = run_cycle(context, cycle_steps())
+    except RunLocked as locked:
+        print(f"coopspider: {locked}; not starting", file=sys.stderr)
+        return EXIT_LOCKED
+    verdict = "all went well" if code == EXIT_OK else f"exit code {code}"
+    print(f"Run finished in {time.monotonic() - started:.0f} s: {verdict}")
+    for line in lines:
+        print(f"  {line}")
+    return code
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise UserError(f"-s expects NAME=VALUE, got {text!r}")
+    return name.strip(), value
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    from coopspider.config import CONFIG_FILE_NAME, describe, effective_database_url
+    from coopspider.cycle import default_lock_file
+
+    config = _config(args)
+    if config.path is None:
+        print(
+            f"No configuration file ({CONFIG_FILE_NAME} is not in {Path.cwd()}): "
+            "the environment and the built-in defaults apply."
+        )
+    else:
+        print(f"{config.path}: valid")
+    database = effective_database_url(config, args.database)
+    lock_file = config.run.lock_file or default_lock_file(database[0])
+    for line in describe(config, database, lock_file):
+        print(line)
+    return EXIT_OK
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -238,7 +325,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLAlchemy database URL (default: $COOPSPIDER_DATABASE_URL, else "
         "sqlite:///data/coopspider.sqlite3)",
     )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: coopspider.toml in the working directory, if any)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Also accepted after the command; SUPPRESS keeps a value given before it.
+    config_option = argparse.ArgumentParser(add_help=False)
+    config_option.add_argument(
+        "--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file"
+    )
 
     crawl = commands.add_parser(
         "crawl",
@@ -259,12 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="list at most N archived articles (default 30)",
     )
-    crawl.add_argument(
-        "--log-level",
-        default="WARNING",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="Scrapy log level",
-    )
+    _add_log_level(crawl, "WARNING", "Scrapy log level")
     crawl.set_defaults(handler=cmd_crawl)
 
     extract = commands.add_parser(
@@ -297,7 +389,54 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--markup", choices=["portal", "classic"], default="portal")
     sample.add_argument("--articles", type=int, default=24)
     sample.set_defaults(handler=cmd_sample_site)
+
+    run = commands.add_parser(
+        "run",
+        parents=[config_option],
+        help="the scheduled cycle: crawl every configured site, then diff and alert",
+        description="Crawl each configured site (each in its own process; one failing does not "
+        "stop the others), then the diff and the alert, under a lock so runs never overlap. "
+        "Exit codes: 0 all went well, 3 alerts not sent, 4 a crawl failed, 75 another run holds "
+        "the lock, 2 bad arguments or configuration.",
+    )
+    run.add_argument("--site", metavar="NAME", help="only this site (default: every configured)")
+    run.add_argument("--base-url", metavar="URL", help="crawl this root instead (one site)")
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="walk every listing page again instead of stopping at known articles",
+    )
+    run.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Scrapy setting for every crawl, e.g. -s DOWNLOAD_DELAY=5 (repeatable)",
+    )
+    _add_log_level(run, "INFO", "Scrapy log level of the crawls (their log goes to stderr)")
+    run.set_defaults(handler=cmd_run)
+
+    config = commands.add_parser(
+        "config",
+        help="check the configuration file",
+        description="Work with the configuration file (coopspider.toml or --config PATH).",
+    )
+    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_commands.add_parser(
+        "check",
+        parents=[config_option],
+        help="validate the configuration and show the effective settings",
+        description="Validate the configuration file and the COOPSPIDER_* environment "
+        "variables; print the effective settings with secrets masked and where each came from. "
+        "Exit 0 when valid, 2 with one line per problem when not.",
+    )
+    check.set_defaults(handler=cmd_config_check)
     return parser
+
+
+def _add_log_level(parser: argparse.ArgumentParser, default: str, help_text: str) -> None:
+    parser.add_argument("--log-level", default=default, choices=LOG_LEVELS, help=help_text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

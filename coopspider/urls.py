@@ -50,6 +50,29 @@ def classify(url: str) -> ParsedUrl:
     return ParsedUrl(LinkKind.OTHER)
 
 
+@dataclass(frozen=True)
+class CategoryChoice:
+    """Which categories a crawl walks: `follow` (empty: all) minus `skip`; slugs, any case."""
+
+    follow: frozenset[str] = frozenset()
+    skip: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_lists(cls, follow: str | None, skip: str | None) -> CategoryChoice:
+        """From comma-separated slugs, as spider arguments give them."""
+
+        def slugs(text: str | None) -> frozenset[str]:
+            parts = (part.strip().lower() for part in (text or "").split(","))
+            return frozenset(part for part in parts if part)
+
+        return cls(slugs(follow), slugs(skip))
+
+    def wants(self, category: str | None) -> bool:
+        """Whether links under `category` (a listing's, or an article's path) are followed."""
+        slug = (category or "").lower()
+        return (not self.follow or slug in self.follow) and slug not in self.skip
+
+
 def host_of(url: str) -> str:
     """Host name without port and without a leading `www.`, lower case."""
     host = (urlsplit(url).hostname or "").lower()

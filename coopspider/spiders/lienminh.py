@@ -13,7 +13,7 @@ from coopspider.items import ArticleItem, CounterItem
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import page_text
 from coopspider.pages.listing import ListingPage
-from coopspider.urls import LinkKind, classify, host_of, on_site
+from coopspider.urls import CategoryChoice, LinkKind, classify, host_of, on_site
 
 DEFAULT_BASE_URL = "https://lienminhhtx.thaibinh.gov.vn/"
 DEFAULT_SITE = "thaibinh"
@@ -28,13 +28,24 @@ class LienminhSpider(scrapy.Spider):
     """Crawl one alliance site by its URL grammar.
 
     Arguments (`-a`): `base_url` (the site root, default the Thái Bình alliance), `site` (the
-    name the archive files its articles under; `thaibinh` for the default root, else the host).
+    name the archive files its articles under; `thaibinh` for the default root, else the host),
+    `categories` (comma-separated slugs: walk only these; default all) and `skip_categories`
+    (comma-separated slugs never walked). An article is fetched when the path it is linked
+    under belongs to a walked category.
     """
 
     name = "lienminh"
 
-    def __init__(self, base_url: str | None = None, site: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        site: str | None = None,
+        categories: str | None = None,
+        skip_categories: str | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
+        self.categories = CategoryChoice.from_lists(categories, skip_categories)
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/") + "/"
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
@@ -71,6 +82,8 @@ class LienminhSpider(scrapy.Spider):
             if url is None:
                 continue
             parsed = classify(url)
+            if not self.categories.wants(parsed.category):
+                continue
             if parsed.kind is LinkKind.LISTING:
                 yield scrapy.Request(url, callback=self.parse_listing)
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
