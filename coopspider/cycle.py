@@ -264,18 +264,19 @@ def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutc
     # paths and the configuration live) holds.
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "coopspider.settings"}
     started = time.monotonic()
-    try:
-        done = subprocess.run(
-            crawl_command(context, site),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sys.stderr.fileno(),  # Scrapy's output is log, not summary
-            timeout=context.config.run.timeout + STOP_GRACE_S,
-            check=False,
-        )
-        returncode: int | None = done.returncode
-    except subprocess.TimeoutExpired:
-        returncode = None
+    # Not subprocess.run: it kills the child on Ctrl-C, while Scrapy, which gets the same
+    # SIGINT from the terminal, is closing the crawl cleanly; leaving the block waits for it.
+    with subprocess.Popen(
+        crawl_command(context, site),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=sys.stderr.fileno(),  # Scrapy's output is log, not summary
+    ) as child:
+        try:
+            returncode: int | None = child.wait(context.config.run.timeout + STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            returncode = None
     with factory() as session:
         run = latest_run(session, site.name)
         if run is not None and run.id == before_id:

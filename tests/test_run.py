@@ -158,6 +158,19 @@ def test_a_failing_site_does_not_stop_the_others_and_gives_the_crawl_failed_code
     assert archived_ids(tmp_path, "sample") == {a.article_id for a in site.articles}
 
 
+def test_a_crawl_over_run_timeout_is_stopped_and_counted_failed(tmp_path: Path) -> None:
+    with serve(build_site()) as server:
+        write_config(tmp_path, {"sample": server.base_url})
+        with (tmp_path / "coopspider.toml").open("a", encoding="utf-8") as config:
+            config.write("\n[run]\ntimeout = 2\n")
+        started = time.monotonic()
+        # A polite delay makes the crawl far longer than the timeout.
+        code, out, err = finish(start_run(tmp_path, "-s", "DOWNLOAD_DELAY=4"))
+    assert code == EXIT_CRAWL_FAILED, err[-3000:]
+    assert "sample: crawl FAILED: the crawl did not finish (closespider_timeout)" in out
+    assert time.monotonic() - started < 60
+
+
 def test_configured_categories_reach_the_spider(tmp_path: Path) -> None:
     site = build_site()
     with serve(site) as server:
