@@ -16,9 +16,12 @@ import urllib.request
 from collections.abc import Sequence
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coopspider.exitcodes import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from coopspider.config import Config
 
 SAMPLE_SITE_NAME = "sample"
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -28,7 +31,7 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line, without a traceback."""
 
 
-def _config(args: argparse.Namespace) -> Any:
+def _config(args: argparse.Namespace) -> Config:
     """The configuration file's settings under the environment's, read once per command."""
     from coopspider.config import ConfigError, load_config
 
@@ -64,13 +67,9 @@ def _open(args: argparse.Namespace) -> Any:
 
 def _redact(url: str) -> str:
     """The database URL with any password hidden, for messages."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from coopspider.config import masked_database_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(invalid URL)"
+    return masked_database_url(url)
 
 
 # -- crawl ----------------------------------------------------------------------------------------
@@ -249,7 +248,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         RunContext,
         RunLocked,
         cycle_steps,
-        default_lock_file,
+        lock_file_for,
         run_cycle,
         run_lock,
         select_sites,
@@ -262,7 +261,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UserError(str(error)) from error
     settings = dict(_setting(text) for text in args.set)
-    lock_file = config.run.lock_file or default_lock_file(database_url)
+    lock_file = lock_file_for(config, database_url)
     started = time.monotonic()
     try:
         with run_lock(lock_file):
@@ -294,7 +293,7 @@ def _setting(text: str) -> tuple[str, str]:
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     from coopspider.config import CONFIG_FILE_NAME, describe, effective_database_url
-    from coopspider.cycle import default_lock_file
+    from coopspider.cycle import lock_file_for
 
     config = _config(args)
     if config.path is None:
@@ -305,8 +304,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     else:
         print(f"{config.path}: valid")
     database = effective_database_url(config, args.database)
-    lock_file = config.run.lock_file or default_lock_file(database[0])
-    for line in describe(config, database, lock_file):
+    for line in describe(config, database, lock_file_for(config, database[0])):
         print(line)
     return EXIT_OK
 
@@ -322,8 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--database",
         metavar="URL",
-        help="SQLAlchemy database URL (default: $COOPSPIDER_DATABASE_URL, else "
-        "sqlite:///data/coopspider.sqlite3)",
+        help="SQLAlchemy database URL (default: $COOPSPIDER_DATABASE_URL, else database.url "
+        "in the configuration file, else sqlite:///data/coopspider.sqlite3)",
     )
     parser.add_argument(
         "--config",

@@ -98,6 +98,11 @@ def default_lock_file(database_url: str) -> Path:
     return DEFAULT_LOCK_FILE
 
 
+def lock_file_for(config: Config, database_url: str) -> Path:
+    """The configured lock file, else the default one for this database."""
+    return config.run.lock_file or default_lock_file(database_url)
+
+
 @contextmanager
 def run_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive flock on `path` for the block; raise RunLocked at once if taken.
@@ -236,7 +241,6 @@ def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
     if context.full:
         arguments["full"] = "1"
     settings = {
-        "DATABASE_URL": context.database_url,
         "LOG_LEVEL": context.log_level,
         # Asks the spider to stop and record the run as cut short; the hard limit is later.
         "CLOSESPIDER_TIMEOUT": f"{context.config.run.timeout:g}",
@@ -255,14 +259,19 @@ def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
 
 def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutcome:
     """Run one site's crawl to its end and judge it from its exit status and its run record."""
-    from storage import latest_run
+    from storage import DATABASE_URL_ENV, latest_run
 
     with factory() as session:
         before = latest_run(session, site.name)
     before_id = before.id if before else None
-    # The project's settings module, whatever the working directory (where relative SQLite
-    # paths and the configuration live) holds.
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "coopspider.settings"}
+    env = {
+        **os.environ,
+        # The project's settings, whatever the working directory (where relative SQLite paths
+        # and the configuration live) holds.
+        "SCRAPY_SETTINGS_MODULE": "coopspider.settings",
+        # Not `-s DATABASE_URL=`: a password there shows in `ps` and in Scrapy's settings log.
+        DATABASE_URL_ENV: context.database_url,
+    }
     started = time.monotonic()
     # Not subprocess.run: it kills the child on Ctrl-C, while Scrapy, which gets the same
     # SIGINT from the terminal, is closing the crawl cleanly; leaving the block waits for it.

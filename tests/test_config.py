@@ -15,6 +15,7 @@ from coopspider.config import (
     key_line,
     load_config,
 )
+from tests.conftest import ROOT
 from tests.test_cli import coopspider
 
 FULL = """\
@@ -338,3 +339,8 @@ def test_other_commands_use_the_configured_database(tmp_path: Path) -> None:
 def test_new_commands_have_help(command: list[str]) -> None:
     done = coopspider(*command, "--help")
     assert done.returncode == 0 and "usage: coopspider" in done.stdout
+
+
+def test_the_shipped_example_is_valid() -> None:
+    config = load_config(ROOT / "coopspider.example.toml", env={})
+    assert list(config.sites) == ["thaibinh"] and config.alerts.recipients
