@@ -245,6 +245,7 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from coopspider.cycle import (
+        LockUnavailable,
         RunContext,
         RunLocked,
         cycle_steps,
@@ -277,6 +278,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except RunLocked as locked:
         print(f"coopspider: {locked}; not starting", file=sys.stderr)
         return EXIT_LOCKED
+    except LockUnavailable as error:
+        raise UserError(str(error)) from error
     verdict = "all went well" if code == EXIT_OK else f"exit code {code}"
     print(f"Run finished in {time.monotonic() - started:.0f} s: {verdict}")
     for line in lines:

@@ -81,6 +81,10 @@ class RunLocked(Exception):
         self.holder = holder
 
 
+class LockUnavailable(Exception):
+    """The lock file cannot be created or opened."""
+
+
 def default_lock_file(database_url: str) -> Path:
     """Next to a SQLite database file; for other databases, data/coopspider.lock."""
     from sqlalchemy.engine import make_url
@@ -111,9 +115,13 @@ def run_lock(path: Path) -> Iterator[None]:
     stale lock. The holder's pid is written into the file for the "locked" message.
     """
     path = path.absolute()  # the message names the file wherever the run was started
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # "a+" neither truncates nor needs the file to exist: the holder's pid stays readable.
-    with path.open("a+", encoding="ascii") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # "a+" neither truncates nor needs the file to exist: the holder's pid stays readable.
+        handle = path.open("a+", encoding="ascii")
+    except OSError as error:
+        raise LockUnavailable(f"cannot take the lock {path}: {error.strerror or error}") from error
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -182,10 +190,17 @@ class CrawlStep:
     failure_code = EXIT_CRAWL_FAILED
 
     def run(self, context: RunContext) -> StepOutcome:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from coopspider.config import masked_database_url
         from storage import open_database
 
-        # Opening applies any pending migration once, before the first child crawls.
-        factory = open_database(context.database_url)
+        try:
+            # Opening applies any pending migration once, before the first child crawls.
+            factory = open_database(context.database_url)
+        except (SQLAlchemyError, OSError) as error:
+            where = masked_database_url(context.database_url)
+            return StepOutcome(False, [f"crawl: cannot open the database {where}: {error}"])
         lines = []
         try:
             for site in context.sites:
