@@ -452,7 +452,7 @@ def _address(value: Any) -> str:
 
 def _addresses(value: Any) -> list[str]:
     if isinstance(value, str):  # from the environment: comma-separated
-        value = [part for part in value.split(",") if part.strip()]
+        value = [part.strip() for part in value.split(",") if part.strip()]
     if not isinstance(value, list) or not value:
         raise ValueError('expected a list of e-mail addresses such as ["editor@example.org"]')
     addresses = []

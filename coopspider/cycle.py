@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from coopspider.config import DEFAULT_SITE, Config, SiteConfig
+from coopspider.config import DEFAULT_SITE, Config, SiteConfig, masked_database_url
 from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_OK
 from coopspider.urls import host_of
 
@@ -192,7 +192,6 @@ class CrawlStep:
     def run(self, context: RunContext) -> StepOutcome:
         from sqlalchemy.exc import SQLAlchemyError
 
-        from coopspider.config import masked_database_url
         from storage import open_database
 
         try:

@@ -136,3 +136,50 @@ def test_a_missing_virtualenv_is_named(tmp_path: Path) -> None:
     done = cron(home)
     assert done.returncode == 127
     assert done.stderr == f"coopspider-cron: no virtualenv at {home}/.venv (set COOPSPIDER_VENV)\n"
+
+
+UNITS = [
+    "coopspider.service",
+    "coopspider.timer",
+    "coopspider-full.service",
+    "coopspider-full.timer",
+]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+def test_the_systemd_units_verify(tmp_path: Path) -> None:
+    """The units as shipped, pointed at a temporary installation and run as the current user."""
+    (tmp_path / "cron").mkdir()
+    shutil.copy2(SCRIPT, tmp_path / "cron" / "coopspider-cron")
+    user = (
+        os.environ.get("USER")
+        or subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+    )
+    for unit in UNITS:
+        text = (ROOT / "cron" / unit).read_text(encoding="utf-8")
+        text = text.replace("/opt/coopspider", str(tmp_path))
+        text = text.replace("User=coopspider", f"User={user}").replace("Group=coopspider\n", "")
+        (tmp_path / unit).write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *(str(tmp_path / unit) for unit in UNITS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+def test_the_crontab_calls_the_wrapper_on_a_morning_and_a_weekly_full_schedule() -> None:
+    lines = [
+        line.split()
+        for line in (ROOT / "cron" / "crontab").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#") and "=" not in line.split()[0]
+    ]
+    assert [fields[:5] for fields in lines] == [
+        ["15", "6", "*", "*", "*"],
+        ["30", "2", "*", "*", "0"],
+    ]
+    assert [fields[5:] for fields in lines] == [
+        ["/opt/coopspider/cron/coopspider-cron"],
+        ["/opt/coopspider/cron/coopspider-cron", "--full"],
+    ]
