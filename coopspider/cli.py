@@ -1,5 +1,8 @@
-"""The `coopspider` command: crawl, extract, export, the sample site, alerts. Thin: work is
-elsewhere."""
+"""The `coopspider` command: crawl, extract, export, the sample site, sites, alerts, scheduled
+runs, config.
+
+Thin: work is elsewhere. Exit codes are listed in coopspider.exitcodes.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +11,53 @@ import csv
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-EXIT_OK = 0
-EXIT_FAILED = (
-    1  # the work ran and failed: a crawl that did not finish, a page that could not be read
+from coopspider.exitcodes import (
+    EXIT_ALERTS_NOT_SENT,
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
 )
-EXIT_USAGE = 2  # bad arguments or configuration; argparse uses 2 as well
-EXIT_ALERT_NOT_SENT = 3  # the SMTP server was down or refused: the same changes go next time
+
+if TYPE_CHECKING:
+    from coopspider.config import Config
 
 SAMPLE_SITE_NAME = "sample"
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 class UserError(Exception):
     """A problem the user can fix; printed as one line, without a traceback."""
 
 
-def _database_url(args: argparse.Namespace) -> str:
-    from storage import resolve_database_url
+def _config(args: argparse.Namespace) -> Config:
+    """The configuration file's settings under the environment's, read once per command."""
+    from coopspider.config import ConfigError, load_config
 
-    return resolve_database_url(args.database)
+    if getattr(args, "loaded_config", None) is None:
+        try:
+            args.loaded_config = load_config(getattr(args, "config", None))
+        except ConfigError as error:
+            problems = "\n  ".join(error.problems)
+            raise UserError(f"invalid configuration:\n  {problems}") from error
+        for warning in args.loaded_config.warnings:
+            print(f"coopspider: warning: {warning}", file=sys.stderr)
+    return args.loaded_config
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    """--database, else $COOPSPIDER_DATABASE_URL, else the configuration file, else the default."""
+    from coopspider.config import effective_database_url
+
+    return effective_database_url(_config(args), args.database)[0]
 
 
 def _open(args: argparse.Namespace) -> Any:
@@ -49,13 +74,9 @@ def _open(args: argparse.Namespace) -> Any:
 
 def _redact(url: str) -> str:
     """The database URL with any password hidden, for messages."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from coopspider.config import masked_database_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(invalid URL)"
+    return masked_database_url(url)
 
 
 # -- crawl ----------------------------------------------------------------------------------------
@@ -93,13 +114,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from coopspider.sample_site import build_site, serve
 
     database_url = _database_url(args)
-    overrides: dict[str, Any] = {"LOG_LEVEL": args.log_level}
+    overrides: dict[str, Any] = {"LOG_LEVEL": args.log_level, "SITE_PROFILES": _site_tables(args)}
     with ExitStack() as stack:
         base_url, site, profile = args.base_url, args.site, None
         if args.sample:
             # `--site NAME` of a profile serves the sample in that profile's URL grammar; the
             # articles are still filed under "sample", never under a real site's name.
-            if site in _profiles():
+            if site in _profiles(args):
                 site, profile = None, site
             server = stack.enter_context(serve(build_site(grammar=profile or "thaibinh")))
             base_url, site = server.base_url, site or SAMPLE_SITE_NAME
@@ -108,7 +129,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                 DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8
             )
             print(f"Serving the sample site at {base_url}", flush=True)
-        _check_site(site, base_url, profile)
+        _check_site(args, site, base_url, profile)
         print(
             f"Crawling {base_url or 'the Thái Bình alliance site'} into {_redact(database_url)}",
             flush=True,
@@ -120,12 +141,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return _report_crawl(args, stats)
 
 
-def _check_site(site: str | None, base_url: str | None, profile: str | None) -> None:
+def _check_site(
+    args: argparse.Namespace, site: str | None, base_url: str | None, profile: str | None
+) -> None:
     """Refuse an unknown site or a bad base URL before Scrapy starts, in one line."""
     from coopspider.profiles import ProfileError, resolve_site
 
     try:
-        resolve_site(_profiles(), site, base_url, profile)
+        resolve_site(_profiles(args), site, base_url, profile)
     except ProfileError as error:
         raise UserError(str(error)) from error
 
@@ -181,21 +204,27 @@ def _read_page(source: str, url: str | None, timeout: float) -> tuple[str, bytes
     raise UserError(f"{source}: no such file, and not an http(s) URL")
 
 
-def _profiles() -> dict[str, Any]:
+def _site_tables(args: argparse.Namespace) -> dict[str, Any]:
+    """The configuration file's `[sites.NAME]` tables, which adjust or add site profiles."""
+    return dict(_config(args).tables.get("sites", {}))
+
+
+def _profiles(args: argparse.Namespace) -> dict[str, Any]:
+    """The site profiles: the built-in ones with the configuration file's tables applied."""
     from coopspider.profiles import ProfileError, load_profiles
 
     try:
-        return load_profiles()
+        return load_profiles(_site_tables(args))
     except ProfileError as error:
-        raise UserError(str(error)) from error
+        raise UserError(f"invalid configuration: {error}") from error
 
 
-def _profile_for(name: str | None, url: str) -> Any:
+def _profile_for(args: argparse.Namespace, name: str | None, url: str) -> Any:
     """The profile `--site` names, else the one whose host the URL is on, else None."""
     from coopspider.profiles import known_names
     from coopspider.urls import host_of
 
-    profiles = _profiles()
+    profiles = _profiles(args)
     if name is not None:
         if name not in profiles:
             raise UserError(f"unknown site {name!r}; known sites: {known_names(profiles)}")
@@ -211,7 +240,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from coopspider.urls import classify
 
     url, body, headers = _read_page(args.source, args.url, args.timeout)
-    profile = _profile_for(args.site, url)
+    profile = _profile_for(args, args.site, url)
     response = HtmlResponse(url=url, body=body, headers=headers)
     parsed = classify(url, profile.grammar if profile else None)
     page = ArticlePage(
@@ -296,7 +325,7 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
-    profiles = _profiles()
+    profiles = _profiles(args)
     rows = [(p.name, p.base_url, p.platform) for p in profiles.values()]
     widths = [max(len(row[i]) for row in [("site", "base URL", ""), *rows]) for i in range(2)]
     print(f"{'site':<{widths[0]}}  {'base URL':<{widths[1]}}  platform")
@@ -338,9 +367,82 @@ def cmd_alert(args: argparse.Namespace) -> int:
         if outcome.maybe_delivered:
             retry += " (this message may have arrived: it will be sent again as it is)"
         print(retry, file=sys.stderr)
-        return EXIT_ALERT_NOT_SENT
+        return EXIT_ALERTS_NOT_SENT
     if outcome.nothing_to_send:
         print("Nothing to alert: every change has been sent already.")
+    return EXIT_OK
+
+
+# -- scheduled runs -------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from coopspider.cycle import (
+        LockUnavailable,
+        RunContext,
+        RunLocked,
+        cycle_steps,
+        lock_file_for,
+        run_cycle,
+        run_lock,
+        select_sites,
+    )
+
+    config = _config(args)
+    database_url = _database_url(args)
+    try:
+        sites = select_sites(config, args.site, args.base_url, _profiles(args))
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    settings = dict(_setting(text) for text in args.set)
+    lock_file = lock_file_for(config, database_url)
+    started = time.monotonic()
+    try:
+        with run_lock(lock_file):
+            context = RunContext(
+                config=config,
+                database_url=database_url,
+                sites=sites,
+                full=args.full,
+                scrapy_settings=settings,
+                log_level=args.log_level,
+            )
+            code, lines = run_cycle(context, cycle_steps())
+    except RunLocked as locked:
+        print(f"coopspider: {locked}; not starting", file=sys.stderr)
+        return EXIT_LOCKED
+    except LockUnavailable as error:
+        raise UserError(str(error)) from error
+    verdict = "all went well" if code == EXIT_OK else f"exit code {code}"
+    print(f"Run finished in {time.monotonic() - started:.0f} s: {verdict}")
+    for line in lines:
+        print(f"  {line}")
+    return code
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise UserError(f"-s expects NAME=VALUE, got {text!r}")
+    return name.strip(), value
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    from coopspider.config import CONFIG_FILE_NAME, describe, effective_database_url
+    from coopspider.cycle import lock_file_for
+
+    config = _config(args)
+    _profiles(args)  # the [sites.NAME] tables must make valid site profiles too
+    if config.path is None:
+        print(
+            f"No configuration file ({CONFIG_FILE_NAME} is not in {Path.cwd()}): "
+            "the environment and the built-in defaults apply."
+        )
+    else:
+        print(f"{config.path}: valid")
+    database = effective_database_url(config, args.database)
+    for line in describe(config, database, lock_file_for(config, database[0])):
+        print(line)
     return EXIT_OK
 
 
@@ -357,10 +459,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--database",
         metavar="URL",
-        help="SQLAlchemy database URL (default: $COOPSPIDER_DATABASE_URL, else "
-        "sqlite:///data/coopspider.sqlite3)",
+        help="SQLAlchemy database URL (default: $COOPSPIDER_DATABASE_URL, else database.url "
+        "in the configuration file, else sqlite:///data/coopspider.sqlite3)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: coopspider.toml in the working directory, if any)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Also accepted after the command; SUPPRESS keeps a value given before it.
+    config_option = argparse.ArgumentParser(add_help=False)
+    config_option.add_argument(
+        "--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file"
+    )
 
     crawl = commands.add_parser(
         "crawl",
@@ -386,12 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="list at most N archived articles (default 30)",
     )
-    crawl.add_argument(
-        "--log-level",
-        default="WARNING",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="Scrapy log level",
-    )
+    _add_log_level(crawl, "WARNING", "Scrapy log level")
     crawl.set_defaults(handler=cmd_crawl)
 
     extract = commands.add_parser(
@@ -460,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
         "anomalies, crawl health problems) not alerted yet, exactly once. SMTP settings come "
         "from COOPSPIDER_SMTP_HOST, _PORT, _USER, _PASSWORD, _SECURITY (none/starttls/ssl), "
         "COOPSPIDER_ALERT_FROM and COOPSPIDER_ALERT_TO (comma-separated). Exit codes: 0 sent or "
-        f"nothing to send, {EXIT_USAGE} bad settings, {EXIT_ALERT_NOT_SENT} the SMTP server was "
+        f"nothing to send, {EXIT_USAGE} bad settings, {EXIT_ALERTS_NOT_SENT} the SMTP server was "
         "down or refused (the same changes go next time).",
     )
     alert.add_argument(
@@ -468,7 +575,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     alert.add_argument("--site", help="only the changes of this site")
     alert.set_defaults(handler=cmd_alert)
+
+    run = commands.add_parser(
+        "run",
+        parents=[config_option],
+        help="the scheduled cycle: crawl every configured site, then diff and alert",
+        description="Crawl each configured site (each in its own process; one failing does not "
+        "stop the others), then the diff and the alert, under a lock so runs never overlap. "
+        "Exit codes: 0 all went well, 3 alerts not sent, 4 a crawl failed, 75 another run holds "
+        "the lock, 2 bad arguments or configuration.",
+    )
+    run.add_argument("--site", metavar="NAME", help="only this site (default: every configured)")
+    run.add_argument("--base-url", metavar="URL", help="crawl this root instead (one site)")
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="walk every listing page again instead of stopping at known articles",
+    )
+    run.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Scrapy setting for every crawl, e.g. -s DOWNLOAD_DELAY=5 (repeatable)",
+    )
+    _add_log_level(run, "INFO", "Scrapy log level of the crawls (their log goes to stderr)")
+    run.set_defaults(handler=cmd_run)
+
+    config = commands.add_parser(
+        "config",
+        help="check the configuration file",
+        description="Work with the configuration file (coopspider.toml or --config PATH).",
+    )
+    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_commands.add_parser(
+        "check",
+        parents=[config_option],
+        help="validate the configuration and show the effective settings",
+        description="Validate the configuration file and the COOPSPIDER_* environment "
+        "variables; print the effective settings with secrets masked and where each came from. "
+        "Exit 0 when valid, 2 with one line per problem when not.",
+    )
+    check.set_defaults(handler=cmd_config_check)
     return parser
+
+
+def _add_log_level(parser: argparse.ArgumentParser, default: str, help_text: str) -> None:
+    parser.add_argument("--log-level", default=default, choices=LOG_LEVELS, help=help_text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -274,8 +274,8 @@ def load_profiles(
     """The built-in profiles with the user's `[sites.NAME]` tables applied, by name.
 
     A table named after a built-in profile changes it (with `profile`, it moves the site to that
-    profile's platform); any other name adds a site, which must say which profile it starts from
-    (`profile = "caobang"`) and where it lives (`base_url`).
+    profile's platform); any other name adds a site, which must say where it lives (`base_url`)
+    and may say which profile it starts from (`profile = "caobang"`; default thaibinh).
     """
     profiles = dict(builtin_profiles())
     for name, table in (overrides or {}).items():
@@ -284,13 +284,8 @@ def load_profiles(
             raise check.fail("name", "use lower-case letters, digits, '-' and '_'")
         table = _table(table, check, "table")
         check.unknown_keys(table, _OVERRIDE_KEYS)
-        start_name = table.get("profile", name if name in profiles else None)
-        if start_name is None:
-            raise check.fail(
-                "profile",
-                f"{name!r} is not a built-in site: say which profile it starts from "
-                f"(profile = one of {known_names(profiles)}) and give its base_url",
-            )
+        # A new site without `profile` uses the Thái Bình grammar, as `scrapy crawl` does.
+        start_name = table.get("profile", name if name in profiles else DEFAULT_PROFILE)
         if start_name not in builtin_profiles():
             raise check.fail(
                 "profile",

@@ -128,6 +128,12 @@ def get_run(session: Session, run_id: int) -> CrawlRun | None:
     return session.get(CrawlRun, run_id)
 
 
+def latest_run(session: Session, site: str) -> CrawlRun | None:
+    """The most recently started crawl run of `site`, or None."""
+    query = select(CrawlRun).where(CrawlRun.site == site).order_by(CrawlRun.id.desc()).limit(1)
+    return session.scalars(query).first()
+
+
 def save_article(session: Session, article: Mapping[str, Any], run_id: int) -> SaveResult:
     """Store one crawled article (ArticleItem fields) and say whether it is new, changed or not.
 

@@ -115,6 +115,8 @@ def test_a_new_site_starts_from_a_builtin_profile() -> None:
     assert site.name == "hungyen" and site.grammar == builtin_profiles()["caobang"].grammar
     assert site.follows_category("A") and not site.follows_category("b")
     assert site.follows_category(None)
+    plain = load_profiles({"hungyen": {"base_url": "http://x.example/"}})["hungyen"]
+    assert plain.grammar == builtin_profiles()["thaibinh"].grammar  # the default platform
 
 
 def test_an_override_can_write_its_own_grammar_and_selectors() -> None:
@@ -159,7 +161,7 @@ def test_a_builtin_site_that_changed_platform_keeps_its_name_and_root() -> None:
         ({"thaibinh": {"categories": "tin-tuc"}}, "categories: must be a list of non-empty"),
         ({"thaibinh": {"revisit_days": 0}}, "revisit_days: must be a whole number of days >= 1"),
         ({"thaibinh": {"revisit_old_days": True}}, "revisit_old_days: must be a whole number"),
-        ({"hungyen": {"base_url": "https://a.vn/"}}, "'hungyen' is not a built-in site"),
+        ({"hungyen": {}}, "base_url: is required for the new site 'hungyen'"),
         ({"hungyen": {"profile": "joomla"}}, "unknown profile 'joomla'; known: camau, caobang"),
         ({"hungyen": {"profile": "caobang"}}, "base_url: is required for the new site 'hungyen'"),
         ({"Hung Yen": {}}, "[sites.Hung Yen] name: use lower-case letters"),

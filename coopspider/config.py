@@ -1,0 +1,632 @@
+"""The configuration file `coopspider.toml`, with environment variables overriding it.
+
+One file, read from `--config PATH` or else `coopspider.toml` in the working directory (none is
+fine: every setting has a default). Sections, all optional::
+
+    [database]
+    url = "sqlite:///data/coopspider.sqlite3"
+
+    [smtp]
+    host = "smtp.example.org"
+    port = 587
+    user = "alerts@example.org"
+    password = "..."
+    security = "starttls"            # none | starttls | ssl
+
+    [alerts]
+    from = "coopspider <alerts@example.org>"
+    to = ["editor@example.org"]
+
+    [sites.thaibinh]
+    base_url = "https://lienminhhtx.thaibinh.gov.vn/"
+    profile = "thaibinh"             # built-in site profile to start from
+    categories = ["tin-tuc-su-kien"] # follow only these categories (default: all)
+    skip_categories = ["gioi-thieu"] # never walk these
+    revisit_days = 14                # re-check articles published in the last N days
+    revisit_old_days = 30            # re-check older articles every N days
+    date_order = "DMY"               # DMY | MDY
+
+    [run]
+    timeout = 10800                  # seconds one site's crawl may take
+    lock_file = "data/coopspider.lock"
+
+Environment variables win over the file: COOPSPIDER_DATABASE_URL, COOPSPIDER_SMTP_HOST,
+COOPSPIDER_SMTP_PORT, COOPSPIDER_SMTP_USER, COOPSPIDER_SMTP_PASSWORD, COOPSPIDER_SMTP_SECURITY,
+COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated). An empty variable counts as unset.
+
+Every problem is reported with the file, the line when it can be found, the key path, what was
+expected and what was found; all problems at once, so one edit fixes them all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import getaddresses
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE_NAME = "coopspider.toml"
+DEFAULT_SITE = "thaibinh"
+DEFAULT_CRAWL_TIMEOUT_S = 3 * 3600
+SECURITY_MODES = ("none", "starttls", "ssl")
+DATE_ORDERS = ("DMY", "MDY")
+MASK = "********"
+
+SECTIONS = ("database", "smtp", "alerts", "sites", "run")
+SITE_KEYS = (
+    "base_url",
+    "profile",
+    "categories",
+    "skip_categories",
+    "revisit_days",
+    "revisit_old_days",
+    "date_order",
+)
+# Keys of a site profile that coopspider.profiles checks (URL patterns, selectors, politeness).
+PROFILE_ONLY_KEYS = ("title", "platform", "download_delay", "concurrency", "urls", "selectors")
+_SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+
+# Environment variable -> the key path it overrides in the file.
+ENV_OVERRIDES = {
+    "COOPSPIDER_DATABASE_URL": "database.url",
+    "COOPSPIDER_SMTP_HOST": "smtp.host",
+    "COOPSPIDER_SMTP_PORT": "smtp.port",
+    "COOPSPIDER_SMTP_USER": "smtp.user",
+    "COOPSPIDER_SMTP_PASSWORD": "smtp.password",
+    "COOPSPIDER_SMTP_SECURITY": "smtp.security",
+    "COOPSPIDER_ALERT_FROM": "alerts.from",
+    "COOPSPIDER_ALERT_TO": "alerts.to",
+}
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; `problems` holds one precise line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """One `[sites.NAME]` table; None means "not set here" (the profile or spider decides)."""
+
+    name: str
+    base_url: str | None = None
+    profile: str | None = None
+    categories: tuple[str, ...] = ()  # empty: follow every category
+    skip_categories: tuple[str, ...] = ()
+    revisit_days: int | None = None
+    revisit_old_days: int | None = None
+    date_order: str | None = None
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """How to reach the mail server; `security` already has its default applied."""
+
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    password: str | None = None
+    security: str = "none"
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """Who the alert digest comes from and goes to (no recipients: it is printed instead)."""
+
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Settings of `coopspider run`; `lock_file` None means next to the database."""
+
+    timeout: float = DEFAULT_CRAWL_TIMEOUT_S
+    lock_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration: defaults, then the file, then the environment."""
+
+    path: Path | None = None  # the file read, None when there was none
+    database_url: str | None = None  # None: the command line or the built-in default decides
+    smtp: SmtpConfig = SmtpConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    sites: dict[str, SiteConfig] = field(default_factory=dict)
+    run: RunConfig = RunConfig()
+    tables: dict[str, Any] = field(default_factory=dict)  # the file's tables, as validated
+    sources: dict[str, str] = field(default_factory=dict)  # key path -> file name or variable
+    warnings: tuple[str, ...] = ()
+
+    def source_of(self, key_path: str) -> str:
+        """Where a setting came from: the variable's name, the file's name, or "default"."""
+        return self.sources.get(key_path, "default")
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read `path` (or ./coopspider.toml when it exists), apply `env`, validate everything.
+
+    Raises ConfigError listing every problem found.
+    """
+    env = os.environ if env is None else env
+    file = _locate(path)
+    text = _read(file) if file else ""
+    reader = _Reader(file, text)
+    tables = reader.parse()
+    config = reader.build(tables, _environment(env))
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return config
+
+
+def _locate(path: str | Path | None) -> Path | None:
+    if path is not None:
+        return Path(path)
+    default = Path(CONFIG_FILE_NAME)
+    return default if default.is_file() else None
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{file}: no such configuration file"]) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError([f"{file}: not UTF-8 text ({error.reason})"]) from None
+    except OSError as error:
+        raise ConfigError([f"{file}: cannot read: {error.strerror or error}"]) from None
+
+
+def _environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The overriding variables that are set to something."""
+    return {name: env[name].strip() for name in ENV_OVERRIDES if env.get(name, "").strip()}
+
+
+class _Reader:
+    """Validates one file's tables and the environment, collecting problems as it goes."""
+
+    def __init__(self, file: Path | None, text: str) -> None:
+        self.file = file
+        self.text = text
+        self._problems: list[tuple[int, str]] = []
+        self.sources: dict[str, str] = {}
+
+    # -- reporting --
+
+    def problem(self, key_path: str, message: str, *, variable: str | None = None) -> None:
+        if variable:
+            self._problems.append((0, f"environment variable {variable}: {message}"))
+            return
+        line = key_line(self.text, key_path)
+        where = f"{self.file}:{line}" if line else f"{self.file}"
+        self._problems.append((line or 0, f"{where}: {key_path}: {message}"))
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem, the environment's first, then the file's in line order."""
+        return [text for _, text in sorted(self._problems, key=lambda problem: problem[0])]
+
+    # -- the file --
+
+    def parse(self) -> dict[str, Any]:
+        if self.file is None:
+            return {}
+        try:
+            tables = tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as error:
+            message = str(error)
+            match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+            if match:
+                message = message[: match.start()].strip() + f" (column {match[2]})"
+                raise ConfigError([f"{self.file}:{match[1]}: invalid TOML: {message}"]) from None
+            raise ConfigError([f"{self.file}: invalid TOML: {message}"]) from None
+        for name in tables:
+            if name not in SECTIONS:
+                self.problem(name, f"unknown section; expected one of: {', '.join(SECTIONS)}")
+        for name in SECTIONS:
+            if name in tables and not isinstance(tables[name], dict):
+                self.problem(name, f"expected a table [{name}], got {_describe(tables[name])}")
+                del tables[name]
+        return tables
+
+    def table(self, section: dict[str, Any], prefix: str, keys: tuple[str, ...]) -> dict[str, Any]:
+        """`section` (the table at `prefix`), its unknown keys reported."""
+        for key in section:
+            if key not in keys:
+                self.problem(f"{prefix}.{key}", f"unknown key; expected one of: {', '.join(keys)}")
+        return section
+
+    def value(
+        self,
+        section: Mapping[str, Any],
+        key_path: str,
+        check: Callable[[Any], Any],
+        env: Mapping[str, str] | None = None,
+    ) -> Any:
+        """The checked value of `key_path`: the variable overriding it, else the file, else None.
+
+        `check` returns the value to use or raises ValueError with what was expected.
+        """
+        variable = next((v for v, path in ENV_OVERRIDES.items() if path == key_path), None)
+        if env is not None and variable in env:
+            raw, source = env[variable], variable
+        elif key_path.rsplit(".", 1)[-1] in section:
+            raw, source = section[key_path.rsplit(".", 1)[-1]], str(self.file)
+        else:
+            return None
+        try:
+            checked = check(raw)
+        except _BadItem as error:
+            self.problem(key_path, str(error), variable=_env_name(source))
+            return None
+        except ValueError as error:
+            self.problem(key_path, f"{error}, got {_describe(raw)}", variable=_env_name(source))
+            return None
+        self.sources[key_path] = source
+        return checked
+
+    # -- the whole configuration --
+
+    def build(self, tables: dict[str, Any], env: dict[str, str]) -> Config:
+        def section(name: str, keys: tuple[str, ...]) -> dict[str, Any]:
+            return self.table(tables.get(name, {}), name, keys)
+
+        database = section("database", ("url",))
+        smtp_table = section("smtp", ("host", "port", "user", "password", "security"))
+        alerts = section("alerts", ("from", "to"))
+        run = section("run", ("timeout", "lock_file"))
+
+        database_url = self.value(database, "database.url", _database_url, env)
+        host = self.value(smtp_table, "smtp.host", _host, env)
+        port = self.value(smtp_table, "smtp.port", _port, env)
+        user = self.value(smtp_table, "smtp.user", _nonempty_string, env)
+        password = self.value(smtp_table, "smtp.password", _string, env)
+        security = self.value(smtp_table, "smtp.security", _security, env)
+        sender = self.value(alerts, "alerts.from", _address, env)
+        recipients = self.value(alerts, "alerts.to", _addresses, env)
+        timeout = self.value(run, "run.timeout", _seconds)
+        lock_file = self.value(run, "run.lock_file", _path)
+
+        return Config(
+            path=self.file,
+            database_url=database_url,
+            smtp=SmtpConfig(
+                host=host,
+                port=port,
+                user=user,
+                password=password,
+                # The mail server decides what is safe; with a login, never send it in clear.
+                security=security or ("starttls" if user else "none"),
+            ),
+            alerts=AlertsConfig(sender=sender, recipients=tuple(recipients or ())),
+            sites=self.sites(tables.get("sites", {})),
+            run=RunConfig(timeout=timeout or DEFAULT_CRAWL_TIMEOUT_S, lock_file=lock_file),
+            tables=tables,
+            sources=dict(self.sources),
+            warnings=tuple(self.warnings(tables)),
+        )
+
+    def sites(self, tables: dict[str, Any]) -> dict[str, SiteConfig]:
+        sites: dict[str, SiteConfig] = {}
+        for name, table in tables.items():
+            prefix = f"sites.{name}"
+            if not _SITE_NAME.match(name):
+                self.problem(
+                    prefix,
+                    "a site name is lower-case letters, digits, '-' and '_' (it names the "
+                    "site in the archive)",
+                )
+                continue
+            if not isinstance(table, dict):
+                self.problem(prefix, f"expected a table [{prefix}], got {_describe(table)}")
+                continue
+            self.table(table, prefix, SITE_KEYS + PROFILE_ONLY_KEYS)
+
+            categories = self.value(table, f"{prefix}.categories", _categories) or []
+            skipped = self.value(table, f"{prefix}.skip_categories", _categories) or []
+            if overlap := sorted(set(categories) & set(skipped)):
+                self.problem(
+                    f"{prefix}.skip_categories",
+                    f"{', '.join(overlap)} also listed in categories; a category is either "
+                    "followed or skipped",
+                )
+            sites[name] = SiteConfig(
+                name=name,
+                base_url=self.value(table, f"{prefix}.base_url", _base_url),
+                profile=self.value(table, f"{prefix}.profile", _nonempty_string),
+                categories=tuple(categories),
+                skip_categories=tuple(skipped),
+                revisit_days=self.value(table, f"{prefix}.revisit_days", _days(0)),
+                revisit_old_days=self.value(table, f"{prefix}.revisit_old_days", _days(1)),
+                date_order=self.value(table, f"{prefix}.date_order", _date_order),
+            )
+        return sites
+
+    def warnings(self, tables: dict[str, Any]) -> list[str]:
+        """A password in a file others can read is worth a word, not a refusal."""
+        if self.file is None:
+            return []
+        holds_password = bool(tables.get("smtp", {}).get("password")) or _url_has_password(
+            tables.get("database", {}).get("url")
+        )
+        try:
+            mode = self.file.stat().st_mode
+        except OSError:
+            return []
+        if holds_password and mode & (stat.S_IRWXG | stat.S_IRWXO):
+            return [
+                f"{self.file} holds a password and is readable by group or others "
+                f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {self.file}"
+            ]
+        return []
+
+
+def _env_name(source: str) -> str | None:
+    return source if source in ENV_OVERRIDES else None
+
+
+# -- value checks: each returns the value to use or raises ValueError("expected ...") ----------
+
+
+class _BadItem(ValueError):
+    """One item of a list is wrong; the message names it, so nothing is appended."""
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return value
+
+
+def _nonempty_string(value: Any) -> str:
+    if not _string(value).strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()
+
+
+def _host(value: Any) -> str:
+    host = _nonempty_string(value)
+    if any(char.isspace() for char in host) or "/" in host or ":" in host:
+        raise ValueError("expected a host name such as smtp.example.org (the port goes in port)")
+    return host
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number")
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)  # environment variables are text
+    if not isinstance(value, int):
+        raise ValueError("expected a whole number")
+    return value
+
+
+def _port(value: Any) -> int:
+    port = _integer(value)
+    if not 1 <= port <= 65535:
+        raise ValueError("expected a port number from 1 to 65535")
+    return port
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    """A check accepting one of `choices`, in any case."""
+
+    def check(value: Any) -> str:
+        text = _string(value).strip()
+        for choice in choices:
+            if text.casefold() == choice.casefold():
+                return choice
+        raise ValueError(f"expected one of {', '.join(choices)}")
+
+    return check
+
+
+_security = _one_of(SECURITY_MODES)
+_date_order = _one_of(DATE_ORDERS)
+
+
+def _address(value: Any) -> str:
+    text = _nonempty_string(value)
+    parsed = getaddresses([text])
+    if len(parsed) != 1 or "@" not in parsed[0][1]:
+        raise ValueError("expected one e-mail address such as alerts@example.org")
+    return text
+
+
+def _addresses(value: Any) -> list[str]:
+    if isinstance(value, str):  # from the environment: comma-separated
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not value:
+        raise ValueError('expected a list of e-mail addresses such as ["editor@example.org"]')
+    addresses = []
+    for item in value:
+        try:
+            addresses.append(_address(item))
+        except ValueError:
+            raise _BadItem(
+                "expected e-mail addresses such as editor@example.org; "
+                f"{_describe(item)} is not one"
+            ) from None
+    return addresses
+
+
+def _database_url(value: Any) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = _nonempty_string(value)
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "expected a database URL such as sqlite:///data/coopspider.sqlite3 or "
+            "postgresql+psycopg://user@host/db"
+        ) from None
+    return url
+
+
+def _url_has_password(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return bool(make_url(value).password)
+    except ArgumentError:
+        return False
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError("expected a number of seconds above 0")
+    return float(value)
+
+
+def _path(value: Any) -> Path:
+    return Path(_nonempty_string(value)).expanduser()
+
+
+def _base_url(value: Any) -> str:
+    url = _nonempty_string(value)
+    if not re.match(r"^https?://[^/\s]+", url) or any(char.isspace() for char in url):
+        raise ValueError("expected the site's root URL, starting with http:// or https://")
+    return url
+
+
+def _categories(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError('expected a list of category slugs such as ["tin-tuc-su-kien"]')
+    slugs = [item.strip() for item in value]
+    if bad := [slug for slug in slugs if not re.fullmatch(r"[A-Za-z0-9-]+", slug)]:
+        raise _BadItem(
+            f"expected category slugs as they appear in URLs (letters, digits, '-'); "
+            f"{bad[0]!r} is not one"
+        )
+    return slugs
+
+
+def _days(minimum: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        days = _integer(value)
+        if days < minimum:
+            raise ValueError(f"expected a whole number of days, at least {minimum}")
+        return days
+
+    return check
+
+
+# -- finding the line of a key ------------------------------------------------------------------
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
+
+
+def key_line(text: str, key_path: str) -> int | None:
+    """The 1-based line where `key_path` (e.g. "sites.hanoi.base_url") is set, if it can be found.
+
+    Understands table headers and dotted keys, which is how people write this file; keys inside
+    inline tables are not located (the message then names the key path alone).
+    """
+    table: list[str] = []
+    wanted = key_path.split(".")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header := _HEADER.match(line):
+            table = _split_key(header[1])
+            if table == wanted:
+                return number
+            continue
+        if assignment := _ASSIGNMENT.match(line):
+            full = table + _split_key(assignment[1])
+            if full == wanted:
+                return number
+    return None
+
+
+def _split_key(key: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in key.split(".")]
+
+
+# -- showing the configuration --------------------------------------------------------------------
+
+
+def masked_database_url(url: str) -> str:
+    """The URL with its password replaced by ***, for messages."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(invalid URL)"
+
+
+def effective_database_url(config: Config, command_line: str | None) -> tuple[str, str]:
+    """(URL, where it came from): `--database`, else the environment or file, else the default."""
+    from storage import DEFAULT_DATABASE_URL
+
+    if command_line and command_line.strip():
+        return command_line.strip(), "--database"
+    if config.database_url:
+        return config.database_url, config.source_of("database.url")
+    return DEFAULT_DATABASE_URL, "default"
+
+
+def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list[str]:
+    """The effective configuration as lines for people, secrets masked, sources named.
+
+    `database` is the effective (URL, source) pair, as `effective_database_url` gives it.
+    """
+
+    def shown(value: Any, key_path: str) -> str:
+        text = "-" if value is None else str(value)
+        return f"{text}  ({config.source_of(key_path)})"
+
+    smtp, alerts = config.smtp, config.alerts
+    url, source = database
+    lines = [
+        f"database: {masked_database_url(url)}  ({source})",
+        f"smtp.host: {shown(smtp.host, 'smtp.host')}",
+        f"smtp.port: {shown(smtp.port, 'smtp.port')}",
+        f"smtp.user: {shown(smtp.user, 'smtp.user')}",
+        f"smtp.password: {shown(MASK if smtp.password else None, 'smtp.password')}",
+        f"smtp.security: {shown(smtp.security, 'smtp.security')}",
+        f"alerts.from: {shown(alerts.sender, 'alerts.from')}",
+        "alerts.to: "
+        + shown(", ".join(alerts.recipients) or "(nobody: the digest is printed)", "alerts.to"),
+        f"run.timeout: {shown(f'{config.run.timeout:g} s per site', 'run.timeout')}",
+        f"run.lock_file: {lock_file}  ({config.source_of('run.lock_file')})",
+    ]
+    if not config.sites:
+        lines.append(f"sites: none configured; `coopspider run` crawls {DEFAULT_SITE}")
+    for site in config.sites.values():
+        lines.append(f"site {site.name}:")
+        lines.append(f"  base_url: {site.base_url or '(from the profile or the spider default)'}")
+        if site.profile:
+            lines.append(f"  profile: {site.profile}")
+        lines.append(f"  categories: {', '.join(site.categories) or 'all'}")
+        if site.skip_categories:
+            lines.append(f"  skip_categories: {', '.join(site.skip_categories)}")
+        for key in ("revisit_days", "revisit_old_days", "date_order"):
+            value = getattr(site, key)
+            lines.append(f"  {key}: {'default' if value is None else value}")
+    return lines

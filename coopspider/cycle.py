@@ -1,0 +1,350 @@
+"""One scheduled run (`coopspider run`): under a lock, crawl each site, then diff, then alert.
+
+The run is a sequence of steps sharing one `RunContext`. A step does its work, may leave facts in
+the context for the steps after it (the crawl leaves one `CrawlOutcome` per site), and returns a
+`StepOutcome`: whether it went well and a few lines for the summary. Every step runs even when an
+earlier one failed (the alert must still report a failed crawl); the exit code is the failure code
+of the first step that failed (see coopspider.exitcodes).
+
+Each site is crawled by `scrapy crawl lienminh` in its own child process: a site that fails or
+hangs cannot take the others down, and Twisted's reactor, which cannot be restarted in one
+process, starts fresh for each site.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from coopspider.config import DEFAULT_SITE, Config, SiteConfig, masked_database_url
+from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_OK
+from coopspider.urls import host_of
+
+SPIDER = "lienminh"
+# After CLOSESPIDER_TIMEOUT asks the spider to stop, this long to finish writing before a kill.
+STOP_GRACE_S = 300
+DEFAULT_LOCK_FILE = Path("data/coopspider.lock")
+
+
+# -- which sites ----------------------------------------------------------------------------------
+
+
+def select_sites(
+    config: Config, site: str | None, base_url: str | None, profiles: Collection[str] = ()
+) -> list[SiteConfig]:
+    """The sites one run crawls: every configured one, or `site` alone (a configured site or a
+    site `profiles` knows); `base_url` overrides.
+
+    With no site configured the run crawls the default site (thaibinh) at the spider's default
+    root, or, given `base_url` alone, that root under its host name as `scrapy crawl` would.
+    Raises ValueError with a message for the user.
+    """
+    configured = dict(config.sites)
+    if site is not None:
+        if site in configured:
+            chosen = [configured[site]]
+        elif base_url or site in profiles or (site == DEFAULT_SITE and not configured):
+            chosen = [SiteConfig(name=site)]
+        else:
+            known = ", ".join(sorted({*configured, *profiles})) or DEFAULT_SITE
+            raise ValueError(f"no site {site!r} in the configuration or the profiles ({known})")
+    elif configured:
+        chosen = list(configured.values())
+    else:
+        chosen = [SiteConfig(name=host_of(base_url) if base_url else DEFAULT_SITE)]
+    if base_url:
+        if len(chosen) > 1:
+            names = ", ".join(s.name for s in chosen)
+            raise ValueError(f"--base-url is one site's root: add --site NAME (sites: {names})")
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"--base-url must start with http:// or https://, got {base_url!r}")
+        chosen = [replace(chosen[0], base_url=base_url)]
+    return chosen
+
+
+# -- the lock -------------------------------------------------------------------------------------
+
+
+class RunLocked(Exception):
+    """Another run holds the lock."""
+
+    def __init__(self, path: Path, holder: str | None) -> None:
+        holder_text = f" (pid {holder})" if holder else ""
+        super().__init__(f"another run holds the lock {path}{holder_text}")
+        self.path = path
+        self.holder = holder
+
+
+class LockUnavailable(Exception):
+    """The lock file cannot be created or opened."""
+
+
+def default_lock_file(database_url: str) -> Path:
+    """Next to a SQLite database file; for other databases, data/coopspider.lock."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return DEFAULT_LOCK_FILE
+    database = url.database or ""
+    in_a_file = database not in ("", ":memory:") and not database.startswith("file:")
+    if url.get_backend_name() == "sqlite" and in_a_file:
+        path = Path(database)
+        return path.with_name(path.name + ".lock")
+    return DEFAULT_LOCK_FILE
+
+
+def lock_file_for(config: Config, database_url: str) -> Path:
+    """The configured lock file, else the default one for this database."""
+    return config.run.lock_file or default_lock_file(database_url)
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on `path` for the block; raise RunLocked at once if taken.
+
+    The kernel drops the lock when the process ends, however it ends, so a crash never leaves a
+    stale lock. The holder's pid is written into the file for the "locked" message.
+    """
+    path = path.absolute()  # the message names the file wherever the run was started
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # "a+" neither truncates nor needs the file to exist: the holder's pid stays readable.
+        handle = path.open("a+", encoding="ascii")
+    except OSError as error:
+        raise LockUnavailable(f"cannot take the lock {path}: {error.strerror or error}") from error
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise RunLocked(path, handle.read().strip() or None) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+
+
+# -- steps ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class CrawlOutcome:
+    """How one site's crawl went."""
+
+    site: str
+    failure: str | None  # None when the crawl went well, else why it failed
+    run_id: int | None  # the crawl_runs row, when the crawl got that far
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+@dataclass
+class RunContext:
+    """What every step of one run sees; steps add their facts for the later steps."""
+
+    config: Config
+    database_url: str
+    sites: list[SiteConfig]
+    full: bool = False  # walk every listing page again (-a full=1)
+    scrapy_settings: dict[str, str] = field(default_factory=dict)  # -s NAME=VALUE for each crawl
+    log_level: str = "INFO"
+    crawls: list[CrawlOutcome] = field(default_factory=list)  # filled by the crawl step
+
+
+@dataclass
+class StepOutcome:
+    """A step's verdict and its lines for the summary."""
+
+    ok: bool
+    lines: list[str] = field(default_factory=list)
+
+
+class Step(Protocol):
+    """One step of the cycle."""
+
+    name: str
+    failure_code: int  # the run's exit code when this is the first step that failed
+
+    def run(self, context: RunContext) -> StepOutcome: ...
+
+
+class CrawlStep:
+    """Crawl each site in a child process; a site that fails does not stop the others."""
+
+    name = "crawl"
+    failure_code = EXIT_CRAWL_FAILED
+
+    def run(self, context: RunContext) -> StepOutcome:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from storage import open_database
+
+        try:
+            # Opening applies any pending migration once, before the first child crawls.
+            factory = open_database(context.database_url)
+        except (SQLAlchemyError, OSError) as error:
+            where = masked_database_url(context.database_url)
+            return StepOutcome(False, [f"crawl: cannot open the database {where}: {error}"])
+        lines = []
+        try:
+            for site in context.sites:
+                print(f"Crawling {site.name} ({site.base_url or 'default root'})", flush=True)
+                outcome = crawl_site(context, site, factory)
+                context.crawls.append(outcome)
+                lines.append(describe_crawl(outcome))
+        finally:
+            factory.kw["bind"].dispose()
+        return StepOutcome(all(outcome.ok for outcome in context.crawls), lines)
+
+
+def cycle_steps() -> list[Step]:
+    """The steps of one run, in order.
+
+    The diff step (`coopspider diff`, issue 4) and the alert step (`coopspider alert`, issue 5)
+    are appended here when they are merged: each a class like CrawlStep whose `run` reads
+    `context.crawls`, with failure codes EXIT_FAILED (diff) and EXIT_ALERTS_NOT_SENT (alert).
+    """
+    return [CrawlStep()]
+
+
+def run_cycle(context: RunContext, steps: Sequence[Step]) -> tuple[int, list[str]]:
+    """Run every step in order; (exit code, summary lines)."""
+    code = EXIT_OK
+    lines: list[str] = []
+    for step in steps:
+        try:
+            outcome = step.run(context)
+        except Exception as error:  # noqa: BLE001 - one broken step must not hide the others
+            traceback.print_exc(file=sys.stderr)
+            outcome = StepOutcome(False, [f"{step.name} step failed: {error}"])
+        lines.extend(outcome.lines)
+        if not outcome.ok and code == EXIT_OK:
+            code = step.failure_code
+    return code, lines
+
+
+# -- one site's crawl -----------------------------------------------------------------------------
+
+
+def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
+    """The `scrapy crawl` command line for one site."""
+    arguments = {"site": site.name, "base_url": site.base_url}
+    # The revisit window of incremental crawls (the spider's REVISIT_DAYS / REVISIT_OLD_DAYS).
+    for key in ("revisit_days", "revisit_old_days"):
+        if getattr(site, key) is not None:
+            arguments[key] = str(getattr(site, key))
+    if context.full:
+        arguments["full"] = "1"
+    settings = {
+        "LOG_LEVEL": context.log_level,
+        # Asks the spider to stop and record the run as cut short; the hard limit is later.
+        "CLOSESPIDER_TIMEOUT": f"{context.config.run.timeout:g}",
+        # The [sites.NAME] tables: the spider applies them to the site profiles (categories,
+        # date order, URL patterns, selectors, politeness).
+        "SITE_PROFILES": json.dumps(context.config.tables.get("sites", {}), ensure_ascii=False),
+    }
+    settings.update(context.scrapy_settings)
+    command = [sys.executable, "-m", "scrapy", "crawl", SPIDER]
+    for name, value in arguments.items():
+        if value is not None:
+            command += ["-a", f"{name}={value}"]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    return command
+
+
+def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutcome:
+    """Run one site's crawl to its end and judge it from its exit status and its run record."""
+    from storage import DATABASE_URL_ENV, latest_run
+
+    with factory() as session:
+        before = latest_run(session, site.name)
+    before_id = before.id if before else None
+    env = {
+        **os.environ,
+        # The project's settings, whatever the working directory (where relative SQLite paths
+        # and the configuration live) holds.
+        "SCRAPY_SETTINGS_MODULE": "coopspider.settings",
+        # Not `-s DATABASE_URL=`: a password there shows in `ps` and in Scrapy's settings log.
+        DATABASE_URL_ENV: context.database_url,
+    }
+    started = time.monotonic()
+    # Not subprocess.run: it kills the child on Ctrl-C, while Scrapy, which gets the same
+    # SIGINT from the terminal, is closing the crawl cleanly; leaving the block waits for it.
+    with subprocess.Popen(
+        crawl_command(context, site),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=sys.stderr.fileno(),  # Scrapy's output is log, not summary
+    ) as child:
+        try:
+            returncode: int | None = child.wait(context.config.run.timeout + STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            returncode = None
+    with factory() as session:
+        run = latest_run(session, site.name)
+        if run is not None and run.id == before_id:
+            run = None
+        failure = judge_crawl(returncode, run, time.monotonic() - started)
+        return CrawlOutcome(
+            site=site.name,
+            failure=failure,
+            run_id=run.id if run else None,
+            stats=dict(run.stats or {}) if run else {},
+        )
+
+
+def judge_crawl(returncode: int | None, run: Any, seconds: float) -> str | None:
+    """Why a crawl failed, or None: from the child's exit status (None: killed) and its run row.
+
+    A crawl whose spider "finished" can still have read nothing: a site that is down answers
+    no page, and the spider ends normally with nothing to follow. Reading the home page (the
+    counter is read there) is what tells a crawl from a failed attempt.
+    """
+    if returncode is None:
+        return f"killed after {seconds:.0f} s (run.timeout exceeded)"
+    if returncode != 0:
+        return f"scrapy exited with status {returncode}"
+    if run is None:
+        return "the crawl did not start (no run recorded; see the log)"
+    if run.status != "finished":
+        return f"the crawl did not finish ({run.finish_reason or run.status})"
+    if not (run.stats or {}).get("coopspider/counters/stored"):
+        return "the home page could not be read"
+    return None
+
+
+def describe_crawl(outcome: CrawlOutcome) -> str:
+    """One summary line for one site's crawl."""
+    run = f" (run {outcome.run_id})" if outcome.run_id is not None else ""
+    if outcome.failure:
+        return f"{outcome.site}: crawl FAILED: {outcome.failure}{run}"
+    stats = outcome.stats
+    counts = ", ".join(
+        f"{stats.get(f'coopspider/articles/{kind}', 0)} {kind}"
+        for kind in ("new", "changed", "unchanged")
+    )
+    return (
+        f"{outcome.site}: crawled {stats.get('downloader/response_count', 0)} pages, "
+        f"{counts} articles, {stats.get('coopspider/pages/unparsed', 0)} pages not parsed{run}"
+    )

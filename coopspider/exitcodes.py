@@ -1,0 +1,25 @@
+"""Exit codes of the `coopspider` command, in one place so cron and systemd can act on them.
+
+| code | name                 | meaning                                                           |
+|------|----------------------|-------------------------------------------------------------------|
+| 0    | EXIT_OK              | all went well                                                     |
+| 1    | EXIT_FAILED          | the work ran and failed (a `crawl` that did not finish, a page    |
+|      |                      | `extract` could not read, a step of `run` other than crawl/alert) |
+| 2    | EXIT_USAGE           | bad arguments or configuration; nothing was done                  |
+| 3    | EXIT_ALERTS_NOT_SENT | `run`: the alert e-mail could not be delivered; the changes stay  |
+|      |                      | queued and go out with the next successful run                    |
+| 4    | EXIT_CRAWL_FAILED    | `run`: the crawl of at least one site failed (the other sites     |
+|      |                      | were still crawled)                                               |
+| 75   | EXIT_LOCKED          | `run`: another run holds the lock; nothing was done (EX_TEMPFAIL  |
+|      |                      | from sysexits.h: try again later)                                 |
+
+When several steps of one `run` fail, the code is the first failing step's, in the order of the
+cycle: crawl, diff, alert.
+"""
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_ALERTS_NOT_SENT = 3
+EXIT_CRAWL_FAILED = 4
+EXIT_LOCKED = 75

@@ -1,0 +1,347 @@
+"""The configuration file: parsing, validation, environment overrides, `coopspider config check`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from coopspider.config import (
+    ConfigError,
+    SiteConfig,
+    SmtpConfig,
+    effective_database_url,
+    key_line,
+    load_config,
+)
+from tests.conftest import ROOT
+from tests.test_cli import coopspider
+
+FULL = """\
+[database]
+url = "sqlite:///archive/coop.sqlite3"
+
+[smtp]
+host = "smtp.example.org"
+port = 465
+user = "bot@example.org"
+password = "s3cret-Pa55"
+security = "ssl"
+
+[alerts]
+from = "coopspider <bot@example.org>"
+to = ["editor@example.org", "Chị Lan <lan@example.org>"]
+
+[sites.thaibinh]
+base_url = "https://lienminhhtx.thaibinh.gov.vn/"
+categories = ["tin-tuc-su-kien", "chinh-sach-ho-tro"]
+revisit_days = 14
+revisit_old_days = 30
+
+[sites.kontum]
+profile = "kontum"
+base_url = "http://lmhtx.kontum.gov.vn/"
+skip_categories = ["gioi-thieu"]
+date_order = "MDY"
+
+[run]
+timeout = 3600
+lock_file = "locks/run.lock"
+"""
+
+
+def write(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
+    path = tmp_path / "coopspider.toml"
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def problems(path: Path, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, env or {})
+    return raised.value.problems
+
+
+def test_a_full_file_is_read_into_typed_settings(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, FULL), env={})
+    assert config.database_url == "sqlite:///archive/coop.sqlite3"
+    assert config.smtp == SmtpConfig(
+        host="smtp.example.org",
+        port=465,
+        user="bot@example.org",
+        password="s3cret-Pa55",
+        security="ssl",
+    )
+    assert config.alerts.sender == "coopspider <bot@example.org>"
+    assert config.alerts.recipients == ("editor@example.org", "Chị Lan <lan@example.org>")
+    assert config.sites == {
+        "thaibinh": SiteConfig(
+            name="thaibinh",
+            base_url="https://lienminhhtx.thaibinh.gov.vn/",
+            categories=("tin-tuc-su-kien", "chinh-sach-ho-tro"),
+            revisit_days=14,
+            revisit_old_days=30,
+        ),
+        "kontum": SiteConfig(
+            name="kontum",
+            base_url="http://lmhtx.kontum.gov.vn/",
+            profile="kontum",
+            skip_categories=("gioi-thieu",),
+            date_order="MDY",
+        ),
+    }
+    assert config.run.timeout == 3600 and config.run.lock_file == Path("locks/run.lock")
+    assert config.warnings == ()
+    # The file's tables stay available as written, for the site profiles to start from.
+    assert config.tables["sites"]["kontum"]["profile"] == "kontum"
+
+
+def test_no_file_means_defaults_and_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None, env={"COOPSPIDER_ALERT_TO": "a@example.org, b@example.org"})
+    assert config.path is None and config.sites == {}
+    assert config.alerts.recipients == ("a@example.org", "b@example.org")
+    assert config.smtp.security == "none"  # no user: nothing to protect
+    assert effective_database_url(config, None) == ("sqlite:///data/coopspider.sqlite3", "default")
+
+
+def test_the_working_directorys_file_is_read_without_config_option(
+    tmp_path: Path, monkeypatch
+) -> None:
+    write(tmp_path, '[sites.hanoi]\nbase_url = "https://hanoi.example.org/"\n')
+    monkeypatch.chdir(tmp_path)
+    assert list(load_config(None, env={}).sites) == ["hanoi"]
+
+
+def test_environment_overrides_the_file_and_says_so(tmp_path: Path) -> None:
+    env = {
+        "COOPSPIDER_DATABASE_URL": "postgresql+psycopg://coop@db/coop",
+        "COOPSPIDER_SMTP_HOST": "mail.internal",
+        "COOPSPIDER_SMTP_PORT": "2525",
+        "COOPSPIDER_SMTP_USER": "other",
+        "COOPSPIDER_SMTP_PASSWORD": "from-env",
+        "COOPSPIDER_SMTP_SECURITY": "STARTTLS",
+        "COOPSPIDER_ALERT_FROM": "alerts@internal",
+        "COOPSPIDER_ALERT_TO": "x@internal",
+        "COOPSPIDER_SMTP_UNRELATED": "ignored",
+    }
+    config = load_config(write(tmp_path, FULL), env=env)
+    assert config.database_url == "postgresql+psycopg://coop@db/coop"
+    assert config.smtp == SmtpConfig("mail.internal", 2525, "other", "from-env", "starttls")
+    assert config.alerts.sender == "alerts@internal"
+    assert config.alerts.recipients == ("x@internal",)
+    assert config.source_of("smtp.port") == "COOPSPIDER_SMTP_PORT"
+    assert config.source_of("run.timeout") == str(tmp_path / "coopspider.toml")
+    # --database beats both.
+    assert effective_database_url(config, "sqlite:///x.db") == ("sqlite:///x.db", "--database")
+
+
+def test_an_empty_variable_does_not_override(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, FULL), env={"COOPSPIDER_SMTP_HOST": "  "})
+    assert config.smtp.host == "smtp.example.org"
+
+
+def test_security_defaults_to_starttls_when_a_user_logs_in(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[smtp]\nhost = "h"\nuser = "u"\n'), env={})
+    assert config.smtp.security == "starttls"
+
+
+def test_every_problem_is_named_with_line_key_expectation_and_value(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+[smtp]
+host = "smtp.example.org:587"
+port = "five"
+security = "tls"
+
+[alerts]
+to = "editor@example.org"
+
+[sites.thaibinh]
+base_url = "lienminhhtx.thaibinh.gov.vn"
+categories = ["tin-tuc-su-kien"]
+skip_categories = ["tin-tuc-su-kien"]
+revisit_days = -3
+date_order = "YMD"
+profile = 7
+revisit = 14
+
+[sites."Hà Nội"]
+base_url = "https://hanoi.example.org/"
+
+[smpt]
+host = "x"
+""",
+    )
+    found = problems(path)
+    at = f"{path}:"
+    assert found == [
+        f"{at}2: smtp.host: expected a host name such as smtp.example.org (the port goes in "
+        "port), got 'smtp.example.org:587'",
+        f"{at}3: smtp.port: expected a whole number, got 'five'",
+        f"{at}4: smtp.security: expected one of none, starttls, ssl, got 'tls'",
+        f"{at}10: sites.thaibinh.base_url: expected the site's root URL, starting with http:// "
+        "or https://, got 'lienminhhtx.thaibinh.gov.vn'",
+        f"{at}12: sites.thaibinh.skip_categories: tin-tuc-su-kien also listed in categories; "
+        "a category is either followed or skipped",
+        f"{at}13: sites.thaibinh.revisit_days: expected a whole number of days, at least 0, got -3",
+        f"{at}14: sites.thaibinh.date_order: expected one of DMY, MDY, got 'YMD'",
+        f"{at}15: sites.thaibinh.profile: expected a string, got 7",
+        f"{at}16: sites.thaibinh.revisit: unknown key; expected one of: base_url, profile, "
+        "categories, skip_categories, revisit_days, revisit_old_days, date_order, title, "
+        "platform, download_delay, concurrency, urls, selectors",
+        f"{at}18: sites.Hà Nội: a site name is lower-case letters, digits, '-' and '_' (it "
+        "names the site in the archive)",
+        f"{at}21: smpt: unknown section; expected one of: database, smtp, alerts, sites, run",
+    ]
+
+
+def test_a_list_with_one_bad_item_names_the_item(tmp_path: Path) -> None:
+    path = write(tmp_path, '[alerts]\nto = ["ok@example.org", "not an address"]\n')
+    assert problems(path) == [
+        f"{path}:2: alerts.to: expected e-mail addresses such as editor@example.org; "
+        "'not an address' is not one"
+    ]
+
+
+def test_invalid_toml_gives_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[smtp]\nhost = "a"\nport = \n')
+    assert problems(path) == [f"{path}:3: invalid TOML: Invalid value (column 8)"]
+
+
+def test_a_section_that_is_not_a_table(tmp_path: Path) -> None:
+    path = write(tmp_path, 'smtp = "smtp.example.org"\n')
+    assert problems(path) == [f"{path}:1: smtp: expected a table [smtp], got 'smtp.example.org'"]
+
+
+def test_environment_problems_name_the_variable(tmp_path: Path) -> None:
+    found = problems(
+        write(tmp_path, FULL),
+        env={"COOPSPIDER_SMTP_PORT": "70000", "COOPSPIDER_ALERT_TO": "nobody"},
+    )
+    assert found == [
+        "environment variable COOPSPIDER_SMTP_PORT: expected a port number from 1 to 65535, "
+        "got '70000'",
+        "environment variable COOPSPIDER_ALERT_TO: expected e-mail addresses such as "
+        "editor@example.org; 'nobody' is not one",
+    ]
+
+
+def test_a_missing_config_file_named_explicitly_is_an_error(tmp_path: Path) -> None:
+    assert problems(tmp_path / "nope.toml") == [
+        f"{tmp_path / 'nope.toml'}: no such configuration file"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "warned"),
+    [
+        ('[smtp]\npassword = "pw"\n', 0o644, True),
+        ('[smtp]\npassword = "pw"\n', 0o640, True),
+        ('[smtp]\npassword = "pw"\n', 0o600, False),
+        ('[database]\nurl = "postgresql+psycopg://coop:pw@db/coop"\n', 0o604, True),
+        ('[database]\nurl = "postgresql+psycopg://coop@db/coop"\n', 0o644, False),
+        ('[smtp]\nhost = "h"\n', 0o644, False),
+    ],
+)
+def test_a_password_readable_by_others_is_warned_about(
+    tmp_path: Path, text: str, mode: int, warned: bool
+) -> None:
+    path = write(tmp_path, text, mode)
+    warnings = load_config(path, env={}).warnings
+    assert bool(warnings) == warned
+    if warned:
+        assert warnings[0] == (
+            f"{path} holds a password and is readable by group or others "
+            f"(mode {mode:04o}); run: chmod 600 {path}"
+        )
+
+
+def test_key_line_finds_headers_dotted_keys_and_quoted_names() -> None:
+    text = '[smtp]\nhost = "h"\n\n[sites."thai-binh"]\nbase_url = "x"\nrun.timeout = 3\n'
+    assert key_line(text, "smtp") == 1
+    assert key_line(text, "smtp.host") == 2
+    assert key_line(text, "sites.thai-binh.base_url") == 5
+    assert key_line(text, "sites.thai-binh.run.timeout") == 6
+    assert key_line(text, "smtp.port") is None
+
+
+# -- the command ----------------------------------------------------------------------------------
+
+
+def _env(**extra: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
+    return {**clean, **extra}
+
+
+def test_config_check_shows_the_effective_configuration_without_secrets(tmp_path: Path) -> None:
+    with_db_password = FULL.replace("sqlite:///archive/coop.sqlite3", "postgresql://u:dbPa55@h/d")
+    path = write(tmp_path, with_db_password, mode=0o644)
+    done = coopspider(
+        "config",
+        "check",
+        "--config",
+        str(path),
+        env=_env(COOPSPIDER_SMTP_HOST="mail.internal"),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert "s3cret-Pa55" not in output and "dbPa55" not in output
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"{path}: valid"
+    assert f"database: postgresql://u:***@h/d  ({path})" in lines
+    assert "smtp.host: mail.internal  (COOPSPIDER_SMTP_HOST)" in lines
+    assert f"smtp.password: ********  ({path})" in lines
+    assert f"alerts.to: editor@example.org, Chị Lan <lan@example.org>  ({path})" in lines
+    assert "  categories: tin-tuc-su-kien, chinh-sach-ho-tro" in lines
+    assert f"run.lock_file: locks/run.lock  ({path})" in lines
+    assert "readable by group or others (mode 0644)" in done.stderr
+
+
+def test_config_check_without_a_file(tmp_path: Path) -> None:
+    done = coopspider("config", "check", env=_env(), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("No configuration file (coopspider.toml is not in ")
+    assert "run.lock_file: data/coopspider.sqlite3.lock  (default)" in done.stdout
+    assert "sites: none configured; `coopspider run` crawls thaibinh" in done.stdout
+
+
+def test_config_check_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
+    path = write(tmp_path, '[smtp]\nport = 0\n\n[sites.hue]\nbase_url = "ftp://hue"\n')
+    # --config before the command works as well as after it.
+    done = coopspider("--config", str(path), "config", "check", env=_env(), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "coopspider: error: invalid configuration:",
+        f"  {path}:2: smtp.port: expected a port number from 1 to 65535, got 0",
+        f"  {path}:5: sites.hue.base_url: expected the site's root URL, starting with http:// "
+        "or https://, got 'ftp://hue'",
+    ]
+
+
+def test_other_commands_use_the_configured_database(tmp_path: Path) -> None:
+    """`export` reads the database the configuration names, and fails clearly when it is bad."""
+    write(tmp_path, '[database]\nurl = "sqlite:///from-config.sqlite3"\n')
+    done = coopspider("export", env=_env(), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "from-config.sqlite3").exists()
+
+    write(tmp_path, "[database]\nurl = 5\n")
+    done = coopspider("export", env=_env(), cwd=tmp_path)
+    assert done.returncode == 2 and "database.url: expected a string, got 5" in done.stderr
+
+
+@pytest.mark.parametrize("command", [["config"], ["config", "check"], ["run"]])
+def test_new_commands_have_help(command: list[str]) -> None:
+    done = coopspider(*command, "--help")
+    assert done.returncode == 0 and "usage: coopspider" in done.stdout
+
+
+def test_the_shipped_example_is_valid() -> None:
+    config = load_config(ROOT / "coopspider.example.toml", env={})
+    assert list(config.sites) == ["thaibinh"] and config.alerts.recipients

@@ -1,0 +1,362 @@
+"""`coopspider run`: the lock, one child crawl per site, exit codes, and the parts of the cycle."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from coopspider.config import Config, RunConfig, SiteConfig
+from coopspider.cycle import (
+    RunContext,
+    RunLocked,
+    StepOutcome,
+    crawl_command,
+    default_lock_file,
+    judge_crawl,
+    run_cycle,
+    run_lock,
+    select_sites,
+)
+from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
+from coopspider.sample_site import SampleSite, build_site, serve
+from storage import latest_versions, open_database
+from storage.models import CrawlRun
+from tests.conftest import ROOT
+
+# Politeness off for our own loopback server; quiet Scrapy logs.
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "--log-level", "WARNING"]
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without the user's COOPSPIDER_* settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
+
+
+def start_run(workdir: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "coopspider.cli", "run", *FAST, *args],
+        cwd=workdir,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def write_config(workdir: Path, sites: dict[str, str], extra: str = "") -> None:
+    tables = "".join(f'[sites.{n}]\nbase_url = "{url}"\n{extra}\n' for n, url in sites.items())
+    (workdir / "coopspider.toml").write_text(
+        f'[database]\nurl = "sqlite:///data/archive.sqlite3"\n\n{tables}', encoding="utf-8"
+    )
+
+
+def archived_ids(workdir: Path, site: str) -> set[str]:
+    factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
+    try:
+        with factory() as session:
+            return {article.article_id for article, _ in latest_versions(session, site=site)}
+    finally:
+        factory.kw["bind"].dispose()
+
+
+def run_rows(workdir: Path) -> list[CrawlRun]:
+    factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
+    try:
+        with factory() as session:
+            return list(session.query(CrawlRun).order_by(CrawlRun.id))
+    finally:
+        factory.kw["bind"].dispose()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: connecting to it is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class GatedSite:
+    """A sample site that holds every request until the test opens the gate: a crawl of it is
+    surely still going while the test acts."""
+
+    def __init__(self, site: SampleSite) -> None:
+        self.site = site
+        self.reached = threading.Event()
+        self.gate = threading.Event()
+
+    def render(self, path: str, base_url: str | None = None) -> tuple[int, str, bytes]:
+        self.reached.set()
+        self.gate.wait(120)
+        return self.site.render(path, base_url)
+
+
+# -- end to end -----------------------------------------------------------------------------------
+
+
+def test_two_runs_started_together_one_runs_the_other_exits_locked(tmp_path: Path) -> None:
+    site = build_site()
+    gated = GatedSite(site)
+    with serve(site) as server:
+        server.site = gated  # type: ignore[assignment]
+        write_config(tmp_path, {"sample": server.base_url})
+        runs = [start_run(tmp_path), start_run(tmp_path)]
+        try:
+            deadline = time.monotonic() + 120
+            while all(run.poll() is None for run in runs) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            loser = next(run for run in runs if run.poll() is not None)
+            winner = next(run for run in runs if run is not loser)
+            code, out, err = finish(loser)
+            assert code == EXIT_LOCKED, err
+            assert f"another run holds the lock {tmp_path / 'data' / 'archive.sqlite3.lock'}" in err
+            assert f"(pid {winner.pid})" in err and out == ""
+            assert winner.poll() is None, "the winner is still held by the gate"
+        finally:
+            gated.gate.set()
+        code, out, err = finish(winner)
+        assert code == EXIT_OK, err[-3000:]
+        assert gated.reached.is_set()
+        assert "Run finished" in out and "sample: crawled" in out
+        assert [run.site for run in run_rows(tmp_path)] == ["sample"], "the loser crawled nothing"
+        # The lock is free again: the next run goes ahead.
+        code, out, err = finish(start_run(tmp_path))
+        assert code == EXIT_OK, err[-3000:]
+
+
+def test_a_failing_site_does_not_stop_the_others_and_gives_the_crawl_failed_code(
+    tmp_path: Path,
+) -> None:
+    site = build_site()
+    with serve(site) as server:
+        # The broken site comes first: the good one must still be crawled after it.
+        write_config(
+            tmp_path, {"down": f"http://127.0.0.1:{closed_port()}/", "sample": server.base_url}
+        )
+        code, out, err = finish(start_run(tmp_path))
+    assert code == EXIT_CRAWL_FAILED, err[-3000:]
+    lines = out.splitlines()
+    assert lines[0].startswith("Crawling down (http://127.0.0.1:")
+    assert any(
+        line.startswith("  down: crawl FAILED: the home page could not be read (run ")
+        for line in lines
+    ), out
+    assert any(line.startswith("  sample: crawled ") for line in lines), out
+    assert archived_ids(tmp_path, "sample") == {a.article_id for a in site.articles}
+
+
+def test_a_crawl_over_run_timeout_is_stopped_and_counted_failed(tmp_path: Path) -> None:
+    with serve(build_site()) as server:
+        write_config(tmp_path, {"sample": server.base_url})
+        with (tmp_path / "coopspider.toml").open("a", encoding="utf-8") as config:
+            config.write("\n[run]\ntimeout = 2\n")
+        started = time.monotonic()
+        # A polite delay makes the crawl far longer than the timeout.
+        code, out, err = finish(start_run(tmp_path, "-s", "DOWNLOAD_DELAY=4"))
+    assert code == EXIT_CRAWL_FAILED, err[-3000:]
+    assert "sample: crawl FAILED: the crawl did not finish (closespider_timeout)" in out
+    assert time.monotonic() - started < 60
+
+
+def test_configured_categories_reach_the_spider(tmp_path: Path) -> None:
+    site = build_site()
+    with serve(site) as server:
+        write_config(
+            tmp_path, {"sample": server.base_url}, extra='categories = ["chinh-sach-ho-tro"]\n'
+        )
+        code, out, err = finish(start_run(tmp_path, "--site", "sample"))
+        fetched = list(server.requests)
+    assert code == EXIT_OK, err[-3000:]
+    wanted = {a.article_id for a in site.articles if "chinh-sach-ho-tro" in a.categories}
+    assert wanted and wanted != {a.article_id for a in site.articles}
+    assert archived_ids(tmp_path, "sample") == wanted
+    assert not [path for path in fetched if path.startswith("/tin-tuc-su-kien/page-")]
+
+
+def test_unknown_site_and_bad_options_are_clear_errors(tmp_path: Path) -> None:
+    write_config(tmp_path, {"one": "http://127.0.0.1:9/", "two": "http://127.0.0.1:9/"})
+    code, _, err = finish(start_run(tmp_path, "--site", "three"))
+    assert code == 2 and "no site 'three' in the configuration or the profiles (" in err
+    assert "kontum, one, quangtri" in err and "thaibinh, two)" in err
+    code, _, err = finish(start_run(tmp_path, "--base-url", "http://127.0.0.1:9/"))
+    assert code == 2 and "--base-url is one site's root: add --site NAME (sites: one, two)" in err
+    code, _, err = finish(start_run(tmp_path, "-s", "DOWNLOAD_DELAY"))
+    assert code == 2 and "-s expects NAME=VALUE, got 'DOWNLOAD_DELAY'" in err
+    assert "Traceback" not in err
+
+
+def test_a_database_that_cannot_be_opened_fails_the_crawl_step_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "occupied").write_text("a file where the database directory should be")
+    (tmp_path / "coopspider.toml").write_text(
+        '[database]\nurl = "sqlite:///occupied/archive.sqlite3"\n'
+        '[sites.x]\nbase_url = "http://127.0.0.1:9/"\n[run]\nlock_file = "run.lock"\n'
+    )
+    code, out, err = finish(start_run(tmp_path))
+    assert code == EXIT_CRAWL_FAILED, err
+    assert "crawl: cannot open the database sqlite:///occupied/archive.sqlite3: " in out
+    assert "Traceback" not in err
+
+
+def test_a_lock_file_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "occupied").write_text("a file where the lock directory should be")
+    (tmp_path / "coopspider.toml").write_text('[run]\nlock_file = "occupied/run.lock"\n')
+    code, _, err = finish(start_run(tmp_path))
+    assert code == 2 and "Traceback" not in err
+    assert f"cannot take the lock {tmp_path / 'occupied' / 'run.lock'}: " in err
+
+
+# -- the parts ------------------------------------------------------------------------------------
+
+
+def test_the_lock_is_exclusive_names_its_holder_and_is_released(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "run.lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from coopspider.cycle import run_lock\n"
+            "with run_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
+            str(path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(RunLocked) as raised, run_lock(path):
+            pass
+        assert raised.value.holder == str(holder.pid)
+    finally:
+        holder.kill()
+        holder.wait()
+    # The kernel dropped the killed holder's lock: no stale lock to clean up by hand.
+    with run_lock(path):
+        assert path.read_text() == f"{os.getpid()}\n"
+    assert path.read_text() == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "lock"),
+    [
+        ("sqlite:///data/coopspider.sqlite3", Path("data/coopspider.sqlite3.lock")),
+        ("sqlite:////var/lib/coop/a.db", Path("/var/lib/coop/a.db.lock")),
+        ("sqlite://", Path("data/coopspider.lock")),
+        ("postgresql+psycopg://u@h/db", Path("data/coopspider.lock")),
+    ],
+)
+def test_default_lock_file_sits_next_to_the_database(url: str, lock: Path) -> None:
+    assert default_lock_file(url) == lock
+
+
+def _config(**sites: SiteConfig) -> Config:
+    return Config(sites=dict(sites), run=RunConfig(timeout=600))
+
+
+def test_select_sites() -> None:
+    a, b = SiteConfig("a", base_url="http://a/"), SiteConfig("b", base_url="http://b/")
+    assert select_sites(_config(), None, None) == [SiteConfig("thaibinh")]
+    assert select_sites(_config(), None, "http://127.0.0.1:8/") == [
+        SiteConfig("127.0.0.1", base_url="http://127.0.0.1:8/")
+    ]
+    assert select_sites(_config(a=a, b=b), None, None) == [a, b]
+    assert select_sites(_config(a=a, b=b), "b", None) == [b]
+    assert select_sites(_config(a=a, b=b), "b", "https://mirror/") == [
+        SiteConfig("b", base_url="https://mirror/")
+    ]
+    assert select_sites(_config(a=a), "new", "http://new/") == [
+        SiteConfig("new", base_url="http://new/")
+    ]
+    with pytest.raises(ValueError, match="must start with http"):
+        select_sites(_config(a=a), "a", "a.example.org")
+
+
+def test_crawl_command_carries_the_site_settings() -> None:
+    site = SiteConfig(
+        "kontum",
+        base_url="http://kontum/",
+        categories=("tin-tuc",),
+        skip_categories=("gioi-thieu", "lien-he"),
+        revisit_days=7,
+        date_order="MDY",
+    )
+    context = RunContext(
+        config=Config(
+            run=RunConfig(timeout=600),
+            tables={"sites": {"kontum": {"categories": ["tin-tuc"], "date_order": "MDY"}}},
+        ),
+        database_url="sqlite:///x.db",
+        sites=[site],
+        full=True,
+        scrapy_settings={"DOWNLOAD_DELAY": "5"},
+    )
+    command = crawl_command(context, site)
+    # The database (and any password in its URL) goes by environment, out of `ps` and the log.
+    assert not [part for part in command if "x.db" in part]
+    assert command[:5] == [sys.executable, "-m", "scrapy", "crawl", "lienminh"]
+    pairs = list(zip(command[5::2], command[6::2], strict=True))
+    assert pairs == [
+        ("-a", "site=kontum"),
+        ("-a", "base_url=http://kontum/"),
+        ("-a", "revisit_days=7"),
+        ("-a", "full=1"),
+        ("-s", "LOG_LEVEL=INFO"),
+        ("-s", "CLOSESPIDER_TIMEOUT=600"),
+        ("-s", 'SITE_PROFILES={"kontum": {"categories": ["tin-tuc"], "date_order": "MDY"}}'),
+        ("-s", "DOWNLOAD_DELAY=5"),
+    ]
+
+
+@dataclass
+class _Run:
+    status: str = "finished"
+    finish_reason: str | None = "finished"
+    stats: dict | None = None
+
+
+@pytest.mark.parametrize(
+    ("returncode", "run", "failure"),
+    [
+        (0, _Run(stats={"coopspider/counters/stored": 1}), None),
+        (None, None, "killed after 12 s (run.timeout exceeded)"),
+        (1, None, "scrapy exited with status 1"),
+        (0, None, "the crawl did not start (no run recorded; see the log)"),
+        (0, _Run("failed", "shutdown"), "the crawl did not finish (shutdown)"),
+        (0, _Run("running", None), "the crawl did not finish (running)"),
+        (0, _Run(stats={"downloader/response_count": 4}), "the home page could not be read"),
+    ],
+)
+def test_judge_crawl(returncode: int | None, run: _Run | None, failure: str | None) -> None:
+    assert judge_crawl(returncode, run, 12.2) == failure
+
+
+class _Step:
+    def __init__(self, name: str, code: int, ok: bool | None) -> None:
+        self.name, self.failure_code, self.ok, self.ran = name, code, ok, False
+
+    def run(self, context: RunContext) -> StepOutcome:
+        self.ran = True
+        if self.ok is None:
+            raise RuntimeError("boom")
+        return StepOutcome(self.ok, [f"{self.name} {'ok' if self.ok else 'failed'}"])
+
+
+def test_every_step_runs_and_the_first_failure_sets_the_code() -> None:
+    context = RunContext(config=_config(), database_url="sqlite://", sites=[])
+    steps = [_Step("crawl", 4, False), _Step("diff", 1, None), _Step("alert", 3, False)]
+    code, lines = run_cycle(context, steps)
+    assert code == 4 and all(step.ran for step in steps)
+    assert lines == ["crawl failed", "diff step failed: boom", "alert failed"]
+    assert run_cycle(context, [_Step("crawl", 4, True)]) == (EXIT_OK, ["crawl ok"])
