@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import struct
 import zlib
@@ -102,6 +103,30 @@ def render(site: SampleSite, path: str, base_url: str | None = None) -> tuple[in
         ):
             return 200, HTML, markup.article(article, category).encode()
     return 404, HTML, _not_found_page(site.name).encode()
+
+
+def entity_tag(site: SampleSite, path: str) -> str | None:
+    """A strong ETag for the article at `path`, None for any other path.
+
+    Like a CMS that tags a page by its article's stored content, it changes exactly when the
+    article is edited, never with the clock, counter, ticker or view count around it.
+    """
+    match = _ARTICLE.fullmatch(unquote(urlsplit(path).path))
+    article = site.snapshot().by_id.get(match["id"]) if match else None
+    if article is None:
+        return None
+    content = repr(
+        (
+            article.title,
+            article.date,
+            article.date_label,
+            article.author,
+            article.paragraphs,
+            article.images,
+            site.markup,
+        )
+    )
+    return '"' + hashlib.sha256(content.encode("utf-8")).hexdigest()[:32] + '"'
 
 
 def _not_found_page(site_name: str) -> str:

@@ -1,22 +1,39 @@
-"""The `lienminh` spider: home page -> category listings and their pagination -> articles."""
+"""The `lienminh` spider: home page -> category listings and their pagination -> articles.
+
+Incremental by default: it knows the archived articles of its site when it starts, walks down a
+category's pages only while they show articles it does not know, fetches the new ones, and
+re-checks known ones on a schedule (recent ones every crawl, older ones now and then) with
+conditional requests, so a site that did not change costs a few pages.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from coopspider.items import ArticleItem, CounterItem
+from coopspider.items import (
+    ArticleGoneItem,
+    ArticleNotModifiedItem,
+    CounterItem,
+    ListingItem,
+)
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import page_text
 from coopspider.pages.listing import ListingPage
-from coopspider.urls import LinkKind, classify, host_of, on_site
+from coopspider.urls import LinkKind, ParsedUrl, classify, host_of, on_site
+from storage import KnownArticle, known_articles, open_database, resolve_database_url
 
 DEFAULT_BASE_URL = "https://lienminhhtx.thaibinh.gov.vn/"
 DEFAULT_SITE = "thaibinh"
+# Answers to an article request the spider reads itself instead of dropping them as errors.
+ARTICLE_STATUSES = [304, 404, 410]
+GONE_STATUSES = (404, 410)
 
 
 def utc_now() -> str:
@@ -28,12 +45,22 @@ class LienminhSpider(scrapy.Spider):
     """Crawl one alliance site by its URL grammar.
 
     Arguments (`-a`): `base_url` (the site root, default the Thái Bình alliance), `site` (the
-    name the archive files its articles under; `thaibinh` for the default root, else the host).
+    name the archive files its articles under; `thaibinh` for the default root, else the host),
+    `revisit_days`, `revisit_old_days` and `full` (override the REVISIT_DAYS, REVISIT_OLD_DAYS
+    and FULL_CRAWL settings for this crawl).
     """
 
     name = "lienminh"
 
-    def __init__(self, base_url: str | None = None, site: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        site: str | None = None,
+        revisit_days: str | int | None = None,
+        revisit_old_days: str | int | None = None,
+        full: str | bool | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/") + "/"
         if not self.base_url.startswith(("http://", "https://")):
@@ -41,9 +68,58 @@ class LienminhSpider(scrapy.Spider):
         self.site = site or (DEFAULT_SITE if base_url is None else host_of(self.base_url))
         self.allowed_domains = [host_of(self.base_url)]
         self.article_ids: set[str] = set()
+        self._arguments = {
+            "REVISIT_DAYS": _days("revisit_days", revisit_days),
+            "REVISIT_OLD_DAYS": _days("revisit_old_days", revisit_old_days),
+            "FULL_CRAWL": _flag("full", full),
+        }
+        self.known: dict[str, KnownArticle] = {}
+
+    def _setting(self, name: str) -> Any:
+        """A spider argument when given, else the crawler setting."""
+        given = self._arguments[name]
+        if given is not None:
+            return given
+        if name == "FULL_CRAWL":
+            return self.settings.getbool(name, False)
+        return _days(name, self.settings.getint(name))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.full = self._setting("FULL_CRAWL")
+        self.revisit_within = timedelta(days=self._setting("REVISIT_DAYS"))
+        self.revisit_old_after = timedelta(days=self._setting("REVISIT_OLD_DAYS"))
+        if self.settings.getbool("COOPSPIDER_STORE_ENABLED", True):
+            self.known = await asyncio.to_thread(self._load_known)
+        # With nothing known there is no walk to cut short: every listing page is followed.
+        self.incremental = bool(self.known) and not self.full
         yield scrapy.Request(self.base_url, callback=self.parse_home)
+        now = datetime.now(UTC)
+        for known in self.known.values():
+            if known.removed_at is None and (self.full or self._due(known, now)):
+                self.crawler.stats.inc_value("coopspider/articles/revisited")
+                self.article_ids.add(known.article_id)
+                yield self._article_request(
+                    self._on_this_site(known.url), known.article_id, known.category
+                )
+
+    def _load_known(self) -> dict[str, KnownArticle]:
+        factory = open_database(resolve_database_url(self.settings.get("DATABASE_URL")))
+        try:
+            with factory() as session:
+                return {known.article_id: known for known in known_articles(session, self.site)}
+        finally:
+            factory.kw["bind"].dispose()
+
+    def _due(self, known: KnownArticle, now: datetime) -> bool:
+        """Whether a known article is fetched again in this crawl to look for edits."""
+        if known.published_at is not None and now - known.published_at <= self.revisit_within:
+            return True
+        return now - known.last_seen_at >= self.revisit_old_after
+
+    def _on_this_site(self, url: str) -> str:
+        """An archived URL moved to this crawl's scheme and host (the site may have moved)."""
+        parts = urlsplit(url)
+        return urljoin(self.base_url, parts.path + (f"?{parts.query}" if parts.query else ""))
 
     def parse_home(self, response: Response) -> Iterator[Any]:
         """The home page gives the counter reading of this crawl and the first links."""
@@ -58,33 +134,104 @@ class LienminhSpider(scrapy.Spider):
             total=counter.total,
             online=counter.online,
         )
-        yield from self.follow_links(response)
+        yield from self.follow_links(self._site_links(response))
 
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        if isinstance(response, TextResponse):
-            yield from self.follow_links(response)
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        """A category page: what it lists, the articles to fetch, and maybe the next page."""
+        if not isinstance(response, TextResponse):
+            return
+        here = classify(response.url)
+        links = self._site_links(response)
+        listed = [
+            parsed.article_id
+            for _, parsed in links
+            if parsed.kind is LinkKind.ARTICLE
+            and parsed.category == here.category
+            and parsed.article_id is not None
+        ]
+        later_pages = [
+            (url, parsed)
+            for url, parsed in links
+            if parsed.kind is LinkKind.LISTING
+            and parsed.category == here.category
+            and parsed.page > here.page
+        ]
+        if here.category is not None:
+            yield ListingItem(
+                site=self.site,
+                url=response.url,
+                category=here.category,
+                page=here.page,
+                article_ids=list(dict.fromkeys(listed)),
+                last_page=not later_pages,
+            )
+        if not self.incremental:
+            yield from self.follow_links(links)
+            return
+        # Newest first: a page whose articles are all known means the pages after it are too.
+        go_on = any(article_id not in self.known for article_id in listed)
+        if later_pages and not go_on:
+            self.crawler.stats.inc_value("coopspider/listings/walk_stopped")
+        followed = [
+            (url, parsed)
+            for url, parsed in links
+            if not (parsed.kind is LinkKind.LISTING and parsed.category == here.category)
+            or (go_on and parsed.page == here.page + 1)
+        ]
+        yield from self.follow_links(followed)
 
-    def follow_links(self, response: TextResponse) -> Iterator[scrapy.Request]:
-        """Requests for the listings and the not yet requested articles a page links to."""
+    def _site_links(self, response: TextResponse) -> list[tuple[str, ParsedUrl]]:
+        """The page's links on this site, in this crawl's scheme and host, classified."""
+        links = []
         for link in ListingPage(response).links():
             url = on_site(link, self.base_url)
-            if url is None:
-                continue
-            parsed = classify(url)
+            if url is not None:
+                links.append((url, classify(url)))
+        return links
+
+    def follow_links(self, links: list[tuple[str, ParsedUrl]]) -> Iterator[scrapy.Request]:
+        """Requests for the listings and the articles to fetch that a page links to."""
+        now = datetime.now(UTC)
+        for url, parsed in links:
             if parsed.kind is LinkKind.LISTING:
                 yield scrapy.Request(url, callback=self.parse_listing)
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
                 # One article can sit under several category paths: the id decides, not the URL.
                 self.article_ids.add(parsed.article_id)
-                yield scrapy.Request(
-                    url,
-                    callback=self.parse_article,
-                    cb_kwargs={"article_id": parsed.article_id, "category": parsed.category},
-                )
+                known = self.known.get(parsed.article_id)
+                # A known article not due for a re-check is not downloaded again; one that was
+                # removed and is linked again is.
+                if (
+                    known is None
+                    or self.full
+                    or known.removed_at is not None
+                    or self._due(known, now)
+                ):
+                    yield self._article_request(url, parsed.article_id, parsed.category)
+
+    def _article_request(self, url: str, article_id: str, category: str | None) -> scrapy.Request:
+        """A request for an article page; conditional when the archive holds its validators."""
+        headers = {}
+        known = self.known.get(article_id)
+        if known is not None and known.removed_at is None:
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            headers=headers,
+            cb_kwargs={"article_id": article_id, "category": category},
+            meta={"handle_httpstatus_list": ARTICLE_STATUSES},
+        )
 
     def parse_article(
         self, response: Response, article_id: str, category: str | None
-    ) -> Iterator[ArticleItem]:
+    ) -> Iterator[Any]:
+        if response.status in ARTICLE_STATUSES:
+            yield from self._article_answer(response, article_id)
+            return
         if not isinstance(response, TextResponse):
             self._count_unparsed(response, "not an HTML page")
             return
@@ -97,8 +244,57 @@ class LienminhSpider(scrapy.Spider):
             self.logger.exception("Extraction failed on %s: %s", response.url, error)
             self._count_unparsed(response, "extraction error")
             return
+        item.etag = _header(response, b"ETag")
+        item.last_modified = _header(response, b"Last-Modified")
         yield item
+
+    def _article_answer(self, response: Response, article_id: str) -> Iterator[Any]:
+        """304 and 404/410 answers: unchanged, or gone when the archive knows the article."""
+        stats = self.crawler.stats
+        if article_id not in self.known:
+            # A link to a page that never existed is the site's error, not a removal.
+            self.logger.warning("Article link answers %s: %s", response.status, response.url)
+            stats.inc_value("coopspider/articles/broken_links")
+        elif response.status == 304:
+            yield ArticleNotModifiedItem(
+                site=self.site, url=response.url, article_id=article_id, fetched_at=utc_now()
+            )
+        else:
+            stats.inc_value("coopspider/articles/gone")
+            yield ArticleGoneItem(
+                site=self.site, url=response.url, article_id=article_id, status=response.status
+            )
 
     def _count_unparsed(self, response: Response, why: str) -> None:
         self.logger.warning("Page not parsed (%s): %s", why, response.url)
         self.crawler.stats.inc_value("coopspider/pages/unparsed")
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _days(name: str, value: str | int | None) -> int | None:
+    """A number of days given as a spider argument or setting; None when not given."""
+    if value is None or value == "":
+        return None
+    try:
+        days = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of days, got {value!r}") from None
+    if days < 0:
+        raise ValueError(f"{name} must not be negative, got {days}")
+    return days
+
+
+def _flag(name: str, value: str | bool | None) -> bool | None:
+    """A yes/no spider argument ("1", "true", "yes" / "0", "false", "no"); None when not given."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{name} must be 1 or 0, got {value!r}")
