@@ -224,6 +224,45 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- diff and history -----------------------------------------------------------------------------
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from coopspider.monitor.diff import build_report, load_facts
+    from coopspider.monitor.render_text import render_report
+
+    factory = _open(args)
+    with factory() as session:
+        facts = load_facts(session, site=args.site)
+    if args.site and not facts:
+        raise UserError(f"no completed crawl of site {args.site!r} in the archive")
+    report = build_report(facts)
+    if args.json:
+        json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        sys.stdout.write(render_report(report))
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from coopspider.monitor.history import find_article, load_history
+    from coopspider.monitor.render_text import render_history
+
+    factory = _open(args)
+    with factory() as session:
+        article = find_article(session, args.url)
+        if article is None:
+            raise UserError(f"no archived article at {args.url}")
+        history = load_history(session, article)
+    if args.json:
+        json.dump(history, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        sys.stdout.write(render_history(history))
+    return EXIT_OK
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -297,6 +336,28 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--markup", choices=["portal", "classic"], default="portal")
     sample.add_argument("--articles", type=int, default=24)
     sample.set_defaults(handler=cmd_sample_site)
+
+    diff = commands.add_parser(
+        "diff",
+        help="what the latest crawl of each site found new, edited or removed",
+        description="Report the changes the latest crawl of each site recorded, compared with "
+        "what the archive held before it: new, edited (word by word), removed and restored "
+        "articles, the visitor counter with its anomalies, and errors. The JSON document has "
+        'the keys "new", "changed", "removed", "restored", "baseline", "counters", "errors".',
+    )
+    diff.add_argument("--json", action="store_true", help="print one JSON document")
+    diff.add_argument("--site", help="only this site")
+    diff.set_defaults(handler=cmd_diff)
+
+    history = commands.add_parser(
+        "history",
+        help="every archived version of one article, with the edits between them",
+        description="Show each stored version of the article at URL (the same id under another "
+        "category path or scheme is found too) and the word-level changes between versions.",
+    )
+    history.add_argument("url", metavar="URL")
+    history.add_argument("--json", action="store_true", help="print one JSON document")
+    history.set_defaults(handler=cmd_history)
     return parser
 
 

@@ -326,3 +326,23 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return str(value)
+
+
+def find_articles(session: Session, url: str, article_id: str | None = None) -> list[Article]:
+    """Articles archived under exactly `url`; failing that, those with `article_id` (the same
+    article may have been crawled under another category path, scheme or host)."""
+    exact = list(session.scalars(select(Article).where(Article.url == url).order_by(Article.id)))
+    if exact or article_id is None:
+        return exact
+    query = select(Article).where(Article.article_id == article_id).order_by(Article.id)
+    return list(session.scalars(query))
+
+
+def article_versions(session: Session, article_pk: int) -> list[ArticleVersion]:
+    """Every version of an article, oldest first."""
+    query = (
+        select(ArticleVersion)
+        .where(ArticleVersion.article_pk == article_pk)
+        .order_by(ArticleVersion.version)
+    )
+    return list(session.scalars(query))

@@ -390,7 +390,9 @@ def _unlisted(
         covered: list[ListingSeen] = []
         while (number := len(covered) + 1) in read:
             covered.append(read[number])
-        if not covered:
+        ids = frozenset().union(*(page.article_ids for page in covered))
+        if not ids:
+            # An empty listing (a glitch, an error page served as 200) proves nothing.
             continue
         newest = _latest_published(site)
         query = (
@@ -405,7 +407,6 @@ def _unlisted(
         if not covered[-1].last_page:
             # Only dates strictly newer than the oldest shown: the next page, unread, may hold
             # other articles of that same day.
-            ids = frozenset().union(*(page.article_ids for page in covered))
             oldest = session.scalar(
                 select(func.min(newest.c.published_at))
                 .select_from(Article)
@@ -441,3 +442,9 @@ def _latest_published(site: str) -> Any:
         )
         .subquery()
     )
+
+
+def article_events(session: Session, article_pk: int) -> list[ChangeEvent]:
+    """The change events of one article, in the order they were recorded."""
+    query = select(ChangeEvent).where(ChangeEvent.article_pk == article_pk).order_by(ChangeEvent.id)
+    return list(session.scalars(query))

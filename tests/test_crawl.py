@@ -79,9 +79,7 @@ def test_second_full_crawl_of_unchanged_site_adds_no_version(
     with serve(build_site()) as server:
         server.conditional = conditional
         first = scrapy_crawl(server.base_url, database_url, tmp_path / "one.jsonl")
-        second = scrapy_crawl(
-            server.base_url, database_url, tmp_path / "two.jsonl", "-a", "full=1"
-        )
+        second = scrapy_crawl(server.base_url, database_url, tmp_path / "two.jsonl", "-a", "full=1")
     assert first.returncode == second.returncode == 0, second.log[-3000:]
     factory = open_database(database_url)
     with factory() as session:

@@ -74,6 +74,7 @@ class LienminhSpider(scrapy.Spider):
             "FULL_CRAWL": _flag("full", full),
         }
         self.known: dict[str, KnownArticle] = {}
+        self.unknown_met: dict[str | None, set[str]] = {}  # per category walk
 
     def _setting(self, name: str) -> Any:
         """A spider argument when given, else the crawler setting."""
@@ -169,7 +170,12 @@ class LienminhSpider(scrapy.Spider):
             yield from self.follow_links(links)
             return
         # Newest first: a page whose articles are all known means the pages after it are too.
-        go_on = any(article_id not in self.known for article_id in listed)
+        # An unknown article met on an earlier page of the walk does not count: the "latest
+        # news" boxes repeat the newest articles on every page.
+        met = self.unknown_met.setdefault(here.category, set())
+        unknown = {article_id for article_id in listed if article_id not in self.known} - met
+        met.update(unknown)
+        go_on = bool(unknown)
         if later_pages and not go_on:
             self.crawler.stats.inc_value("coopspider/listings/walk_stopped")
         followed = [
