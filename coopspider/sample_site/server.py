@@ -97,11 +97,14 @@ class SampleServer:
 
     Article pages carry ETag and Last-Modified and answer conditional requests with 304 while
     `conditional` is true (the default); set it false to imitate a server that ignores them.
+    `statuses` maps request paths to a status served instead of the page (e.g. 503), with a
+    short error page.
     """
 
     def __init__(self, site: SampleSite, host: str = "127.0.0.1", port: int = 0) -> None:
         self.site = site
         self.conditional = True
+        self.statuses: dict[str, int] = {}
         self.validators = Validators()
         self.requests = RequestLog()
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -182,6 +185,8 @@ def _handler_for(server: SampleServer) -> type[BaseHTTPRequestHandler]:
             host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
             site = server.site
             status, content_type, body = site.render(self.path, f"http://{host}/")
+            if (forced := server.statuses.get(self.path)) is not None:
+                status, body = forced, f"<html><body>Lỗi {forced}</body></html>".encode()
             headers = {"Content-Type": content_type}
             tag = entity_tag(site, self.path) if server.conditional and status == 200 else None
             if tag is not None:
