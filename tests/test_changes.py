@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from coopspider.sample_site import SampleArticle, SampleServer, SampleSite, build_site, serve
+from coopspider.sample_site import model as sample_model
 from coopspider.urls import LinkKind, classify
 from tests.conftest import scrapy_crawl
 from tests.test_cli import coopspider
@@ -138,17 +139,22 @@ def test_diff_names_exactly_the_new_edited_and_removed_articles(
 
 
 def test_unchanged_content_gives_an_empty_diff_whatever_else_moved(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = recent_site()
     with serve(site) as server:
         site.clock = dt.datetime(2026, 1, 1, 8, 0, tzinfo=VIETNAM)
         crawl(server, database_url, tmp_path)
-        # Counter, clock and ticker move; listing pages reshuffle; one article is re-encoded
-        # NFD with odd spaces and another NFC/whitespace-only variant: none of that is an edit.
+        # The counter and the clock move; the site lists oldest first, which turns over the
+        # ticker, the related lists and every listing page; one article is re-encoded NFD with
+        # doubled spaces. None of that is an edit.
         site.counter_total += 77
         site.clock = dt.datetime(2026, 1, 2, 9, 30, tzinfo=VIETNAM)
-        site.per_page = 5
+        monkeypatch.setattr(
+            sample_model, "_newest_first", lambda a: (a.date.toordinal(), int(a.article_id))
+        )
+        site.per_page = 5  # also invalidates the site's cached ordering
+        assert site.latest()[0].date == min(article.date for article in site.articles)
         recoded = site.latest()[2]
         recoded.title = unicodedata.normalize("NFD", recoded.title).replace(" ", "  ")
         recoded.paragraphs = [unicodedata.normalize("NFD", p) + " " for p in recoded.paragraphs]
