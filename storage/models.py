@@ -104,6 +104,9 @@ class Article(Base):
     # HTTP validators of the page as last served, sent back to ask "changed since?" (RFC 9110).
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    # When a category listing last showed the article: only an article once listed can leave
+    # its listing.
+    last_listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", order_by="ArticleVersion.version", passive_deletes=True

@@ -210,9 +210,11 @@ def finish_tracking(
 
     pages = list(listings)
     listed = frozenset().union(*(page.article_ids for page in pages)) - gone_ids
-    for article in _articles(session, site, listed, removed=True):
-        article.removed_at = None
-        note("restored", article, {"url": article.url, "title": _title(session, article)})
+    for article in _articles(session, site, listed):
+        article.last_listed_at = now
+        if article.removed_at is not None:
+            article.removed_at = None
+            note("restored", article, {"url": article.url, "title": _title(session, article)})
 
     for article in _unlisted(session, site, pages, listed | gone_ids):
         article.removed_at = now
@@ -316,17 +318,13 @@ def _article(session: Session, site: str, article_id: str) -> Article | None:
     ).one_or_none()
 
 
-def _articles(
-    session: Session, site: str, article_ids: Iterable[str], *, removed: bool
-) -> list[Article]:
+def _articles(session: Session, site: str, article_ids: Iterable[str]) -> list[Article]:
     ids = sorted(set(article_ids))
     found: list[Article] = []
     for start in range(0, len(ids), 500):  # stay below every database's bound-parameter limit
         query = select(Article).where(
             Article.site == site, Article.article_id.in_(ids[start : start + 500])
         )
-        if removed:
-            query = query.where(Article.removed_at.is_not(None))
         found.extend(session.scalars(query))
     return found
 
@@ -380,8 +378,8 @@ def _last_removal_reason(session: Session, article_pk: int) -> str | None:
 def _unlisted(
     session: Session, site: str, pages: list[ListingSeen], shown: frozenset[str] | set[str]
 ) -> list[Article]:
-    """Articles of a category whose listing, read without a gap from page 1, reaches past their
-    date yet no longer shows them."""
+    """Articles of a category, shown by its listing before, whose listing, read without a gap
+    from page 1, reaches past their date yet no longer shows them."""
     by_category: dict[str, dict[int, ListingSeen]] = {}
     for page in pages:
         by_category.setdefault(page.category, {})[page.page] = page
@@ -402,6 +400,7 @@ def _unlisted(
                 Article.site == site,
                 Article.category == category,
                 Article.removed_at.is_(None),
+                Article.last_listed_at.is_not(None),
             )
         )
         if not covered[-1].last_page:

@@ -53,6 +53,12 @@ def events(session: Session, kind: str | None = None) -> list[dict[str, Any]]:
     ]
 
 
+def list_all(session: Session, run: int, count: int) -> None:
+    """Finish `run` having seen articles 1..count on one complete listing."""
+    everything = ListingSeen("tin-tuc", 1, frozenset(map(str, range(1, count + 1))), True)
+    finish_tracking(session, site=SITE, run_id=run, listings=[everything], gone=[], baseline=True)
+
+
 def test_baseline_run_records_one_count_and_no_new_article(
     factory: sessionmaker[Session],  # noqa: F811
 ) -> None:
@@ -63,6 +69,7 @@ def test_baseline_run_records_one_count_and_no_new_article(
             assert archive_article(session, article(number, number), run, baseline=True) == "new"
         finish_tracking(session, site=SITE, run_id=run, listings=[], gone=[], baseline=True)
         assert events(session) == [{"kind": "baseline", "article_id": None, "articles": 3}]
+        assert all(a.last_listed_at is None for a in session.query(Article))
         session.get(CrawlRun, run).status = "finished"
         later = new_run(session, finished=False)
         assert not is_baseline_run(session, SITE, later)
@@ -113,6 +120,9 @@ def test_gone_and_unlisted_articles_are_removed_and_a_listing_restores_them(
         first = new_run(session)
         for number in range(1, 9):  # bài 8 is the newest
             archive_article(session, article(number, number), first, baseline=True)
+        list_all(session, first, 8)
+        # Bài 9 was never shown by a listing (a page linked from elsewhere): it cannot leave one.
+        archive_article(session, article(9, 9), first, baseline=True)
         run = new_run(session)
         page_1 = ListingSeen("tin-tuc", 1, frozenset({"8", "7", "5"}), last_page=False)
         recorded = finish_tracking(
@@ -157,6 +167,7 @@ def test_last_page_of_a_listing_covers_every_older_article_and_an_empty_one_noth
         first = new_run(session)
         for number in range(1, 5):
             archive_article(session, article(number, number), first, baseline=True)
+        list_all(session, first, 4)
         empty = ListingSeen("tin-tuc", 1, frozenset(), last_page=True)
         run = new_run(session)
         finish_tracking(session, site=SITE, run_id=run, listings=[empty], gone=[], baseline=False)

@@ -1,4 +1,5 @@
-"""Crawl state of an article: the HTTP validators its page was last served with.
+"""Crawl state of an article: the HTTP validators its page was last served with, and when a
+listing last showed it.
 
 Revision ID: 0003
 Revises: 0002
@@ -22,9 +23,11 @@ def upgrade() -> None:
     with op.batch_alter_table("articles") as batch:
         batch.add_column(sa.Column("etag", sa.Text(), nullable=True))
         batch.add_column(sa.Column("last_modified", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("last_listed_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("articles") as batch:
+        batch.drop_column("last_listed_at")
         batch.drop_column("last_modified")
         batch.drop_column("etag")
