@@ -86,7 +86,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from coopspider.sample_site import build_site, serve
 
     database_url = _database_url(args)
-    overrides: dict[str, Any] = {"LOG_LEVEL": args.log_level}
+    overrides: dict[str, Any] = {"LOG_LEVEL": args.log_level, "FULL_CRAWL": args.full}
     with ExitStack() as stack:
         base_url, site = args.base_url, args.site
         if args.sample:
@@ -122,6 +122,10 @@ def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
         f"articles; {stats.get('coopspider/pages/unparsed', 0)} pages not parsed, "
         f"{stats.get('coopspider/date_unparsed', 0)} dates not understood."
     )
+    if stats.get("coopspider/baseline"):
+        print("First crawl of this site: its articles are the baseline later crawls compare with.")
+    elif removed := stats.get("coopspider/events/removed", 0):
+        print(f"{removed} articles removed from the site (coopspider diff).")
     run_id = stats.get("coopspider/run_id")
     if run_id is not None:
         factory = _open(args)
@@ -290,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--sample",
         action="store_true",
         help="serve the bundled sample site on 127.0.0.1 and crawl that",
+    )
+    crawl.add_argument(
+        "--full",
+        action="store_true",
+        help="walk every listing page and fetch every article again (default: incremental)",
     )
     crawl.add_argument(
         "--show",
