@@ -33,7 +33,6 @@ DEFAULT_BASE_URL = "https://lienminhhtx.thaibinh.gov.vn/"
 DEFAULT_SITE = "thaibinh"
 # Answers to an article request the spider reads itself instead of dropping them as errors.
 ARTICLE_STATUSES = [304, 404, 410]
-GONE_STATUSES = (404, 410)
 
 
 def utc_now() -> str:
@@ -236,7 +235,8 @@ class LienminhSpider(scrapy.Spider):
         self, response: Response, article_id: str, category: str | None
     ) -> Iterator[Any]:
         if response.status in ARTICLE_STATUSES:
-            yield from self._article_answer(response, article_id)
+            if (answer := self._article_answer(response, article_id)) is not None:
+                yield answer
             return
         if not isinstance(response, TextResponse):
             self._count_unparsed(response, "not an HTML page")
@@ -254,22 +254,24 @@ class LienminhSpider(scrapy.Spider):
         item.last_modified = _header(response, b"Last-Modified")
         yield item
 
-    def _article_answer(self, response: Response, article_id: str) -> Iterator[Any]:
+    def _article_answer(
+        self, response: Response, article_id: str
+    ) -> ArticleNotModifiedItem | ArticleGoneItem | None:
         """304 and 404/410 answers: unchanged, or gone when the archive knows the article."""
         stats = self.crawler.stats
         if article_id not in self.known:
             # A link to a page that never existed is the site's error, not a removal.
             self.logger.warning("Article link answers %s: %s", response.status, response.url)
             stats.inc_value("coopspider/articles/broken_links")
-        elif response.status == 304:
-            yield ArticleNotModifiedItem(
+            return None
+        if response.status == 304:
+            return ArticleNotModifiedItem(
                 site=self.site, url=response.url, article_id=article_id, fetched_at=utc_now()
             )
-        else:
-            stats.inc_value("coopspider/articles/gone")
-            yield ArticleGoneItem(
-                site=self.site, url=response.url, article_id=article_id, status=response.status
-            )
+        stats.inc_value("coopspider/articles/gone")
+        return ArticleGoneItem(
+            site=self.site, url=response.url, article_id=article_id, status=response.status
+        )
 
     def _count_unparsed(self, response: Response, why: str) -> None:
         self.logger.warning("Page not parsed (%s): %s", why, response.url)
