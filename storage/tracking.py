@@ -226,26 +226,28 @@ def finish_tracking(
         )
         note("baseline", None, {"articles": total or 0})
 
-    anomaly = counter_anomaly(session, site, frozen_runs)
+    anomaly = counter_anomaly(session, site, frozen_runs, run_id=run_id)
     if anomaly is not None:
         note("counter_anomaly", None, anomaly)
     return recorded
 
 
-def counter_anomaly(session: Session, site: str, frozen_runs: int) -> dict[str, Any] | None:
+def counter_anomaly(
+    session: Session, site: str, frozen_runs: int, *, run_id: int | None = None
+) -> dict[str, Any] | None:
     """The anomaly the site's latest counter reading shows, if any: lower than the reading
     before it, or equal to the `frozen_runs` - 1 readings before it (reported once, when the
-    streak reaches that length)."""
-    totals = list(
-        session.scalars(
-            select(CounterObservation.total)
-            .where(CounterObservation.site == site, CounterObservation.total.is_not(None))
-            .order_by(CounterObservation.observed_at.desc(), CounterObservation.id.desc())
-            .limit(max(frozen_runs, 1) + 1)
-        )
-    )
-    if len(totals) < 2:
+    streak reaches that length). With `run_id`, only a reading taken by that run counts as the
+    latest: a run that read no counter reports nothing."""
+    rows = session.execute(
+        select(CounterObservation.total, CounterObservation.crawl_run_id)
+        .where(CounterObservation.site == site, CounterObservation.total.is_not(None))
+        .order_by(CounterObservation.observed_at.desc(), CounterObservation.id.desc())
+        .limit(max(frozen_runs, 1) + 1)
+    ).all()
+    if len(rows) < 2 or (run_id is not None and rows[0].crawl_run_id != run_id):
         return None
+    totals = [row.total for row in rows]
     total, previous = totals[0], totals[1]
     if total < previous:
         return {"anomaly": "decrease", "total": total, "previous_total": previous, "runs": 2}

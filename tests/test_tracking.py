@@ -222,14 +222,22 @@ def test_counter_going_down_or_frozen_for_three_runs_is_an_anomaly(
     factory: sessionmaker[Session],  # noqa: F811
 ) -> None:
     with factory.begin() as session:
-        for day, total in enumerate([100, 150, 90, 90, 90, 90, 120], start=1):
+        for day, total in enumerate([100, 150, 90, 90, 90, 90, 120, 110], start=1):
             _observe(session, total, day)
         anomalies = [
             {key: e[key] for key in ("anomaly", "total", "previous_total")}
             for e in events(session, "counter_anomaly")
         ]
+        # A run that read no counter reports nothing, not the last anomaly again.
+        assert (
+            finish_tracking(
+                session, site=SITE, run_id=new_run(session), listings=[], gone=[], baseline=False
+            )
+            == {}
+        )
     # Down once; frozen reported once, when the third equal reading came in.
     assert anomalies == [
         {"anomaly": "decrease", "total": 90, "previous_total": 150},
         {"anomaly": "frozen", "total": 90, "previous_total": 90},
+        {"anomaly": "decrease", "total": 110, "previous_total": 120},
     ]
