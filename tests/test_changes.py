@@ -7,6 +7,8 @@ import dataclasses
 import datetime as dt
 import json
 import unicodedata
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +263,29 @@ def test_history_of_an_unknown_url_and_diff_of_an_unknown_site_are_clear_errors(
     unknown = coopspider("--database", database_url, "diff", "--site", "nowhere")
     assert unknown.returncode == 2 and "no completed crawl of site 'nowhere'" in unknown.stderr
     assert "Traceback" not in history.stderr + unknown.stderr
+
+
+def test_sample_server_answers_conditional_requests_until_the_article_changes() -> None:
+    site = build_site()
+    article = site.articles[0]
+    with serve(site) as server:
+        url = url_of(server, article)
+        with urllib.request.urlopen(url, timeout=10) as first:
+            tag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+        assert tag and modified
+
+        def status(**headers: str) -> int:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as r:
+                    return r.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        site.counter_total += 1  # the page around the article changes: still 304
+        assert status(**{"If-None-Match": tag}) == 304
+        assert status(**{"If-Modified-Since": modified}) == 304
+        article.title += " (sửa)"
+        assert status(**{"If-None-Match": tag}) == 200
+        assert status(**{"If-Modified-Since": modified}) == 200
+        server.conditional = False
+        assert status(**{"If-None-Match": tag}) == 200
