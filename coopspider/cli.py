@@ -114,7 +114,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from coopspider.sample_site import build_site, serve
 
     database_url = _database_url(args)
-    overrides: dict[str, Any] = {"LOG_LEVEL": args.log_level, "SITE_PROFILES": _site_tables(args)}
+    overrides: dict[str, Any] = {
+        "LOG_LEVEL": args.log_level,
+        "SITE_PROFILES": _site_tables(args),
+        "FULL_CRAWL": args.full,
+    }
     with ExitStack() as stack:
         base_url, site, profile = args.base_url, args.site, None
         if args.sample:
@@ -167,6 +171,10 @@ def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
         f"articles; {stats.get('coopspider/pages/unparsed', 0)} pages not parsed, "
         f"{stats.get('coopspider/date_unparsed', 0)} dates not understood."
     )
+    if stats.get("coopspider/baseline"):
+        print("First crawl of this site: its articles are the baseline later crawls compare with.")
+    elif removed := stats.get("coopspider/events/removed", 0):
+        print(f"{removed} articles removed from the site (coopspider diff).")
     run_id = stats.get("coopspider/run_id")
     if run_id is not None:
         factory = _open(args)
@@ -446,6 +454,45 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- diff and history -----------------------------------------------------------------------------
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from coopspider.monitor.diff import build_report, load_facts
+    from coopspider.monitor.render_text import render_report
+
+    factory = _open(args)
+    with factory() as session:
+        facts = load_facts(session, site=args.site)
+    if args.site and not facts:
+        raise UserError(f"no completed crawl of site {args.site!r} in the archive")
+    report = build_report(facts)
+    if args.json:
+        json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        sys.stdout.write(render_report(report))
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from coopspider.monitor.history import find_article, load_history
+    from coopspider.monitor.render_text import render_history
+
+    factory = _open(args)
+    with factory() as session:
+        article = find_article(session, args.url)
+        if article is None:
+            raise UserError(f"no archived article at {args.url}")
+        history = load_history(session, article)
+    if args.json:
+        json.dump(history, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        sys.stdout.write(render_history(history))
+    return EXIT_OK
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -490,6 +537,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--sample",
         action="store_true",
         help="serve the bundled sample site on 127.0.0.1 and crawl that",
+    )
+    crawl.add_argument(
+        "--full",
+        action="store_true",
+        help="walk every listing page and fetch every article again (default: incremental)",
     )
     crawl.add_argument(
         "--show",
@@ -618,6 +670,28 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit 0 when valid, 2 with one line per problem when not.",
     )
     check.set_defaults(handler=cmd_config_check)
+
+    diff = commands.add_parser(
+        "diff",
+        help="what the latest crawl of each site found new, edited or removed",
+        description="Report the changes the latest crawl of each site recorded, compared with "
+        "what the archive held before it: new, edited (word by word), removed and restored "
+        "articles, the visitor counter with its anomalies, and errors. The JSON document has "
+        'the keys "new", "changed", "removed", "restored", "baseline", "counters", "errors".',
+    )
+    diff.add_argument("--json", action="store_true", help="print one JSON document")
+    diff.add_argument("--site", help="only this site")
+    diff.set_defaults(handler=cmd_diff)
+
+    history = commands.add_parser(
+        "history",
+        help="every archived version of one article, with the edits between them",
+        description="Show each stored version of the article at URL (the same id under another "
+        "category path or scheme is found too) and the word-level changes between versions.",
+    )
+    history.add_argument("url", metavar="URL")
+    history.add_argument("--json", action="store_true", help="print one JSON document")
+    history.set_defaults(handler=cmd_history)
     return parser
 
 

@@ -129,8 +129,7 @@ def run_lock(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            raise RunLocked(path, handle.read().strip() or None) from None
+            raise RunLocked(path, _holder_pid(handle)) from None
         handle.truncate(0)
         handle.write(f"{os.getpid()}\n")
         handle.flush()
@@ -138,6 +137,17 @@ def run_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             handle.truncate(0)
+
+
+def _holder_pid(handle: Any) -> str | None:
+    """The pid the lock's holder wrote; it writes just after taking the lock, so wait briefly
+    for a holder that has only just started."""
+    for _ in range(20):
+        handle.seek(0)
+        if holder := handle.read().strip():
+            return holder
+        time.sleep(0.05)
+    return None
 
 
 # -- steps ----------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ class ArticleItem:
     body: str  # article text, lead included; paragraphs separated by one blank line
     images: list[dict[str, str | None]] = field(default_factory=list)  # [{"url", "caption"}]
     fetched_at: str = ""  # ISO 8601 UTC time the page was downloaded
+    etag: str | None = None  # the ETag response header, sent back as If-None-Match next time
+    last_modified: str | None = None  # the Last-Modified header, sent back as If-Modified-Since
 
 
 @dataclass
@@ -32,3 +34,35 @@ class CounterItem:
     observed_at: str  # ISO 8601 UTC time of the reading
     total: int | None  # total visits; None when the page shows no number
     online: int | None  # visitors online now; None when the page shows no number
+
+
+@dataclass
+class ListingItem:
+    """One category listing page as read in one crawl: which articles it shows."""
+
+    site: str  # site profile name, as in ArticleItem.site
+    url: str  # the listing page
+    category: str  # category slug taken from the listing URL
+    page: int  # 1 for the category's first page
+    article_ids: list[str]  # ids of the category's articles the page links to, in page order
+    last_page: bool  # True when the page links to no later page of the category
+
+
+@dataclass
+class ArticleGoneItem:
+    """A known article whose page answered 404 Not Found or 410 Gone."""
+
+    site: str  # site profile name
+    url: str  # the URL requested
+    article_id: str  # id of the archived article
+    status: int  # the HTTP status, 404 or 410
+
+
+@dataclass
+class ArticleNotModifiedItem:
+    """A known article whose page answered 304 Not Modified to a conditional request."""
+
+    site: str  # site profile name
+    url: str  # the URL requested
+    article_id: str  # id of the archived article
+    fetched_at: str  # ISO 8601 UTC time of the answer

@@ -91,10 +91,19 @@ class SiteProfile:
 
     def settings(self) -> dict[str, Any]:
         """The Scrapy settings this profile sets (a -s on the command line still wins)."""
+        revisits = {
+            setting: days
+            for setting, days in (
+                ("REVISIT_DAYS", self.revisit_days),
+                ("REVISIT_OLD_DAYS", self.revisit_old_days),
+            )
+            if days is not None
+        }
         return {
             "DOWNLOAD_DELAY": self.download_delay,
             "CONCURRENT_REQUESTS_PER_DOMAIN": self.concurrency,
             "DATE_ORDER": self.date_order,
+            **revisits,
         }
 
 

@@ -52,3 +52,14 @@ SITE_PROFILES: dict = {}
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# Change tracking and incremental crawls (each also a spider argument: -a revisit_days=N ...).
+# Articles published within REVISIT_DAYS are fetched again on every crawl to catch edits; older
+# ones once REVISIT_OLD_DAYS have passed since they were last fetched.
+REVISIT_DAYS = 14
+REVISIT_OLD_DAYS = 30
+# A listing page whose articles are all known ends the walk down that category's pages; a full
+# crawl (-a full=1 or -s FULL_CRAWL=1) walks every page and fetches every article again.
+FULL_CRAWL = False
+# The visitor counter showing the same total this many runs in a row is reported as frozen.
+COUNTER_FROZEN_RUNS = 3

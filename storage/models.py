@@ -106,6 +106,12 @@ class Article(Base):
     last_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
     # Set when the site stopped serving the article (404/410, or gone from its listing).
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # HTTP validators of the page as last served, sent back to ask "changed since?" (RFC 9110).
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    # When a category listing last showed the article: only an article once listed can leave
+    # its listing.
+    last_listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", order_by="ArticleVersion.version", passive_deletes=True

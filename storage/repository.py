@@ -8,6 +8,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -54,15 +55,15 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def content_hash(article: Mapping[str, Any]) -> str:
-    """sha256 hex of the article's normalised content (title, date, author, summary, body, images).
+def normalised_content(article: Mapping[str, Any]) -> dict[str, Any]:
+    """The content of an article as compared for versioning, one entry per field.
 
-    Differences in Unicode normalisation, no-break spaces or whitespace give the same hash;
-    the same instant written with another UTC offset does too, and so does an image URL that
-    differs only in scheme or port (http vs https, a local mirror).
+    Differences in Unicode normalisation, no-break spaces or whitespace vanish; the same instant
+    written with another UTC offset gives the same date, and an image URL that differs only in
+    scheme or port (http vs https, a local mirror) the same image.
     """
     published = parse_timestamp(article.get("published_at"), VIETNAM_TZ)
-    payload = {
+    return {
         "title": normalize_text(article.get("title")),
         "published_at": _utc(published).isoformat() if published else "",
         "author": normalize_text(article.get("author")),
@@ -76,6 +77,11 @@ def content_hash(article: Mapping[str, Any]) -> str:
             for image in article.get("images") or ()
         ],
     }
+
+
+def content_hash(article: Mapping[str, Any]) -> str:
+    """sha256 hex of the article's normalised content (see `normalised_content`)."""
+    payload = normalised_content(article)
     encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
@@ -141,6 +147,22 @@ def save_article(session: Session, article: Mapping[str, Any], run_id: int) -> S
     Times are ISO 8601 text; without an offset, published_at is read as +07:00 and fetched_at
     as UTC; an empty fetched_at means now.
     """
+    return store_article(session, article, run_id).result
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """What `store_article` did: its verdict, the article row, and the latest version before
+    and after (the same row when the content was unchanged)."""
+
+    result: SaveResult
+    article: Article
+    previous: ArticleVersion | None
+    latest: ArticleVersion
+
+
+def store_article(session: Session, article: Mapping[str, Any], run_id: int) -> StoredArticle:
+    """`save_article`, returning the rows involved so callers can describe the change."""
     seen_at = _utc(parse_timestamp(article.get("fetched_at")) or datetime.now(UTC))
     record = _lock_or_create_article(session, article, run_id, seen_at)
     record.url = article["url"]
@@ -149,40 +171,44 @@ def save_article(session: Session, article: Mapping[str, Any], run_id: int) -> S
     record.last_seen_at = max(record.last_seen_at, seen_at)
 
     digest = content_hash(article)
-    latest = session.scalars(
+    latest = latest_version(session, record.id)
+    if latest is not None and latest.content_hash == digest:
+        latest.last_seen_at = max(latest.last_seen_at, seen_at)
+        return StoredArticle("unchanged", record, latest, latest)
+
+    published = parse_timestamp(article.get("published_at"), VIETNAM_TZ)
+    version = ArticleVersion(
+        article_pk=record.id,
+        version=latest.version + 1 if latest else 1,
+        content_hash=digest,
+        title=article["title"],
+        published_at=_utc(published) if published else None,
+        published_raw=article.get("published_raw"),
+        author=article.get("author"),
+        summary=article.get("summary"),
+        body=article["body"],
+        images=[
+            {"url": image.get("url"), "caption": image.get("caption")}
+            for image in article.get("images") or ()
+        ],
+        fetched_at=seen_at,
+        crawl_run_id=run_id,
+        first_seen_at=seen_at,
+        last_seen_at=seen_at,
+    )
+    session.add(version)
+    session.flush()
+    return StoredArticle("changed" if latest else "new", record, latest, version)
+
+
+def latest_version(session: Session, article_pk: int) -> ArticleVersion | None:
+    """The newest version of an article, or None when it has none."""
+    return session.scalars(
         select(ArticleVersion)
-        .where(ArticleVersion.article_pk == record.id)
+        .where(ArticleVersion.article_pk == article_pk)
         .order_by(ArticleVersion.version.desc())
         .limit(1)
     ).first()
-    if latest is not None and latest.content_hash == digest:
-        latest.last_seen_at = max(latest.last_seen_at, seen_at)
-        return "unchanged"
-
-    published = parse_timestamp(article.get("published_at"), VIETNAM_TZ)
-    session.add(
-        ArticleVersion(
-            article_pk=record.id,
-            version=latest.version + 1 if latest else 1,
-            content_hash=digest,
-            title=article["title"],
-            published_at=_utc(published) if published else None,
-            published_raw=article.get("published_raw"),
-            author=article.get("author"),
-            summary=article.get("summary"),
-            body=article["body"],
-            images=[
-                {"url": image.get("url"), "caption": image.get("caption")}
-                for image in article.get("images") or ()
-            ],
-            fetched_at=seen_at,
-            crawl_run_id=run_id,
-            first_seen_at=seen_at,
-            last_seen_at=seen_at,
-        )
-    )
-    session.flush()
-    return "changed" if latest else "new"
 
 
 def _lock_or_create_article(
@@ -306,3 +332,23 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return str(value)
+
+
+def find_articles(session: Session, url: str, article_id: str | None = None) -> list[Article]:
+    """Articles archived under exactly `url`; failing that, those with `article_id` (the same
+    article may have been crawled under another category path, scheme or host)."""
+    exact = list(session.scalars(select(Article).where(Article.url == url).order_by(Article.id)))
+    if exact or article_id is None:
+        return exact
+    query = select(Article).where(Article.article_id == article_id).order_by(Article.id)
+    return list(session.scalars(query))
+
+
+def article_versions(session: Session, article_pk: int) -> list[ArticleVersion]:
+    """Every version of an article, oldest first."""
+    query = (
+        select(ArticleVersion)
+        .where(ArticleVersion.article_pk == article_pk)
+        .order_by(ArticleVersion.version)
+    )
+    return list(session.scalars(query))

@@ -39,7 +39,8 @@ class CrawlResult:
 
     @property
     def articles(self) -> list[dict[str, Any]]:
-        return [item for item in self.items if "article_id" in item]
+        """Article items (not the 304/404 answers about known articles, which carry no body)."""
+        return [item for item in self.items if "body" in item]
 
     @property
     def counters(self) -> list[dict[str, Any]]:

@@ -70,10 +70,16 @@ def test_crawl_archives_every_article_once_with_its_fields(
         assert observation.total == site.counter_total
 
 
-def test_second_crawl_of_unchanged_site_adds_no_version(tmp_path: Path, database_url: str) -> None:
+@pytest.mark.parametrize("conditional", [True, False], ids=["304", "full-body"])
+def test_second_full_crawl_of_unchanged_site_adds_no_version(
+    conditional: bool, tmp_path: Path, database_url: str
+) -> None:
+    # A full crawl fetches every article again: answered 304, or re-sent whole by a server that
+    # ignores conditional requests; either way nothing is a new version.
     with serve(build_site()) as server:
+        server.conditional = conditional
         first = scrapy_crawl(server.base_url, database_url, tmp_path / "one.jsonl")
-        second = scrapy_crawl(server.base_url, database_url, tmp_path / "two.jsonl")
+        second = scrapy_crawl(server.base_url, database_url, tmp_path / "two.jsonl", "-a", "full=1")
     assert first.returncode == second.returncode == 0, second.log[-3000:]
     factory = open_database(database_url)
     with factory() as session:

@@ -97,6 +97,9 @@ class GatedSite:
         self.reached = threading.Event()
         self.gate = threading.Event()
 
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.site, name)  # everything but render is the site's own
+
     def render(self, path: str, base_url: str | None = None) -> tuple[int, str, bytes]:
         self.reached.set()
         self.gate.wait(120)

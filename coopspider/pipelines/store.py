@@ -1,4 +1,5 @@
-"""Store articles and counter readings, and record the crawl run with its stats."""
+"""Store articles and counter readings, record the crawl run with its stats, and the changes the
+run found: per article as it is written, removals and anomalies once the run has finished."""
 
 from __future__ import annotations
 
@@ -12,58 +13,91 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.orm import Session, sessionmaker
 
-from coopspider.items import ArticleItem, CounterItem
+from coopspider.items import (
+    ArticleGoneItem,
+    ArticleItem,
+    ArticleNotModifiedItem,
+    CounterItem,
+    ListingItem,
+)
 from coopspider.pipelines.writer import ArchiveWriter, Outcome
-from storage import finish_run, open_database, resolve_database_url
+from storage import (
+    GoneSeen,
+    ListingSeen,
+    finish_run,
+    finish_tracking,
+    is_baseline_run,
+    open_database,
+    resolve_database_url,
+)
 from storage import start_run as start_run_record
+
+# What the writer process is handed, by item class.
+_WRITTEN = {ArticleItem: "article", CounterItem: "counter", ArticleNotModifiedItem: "not_modified"}
 
 
 class StorePipeline:
     """Hand items to the archive writer process and count what it made of them.
 
     The run row is written here, before the first item and after the last one, so a run that
-    shows "finished" has all its items in the archive.
+    shows "finished" has all its items in the archive. Listing pages and 404/410 answers are kept
+    until the end: only a run that finished may conclude that an article was removed.
     """
 
-    def __init__(self, crawler: Crawler, database_url: str) -> None:
+    def __init__(self, crawler: Crawler, database_url: str, frozen_runs: int) -> None:
         self.crawler = crawler
         self.database_url = database_url
+        self.frozen_runs = frozen_runs
         self.writer: ArchiveWriter | None = None
         self.factory: sessionmaker[Session] | None = None
         self.run_id: int | None = None
+        self.baseline = False
+        self.listings: list[ListingSeen] = []
+        self.gone: list[GoneSeen] = []
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         if not crawler.settings.getbool("COOPSPIDER_STORE_ENABLED", True):
             raise NotConfigured("storage disabled by COOPSPIDER_STORE_ENABLED")
-        return cls(crawler, resolve_database_url(crawler.settings.get("DATABASE_URL")))
+        frozen_runs = crawler.settings.getint("COUNTER_FROZEN_RUNS", 3)
+        if frozen_runs < 2:
+            raise ValueError(f"COUNTER_FROZEN_RUNS must be at least 2, got {frozen_runs}")
+        return cls(crawler, resolve_database_url(crawler.settings.get("DATABASE_URL")), frozen_runs)
 
     async def open_spider(self) -> None:
         spider = self.crawler.spider
         # Opening applies migrations on first use, before the writer process opens its own engine.
         self.factory = await asyncio.to_thread(open_database, self.database_url)
-        self.run_id = await asyncio.to_thread(
+        self.run_id, self.baseline = await asyncio.to_thread(
             self._start_run, spider.name, spider.site, spider.base_url
         )
         self.crawler.stats.set_value("coopspider/run_id", self.run_id)
-        self.writer = ArchiveWriter(self.database_url, self.run_id)
+        if self.baseline:
+            self.crawler.stats.set_value("coopspider/baseline", True)
+        self.writer = ArchiveWriter(self.database_url, self.run_id, self.baseline)
 
-    def _start_run(self, spider_name: str, site: str, base_url: str) -> int:
+    def _start_run(self, spider_name: str, site: str, base_url: str) -> tuple[int, bool]:
         assert self.factory is not None
         with self.factory.begin() as session:
-            return start_run_record(
+            run_id = start_run_record(
                 session,
                 site=site,
                 spider=spider_name,
                 base_url=base_url,
                 started_at=datetime.now(UTC),
             )
+            return run_id, is_baseline_run(session, site, run_id)
 
     async def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleItem | CounterItem):
+        if isinstance(item, ListingItem):
+            self.listings.append(
+                ListingSeen(item.category, item.page, frozenset(item.article_ids), item.last_page)
+            )
+        elif isinstance(item, ArticleGoneItem):
+            self.gone.append(GoneSeen(item.article_id, item.status))
+        elif (kind := _WRITTEN.get(type(item))) is not None:
             assert self.writer is not None
-            kind = "article" if isinstance(item, ArticleItem) else "counter"
             record = asdict(item)
             if not self.writer.try_submit(kind, record):
                 await asyncio.to_thread(self.writer.submit, kind, record)
@@ -76,10 +110,10 @@ class StorePipeline:
             if outcome.error:
                 stats.inc_value("coopspider/store/errors")
                 self.crawler.spider.logger.error("Not stored: %s (%s)", outcome.url, outcome.error)
-            elif outcome.kind == "article":
-                stats.inc_value(f"coopspider/articles/{outcome.result}")
-            else:
+            elif outcome.kind == "counter":
                 stats.inc_value("coopspider/counters/stored")
+            elif outcome.result is not None:
+                stats.inc_value(f"coopspider/articles/{outcome.result}")
 
     async def spider_closed(self, spider: Any, reason: str) -> None:
         if self.writer is None or self.run_id is None:
@@ -88,19 +122,33 @@ class StorePipeline:
         if self.writer.failed:
             self.crawler.stats.inc_value("coopspider/store/errors")
             spider.logger.error("The archive writer stopped before writing every item")
-        stats = dict(self.crawler.stats.get_stats())
         failed = reason != "finished" or self.writer.failed
-        await asyncio.to_thread(self._finish_run, "failed" if failed else "finished", reason, stats)
+        await asyncio.to_thread(self._finish_run, spider.site, failed, reason)
 
-    def _finish_run(self, status: str, reason: str, stats: dict[str, Any]) -> None:
+    def _finish_run(self, site: str, failed: bool, reason: str) -> None:
+        """Close the run; a finished one also records its end-of-run events, in the same
+        transaction, so the run's status and its removals never disagree."""
         assert self.factory is not None and self.run_id is not None
+        stats = self.crawler.stats
         with self.factory.begin() as session:
+            if not failed:
+                recorded = finish_tracking(
+                    session,
+                    site=site,
+                    run_id=self.run_id,
+                    listings=self.listings,
+                    gone=self.gone,
+                    baseline=self.baseline,
+                    frozen_runs=self.frozen_runs,
+                )
+                for kind, count in recorded.items():
+                    stats.set_value(f"coopspider/events/{kind}", count)
             finish_run(
                 session,
                 self.run_id,
                 finished_at=datetime.now(UTC),
-                status=status,
+                status="failed" if failed else "finished",
                 finish_reason=reason,
-                stats=stats,
+                stats=dict(stats.get_stats()),
             )
         self.factory.kw["bind"].dispose()

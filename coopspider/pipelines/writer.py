@@ -12,12 +12,38 @@ import multiprocessing
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from storage import open_database, save_article, save_counter
+from sqlalchemy.orm import Session
 
-SAVERS: dict[str, Callable[..., Any]] = {"article": save_article, "counter": save_counter}
+from storage import (
+    archive_article,
+    confirm_unchanged,
+    open_database,
+    parse_timestamp,
+    save_counter,
+)
+
 _QUEUE_SIZE = 256
+
+
+def _confirm_unchanged(session: Session, record: dict[str, Any], run_id: int) -> str | None:
+    """Write a 304 answer; "unchanged", or None when the article is not in the archive."""
+    seen_at = parse_timestamp(record["fetched_at"])
+    assert seen_at is not None
+    found = confirm_unchanged(session, record["site"], record["article_id"], run_id, seen_at)
+    return "unchanged" if found else None
+
+
+def savers(baseline: bool) -> dict[str, Callable[[Session, dict[str, Any], int], Any]]:
+    """How each kind of submitted record is written; a baseline run records no per-article
+    change event."""
+    return {
+        "article": partial(archive_article, baseline=baseline),
+        "counter": save_counter,
+        "not_modified": _confirm_unchanged,
+    }
 
 
 @dataclass(frozen=True)
@@ -42,13 +68,16 @@ def _next_task(tasks: Any) -> tuple[str, dict[str, Any]] | None:
                 return None
 
 
-def _write_until_done(database_url: str, run_id: int, tasks: Any, outcomes: Any) -> None:
+def _write_until_done(
+    database_url: str, run_id: int, baseline: bool, tasks: Any, outcomes: Any
+) -> None:
     factory = open_database(database_url)
+    write = savers(baseline)
     while (task := _next_task(tasks)) is not None:
         kind, record = task
         try:
             with factory.begin() as session:
-                result = SAVERS[kind](session, record, run_id)
+                result = write[kind](session, record, run_id)
         except Exception as error:  # noqa: BLE001 - reported to the crawl, which logs and counts it
             outcomes.put(
                 Outcome(kind, record.get("url", ""), error=f"{type(error).__name__}: {error}")
@@ -61,13 +90,13 @@ def _write_until_done(database_url: str, run_id: int, tasks: Any, outcomes: Any)
 class ArchiveWriter:
     """Submit items from the crawl; collect what became of them as they are written."""
 
-    def __init__(self, database_url: str, run_id: int) -> None:
+    def __init__(self, database_url: str, run_id: int, baseline: bool = False) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a running reactor
         self.tasks = context.Queue(_QUEUE_SIZE)
         self.outcomes = context.Queue()
         self.process = context.Process(
             target=_write_until_done,
-            args=(database_url, run_id, self.tasks, self.outcomes),
+            args=(database_url, run_id, baseline, self.tasks, self.outcomes),
             name="coopspider-writer",
             daemon=True,
         )

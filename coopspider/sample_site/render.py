@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import struct
 import zlib
 from typing import TYPE_CHECKING
@@ -87,6 +88,33 @@ def render(site: SampleSite, path: str, base_url: str | None = None) -> tuple[in
             return 200, HTML, markup.listing(category, target).encode()
         return 200, HTML, markup.article(target, category).encode()
     return 404, HTML, _not_found_page(site.name).encode()
+
+
+def entity_tag(site: SampleSite, path: str) -> str | None:
+    """A strong ETag for the article at `path`, None for any other path.
+
+    Like a CMS that tags a page by its article's stored content, it changes exactly when the
+    article is edited, never with the clock, counter, ticker or view count around it.
+    """
+    parts = urlsplit(path)
+    routes = site.snapshot().routes
+    route = parts.query and routes.get(f"{unquote(parts.path)}?{parts.query}")
+    route = route or routes.get(unquote(parts.path))
+    if not route or isinstance(route[1], int):
+        return None
+    article = route[1]
+    content = repr(
+        (
+            article.title,
+            article.date,
+            article.date_label,
+            article.author,
+            article.paragraphs,
+            article.images,
+            site.markup,
+        )
+    )
+    return '"' + hashlib.sha256(content.encode("utf-8")).hexdigest()[:32] + '"'
 
 
 def _not_found_page(site_name: str) -> str:

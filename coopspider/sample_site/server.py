@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from email.message import Message
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 from coopspider.sample_site.model import SampleSite
+from coopspider.sample_site.render import entity_tag
 
 
 class RequestLog:
@@ -54,11 +58,54 @@ class RequestLog:
         return iter(self.paths())
 
 
+class Validators:
+    """ETag and Last-Modified of each article page, the time being when its current content was
+    first served: what a server needs to answer conditional requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._served: dict[str, tuple[str, dt.datetime]] = {}
+
+    def last_modified(self, path: str, tag: str) -> dt.datetime:
+        """When the content tagged `tag` was first served at `path` (whole seconds, UTC)."""
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        with self._lock:
+            known = self._served.get(path)
+            if known and known[0] == tag:
+                return known[1]
+            # Strictly later than the content it replaces, even within the same second.
+            moment = max(now, known[1] + dt.timedelta(seconds=1)) if known else now
+            self._served[path] = (tag, moment)
+            return moment
+
+
+def not_modified(headers: Message, tag: str, modified: dt.datetime) -> bool:
+    """Whether a conditional GET may be answered 304; If-None-Match wins over If-Modified-Since
+    (RFC 9110, 13.2.2)."""
+    if (match := headers.get("If-None-Match")) is not None:
+        return any(candidate.strip() in (tag, "*", "W/" + tag) for candidate in match.split(","))
+    if (since := headers.get("If-Modified-Since")) is not None:
+        try:
+            return modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
 class SampleServer:
-    """A running server; `site` may be replaced at any time to serve another version."""
+    """A running server; `site` may be replaced at any time to serve another version.
+
+    Article pages carry ETag and Last-Modified and answer conditional requests with 304 while
+    `conditional` is true (the default); set it false to imitate a server that ignores them.
+    `statuses` maps request paths to a status served instead of the page (e.g. 503), with a
+    short error page.
+    """
 
     def __init__(self, site: SampleSite, host: str = "127.0.0.1", port: int = 0) -> None:
         self.site = site
+        self.conditional = True
+        self.statuses: dict[str, int] = {}
+        self.validators = Validators()
         self.requests = RequestLog()
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         # A short poll interval makes close() quick, which many short-lived test servers need.
@@ -136,11 +183,24 @@ def _handler_for(server: SampleServer) -> type[BaseHTTPRequestHandler]:
 
         def _respond(self, send_body: bool) -> None:
             host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-            status, content_type, body = server.site.render(self.path, f"http://{host}/")
+            site = server.site
+            status, content_type, body = site.render(self.path, f"http://{host}/")
+            if (forced := server.statuses.get(self.path)) is not None:
+                status, body = forced, f"<html><body>Lỗi {forced}</body></html>".encode()
+            headers = {"Content-Type": content_type}
+            tag = entity_tag(site, self.path) if server.conditional and status == 200 else None
+            if tag is not None:
+                modified = server.validators.last_modified(self.path, tag)
+                headers["ETag"] = tag
+                headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+                if not_modified(self.headers, tag, modified):
+                    status, body = 304, b""
             server.requests.add(self.path, status)
             self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if status != 304:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if send_body:
                 self.wfile.write(body)

@@ -1,11 +1,18 @@
-"""The `lienminh` spider: home page -> category listings and their pagination -> articles."""
+"""The `lienminh` spider: home page -> category listings and their pagination -> articles.
+
+Incremental by default: it knows the archived articles of its site when it starts, walks down a
+category's pages only while they show articles it does not know, fetches the new ones, and
+re-checks known ones on a schedule (recent ones every crawl, older ones now and then) with
+conditional requests, so a site that did not change costs a few pages.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
@@ -13,12 +20,21 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 
 from coopspider.extraction import Extractor, default_processes
-from coopspider.items import ArticleItem, CounterItem
+from coopspider.items import (
+    ArticleGoneItem,
+    ArticleNotModifiedItem,
+    CounterItem,
+    ListingItem,
+)
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import page_text
 from coopspider.pages.listing import ListingPage
 from coopspider.profiles import SiteProfile, load_profiles, resolve_site
-from coopspider.urls import LinkKind, host_of, on_site
+from coopspider.urls import LinkKind, ParsedUrl, host_of, on_site
+from storage import KnownArticle, known_articles, open_database, resolve_database_url
+
+# Answers to an article request the spider reads itself instead of dropping them as errors.
+ARTICLE_STATUSES = [304, 404, 410]
 
 
 def utc_now() -> str:
@@ -31,8 +47,9 @@ class LienminhSpider(scrapy.Spider):
 
     Arguments (`-a`): `site` (a site profile, default thaibinh; a new name with a `base_url`
     files a new site under that name), `base_url` (the site root, default the profile's),
-    `profile` (the profile whose grammar a new site uses). The `SITE_PROFILES` setting holds the
-    user's `[sites.NAME]` tables.
+    `profile` (the profile whose grammar a new site uses), `revisit_days`, `revisit_old_days`
+    and `full` (override the REVISIT_DAYS, REVISIT_OLD_DAYS and FULL_CRAWL settings for this
+    crawl). The `SITE_PROFILES` setting holds the user's `[sites.NAME]` tables.
     """
 
     name = "lienminh"
@@ -43,6 +60,9 @@ class LienminhSpider(scrapy.Spider):
         site: str | None = None,
         profile: str | None = None,
         profiles: dict[str, SiteProfile] | None = None,
+        revisit_days: str | int | None = None,
+        revisit_old_days: str | int | None = None,
+        full: str | bool | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -52,6 +72,13 @@ class LienminhSpider(scrapy.Spider):
         self.allowed_domains = [host_of(self.base_url)]
         self.article_ids: set[str] = set()
         self.extractor: Extractor | None = None
+        self._arguments = {
+            "REVISIT_DAYS": _days("revisit_days", revisit_days),
+            "REVISIT_OLD_DAYS": _days("revisit_old_days", revisit_old_days),
+            "FULL_CRAWL": _flag("full", full),
+        }
+        self.known: dict[str, KnownArticle] = {}
+        self.unknown_met: dict[str | None, set[str]] = {}  # per category walk
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
@@ -70,8 +97,51 @@ class LienminhSpider(scrapy.Spider):
         if self.extractor is not None:
             await asyncio.to_thread(self.extractor.close)
 
+    def _setting(self, name: str) -> Any:
+        """A spider argument when given, else the crawler setting."""
+        given = self._arguments[name]
+        if given is not None:
+            return given
+        if name == "FULL_CRAWL":
+            return self.settings.getbool(name, False)
+        return _days(name, self.settings.getint(name))
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.full = self._setting("FULL_CRAWL")
+        self.revisit_within = timedelta(days=self._setting("REVISIT_DAYS"))
+        self.revisit_old_after = timedelta(days=self._setting("REVISIT_OLD_DAYS"))
+        if self.settings.getbool("COOPSPIDER_STORE_ENABLED", True):
+            self.known = await asyncio.to_thread(self._load_known)
+        # With nothing known there is no walk to cut short: every listing page is followed.
+        self.incremental = bool(self.known) and not self.full
         yield scrapy.Request(self.base_url, callback=self.parse_home)
+        now = datetime.now(UTC)
+        for known in self.known.values():
+            if known.removed_at is None and (self.full or self._due(known, now)):
+                self.crawler.stats.inc_value("coopspider/articles/revisited")
+                self.article_ids.add(known.article_id)
+                yield self._article_request(
+                    self._on_this_site(known.url), known.article_id, known.category
+                )
+
+    def _load_known(self) -> dict[str, KnownArticle]:
+        factory = open_database(resolve_database_url(self.settings.get("DATABASE_URL")))
+        try:
+            with factory() as session:
+                return {known.article_id: known for known in known_articles(session, self.site)}
+        finally:
+            factory.kw["bind"].dispose()
+
+    def _due(self, known: KnownArticle, now: datetime) -> bool:
+        """Whether a known article is fetched again in this crawl to look for edits."""
+        if known.published_at is not None and now - known.published_at <= self.revisit_within:
+            return True
+        return now - known.last_seen_at >= self.revisit_old_after
+
+    def _on_this_site(self, url: str) -> str:
+        """An archived URL moved to this crawl's scheme and host (the site may have moved)."""
+        parts = urlsplit(url)
+        return urljoin(self.base_url, parts.path + (f"?{parts.query}" if parts.query else ""))
 
     def parse_home(self, response: Response) -> Iterator[Any]:
         """The home page gives the counter reading of this crawl and the first links."""
@@ -86,32 +156,111 @@ class LienminhSpider(scrapy.Spider):
             total=counter.total,
             online=counter.online,
         )
-        yield from self.follow_links(response)
+        yield from self.follow_links(self._site_links(response))
 
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        if isinstance(response, TextResponse):
-            yield from self.follow_links(response)
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        """A category page: what it lists, the articles to fetch, and maybe the next page."""
+        if not isinstance(response, TextResponse):
+            return
+        here = self.profile.grammar.classify(response.url)
+        links = self._site_links(response)
+        listed = [
+            parsed.article_id
+            for _, parsed in links
+            if parsed.kind is LinkKind.ARTICLE
+            and parsed.category == here.category
+            and parsed.article_id is not None
+        ]
+        later_pages = [
+            (url, parsed)
+            for url, parsed in links
+            if parsed.kind is LinkKind.LISTING
+            and parsed.category == here.category
+            and parsed.page > here.page
+        ]
+        if here.category is not None:
+            yield ListingItem(
+                site=self.site,
+                url=response.url,
+                category=here.category,
+                page=here.page,
+                article_ids=list(dict.fromkeys(listed)),
+                last_page=not later_pages,
+            )
+        if not self.incremental:
+            yield from self.follow_links(links)
+            return
+        # Newest first: a page whose articles are all known means the pages after it are too.
+        # An unknown article met on an earlier page of the walk does not count: the "latest
+        # news" boxes repeat the newest articles on every page.
+        met = self.unknown_met.setdefault(here.category, set())
+        unknown = {article_id for article_id in listed if article_id not in self.known} - met
+        met.update(unknown)
+        go_on = bool(unknown)
+        if later_pages and not go_on:
+            self.crawler.stats.inc_value("coopspider/listings/walk_stopped")
+        followed = [
+            (url, parsed)
+            for url, parsed in links
+            if not (parsed.kind is LinkKind.LISTING and parsed.category == here.category)
+            or (go_on and parsed.page == here.page + 1)
+        ]
+        yield from self.follow_links(followed)
 
-    def follow_links(self, response: TextResponse) -> Iterator[scrapy.Request]:
-        """Requests for the listings and the not yet requested articles a page links to."""
+    def _site_links(self, response: TextResponse) -> list[tuple[str, ParsedUrl]]:
+        """The page's links on this site, in this crawl's scheme and host, classified; links
+        into categories the profile skips are left out."""
+        links = []
         for link, parsed in ListingPage(response, self.profile.grammar).classified_links():
             url = on_site(link, self.base_url)
-            if url is None or not self.profile.follows_category(parsed.category):
-                continue
+            if url is not None and self.profile.follows_category(parsed.category):
+                links.append((url, parsed))
+        return links
+
+    def follow_links(self, links: list[tuple[str, ParsedUrl]]) -> Iterator[scrapy.Request]:
+        """Requests for the listings and the articles to fetch that a page links to."""
+        now = datetime.now(UTC)
+        for url, parsed in links:
             if parsed.kind is LinkKind.LISTING:
                 yield scrapy.Request(url, callback=self.parse_listing)
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
                 # One article can sit under several category paths: the id decides, not the URL.
                 self.article_ids.add(parsed.article_id)
-                yield scrapy.Request(
-                    url,
-                    callback=self.parse_article,
-                    cb_kwargs={"article_id": parsed.article_id, "category": parsed.category},
-                )
+                known = self.known.get(parsed.article_id)
+                # A known article not due for a re-check is not downloaded again; one that was
+                # removed and is linked again is.
+                if (
+                    known is None
+                    or self.full
+                    or known.removed_at is not None
+                    or self._due(known, now)
+                ):
+                    yield self._article_request(url, parsed.article_id, parsed.category)
+
+    def _article_request(self, url: str, article_id: str, category: str | None) -> scrapy.Request:
+        """A request for an article page; conditional when the archive holds its validators."""
+        headers = {}
+        known = self.known.get(article_id)
+        if known is not None and known.removed_at is None:
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            headers=headers,
+            cb_kwargs={"article_id": article_id, "category": category},
+            meta={"handle_httpstatus_list": ARTICLE_STATUSES},
+        )
 
     async def parse_article(
         self, response: Response, article_id: str, category: str | None
-    ) -> AsyncIterator[ArticleItem]:
+    ) -> AsyncIterator[Any]:
+        if response.status in ARTICLE_STATUSES:
+            if (answer := self._article_answer(response, article_id)) is not None:
+                yield answer
+            return
         if not isinstance(response, TextResponse):
             self._count_unparsed(response, "not an HTML page")
             return
@@ -131,8 +280,59 @@ class LienminhSpider(scrapy.Spider):
             self.logger.exception("Extraction failed on %s: %s", response.url, error)
             self._count_unparsed(response, "extraction error")
             return
+        item.etag = _header(response, b"ETag")
+        item.last_modified = _header(response, b"Last-Modified")
         yield item
+
+    def _article_answer(
+        self, response: Response, article_id: str
+    ) -> ArticleNotModifiedItem | ArticleGoneItem | None:
+        """304 and 404/410 answers: unchanged, or gone when the archive knows the article."""
+        stats = self.crawler.stats
+        if article_id not in self.known:
+            # A link to a page that never existed is the site's error, not a removal.
+            self.logger.warning("Article link answers %s: %s", response.status, response.url)
+            stats.inc_value("coopspider/articles/broken_links")
+            return None
+        if response.status == 304:
+            return ArticleNotModifiedItem(
+                site=self.site, url=response.url, article_id=article_id, fetched_at=utc_now()
+            )
+        stats.inc_value("coopspider/articles/gone")
+        return ArticleGoneItem(
+            site=self.site, url=response.url, article_id=article_id, status=response.status
+        )
 
     def _count_unparsed(self, response: Response, why: str) -> None:
         self.logger.warning("Page not parsed (%s): %s", why, response.url)
         self.crawler.stats.inc_value("coopspider/pages/unparsed")
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _days(name: str, value: str | int | None) -> int | None:
+    """A number of days given as a spider argument or setting; None when not given."""
+    if value is None or value == "":
+        return None
+    try:
+        days = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of days, got {value!r}") from None
+    if days < 0:
+        raise ValueError(f"{name} must not be negative, got {days}")
+    return days
+
+
+def _flag(name: str, value: str | bool | None) -> bool | None:
+    """A yes/no spider argument ("1", "true", "yes" / "0", "false", "no"); None when not given."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{name} must be 1 or 0, got {value!r}")

@@ -1,0 +1,451 @@
+"""What a crawl changed: events recorded as articles are written and when a run ends.
+
+The crawl is the only writer of change events (storage.changes documents their details):
+"new" and "changed" are recorded in the transaction that stores the article, "restored" when a
+removed article is served again, and "removed", "baseline" and "counter_anomaly" once a run has
+finished, from everything the run saw. A run that failed removes nothing: a listing page or an
+article it did not reach proves nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from storage.changes import record_event
+from storage.models import Article, ArticleVersion, ChangeEvent, CounterObservation, CrawlRun
+from storage.repository import (
+    VIETNAM_TZ,
+    SaveResult,
+    latest_version,
+    normalised_content,
+    normalize_text,
+    parse_timestamp,
+    store_article,
+)
+
+# The fields a "changed" event compares, in the order people read them.
+CONTENT_FIELDS = ("title", "published_at", "author", "summary", "body", "images")
+DEFAULT_FROZEN_RUNS = 3
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """What the archive knows of an article when a crawl starts."""
+
+    article_id: str
+    url: str
+    category: str | None
+    published_at: datetime | None  # of the latest version
+    last_seen_at: datetime  # last time the site served it (fetched, or answered 304)
+    removed_at: datetime | None
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class ListingSeen:
+    """One listing page a run read: which articles it showed and whether it was the last page."""
+
+    category: str
+    page: int
+    article_ids: frozenset[str]
+    last_page: bool
+
+
+@dataclass(frozen=True)
+class GoneSeen:
+    """A known article that answered 404 or 410 in this run."""
+
+    article_id: str
+    status: int
+
+
+def known_articles(session: Session, site: str) -> list[KnownArticle]:
+    """Every archived article of `site`, removed ones included, with its crawl state."""
+    newest = _latest_published(site)
+    query = (
+        select(Article, newest.c.published_at)
+        .join(newest, newest.c.article_pk == Article.id)
+        .where(Article.site == site)
+        .order_by(Article.id)
+    )
+    return [
+        KnownArticle(
+            article_id=article.article_id,
+            url=article.url,
+            category=article.category,
+            published_at=published_at,
+            last_seen_at=article.last_seen_at,
+            removed_at=article.removed_at,
+            etag=article.etag,
+            last_modified=article.last_modified,
+        )
+        for article, published_at in session.execute(query)
+    ]
+
+
+def is_baseline_run(session: Session, site: str, run_id: int) -> bool:
+    """Whether this run is the site's baseline: no earlier run of the site has finished."""
+    earlier = session.scalar(
+        select(func.count())
+        .select_from(CrawlRun)
+        .where(CrawlRun.site == site, CrawlRun.status == "finished", CrawlRun.id != run_id)
+    )
+    return not earlier
+
+
+def archive_article(
+    session: Session, article: Mapping[str, Any], run_id: int, *, baseline: bool = False
+) -> SaveResult:
+    """Store a crawled article and record what it means: "new", "changed" or "restored".
+
+    A baseline run records no per-article event (its one "baseline" event comes at the end).
+    The HTTP validators in `article` ("etag", "last_modified") are kept for the next request.
+    """
+    stored = store_article(session, article, run_id)
+    record = stored.article
+    record.etag = article.get("etag")
+    record.last_modified = article.get("last_modified")
+    site = record.site
+    if stored.result == "new" and not baseline:
+        record_event(
+            session,
+            site=site,
+            kind="new",
+            run_id=run_id,
+            article_pk=record.id,
+            details={
+                "url": record.url,
+                "title": stored.latest.title,
+                "published_at": _vietnam_iso(stored.latest.published_at),
+            },
+        )
+    elif stored.result == "changed" and not baseline:
+        assert stored.previous is not None
+        fields, diff = describe_change(
+            version_content(stored.previous), version_content(stored.latest)
+        )
+        record_event(
+            session,
+            site=site,
+            kind="changed",
+            run_id=run_id,
+            article_pk=record.id,
+            details={
+                "url": record.url,
+                "title": stored.latest.title,
+                "from_version": stored.previous.version,
+                "to_version": stored.latest.version,
+                "fields": fields,
+                "diff": diff,
+            },
+        )
+    _restore_if_served_again(session, record, run_id)
+    return stored.result
+
+
+def confirm_unchanged(
+    session: Session, site: str, article_id: str, run_id: int, seen_at: datetime
+) -> bool:
+    """Note that the site answered "304 Not Modified" for an article: it is unchanged and still
+    there. False when the article is not in the archive."""
+    record = session.scalars(
+        select(Article).where(Article.site == site, Article.article_id == article_id)
+    ).one_or_none()
+    if record is None:
+        return False
+    seen_at = seen_at.astimezone(UTC)
+    record.last_seen_at = max(record.last_seen_at, seen_at)
+    record.last_run_id = run_id
+    latest = latest_version(session, record.id)
+    if latest is not None:
+        latest.last_seen_at = max(latest.last_seen_at, seen_at)
+    _restore_if_served_again(session, record, run_id)
+    return True
+
+
+def finish_tracking(
+    session: Session,
+    *,
+    site: str,
+    run_id: int,
+    listings: Iterable[ListingSeen],
+    gone: Iterable[GoneSeen],
+    baseline: bool,
+    frozen_runs: int = DEFAULT_FROZEN_RUNS,
+) -> dict[str, int]:
+    """The end-of-run events of a finished run: removals (404/410 first, then articles their
+    listing no longer shows although it covers their date), restorations by a listing, the
+    baseline count and counter anomalies. Returns how many events of each kind it recorded."""
+    now = datetime.now(UTC)
+    recorded: dict[str, int] = {}
+
+    def note(kind: str, article: Article | None, details: dict[str, Any]) -> None:
+        record_event(
+            session,
+            site=site,
+            kind=kind,
+            run_id=run_id,
+            article_pk=article.id if article else None,
+            details=details,
+            detected_at=now,
+        )
+        recorded[kind] = recorded.get(kind, 0) + 1
+
+    gone_ids: set[str] = set()
+    for answer in gone:
+        article = _article(session, site, answer.article_id)
+        gone_ids.add(answer.article_id)
+        if article is None or article.removed_at is not None:
+            continue
+        article.removed_at = now
+        note("removed", article, _removal(session, article, "gone", status=answer.status))
+
+    pages = list(listings)
+    listed = frozenset().union(*(page.article_ids for page in pages)) - gone_ids
+    for article in _articles(session, site, listed):
+        article.last_listed_at = now
+        if article.removed_at is not None:
+            article.removed_at = None
+            note("restored", article, {"url": article.url, "title": _title(session, article)})
+
+    for article in _unlisted(session, site, pages, listed | gone_ids):
+        article.removed_at = now
+        note("removed", article, _removal(session, article, "unlisted"))
+
+    if baseline:
+        total = session.scalar(
+            select(func.count()).select_from(Article).where(Article.site == site)
+        )
+        note("baseline", None, {"articles": total or 0})
+
+    anomaly = counter_anomaly(session, site, frozen_runs, run_id=run_id)
+    if anomaly is not None:
+        note("counter_anomaly", None, anomaly)
+    return recorded
+
+
+def counter_anomaly(
+    session: Session, site: str, frozen_runs: int, *, run_id: int | None = None
+) -> dict[str, Any] | None:
+    """The anomaly the site's latest counter reading shows, if any: lower than the reading
+    before it, or equal to the `frozen_runs` - 1 readings before it (reported once, when the
+    streak reaches that length). With `run_id`, only a reading taken by that run counts as the
+    latest: a run that read no counter reports nothing."""
+    rows = session.execute(
+        select(CounterObservation.total, CounterObservation.crawl_run_id)
+        .where(CounterObservation.site == site, CounterObservation.total.is_not(None))
+        .order_by(CounterObservation.observed_at.desc(), CounterObservation.id.desc())
+        .limit(max(frozen_runs, 1) + 1)
+    ).all()
+    if len(rows) < 2 or (run_id is not None and rows[0].crawl_run_id != run_id):
+        return None
+    totals = [row.total for row in rows]
+    total, previous = totals[0], totals[1]
+    if total < previous:
+        return {"anomaly": "decrease", "total": total, "previous_total": previous, "runs": 2}
+    streak = totals[:frozen_runs]
+    longer = totals[frozen_runs : frozen_runs + 1]
+    if (
+        frozen_runs >= 2
+        and len(streak) == frozen_runs
+        and set(streak) == {total}
+        and longer != [total]
+    ):
+        return {
+            "anomaly": "frozen",
+            "total": total,
+            "previous_total": previous,
+            "runs": frozen_runs,
+        }
+    return None
+
+
+def version_content(version: ArticleVersion) -> dict[str, Any]:
+    """The content fields of a stored version, shaped like an article item."""
+    return {
+        "title": version.title,
+        "published_at": version.published_at,
+        "author": version.author,
+        "summary": version.summary,
+        "body": version.body,
+        "images": version.images,
+    }
+
+
+def describe_change(
+    old: Mapping[str, Any], new: Mapping[str, Any]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """The fields whose normalised content differs, and for each the [old, new] text as people
+    read it (paragraphs kept, dates in +07:00, one image per line as "url (caption)")."""
+    old_norm, new_norm = normalised_content(old), normalised_content(new)
+    fields = [name for name in CONTENT_FIELDS if old_norm[name] != new_norm[name]]
+    return fields, {name: [_readable(old, name), _readable(new, name)] for name in fields}
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def _readable(content: Mapping[str, Any], field: str) -> str:
+    value = content.get(field)
+    if field == "published_at":
+        moment = parse_timestamp(value, VIETNAM_TZ)
+        return _vietnam_iso(moment) or ""
+    if field == "body":
+        paragraphs = (normalize_text(part) for part in _PARAGRAPH_BREAK.split(value or ""))
+        return "\n\n".join(part for part in paragraphs if part)
+    if field == "images":
+        lines = []
+        for image in value or ():
+            url, caption = normalize_text(image.get("url")), normalize_text(image.get("caption"))
+            lines.append(f"{url} ({caption})" if caption else url)
+        return "\n".join(lines)
+    return normalize_text(value)
+
+
+def _vietnam_iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(VIETNAM_TZ).isoformat() if moment else None
+
+
+def _article(session: Session, site: str, article_id: str) -> Article | None:
+    return session.scalars(
+        select(Article).where(Article.site == site, Article.article_id == article_id)
+    ).one_or_none()
+
+
+def _articles(session: Session, site: str, article_ids: Iterable[str]) -> list[Article]:
+    ids = sorted(set(article_ids))
+    found: list[Article] = []
+    for start in range(0, len(ids), 500):  # stay below every database's bound-parameter limit
+        query = select(Article).where(
+            Article.site == site, Article.article_id.in_(ids[start : start + 500])
+        )
+        found.extend(session.scalars(query))
+    return found
+
+
+def _title(session: Session, article: Article) -> str:
+    latest = latest_version(session, article.id)
+    return latest.title if latest else ""
+
+
+def _removal(
+    session: Session, article: Article, reason: str, *, status: int | None = None
+) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "url": article.url,
+        "title": _title(session, article),
+        "reason": reason,
+    }
+    if status is not None:
+        details["status"] = status
+    return details
+
+
+def _restore_if_served_again(session: Session, article: Article, run_id: int) -> None:
+    """A removed article the site serves again is restored, unless it was removed for leaving
+    its listing: a hidden article often keeps its page, and only the listing can bring it back."""
+    if article.removed_at is None:
+        return
+    if _last_removal_reason(session, article.id) == "unlisted":
+        return
+    article.removed_at = None
+    record_event(
+        session,
+        site=article.site,
+        kind="restored",
+        run_id=run_id,
+        article_pk=article.id,
+        details={"url": article.url, "title": _title(session, article)},
+    )
+
+
+def _last_removal_reason(session: Session, article_pk: int) -> str | None:
+    details = session.scalars(
+        select(ChangeEvent.details)
+        .where(ChangeEvent.article_pk == article_pk, ChangeEvent.kind == "removed")
+        .order_by(ChangeEvent.id.desc())
+        .limit(1)
+    ).first()
+    return details.get("reason") if details else None
+
+
+def _unlisted(
+    session: Session, site: str, pages: list[ListingSeen], shown: frozenset[str] | set[str]
+) -> list[Article]:
+    """Articles of a category, shown by its listing before, whose listing, read without a gap
+    from page 1, reaches past their date yet no longer shows them."""
+    by_category: dict[str, dict[int, ListingSeen]] = {}
+    for page in pages:
+        by_category.setdefault(page.category, {})[page.page] = page
+    unlisted: list[Article] = []
+    for category, read in by_category.items():
+        covered: list[ListingSeen] = []
+        while (number := len(covered) + 1) in read:
+            covered.append(read[number])
+        ids = frozenset().union(*(page.article_ids for page in covered))
+        if not ids:
+            # An empty listing (a glitch, an error page served as 200) proves nothing.
+            continue
+        newest = _latest_published(site)
+        query = (
+            select(Article)
+            .join(newest, newest.c.article_pk == Article.id)
+            .where(
+                Article.site == site,
+                Article.category == category,
+                Article.removed_at.is_(None),
+                Article.last_listed_at.is_not(None),
+            )
+        )
+        if not covered[-1].last_page:
+            # Only dates strictly newer than the oldest shown: the next page, unread, may hold
+            # other articles of that same day.
+            oldest = session.scalar(
+                select(func.min(newest.c.published_at))
+                .select_from(Article)
+                .join(newest, newest.c.article_pk == Article.id)
+                .where(Article.site == site, Article.article_id.in_(sorted(ids)))
+            )
+            if oldest is None:
+                continue
+            query = query.where(newest.c.published_at > oldest)
+        unlisted.extend(
+            article for article in session.scalars(query) if article.article_id not in shown
+        )
+    return unlisted
+
+
+def _latest_published(site: str) -> Any:
+    """Subquery (article_pk, published_at) of each article's latest version on `site`."""
+    newest = (
+        select(ArticleVersion.article_pk, func.max(ArticleVersion.version).label("version"))
+        .join(Article, Article.id == ArticleVersion.article_pk)
+        .where(Article.site == site)
+        .group_by(ArticleVersion.article_pk)
+        .subquery()
+    )
+    return (
+        select(ArticleVersion.article_pk, ArticleVersion.published_at)
+        .join(
+            newest,
+            and_(
+                newest.c.article_pk == ArticleVersion.article_pk,
+                newest.c.version == ArticleVersion.version,
+            ),
+        )
+        .subquery()
+    )
+
+
+def article_events(session: Session, article_pk: int) -> list[ChangeEvent]:
+    """The change events of one article, in the order they were recorded."""
+    query = select(ChangeEvent).where(ChangeEvent.article_pk == article_pk).order_by(ChangeEvent.id)
+    return list(session.scalars(query))
