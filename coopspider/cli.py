@@ -346,17 +346,18 @@ def cmd_sites(args: argparse.Namespace) -> int:
 
 
 def cmd_alert(args: argparse.Namespace) -> int:
+    from coopspider.cycle import alert_settings
     from coopspider.monitor.alert_job import send_alerts
-    from coopspider.monitor.alert_send import SettingsError, smtp_settings
+    from coopspider.monitor.alert_send import SettingsError
 
     try:
-        settings = smtp_settings(os.environ)
+        settings = alert_settings(_config(args))
     except SettingsError as error:
         raise UserError(str(error)) from error
     if not settings.recipients and not args.dry_run:
         raise UserError(
-            "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses), "
-            "or print the digest with --dry-run"
+            "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses) or "
+            "[alerts] to in the configuration file, or print the digest with --dry-run"
         )
     outcome = send_alerts(_open(args), settings, dry_run=args.dry_run, site=args.site)
     for text in outcome.previews:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from coopspider.config import DEFAULT_SITE, Config, SiteConfig, masked_database_url
-from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_OK
+from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_FAILED, EXIT_OK
 from coopspider.urls import host_of
 
 SPIDER = "lienminh"
@@ -204,36 +204,124 @@ class CrawlStep:
     failure_code = EXIT_CRAWL_FAILED
 
     def run(self, context: RunContext) -> StepOutcome:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from storage import open_database
-
-        try:
-            # Opening applies any pending migration once, before the first child crawls.
-            factory = open_database(context.database_url)
-        except (SQLAlchemyError, OSError) as error:
-            where = masked_database_url(context.database_url)
-            return StepOutcome(False, [f"crawl: cannot open the database {where}: {error}"])
         lines = []
-        try:
+        # Opening applies any pending migration once, before the first child crawls.
+        with _opened(context.database_url) as factory:
             for site in context.sites:
                 print(f"Crawling {site.name} ({site.base_url or 'default root'})", flush=True)
                 outcome = crawl_site(context, site, factory)
                 context.crawls.append(outcome)
                 lines.append(describe_crawl(outcome))
-        finally:
-            factory.kw["bind"].dispose()
         return StepOutcome(all(outcome.ok for outcome in context.crawls), lines)
 
 
-def cycle_steps() -> list[Step]:
-    """The steps of one run, in order.
+class DiffStep:
+    """Summarise what each crawl of this run found (the change events `coopspider diff` reads)."""
 
-    The diff step (`coopspider diff`, issue 4) and the alert step (`coopspider alert`, issue 5)
-    are appended here when they are merged: each a class like CrawlStep whose `run` reads
-    `context.crawls`, with failure codes EXIT_FAILED (diff) and EXIT_ALERTS_NOT_SENT (alert).
-    """
-    return [CrawlStep()]
+    name = "diff"
+    failure_code = EXIT_FAILED
+
+    def run(self, context: RunContext) -> StepOutcome:
+        from coopspider.monitor.diff import build_report, load_facts
+
+        sites = [crawl.site for crawl in context.crawls if crawl.run_id is not None]
+        if not sites:
+            return StepOutcome(True, ["diff: no crawl recorded a run, nothing to compare"])
+        with _opened(context.database_url) as factory, factory() as session:
+            reports = {site: build_report(load_facts(session, site=site)) for site in sites}
+        return StepOutcome(True, [describe_changes(site, reports[site]) for site in sites])
+
+
+class AlertStep:
+    """Send the digest of every change not alerted yet; print it when nobody is to receive it."""
+
+    name = "alert"
+    failure_code = EXIT_ALERTS_NOT_SENT
+
+    def run(self, context: RunContext) -> StepOutcome:
+        from coopspider.monitor.alert_job import send_alerts
+        from coopspider.monitor.alert_send import SettingsError
+
+        try:
+            settings = alert_settings(context.config)
+        except SettingsError as error:
+            return StepOutcome(False, [f"alert: not sent: {error}"])
+        # A run of one site alerts that site's changes; a run of all, every site's.
+        site = context.sites[0].name if len(context.sites) == 1 else None
+        dry_run = not settings.recipients
+        with _opened(context.database_url) as factory:
+            outcome = send_alerts(factory, settings, dry_run=dry_run, site=site)
+        for text in outcome.previews:
+            print(text, flush=True)
+        if outcome.error is not None:
+            return StepOutcome(
+                False, [f"alert: NOT sent ({outcome.error}); the changes go with the next run"]
+            )
+        if outcome.nothing_to_send:
+            return StepOutcome(True, ["alert: nothing new to send"])
+        if dry_run:
+            return StepOutcome(True, ["alert: no recipients configured, the digest is above"])
+        recipients = ", ".join(settings.recipients)
+        return StepOutcome(
+            True, [f"alert: sent to {recipients}: {message.subject}" for message in outcome.sent]
+        )
+
+
+def alert_settings(config: Config) -> Any:
+    """The SMTP settings: the environment over the configuration file's [smtp] and [alerts]."""
+    from coopspider.monitor.alert_send import smtp_settings
+
+    section = {**config.tables.get("smtp", {}), **config.tables.get("alerts", {})}
+    return smtp_settings(os.environ, section)
+
+
+class DatabaseUnavailable(Exception):
+    """The archive cannot be opened: the step fails with this one line, no traceback."""
+
+
+@contextmanager
+def _opened(database_url: str) -> Iterator[Any]:
+    """The opened archive for one step, its connections closed afterwards."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage import open_database
+
+    try:
+        factory = open_database(database_url)
+    except (SQLAlchemyError, OSError) as error:
+        where = masked_database_url(database_url)
+        raise DatabaseUnavailable(f"cannot open the database {where}: {error}") from error
+    try:
+        yield factory
+    finally:
+        factory.kw["bind"].dispose()
+
+
+def describe_changes(site: str, report: dict[str, Any]) -> str:
+    """One summary line of what the latest crawl of `site` found."""
+    counts = {
+        kind: sum(1 for entry in report[kind] if entry.get("site") == site)
+        for kind in ("new", "changed", "removed", "restored")
+    }
+    baseline = [entry for entry in report["baseline"] if entry.get("site") == site]
+    if baseline:
+        return f"{site}: first crawl, {baseline[0]['articles']} articles archived as the baseline"
+    line = (
+        f"{site}: {counts['new']} new, {counts['changed']} edited, {counts['removed']} removed, "
+        f"{counts['restored']} restored articles"
+    )
+    anomalies = [
+        anomaly["anomaly"]
+        for counter in report["counters"]
+        if counter.get("site") == site
+        for anomaly in counter.get("anomalies", [])
+    ]
+    return line + (f"; counter anomaly: {', '.join(anomalies)}" if anomalies else "")
+
+
+def cycle_steps() -> list[Step]:
+    """The steps of one run, in order: crawl, then diff, then alert."""
+    return [CrawlStep(), DiffStep(), AlertStep()]
 
 
 def run_cycle(context: RunContext, steps: Sequence[Step]) -> tuple[int, list[str]]:
@@ -243,6 +331,8 @@ def run_cycle(context: RunContext, steps: Sequence[Step]) -> tuple[int, list[str
     for step in steps:
         try:
             outcome = step.run(context)
+        except DatabaseUnavailable as error:
+            outcome = StepOutcome(False, [f"{step.name}: {error}"])
         except Exception as error:  # noqa: BLE001 - one broken step must not hide the others
             traceback.print_exc(file=sys.stderr)
             outcome = StepOutcome(False, [f"{step.name} step failed: {error}"])

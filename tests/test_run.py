@@ -25,7 +25,7 @@ from coopspider.cycle import (
     run_lock,
     select_sites,
 )
-from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
+from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
 from coopspider.sample_site import SampleSite, build_site, serve
 from storage import latest_versions, open_database
 from storage.models import CrawlRun
@@ -363,3 +363,60 @@ def test_every_step_runs_and_the_first_failure_sets_the_code() -> None:
     assert code == 4 and all(step.ran for step in steps)
     assert lines == ["crawl failed", "diff step failed: boom", "alert failed"]
     assert run_cycle(context, [_Step("crawl", 4, True)]) == (EXIT_OK, ["crawl ok"])
+
+
+def test_the_cycle_crawls_diffs_and_alerts_each_change_once(tmp_path: Path) -> None:
+    from tests.test_alerts import smtp_server
+    from tests.test_changes import fresh_article
+
+    site = build_site()
+    with serve(site) as server, smtp_server() as mailbox:
+        smtp = (
+            f'[smtp]\nhost = "127.0.0.1"\nport = {mailbox.port}\n\n'
+            '[alerts]\nfrom = "bot@example.org"\nto = ["tin@example.org"]\n\n'
+        )
+        write_config(tmp_path, {"sample": server.base_url})
+        config = tmp_path / "coopspider.toml"
+        config.write_text(smtp + config.read_text(encoding="utf-8"), encoding="utf-8")
+
+        code, out, err = finish(start_run(tmp_path))
+        assert code == EXIT_OK, err[-3000:]
+        assert f"sample: first crawl, {len(site.articles)} articles archived" in out
+        assert "alert: sent to tin@example.org" in out
+        assert len(mailbox.received) == 1
+        assert "bắt đầu theo dõi" in mailbox.received[0].message["Subject"]
+
+        site.articles.append(fresh_article(site, "9100", "Hợp tác xã Đông Quý ra mắt"))
+        site.counter_total += 100
+        code, out, err = finish(start_run(tmp_path))
+        assert code == EXIT_OK, err[-3000:]
+        assert "sample: 1 new, 0 edited, 0 removed, 0 restored articles" in out
+        assert len(mailbox.received) == 2
+        assert "Hợp tác xã Đông Quý ra mắt" in mailbox.received[1].text
+
+        site.counter_total += 100  # visitors keep coming: no frozen-counter anomaly
+        code, out, err = finish(start_run(tmp_path))
+        assert code == EXIT_OK and "alert: nothing new to send" in out, err[-3000:]
+        assert len(mailbox.received) == 2
+
+    # The SMTP server is gone: the run says so with its own exit code and keeps the change.
+    with serve(site) as server:
+        write_config(tmp_path, {"sample": server.base_url})
+        config.write_text(
+            smtp.replace(str(mailbox.port), str(closed_port())) + config.read_text("utf-8"),
+            encoding="utf-8",
+        )
+        site.articles.append(fresh_article(site, "9101", "Bài chờ gửi"))
+        code, out, err = finish(start_run(tmp_path))
+        assert code == EXIT_ALERTS_NOT_SENT, err[-3000:]
+        assert "alert: NOT sent" in out and "the changes go with the next run" in out
+
+
+def test_without_recipients_the_cycle_prints_the_digest(tmp_path: Path) -> None:
+    site = build_site()
+    with serve(site) as server:
+        write_config(tmp_path, {"sample": server.base_url})
+        code, out, err = finish(start_run(tmp_path))
+    assert code == EXIT_OK, err[-3000:]
+    assert "bắt đầu theo dõi" in out  # the digest itself, on stdout
+    assert "alert: no recipients configured, the digest is above" in out
