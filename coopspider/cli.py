@@ -224,6 +224,29 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- search ---------------------------------------------------------------------------------------
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from storage import VIETNAM_TZ, search
+    from storage.search import query_words
+
+    if not query_words(args.query):
+        raise UserError(f"nothing to search for in {args.query!r}: give at least one word")
+    if args.limit < 1:
+        raise UserError("--limit must be at least 1")
+    factory = _open(args)
+    with factory() as session:
+        hits = search(session, args.query, site=args.site, limit=args.limit)
+    for hit in hits:
+        published = hit.published_at
+        day = published.astimezone(VIETNAM_TZ).date().isoformat() if published else "-" * 10
+        removed = "  (removed from the site)" if hit.removed_at else ""
+        print(f"{day}  {hit.title}  <{hit.url}>{removed}")
+    print(f"{len(hits)} articles match {args.query!r}", file=sys.stderr)
+    return EXIT_OK
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -297,6 +320,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--markup", choices=["portal", "classic"], default="portal")
     sample.add_argument("--articles", type=int, default=24)
     sample.set_defaults(handler=cmd_sample_site)
+
+    search = commands.add_parser(
+        "search",
+        help="find archived articles by words of their title or text",
+        description="Full-text search over the latest version of every archived article; "
+        "accents and case do not matter (`hop tac xa dong quy` finds `Hợp tác xã Đông Quý`). "
+        "Prints the date, title and URL of each hit, best match first.",
+    )
+    search.add_argument("query", metavar="QUERY", help="words that must all occur")
+    search.add_argument("--site", help="only this site")
+    search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N hits (20)")
+    search.set_defaults(handler=cmd_search)
     return parser
 
 

@@ -42,6 +42,7 @@ from storage.repository import (
     save_counter,
     start_run,
 )
+from storage.search import SearchHit, described_by_models, fold, search
 
 __all__ = [
     "DATABASE_URL_ENV",
@@ -74,4 +75,9 @@ __all__ = [
     "save_counter",
     "start_run",
     "upgrade_database",
+    # full-text search
+    "SearchHit",
+    "fold",
+    "described_by_models",
+    "search",
 ]

@@ -1,0 +1,163 @@
+"""Full-text search over the latest version of every article, blind to accents and case.
+
+Both databases index text folded in Python by `fold` (NFD, combining marks dropped, đ/Đ to d,
+lower case), so `hop tac xa dong quy` finds `Hợp tác xã Đông Quý` the same way everywhere and
+nothing depends on a database extension (PostgreSQL's unaccent needs a superuser to install;
+SQLite's own `remove_diacritics` leaves đ alone, it is a letter of its own, not d with a mark).
+
+- SQLite: `search_index`, a contentless FTS5 table (only the index is stored, no second copy of
+  the text) whose rowid is the id of the article's latest row in `article_versions`.
+- PostgreSQL: `search_index(article_pk, version_id, document tsvector)` with a GIN index; the
+  document weighs the title (A) over the body (B).
+
+`save_article` calls `index_version` inside its transaction, so the index follows every new and
+edited article whichever process writes. A contentless FTS5 row is removed by giving back the
+exact text it was indexed with; `fold` and `_indexed_text` define that text, so changing either
+needs a migration that rebuilds the index.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, column, func, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from storage.models import Article, ArticleVersion
+
+SEARCH_INDEX = "search_index"
+# FTS5 ranks a word in the title as worth ten in the body (bm25 column weights).
+_SQLITE_RANK = "bm25(search_index, 10.0, 1.0)"
+_WORD = re.compile(r"\w+")
+_D_WITH_STROKE = str.maketrans({"đ": "d", "Đ": "D"})
+
+Executor = Session | Connection
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One article that matches a query, as its latest version shows it."""
+
+    article_pk: int
+    site: str
+    url: str
+    title: str
+    published_at: datetime | None
+    removed_at: datetime | None
+
+
+def fold(value: str | None) -> str:
+    """`value` without accents, marks or case: 'Hợp tác xã Đông Quý' -> 'hop tac xa dong quy'."""
+    if not value:
+        return ""
+    decomposed = unicodedata.normalize("NFD", value.translate(_D_WITH_STROKE))
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return bare.casefold()
+
+
+def query_words(query: str) -> list[str]:
+    """The folded words of a search query; every one of them must occur in a hit."""
+    return _WORD.findall(fold(query))
+
+
+def described_by_models(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Alembic's `include_name` hook: False for the search index and SQLite's FTS5 shadow
+    tables, which are raw SQL of their migration that no model describes."""
+    is_index = name == SEARCH_INDEX or (name or "").startswith(SEARCH_INDEX + "_")
+    return not (type_ == "table" and is_index)
+
+
+def _dialect(executor: Executor) -> str:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return bind.dialect.name
+
+
+def _indexed_text(title: str, body: str) -> dict[str, str]:
+    return {"title": fold(title), "body": fold(body)}
+
+
+def add_to_index(
+    executor: Executor, *, article_pk: int, version_id: int, title: str, body: str
+) -> None:
+    """Index one article version as its article's current text (replacing it on PostgreSQL)."""
+    values = {"article_pk": article_pk, "version_id": version_id, **_indexed_text(title, body)}
+    if _dialect(executor) == "sqlite":
+        statement = (
+            "INSERT INTO search_index (rowid, title, body) VALUES (:version_id, :title, :body)"
+        )
+    else:
+        statement = (
+            "INSERT INTO search_index (article_pk, version_id, document) VALUES (:article_pk, "
+            ":version_id, setweight(to_tsvector('simple', :title), 'A') "
+            "|| setweight(to_tsvector('simple', :body), 'B')) "
+            "ON CONFLICT (article_pk) DO UPDATE "
+            "SET version_id = excluded.version_id, document = excluded.document"
+        )
+    executor.execute(text(statement), values)
+
+
+def index_version(
+    session: Session, version: ArticleVersion, replaced: ArticleVersion | None
+) -> None:
+    """Make `version` the searchable text of its article; `replaced` is the version it follows."""
+    if replaced is not None and _dialect(session) == "sqlite":
+        session.execute(
+            text(
+                "INSERT INTO search_index (search_index, rowid, title, body) "
+                "VALUES ('delete', :version_id, :title, :body)"
+            ),
+            {"version_id": replaced.id, **_indexed_text(replaced.title, replaced.body)},
+        )
+    add_to_index(
+        session,
+        article_pk=version.article_pk,
+        version_id=version.id,
+        title=version.title,
+        body=version.body,
+    )
+
+
+def search(
+    session: Session, query: str, *, site: str | None = None, limit: int = 20
+) -> list[SearchHit]:
+    """Articles whose latest title or body holds every word of `query`, best match first."""
+    words = query_words(query)
+    if not words:
+        return []
+    statement = select(Article, ArticleVersion).join(
+        ArticleVersion, ArticleVersion.article_pk == Article.id
+    )
+    if _dialect(session) == "sqlite":
+        index = table(SEARCH_INDEX, column("rowid"))
+        # Each word quoted: FTS5 query syntax (AND, NEAR, *, :) in the query stays plain text.
+        match = " ".join(f'"{word}"' for word in words)
+        statement = (
+            statement.join(index, index.c.rowid == ArticleVersion.id)
+            .where(text("search_index MATCH :match").bindparams(match=match))
+            .order_by(text(_SQLITE_RANK))
+        )
+    else:
+        index = table(SEARCH_INDEX, column("version_id"), column("document"))
+        tsquery = func.plainto_tsquery(literal_column("'simple'"), " ".join(words))
+        statement = (
+            statement.join(index, index.c.version_id == ArticleVersion.id)
+            .where(index.c.document.op("@@")(tsquery))
+            .order_by(func.ts_rank_cd(index.c.document, tsquery).desc())
+        )
+    if site is not None:
+        statement = statement.where(Article.site == site)
+    statement = statement.order_by(ArticleVersion.published_at.desc().nulls_last()).limit(limit)
+    return [
+        SearchHit(
+            article_pk=article.id,
+            site=article.site,
+            url=article.url,
+            title=version.title,
+            published_at=version.published_at,
+            removed_at=article.removed_at,
+        )
+        for article, version in session.execute(statement)
+    ]
