@@ -247,6 +247,32 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- report ---------------------------------------------------------------------------------------
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from coopspider.monitor.report_data import build_report
+    from coopspider.monitor.report_html import summary_line, write_report
+
+    if args.days < 1:
+        raise UserError("--days must be at least 1")
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir} exists and is not a directory")
+    factory = _open(args)
+    with factory() as session:
+        report = build_report(session, now=datetime.now(UTC), days=args.days, site=args.site)
+    try:
+        index = write_report(report, out_dir)
+    except OSError as error:
+        raise UserError(f"cannot write the report into {out_dir}: {error}") from error
+    print(summary_line(report))
+    print(f"Report written: {index.resolve().as_uri()}")
+    return EXIT_OK
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -332,6 +358,20 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--site", help="only this site")
     search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N hits (20)")
     search.set_defaults(handler=cmd_search)
+
+    report = commands.add_parser(
+        "report",
+        help="write a static HTML report: changes, the visitor counter chart, crawl health",
+        description="Write an HTML report (opens from disk, works offline) of the new, edited "
+        "and removed articles found by the crawls of the last days, the visitor counter per "
+        "day, the crawl runs, and a page per article with all its archived versions.",
+    )
+    report.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
+    report.add_argument("--site", help="only this site")
+    report.add_argument(
+        "--days", type=int, default=30, metavar="N", help="cover the last N days (default 30)"
+    )
+    report.set_defaults(handler=cmd_report)
     return parser
 
 
