@@ -180,17 +180,38 @@ def cmd_extract(args: argparse.Namespace) -> int:
 # -- export ---------------------------------------------------------------------------------------
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from storage import article_as_dict, latest_versions
+def _since(value: str | None) -> Any:
+    """--since as an aware datetime: a date is midnight in Vietnam; ISO 8601 times are kept."""
+    if value is None:
+        return None
+    from storage import VIETNAM_TZ, parse_timestamp
 
+    try:
+        return parse_timestamp(value, VIETNAM_TZ)
+    except ValueError as error:
+        raise UserError(f"--since {value!r}: not a date (YYYY-MM-DD) or ISO 8601 time") from error
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from coopspider.progress import Progress
+    from storage import all_versions, article_as_dict, latest_versions
+
+    if args.bom and args.format != "csv":
+        raise UserError("--bom is for --format csv (a byte order mark would break JSON lines)")
+    since = _since(args.since)
+    select_rows = all_versions if args.versions else latest_versions
     factory = _open(args)
     out = sys.stdout
-    with factory() as session:
-        rows = (article_as_dict(a, v) for a, v in latest_versions(session, site=args.site))
+    with factory() as session, Progress("exported articles") as progress:
+        rows = (article_as_dict(a, v) for a, v in select_rows(session, site=args.site, since=since))
         if args.format == "jsonl":
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                progress.advance()
             return EXIT_OK
+        if args.bom:
+            # Spreadsheet software reads a CSV as UTF-8 only when it starts with a BOM.
+            out.write("\ufeff")
         writer: csv.DictWriter[str] | None = None
         for row in rows:
             row["images"] = json.dumps(row["images"], ensure_ascii=False)
@@ -198,6 +219,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 writer = csv.DictWriter(out, fieldnames=list(row))
                 writer.writeheader()
             writer.writerow(row)
+            progress.advance()
     return EXIT_OK
 
 
@@ -329,11 +351,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export",
-        help="print the latest version of every archived article",
-        description="Write the archive's current articles to standard output.",
+        help="print the archived articles as JSON lines or CSV",
+        description="Write the archive's articles (the latest version of each, or every "
+        "version) to standard output.",
     )
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--site", help="only this site")
+    export.add_argument(
+        "--since",
+        metavar="DATE",
+        help="only versions first archived on or after DATE (YYYY-MM-DD, Vietnam time, or an "
+        "ISO 8601 time): the articles new or edited since then",
+    )
+    export.add_argument(
+        "--versions",
+        action="store_true",
+        help="every archived version of each article (with its version number), not only "
+        "the latest",
+    )
+    export.add_argument(
+        "--bom",
+        action="store_true",
+        help="start the CSV with a UTF-8 byte order mark, for spreadsheet software",
+    )
     export.set_defaults(handler=cmd_export)
 
     sample = commands.add_parser(

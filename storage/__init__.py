@@ -30,6 +30,7 @@ from storage.models import (
 from storage.repository import (
     VIETNAM_TZ,
     SaveResult,
+    all_versions,
     article_as_dict,
     content_hash,
     count_articles,
@@ -75,6 +76,7 @@ __all__ = [
     "save_counter",
     "start_run",
     "upgrade_database",
+    "all_versions",
     # full-text search
     "SearchHit",
     "fold",

@@ -1,0 +1,58 @@
+"""Progress shows on a terminal and nowhere else."""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+from coopspider.progress import Progress
+from storage import open_database, save_article, start_run
+from tests.conftest import ROOT
+from tests.test_export import T0, item
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_on_a_terminal_only() -> None:
+    terminal, pipe = Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        with Progress("pages", total=3, stream=stream) as progress:
+            for _ in range(3):
+                progress.advance()
+    assert terminal.getvalue().endswith("\rpages: 3/3\n")
+    assert pipe.getvalue() == ""
+
+
+def test_export_shows_progress_on_a_terminal_and_keeps_stdout_clean(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    factory = open_database(url)
+    with factory.begin() as session:
+        run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
+        for number in range(5):
+            save_article(session, item(str(number), f"Bài {number}", T0.isoformat()), run)
+    factory.kw["bind"].dispose()
+
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "coopspider.cli", "export"],
+            cwd=ROOT,
+            env={**os.environ, "COOPSPIDER_DATABASE_URL": url},
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=120,
+        )
+        os.close(terminal)
+        shown = os.read(controller, 65536).decode("utf-8")
+    finally:
+        os.close(controller)
+    assert done.returncode == 0
+    assert len(done.stdout.decode("utf-8").splitlines()) == 5
+    assert "exported articles: 5" in shown
