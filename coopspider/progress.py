@@ -14,7 +14,7 @@ _REFRESH_S = 0.2
 
 
 class Progress:
-    """Counts work done and redraws `label: done/total` at most five times a second."""
+    """Counts work done and redraws `label: done/total note` at most five times a second."""
 
     def __init__(self, label: str, total: int | None = None, stream: TextIO | None = None) -> None:
         self.label = label
@@ -22,18 +22,28 @@ class Progress:
         self.done = 0
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = self.stream.isatty()
+        self.note = ""
         self._drawn_at = 0.0
 
-    def advance(self, count: int = 1) -> None:
+    def advance(self, count: int = 1, note: str | None = None) -> None:
+        """Count `count` more done; `note` replaces the text shown after the count."""
         self.done += count
+        if note is not None:
+            self.note = note
         if self.enabled and time.monotonic() - self._drawn_at >= _REFRESH_S:
             self._draw()
 
     def _draw(self, end: str = "") -> None:
         of_total = f"/{self.total}" if self.total is not None else ""
-        self.stream.write(f"\r{self.label}: {self.done}{of_total}{end}")
+        # \x1b[K clears what a longer previous line left on the right.
+        self.stream.write(f"\r{self.label}: {self.done}{of_total}{self.note}\x1b[K{end}")
         self.stream.flush()
         self._drawn_at = time.monotonic()
+
+    def finish(self) -> None:
+        """Draw the final count and end the line."""
+        if self.enabled:
+            self._draw(end="\n")
 
     def __enter__(self) -> Progress:
         return self
@@ -44,5 +54,4 @@ class Progress:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self.enabled:
-            self._draw(end="\n")
+        self.finish()

@@ -26,6 +26,10 @@ REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
+# A live progress line on a terminal (coopspider crawl); -s COOPSPIDER_PROGRESS=0 turns it off.
+EXTENSIONS = {"coopspider.extensions.CrawlProgress": 500}
+COOPSPIDER_PROGRESS = True
+
 ITEM_PIPELINES = {
     "coopspider.pipelines.normalise.NormalisePipeline": 100,
     "coopspider.pipelines.validate.ValidatePipeline": 200,

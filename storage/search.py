@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +36,8 @@ _WORD = re.compile(r"\w+")
 _D_WITH_STROKE = str.maketrans({"đ": "d", "Đ": "D"})
 
 Executor = Session | Connection
+# (article_pk, article_versions.id, title, body) of one version to index.
+IndexedVersion = tuple[int, int, str, str]
 
 
 @dataclass(frozen=True)
@@ -79,11 +82,14 @@ def _indexed_text(title: str, body: str) -> dict[str, str]:
     return {"title": fold(title), "body": fold(body)}
 
 
-def add_to_index(
-    executor: Executor, *, article_pk: int, version_id: int, title: str, body: str
-) -> None:
-    """Index one article version as its article's current text (replacing it on PostgreSQL)."""
-    values = {"article_pk": article_pk, "version_id": version_id, **_indexed_text(title, body)}
+def add_to_index(executor: Executor, versions: Sequence[IndexedVersion]) -> None:
+    """Index article versions as their articles' current text (replacing it on PostgreSQL)."""
+    if not versions:
+        return
+    values = [
+        {"article_pk": pk, "version_id": version_id, **_indexed_text(title, body)}
+        for pk, version_id, title, body in versions
+    ]
     if _dialect(executor) == "sqlite":
         statement = (
             "INSERT INTO search_index (rowid, title, body) VALUES (:version_id, :title, :body)"
@@ -111,13 +117,7 @@ def index_version(
             ),
             {"version_id": replaced.id, **_indexed_text(replaced.title, replaced.body)},
         )
-    add_to_index(
-        session,
-        article_pk=version.article_pk,
-        version_id=version.id,
-        title=version.title,
-        body=version.body,
-    )
+    add_to_index(session, [(version.article_pk, version.id, version.title, version.body)])
 
 
 def search(

@@ -97,18 +97,15 @@ def upgrade() -> None:
 def _backfill(connection: sa.Connection) -> None:
     """Index the latest version of every article archived before this revision."""
     latest = sa.text(
-        "SELECT v.id, v.article_pk, v.title, v.body FROM article_versions AS v "
+        "SELECT v.article_pk, v.id, v.title, v.body FROM article_versions AS v "
         "WHERE v.id > :after AND v.version = "
         "(SELECT MAX(version) FROM article_versions WHERE article_pk = v.article_pk) "
         "ORDER BY v.id LIMIT :batch"
     )
     after = 0
     while rows := connection.execute(latest, {"after": after, "batch": _BACKFILL_BATCH}).all():
-        for version_id, article_pk, title, body in rows:
-            add_to_index(
-                connection, article_pk=article_pk, version_id=version_id, title=title, body=body
-            )
-        after = rows[-1][0]
+        add_to_index(connection, [tuple(row) for row in rows])
+        after = rows[-1][1]
 
 
 def downgrade() -> None:
