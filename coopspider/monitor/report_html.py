@@ -84,8 +84,9 @@ def _write_whole(path: Path, content: str) -> None:
 def summary_line(report: Report) -> str:
     """What the report holds, in one line for the terminal."""
     moment: datetime = report.generated_at
+    runs = f"{len(report.runs)} crawl run{'' if len(report.runs) == 1 else 's'}"
     return (
         f"{len(report.new)} new, {len(report.changed)} edited, {len(report.removed)} removed "
-        f"articles and {len(report.runs)} crawl runs in the {report.days} days to "
+        f"articles and {runs} in the {report.days} days to "
         f"{moment.astimezone(VIETNAM_TZ):%Y-%m-%d %H:%M}"
     )
