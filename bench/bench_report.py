@@ -81,7 +81,8 @@ def name_syllables() -> list[str]:
     """About a thousand syllables for names (onset, rhyme, tone), each far rarer than common
     words, as a cooperative's or a village's name is."""
     onsets = ["B", "C", "D", "Đ", "G", "H", "K", "L", "M", "N", "Ph", "Qu", "S", "T", "Th", "Tr"]
-    rhymes = ["ang", "inh", "ông", "ai", "ơn", "ưu", "ên", "anh", "ơi", "am", "ôi"]  # tone on 1st
+    # Rhymes whose first letter takes the tone mark, so the mark can follow it.
+    rhymes = ["ang", "inh", "ông", "ai", "ơn", "ưu", "ên", "anh", "ơi", "am", "ôi"]
     tones = ["", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323"]
     return [
         unicodedata.normalize("NFC", onset + rhyme[0] + tone + rhyme[1:])
