@@ -71,6 +71,7 @@ def upgrade() -> None:
             "search_index",
             sa.Column("article_pk", sa.Integer(), nullable=False),
             sa.Column("version_id", sa.Integer(), nullable=False),
+            sa.Column("title", postgresql.TSVECTOR(), nullable=False),
             sa.Column("document", postgresql.TSVECTOR(), nullable=False),
             sa.ForeignKeyConstraint(
                 ["article_pk"],
