@@ -127,31 +127,37 @@ def search(
     words = query_words(query)
     if not words:
         return []
-    statement = select(Article, ArticleVersion).join(
-        ArticleVersion, ArticleVersion.article_pk == Article.id
-    )
     if _dialect(session) == "sqlite":
         index = table(SEARCH_INDEX, column("rowid"))
+        version_id = index.c.rowid
         # Each word quoted: FTS5 query syntax (AND, NEAR, *, :) in the query stays plain text.
         match = " ".join(f'"{word}"' for word in words)
-        statement = (
-            statement.join(index, index.c.rowid == ArticleVersion.id)
-            .where(text("search_index MATCH :match").bindparams(match=match))
-            .order_by(text(_SQLITE_RANK))
-        )
+        matches = text("search_index MATCH :match").bindparams(match=match)
+        badness = literal_column(_SQLITE_RANK)  # bm25: lower is better
     else:
         index = table(SEARCH_INDEX, column("version_id"), column("title"), column("document"))
+        version_id = index.c.version_id
         tsquery = func.plainto_tsquery(literal_column("'simple'"), " ".join(words))
+        matches = index.c.document.op("@@")(tsquery)
         # Ranked by the title alone: ranking by the whole text reads every matching document
-        # (seconds for a common word in 100,000 articles); the date then orders the rest.
-        statement = (
-            statement.join(index, index.c.version_id == ArticleVersion.id)
-            .where(index.c.document.op("@@")(tsquery))
-            .order_by(func.ts_rank(index.c.title, tsquery).desc())
-        )
+        # (seconds for a common word in 100,000 articles).
+        badness = -func.ts_rank(index.c.title, tsquery)
+    # The best `limit` hits are picked from the index alone (ties: the latest archived first);
+    # only they are joined to their articles.
+    best = select(version_id.label("version_id"), badness.label("badness")).where(matches)
     if site is not None:
-        statement = statement.where(Article.site == site)
-    statement = statement.order_by(ArticleVersion.published_at.desc().nulls_last()).limit(limit)
+        best = (
+            best.join(ArticleVersion, ArticleVersion.id == version_id)
+            .join(Article, Article.id == ArticleVersion.article_pk)
+            .where(Article.site == site)
+        )
+    hits = best.order_by(badness, version_id.desc()).limit(limit).subquery()
+    statement = (
+        select(Article, ArticleVersion)
+        .join(ArticleVersion, ArticleVersion.article_pk == Article.id)
+        .join(hits, hits.c.version_id == ArticleVersion.id)
+        .order_by(hits.c.badness, ArticleVersion.id.desc())
+    )
     return [
         SearchHit(
             article_pk=article.id,
