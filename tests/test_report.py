@@ -332,3 +332,11 @@ def test_report_errors_are_clear(tmp_path: Path) -> None:
     assert done.returncode == 2 and "not a directory" in done.stderr
     done = coopspider("report", "--out", str(tmp_path / "r"), "--days", "0", env=env, cwd=tmp_path)
     assert done.returncode == 2 and "--days" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["report", "search", "export"])
+def test_new_commands_and_options_have_help(command: str) -> None:
+    done = coopspider(command, "--help")
+    assert done.returncode == 0 and f"usage: coopspider {command}" in done.stdout
+    expected = {"report": "--days", "search": "--limit", "export": "--bom"}[command]
+    assert expected in done.stdout
