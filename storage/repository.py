@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import RUN_STATUSES, Article, ArticleVersion, CounterObservation, CrawlRun
-from storage.search import index_version
 
 SaveResult = Literal["new", "changed", "unchanged"]
 
@@ -156,7 +155,7 @@ def save_article(session: Session, article: Mapping[str, Any], run_id: int) -> S
 
     published = parse_timestamp(article.get("published_at"), VIETNAM_TZ)
     session.add(
-        version := ArticleVersion(
+        ArticleVersion(
             article_pk=record.id,
             version=latest.version + 1 if latest else 1,
             content_hash=digest,
@@ -177,7 +176,6 @@ def save_article(session: Session, article: Mapping[str, Any], run_id: int) -> S
         )
     )
     session.flush()
-    index_version(session, version, replaced=latest)
     return "changed" if latest else "new"
 
 

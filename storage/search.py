@@ -10,10 +10,12 @@ SQLite's own `remove_diacritics` leaves đ alone, it is a letter of its own, not
 - PostgreSQL: `search_index(article_pk, version_id, title tsvector, document tsvector)`, a GIN
   index on the document (title and body); hits are ranked by how well their title matches.
 
-`save_article` calls `index_version` inside its transaction, so the index follows every new and
-edited article whichever process writes. A contentless FTS5 row is removed by giving back the
-exact text it was indexed with; `fold` and `_indexed_text` define that text, so changing either
-needs a migration that rebuilds the index.
+Every new row of `article_versions` inserted through the ORM (`save_article`, or any other
+archiving code) is indexed by a mapper event in the same transaction, replacing its article's
+previous text, so the index follows every new and edited article whichever process writes.
+Migration 0005 indexes what was archived before it. A contentless FTS5 row is removed by giving
+back the exact text it was indexed with; `fold` and `_indexed_text` define that text, so
+changing either needs a migration that rebuilds the index.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, column, func, literal_column, select, table, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, column, event, func, literal_column, select, table, text
+from sqlalchemy.orm import Mapper, Session
 
 from storage.models import Article, ArticleVersion
 
@@ -105,19 +108,29 @@ def add_to_index(executor: Executor, versions: Sequence[IndexedVersion]) -> None
     executor.execute(text(statement), values)
 
 
-def index_version(
-    session: Session, version: ArticleVersion, replaced: ArticleVersion | None
+@event.listens_for(ArticleVersion, "after_insert")
+def _index_new_version(
+    _mapper: Mapper[Any], connection: Connection, version: ArticleVersion
 ) -> None:
-    """Make `version` the searchable text of its article; `replaced` is the version it follows."""
-    if replaced is not None and _dialect(session) == "sqlite":
-        session.execute(
+    """A new version becomes its article's searchable text, in the transaction that adds it,
+    whichever code archives it."""
+    if connection.dialect.name == "sqlite":
+        replaced = connection.execute(
             text(
-                "INSERT INTO search_index (search_index, rowid, title, body) "
-                "VALUES ('delete', :version_id, :title, :body)"
+                "SELECT id, title, body FROM article_versions WHERE article_pk = :article_pk "
+                "AND version < :version ORDER BY version DESC LIMIT 1"
             ),
-            {"version_id": replaced.id, **_indexed_text(replaced.title, replaced.body)},
-        )
-    add_to_index(session, [(version.article_pk, version.id, version.title, version.body)])
+            {"article_pk": version.article_pk, "version": version.version},
+        ).first()
+        if replaced is not None:
+            connection.execute(
+                text(
+                    "INSERT INTO search_index (search_index, rowid, title, body) "
+                    "VALUES ('delete', :version_id, :title, :body)"
+                ),
+                {"version_id": replaced.id, **_indexed_text(replaced.title, replaced.body)},
+            )
+    add_to_index(connection, [(version.article_pk, version.id, version.title, version.body)])
 
 
 def search(

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from coopspider.sample_site import build_site, serve
 from storage import (
     Article,
     downgrade_database,
@@ -27,6 +28,8 @@ from storage import (
     start_run,
     upgrade_database,
 )
+from storage.search import query_words
+from tests.conftest import scrapy_crawl
 from tests.test_cli import coopspider
 from tests.test_storage import (  # noqa: F401 - db_url, pg_admin, factory, run_id are fixtures
     T0,
@@ -204,3 +207,27 @@ def test_search_command(tmp_path: Path) -> None:
     empty = coopspider("search", "?!", env=env, cwd=tmp_path)
     assert empty.returncode == 2 and "nothing to search for" in empty.stderr
     assert "Traceback" not in empty.stderr
+
+
+def test_a_real_crawl_keeps_the_index(tmp_path: Path) -> None:
+    """The spider's writer process archives through the ORM: its articles are searchable."""
+    site = build_site()
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    with serve(site) as server:
+        crawled = scrapy_crawl(server.base_url, url, tmp_path / "feed.jsonl")
+    assert crawled.returncode == 0, crawled.log[-3000:]
+    wanted = site.articles[0]
+    opened = open_database(url)
+    try:
+        with opened() as session:
+            hits = search(session, fold(wanted.title), limit=50)
+            assert wanted.title in [hit.title for hit in hits]
+            assert hits[0].title == wanted.title
+            holding = {
+                item["title"]
+                for item in crawled.articles
+                if {"hop", "tac", "xa"} <= set(query_words(item["title"] + " " + item["body"]))
+            }
+            assert holding and set(titles(session, "Hợp tác xã", limit=100)) == holding
+    finally:
+        opened.kw["bind"].dispose()
