@@ -284,17 +284,38 @@ def _shorten(value: Any, limit: int = 110) -> str:
 # -- export ---------------------------------------------------------------------------------------
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from storage import article_as_dict, latest_versions
+def _since(value: str | None) -> Any:
+    """--since as an aware datetime: a date is midnight in Vietnam; ISO 8601 times are kept."""
+    if value is None:
+        return None
+    from storage import VIETNAM_TZ, parse_timestamp
 
+    try:
+        return parse_timestamp(value, VIETNAM_TZ)
+    except ValueError as error:
+        raise UserError(f"--since {value!r}: not a date (YYYY-MM-DD) or ISO 8601 time") from error
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from coopspider.progress import Progress
+    from storage import all_versions, article_as_dict, latest_versions
+
+    if args.bom and args.format != "csv":
+        raise UserError("--bom is for --format csv (a byte order mark would break JSON lines)")
+    since = _since(args.since)
+    select_rows = all_versions if args.versions else latest_versions
     factory = _open(args)
     out = sys.stdout
-    with factory() as session:
-        rows = (article_as_dict(a, v) for a, v in latest_versions(session, site=args.site))
+    with factory() as session, Progress("exported articles") as progress:
+        rows = (article_as_dict(a, v) for a, v in select_rows(session, site=args.site, since=since))
         if args.format == "jsonl":
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                progress.advance()
             return EXIT_OK
+        if args.bom:
+            # Spreadsheet software reads a CSV as UTF-8 only when it starts with a BOM.
+            out.write("\ufeff")
         writer: csv.DictWriter[str] | None = None
         for row in rows:
             row["images"] = json.dumps(row["images"], ensure_ascii=False)
@@ -302,6 +323,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 writer = csv.DictWriter(out, fieldnames=list(row))
                 writer.writeheader()
             writer.writerow(row)
+            progress.advance()
     return EXIT_OK
 
 
@@ -494,6 +516,55 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- search ---------------------------------------------------------------------------------------
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from storage import VIETNAM_TZ, search
+    from storage.search import query_words
+
+    if not query_words(args.query):
+        raise UserError(f"nothing to search for in {args.query!r}: give at least one word")
+    if args.limit < 1:
+        raise UserError("--limit must be at least 1")
+    factory = _open(args)
+    with factory() as session:
+        hits = search(session, args.query, site=args.site, limit=args.limit)
+    for hit in hits:
+        published = hit.published_at
+        day = published.astimezone(VIETNAM_TZ).date().isoformat() if published else "-" * 10
+        removed = "  (removed from the site)" if hit.removed_at else ""
+        print(f"{day}  {hit.title}  <{hit.url}>{removed}")
+    print(f"{len(hits)} articles match {args.query!r}", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from coopspider.monitor.report_data import build_report
+    from coopspider.monitor.report_html import summary_line, write_report
+
+    if args.days < 1:
+        raise UserError("--days must be at least 1")
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir} exists and is not a directory")
+    factory = _open(args)
+    with factory() as session:
+        report = build_report(session, now=datetime.now(UTC), days=args.days, site=args.site)
+    try:
+        index = write_report(report, out_dir)
+    except OSError as error:
+        raise UserError(f"cannot write the report into {out_dir}: {error}") from error
+    print(summary_line(report))
+    print(f"Report written: {index.resolve().as_uri()}")
+    return EXIT_OK
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -580,11 +651,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export",
-        help="print the latest version of every archived article",
-        description="Write the archive's current articles to standard output.",
+        help="print the archived articles as JSON lines or CSV",
+        description="Write the archive's articles (the latest version of each, or every "
+        "version) to standard output.",
     )
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--site", help="only this site")
+    export.add_argument(
+        "--since",
+        metavar="DATE",
+        help="only versions first archived on or after DATE (YYYY-MM-DD, Vietnam time, or an "
+        "ISO 8601 time): the articles new or edited since then",
+    )
+    export.add_argument(
+        "--versions",
+        action="store_true",
+        help="every archived version of each article (with its version number), not only "
+        "the latest",
+    )
+    export.add_argument(
+        "--bom",
+        action="store_true",
+        help="start the CSV with a UTF-8 byte order mark, for spreadsheet software",
+    )
     export.set_defaults(handler=cmd_export)
 
     sample = commands.add_parser(
@@ -693,6 +782,32 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("url", metavar="URL")
     history.add_argument("--json", action="store_true", help="print one JSON document")
     history.set_defaults(handler=cmd_history)
+
+    search = commands.add_parser(
+        "search",
+        help="find archived articles by words of their title or text",
+        description="Full-text search over the latest version of every archived article; "
+        "accents and case do not matter (`hop tac xa dong quy` finds `Hợp tác xã Đông Quý`). "
+        "Prints the date, title and URL of each hit, best match first.",
+    )
+    search.add_argument("query", metavar="QUERY", help="words that must all occur")
+    search.add_argument("--site", help="only this site")
+    search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N hits (20)")
+    search.set_defaults(handler=cmd_search)
+
+    report = commands.add_parser(
+        "report",
+        help="write a static HTML report: changes, the visitor counter chart, crawl health",
+        description="Write an HTML report (opens from disk, works offline) of the new, edited "
+        "and removed articles found by the crawls of the last days, the visitor counter per "
+        "day, the crawl runs, and a page per article with all its archived versions.",
+    )
+    report.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
+    report.add_argument("--site", help="only this site")
+    report.add_argument(
+        "--days", type=int, default=30, metavar="N", help="cover the last N days (default 30)"
+    )
+    report.set_defaults(handler=cmd_report)
     return parser
 
 

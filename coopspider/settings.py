@@ -29,6 +29,10 @@ COOKIES_ENABLED = False
 CONCURRENT_ITEMS = 4
 TELNETCONSOLE_ENABLED = False
 
+# A live progress line on a terminal (coopspider crawl); -s COOPSPIDER_PROGRESS=0 turns it off.
+EXTENSIONS = {"coopspider.extensions.CrawlProgress": 500}
+COOPSPIDER_PROGRESS = True
+
 ITEM_PIPELINES = {
     "coopspider.pipelines.normalise.NormalisePipeline": 100,
     "coopspider.pipelines.validate.ValidatePipeline": 200,

@@ -50,6 +50,7 @@ from storage.models import (
 from storage.repository import (
     VIETNAM_TZ,
     SaveResult,
+    all_versions,
     article_as_dict,
     article_versions,
     content_hash,
@@ -66,6 +67,7 @@ from storage.repository import (
     start_run,
     store_article,
 )
+from storage.search import SearchHit, described_by_models, fold, search
 from storage.tracking import (
     GoneSeen,
     KnownArticle,
@@ -138,4 +140,10 @@ __all__ = [
     "store_article",
     "upgrade_database",
     "versions_of_events",
+    "all_versions",
+    # full-text search
+    "SearchHit",
+    "fold",
+    "described_by_models",
+    "search",
 ]

@@ -266,9 +266,12 @@ def count_articles(session: Session, site: str | None = None) -> int:
 
 
 def latest_versions(
-    session: Session, site: str | None = None
+    session: Session, site: str | None = None, since: datetime | None = None
 ) -> Iterator[tuple[Article, ArticleVersion]]:
-    """Each article with its latest version, by site, newest publication first, then by id."""
+    """Each article with its latest version, by site, newest publication first, then by id.
+
+    With `since`, only articles whose latest version was first archived at or after it.
+    """
     newest = (
         select(ArticleVersion.article_pk, func.max(ArticleVersion.version).label("version"))
         .group_by(ArticleVersion.article_pk)
@@ -289,6 +292,28 @@ def latest_versions(
     )
     if site is not None:
         query = query.where(Article.site == site)
+    if since is not None:
+        query = query.where(ArticleVersion.first_seen_at >= _utc(since))
+    yield from session.execute(query)
+
+
+def all_versions(
+    session: Session, site: str | None = None, since: datetime | None = None
+) -> Iterator[tuple[Article, ArticleVersion]]:
+    """Every archived version of every article, by site, article and version number.
+
+    With `since`, only the versions first archived at or after it.
+    """
+    query = (
+        select(Article, ArticleVersion)
+        .join(ArticleVersion, ArticleVersion.article_pk == Article.id)
+        .order_by(Article.site, Article.id, ArticleVersion.version)
+        .execution_options(yield_per=500)
+    )
+    if site is not None:
+        query = query.where(Article.site == site)
+    if since is not None:
+        query = query.where(ArticleVersion.first_seen_at >= _utc(since))
     yield from session.execute(query)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from storage.db import create_db_engine
 from storage.models import Base
+from storage.search import described_by_models
 
 # Any fixed number: concurrent first runs against one PostgreSQL database wait for each other.
 _PG_MIGRATION_LOCK = 0x636F6F70
@@ -39,6 +40,7 @@ else:
                 connection=connection,
                 target_metadata=Base.metadata,
                 render_as_batch=True,
+                include_name=described_by_models,
             )
             with context.begin_transaction():
                 context.run_migrations()

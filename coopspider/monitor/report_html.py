@@ -1,0 +1,92 @@
+"""Render a Report as static HTML files that open from disk, offline, with no external assets.
+
+Jinja2 escapes every value by default (autoescape), so text from crawled pages (titles, bodies,
+captions) can never become markup; only the chart is inserted as markup, and ElementTree built
+it with every text and attribute escaped. Links are made only from http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from coopspider.monitor.counter_chart import counter_chart_svg
+from coopspider.monitor.report_data import Report, format_number
+from coopspider.progress import Progress
+from storage import VIETNAM_TZ
+
+INDEX = "index.html"
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("coopspider.monitor", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(
+        vn_datetime=lambda moment: moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M"),
+        vn_date=lambda moment: moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y"),
+        number=format_number,
+        web_url=lambda url: bool(url) and urlsplit(str(url)).scheme in ("http", "https"),
+    )
+    return environment
+
+
+def render_pages(report: Report) -> Iterator[tuple[str, str]]:
+    """(relative path, HTML) of each page: one per article first, the index last."""
+    environment = _environment()
+    article_template = environment.get_template("article.html")
+    for article_pk, history in report.articles.items():
+        yield f"articles/{article_pk}.html", article_template.render(article=history)
+    charts = {
+        series.site: Markup(counter_chart_svg(series.days, site=series.site))
+        for series in report.counters
+    }
+    yield INDEX, environment.get_template("index.html").render(report=report, charts=charts)
+
+
+def write_report(report: Report, out_dir: Path) -> Path:
+    """Write the report's pages under `out_dir` and return the index's path.
+
+    Each file is written whole (temporary file, then rename) and the index last, so an
+    interrupted run never leaves a page cut short or an index linking to missing pages.
+    """
+    (out_dir / "articles").mkdir(parents=True, exist_ok=True)
+    with Progress("report pages", total=len(report.articles) + 1) as progress:
+        for relative, html in render_pages(report):
+            _write_whole(out_dir / relative, html)
+            progress.advance()
+    return out_dir / INDEX
+
+
+def _write_whole(path: Path, content: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(content)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is for reading
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def summary_line(report: Report) -> str:
+    """What the report holds, in one line for the terminal."""
+    moment: datetime = report.generated_at
+    runs = f"{len(report.runs)} crawl run{'' if len(report.runs) == 1 else 's'}"
+    return (
+        f"{len(report.new)} new, {len(report.changed)} edited, {len(report.removed)} removed "
+        f"articles and {runs} in the {report.days} days to "
+        f"{moment.astimezone(VIETNAM_TZ):%Y-%m-%d %H:%M}"
+    )

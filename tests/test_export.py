@@ -1,0 +1,123 @@
+"""`coopspider export`: JSON lines and CSV that round-trip, every version, --since, a BOM."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage import open_database, save_article, start_run
+from tests.conftest import ROOT
+
+T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
+TRICKY_BODY = 'Dòng "một", có dấu phẩy;\n\nDòng hai\r\nvới CRLF, tab\tvà = + - @ đầu ô.'
+
+
+def item(article_id: str, title: str, fetched_at: str, **extra: object) -> dict:
+    return {
+        "url": f"http://lienminhhtx.example/tin-tuc-su-kien/bai-{article_id}.html",
+        "site": "thaibinh",
+        "article_id": article_id,
+        "category": "tin-tuc-su-kien",
+        "title": title,
+        "published_at": "2025-02-27T08:00:00+07:00",
+        "published_raw": "27/02/2025",
+        "author": None,
+        "summary": "Tóm tắt",
+        "body": TRICKY_BODY,
+        "images": [{"url": "http://x/a.jpg", "caption": 'Ảnh "đẹp", phải'}],
+        "fetched_at": fetched_at,
+        **extra,
+    }
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> dict[str, str]:
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    factory = open_database(url)
+    with factory.begin() as session:
+        run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
+        save_article(session, item("1", "=SUM(A1) Hợp tác xã", "2025-03-01T02:00:00+00:00"), run)
+        save_article(session, item("2", "Bài hai", "2025-03-01T02:00:00+00:00"), run)
+        edited = item("2", "Bài hai (sửa)", "2025-03-05T02:00:00+00:00", site="thaibinh")
+        save_article(session, edited, run)
+        save_article(session, item("3", "Bài khác", "2025-03-01T02:00:00+00:00", site="hy"), run)
+    factory.kw["bind"].dispose()
+    return {**os.environ, "COOPSPIDER_DATABASE_URL": url}
+
+
+def export(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "coopspider.cli", "export", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def as_jsonl(done: subprocess.CompletedProcess[bytes]) -> list[dict]:
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+
+
+def as_csv(done: subprocess.CompletedProcess[bytes]) -> list[dict[str, str]]:
+    assert done.returncode == 0, done.stderr
+    return list(csv.DictReader(io.StringIO(done.stdout.decode("utf-8-sig"), newline="")))
+
+
+def test_csv_round_trips_to_the_json_lines(archive: dict[str, str]) -> None:
+    rows = as_jsonl(export(archive))
+    table = as_csv(export(archive, "--format", "csv"))
+    assert len(rows) == len(table) == 3
+    for row, cells in zip(rows, table, strict=True):
+        assert list(cells) == list(row)
+        for name, value in row.items():
+            if name == "images":
+                assert json.loads(cells[name]) == value
+            else:
+                assert cells[name] == ("" if value is None else str(value)), name
+    assert {cells["body"] for cells in table} == {TRICKY_BODY}
+
+
+def test_bom_only_where_asked_and_only_for_csv(archive: dict[str, str]) -> None:
+    with_bom = export(archive, "--format", "csv", "--bom")
+    assert with_bom.stdout.startswith(b"\xef\xbb\xbfurl,site,")
+    assert as_csv(with_bom) == as_csv(export(archive, "--format", "csv"))
+    assert not export(archive, "--format", "csv").stdout.startswith(b"\xef\xbb\xbf")
+    refused = export(archive, "--bom")
+    assert refused.returncode == 2 and b"--bom is for --format csv" in refused.stderr
+
+
+def test_versions_since_and_site(archive: dict[str, str]) -> None:
+    every = as_jsonl(export(archive, "--versions"))
+    assert [(r["site"], r["article_id"], r["version"]) for r in every] == [
+        ("hy", "3", 1),
+        ("thaibinh", "1", 1),
+        ("thaibinh", "2", 1),
+        ("thaibinh", "2", 2),
+    ]
+    assert [r["title"] for r in every if r["article_id"] == "2"] == ["Bài hai", "Bài hai (sửa)"]
+    # Edited on 5 March (09:00 in Vietnam): new or edited since the 3rd is that version only.
+    since = as_jsonl(export(archive, "--since", "2025-03-03"))
+    assert [(r["article_id"], r["version"]) for r in since] == [("2", 2)]
+    assert as_jsonl(export(archive, "--versions", "--since", "2025-03-05T10:00+07:00")) == []
+    csv_versions = as_csv(export(archive, "--format", "csv", "--versions", "--site", "thaibinh"))
+    assert [(c["article_id"], c["version"]) for c in csv_versions] == [
+        ("1", "1"),
+        ("2", "1"),
+        ("2", "2"),
+    ]
+
+
+def test_bad_since_is_a_clear_error(archive: dict[str, str]) -> None:
+    done = export(archive, "--since", "last tuesday")
+    assert done.returncode == 2 and b"--since 'last tuesday'" in done.stderr
+    assert b"Traceback" not in done.stderr

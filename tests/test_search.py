@@ -1,0 +1,233 @@
+"""Full-text search, the index kept in step with the archive, and the browsing views, on SQLite
+and PostgreSQL; the `coopspider search` command in a child process."""
+
+# The storage tests' fixtures are imported by name; ruff takes the test arguments that use them
+# for redefinitions.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from coopspider.sample_site import build_site, serve
+from storage import (
+    Article,
+    downgrade_database,
+    fold,
+    open_database,
+    save_article,
+    save_counter,
+    search,
+    start_run,
+    upgrade_database,
+)
+from storage.search import query_words
+from tests.conftest import scrapy_crawl
+from tests.test_cli import coopspider
+from tests.test_storage import (  # noqa: F401 - db_url, pg_admin, factory, run_id are fixtures
+    T0,
+    db_url,
+    factory,
+    make_article,
+    pg_admin,
+    run_id,
+)
+
+DONG_QUY = make_article(
+    url="http://lienminhhtx.example/tin-tuc-su-kien/dong-quy-2001.html",
+    article_id="2001",
+    title="Hợp tác xã Đông Quý mở rộng sản xuất",
+    published_at="2024-06-02T08:00:00+07:00",
+    body="Hợp tác xã Đông Quý (Tiền Hải) trồng thêm 20 ha rau màu vụ đông.",
+)
+MENTION = make_article(
+    url="http://lienminhhtx.example/tin-tuc-su-kien/tong-ket-2002.html",
+    article_id="2002",
+    title="Tổng kết năm",
+    published_at="2024-06-05T08:00:00+07:00",
+    body="Nhiều đơn vị, trong đó có hợp tác xã Đông Quý, được khen thưởng.",
+)
+OTHER = make_article(
+    url="http://lienminhhtx.example/tin-tuc-su-kien/che-2003.html",
+    article_id="2003",
+    title="Chè Tân Cương vào mùa",
+    body="Hợp tác xã chè Tân Cương thu hoạch vụ xuân.",
+)
+
+
+def fill(factory: sessionmaker[Session], run_id: int, *articles: dict) -> None:
+    with factory.begin() as session:
+        for article in articles:
+            save_article(session, article, run_id)
+
+
+def titles(session: Session, query: str, **options: object) -> list[str]:
+    return [hit.title for hit in search(session, query, **options)]
+
+
+def test_fold_drops_accents_case_and_the_stroke_of_d() -> None:
+    assert fold("Hợp tác xã Đông Quý") == "hop tac xa dong quy"
+    assert fold(unicodedata.normalize("NFD", "ĐỒNG Ý đường")) == "dong y duong"
+    assert fold("") == fold(None) == ""
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["hop tac xa dong quy", "Hợp tác xã Đông Quý", "HỢP TÁC XÃ ĐÔNG QUÝ", "hợp tac XA đong quy"],
+)
+def test_search_ignores_accents_and_case_and_ranks_titles_first(
+    factory: sessionmaker[Session], run_id: int, query: str
+) -> None:
+    fill(factory, run_id, OTHER, MENTION, DONG_QUY)
+    with factory() as session:
+        assert titles(session, query) == [DONG_QUY["title"], MENTION["title"]]
+
+
+def test_search_needs_every_word_and_takes_query_syntax_as_text(
+    factory: sessionmaker[Session], run_id: int
+) -> None:
+    fill(factory, run_id, OTHER, MENTION, DONG_QUY)
+    with factory() as session:
+        assert titles(session, "tan cuong") == [OTHER["title"]]
+        assert titles(session, "dong quy tan cuong") == []
+        assert titles(session, "hợp tác xã", limit=2) == titles(session, "hop tac xa")[:2]
+        assert len(titles(session, "hop tac xa")) == 3
+        # FTS5 and tsquery operators are words here, never syntax errors.
+        assert titles(session, 'quy" OR * NEAR( -') == []
+        assert titles(session, "dong AND quy") == []
+        assert titles(session, "...") == []
+
+
+def test_search_filters_by_site(factory: sessionmaker[Session], run_id: int) -> None:
+    elsewhere = {**DONG_QUY, "site": "hungyen", "title": "Đông Quý ở Hưng Yên"}
+    fill(factory, run_id, DONG_QUY, elsewhere)
+    with factory() as session:
+        assert titles(session, "dong quy", site="hungyen") == ["Đông Quý ở Hưng Yên"]
+        assert len(titles(session, "dong quy")) == 2
+        assert titles(session, "dong quy", site="nowhere") == []
+
+
+def test_index_follows_edits(factory: sessionmaker[Session], run_id: int) -> None:
+    fill(factory, run_id, DONG_QUY, OTHER)
+    edited = {**DONG_QUY, "title": "Hợp tác xã Quỳnh Hoa mở rộng sản xuất", "body": "Rau màu."}
+    fill(factory, run_id, edited)
+    with factory() as session:
+        assert titles(session, "dong quy") == []
+        assert titles(session, "quynh hoa") == [edited["title"]]
+        # Edited twice, back and forth: the index still holds exactly one current text each.
+    fill(factory, run_id, DONG_QUY)
+    with factory() as session:
+        assert titles(session, "quynh hoa") == []
+        assert titles(session, "dong quy") == [DONG_QUY["title"]]
+        assert titles(session, "rau mau") == [DONG_QUY["title"]]
+
+
+def test_migration_indexes_articles_archived_before_it(db_url: str) -> None:
+    opened = open_database(db_url)
+    with opened.begin() as session:
+        run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
+        for article in (DONG_QUY, MENTION, OTHER):
+            save_article(session, article, run)
+        save_article(session, {**OTHER, "title": "Chè Tân Cương được mùa"}, run)
+    opened.kw["bind"].dispose()
+
+    downgrade_database(db_url, "0002")  # as if archived before the index existed
+    upgrade_database(db_url)
+    reopened = open_database(db_url)
+    try:
+        with reopened() as session:
+            assert titles(session, "dong quy") == [DONG_QUY["title"], MENTION["title"]]
+            assert titles(session, "tan cuong") == ["Chè Tân Cương được mùa"]
+            assert titles(session, "duoc mua") == ["Chè Tân Cương được mùa"]
+    finally:
+        reopened.kw["bind"].dispose()
+
+
+def test_views_for_browsing_tools(factory: sessionmaker[Session], run_id: int) -> None:
+    fill(factory, run_id, DONG_QUY, {**DONG_QUY, "title": "Sửa tiêu đề"}, OTHER)
+    readings = [(T0, 1000), (T0 + timedelta(days=2), 1600), (T0 + timedelta(days=3), 50)]
+    with factory.begin() as session:
+        for moment, total in readings:
+            counter = {"site": "thaibinh", "url": "http://x/", "total": total, "online": 3}
+            save_counter(session, {**counter, "observed_at": moment.isoformat()}, run_id)
+    with factory() as session:
+        latest = session.execute(
+            text("SELECT article_id, version, title FROM latest_articles ORDER BY article_id")
+        ).all()
+        assert [tuple(row) for row in latest] == [
+            ("2001", 2, "Sửa tiêu đề"),
+            ("2003", 1, OTHER["title"]),
+        ]
+        series = session.execute(
+            text(
+                "SELECT total, previous_total, delta, days_elapsed, visits_per_day "
+                "FROM counter_series ORDER BY observed_at"
+            )
+        ).all()
+    assert [(row[0], row[1], row[2]) for row in series] == [
+        (1000, None, None),
+        (1600, 1000, 600),
+        (50, 1600, -1550),
+    ]
+    assert float(series[1][3]) == pytest.approx(2.0)
+    # 600 visits over two days; a counter that went down has no visits per day.
+    assert [None if v is None else float(v) for _, _, _, _, v in series] == [None, 300.0, None]
+
+
+def test_search_command(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    opened = open_database(url)
+    with opened.begin() as session:
+        run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
+        for article in (DONG_QUY, MENTION, OTHER):
+            save_article(session, article, run)
+        removed = session.scalars(select(Article).where(Article.article_id == "2002")).one()
+        removed.removed_at = datetime(2025, 3, 2, tzinfo=UTC)
+    opened.kw["bind"].dispose()
+    env = {**os.environ, "COOPSPIDER_DATABASE_URL": url}
+
+    done = coopspider("search", "hop tac xa dong quy", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"2024-06-02  {DONG_QUY['title']}  <{DONG_QUY['url']}>",
+        f"2024-06-05  {MENTION['title']}  <{MENTION['url']}>  (removed from the site)",
+    ]
+    assert "2 articles match" in done.stderr
+
+    limited = coopspider("search", "hợp tác xã", "--limit", "1", env=env, cwd=tmp_path)
+    assert limited.stdout.splitlines() == [f"2024-06-02  {DONG_QUY['title']}  <{DONG_QUY['url']}>"]
+
+    empty = coopspider("search", "?!", env=env, cwd=tmp_path)
+    assert empty.returncode == 2 and "nothing to search for" in empty.stderr
+    assert "Traceback" not in empty.stderr
+
+
+def test_a_real_crawl_keeps_the_index(tmp_path: Path) -> None:
+    """The spider's writer process archives through the ORM: its articles are searchable."""
+    site = build_site()
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    with serve(site) as server:
+        crawled = scrapy_crawl(server.base_url, url, tmp_path / "feed.jsonl")
+    assert crawled.returncode == 0, crawled.log[-3000:]
+    wanted = site.articles[0]
+    opened = open_database(url)
+    try:
+        with opened() as session:
+            hits = search(session, fold(wanted.title), limit=50)
+            assert wanted.title in [hit.title for hit in hits]
+            assert hits[0].title == wanted.title
+            holding = {
+                item["title"]
+                for item in crawled.articles
+                if {"hop", "tac", "xa"} <= set(query_words(item["title"] + " " + item["body"]))
+            }
+            assert holding and set(titles(session, "Hợp tác xã", limit=100)) == holding
+    finally:
+        opened.kw["bind"].dispose()
