@@ -758,21 +758,29 @@ def test_baseline_message_and_health_alerts_from_real_crawls(tmp_path: Path) -> 
         assert not any(article.title in baseline.text for article in site.articles)
         assert len(baseline.text.splitlines()) < 10
 
+        # A quiet site: the repeat crawl is incremental and reads no article page at all, but
+        # its listings still show the articles, so nothing is wrong and nothing is sent.
+        site.counter_total += 500
+        crawl(2)
+        quiet = coopspider_alert(env)
+        assert quiet.returncode == 0 and "Nothing to alert" in quiet.stdout, quiet.stdout
+        assert len(mailbox.received) == 1
+
         for article in site.articles:  # a redesign the page objects no longer read
             article.title, article.paragraphs = "", []
-        crawl(2, "-a", "full=1")  # fetch every article again, not only the recent ones
+        site.counter_total += 500
+        crawl(3, "-a", "full=1")  # fetch every article again, not only the recent ones
         assert coopspider_alert(env).returncode == 0
         assert len(mailbox.received) == 2
         broken = mailbox.received[1]
-        assert broken.message["Subject"] == "[coopspider] 2 sự cố thu thập – sample"
-        assert "không tìm thấy bài viết nào, trong khi kho đã có 24 bài" in broken.text
+        assert broken.message["Subject"] == "[coopspider] 1 sự cố thu thập – sample"
         assert (
             f"{len(site.articles)} trên {len(site.articles)} trang bài viết không đọc được"
             in broken.text
         )
 
         site.counter_total += 500  # visitors keep coming: no frozen-counter anomaly either
-        crawl(3, "-a", "full=1")  # still broken: already alerted
+        crawl(4, "-a", "full=1")  # still broken: already alerted
         done = coopspider_alert(env)
         assert done.returncode == 0 and "Nothing to alert" in done.stdout
         assert len(mailbox.received) == 2
@@ -1105,6 +1113,7 @@ def run_facts(
     [
         (run_facts(archived=24, articles__unchanged=24), set()),
         (run_facts(archived=24), {"no_articles"}),
+        (run_facts(archived=24, listings__articles_listed=40), set()),  # incremental, quiet
         (run_facts(archived=0), set()),
         (run_facts("failed", archived=24), {"run_failed"}),
         (run_facts(articles__new=30, pages__unparsed=2), set()),

@@ -16,6 +16,9 @@ ARTICLE_KEYS = (
     "coopspider/articles/changed",
     "coopspider/articles/unchanged",
 )
+# Article links the category listings showed: a repeat crawl that finds nothing new to read
+# still sees the site's articles there, so it is not "a crawl that found no articles".
+LISTED_KEY = "coopspider/listings/articles_listed"
 UNPARSED_PAGES_KEY = "coopspider/pages/unparsed"
 UNPARSED_DATES_KEY = "coopspider/date_unparsed"
 
@@ -70,7 +73,7 @@ def judge_run(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> RunHeal
         problems["run_failed"] = {"reason": facts.finish_reason or "unknown"}
     else:
         judged.add("no_articles")
-        if articles == 0 and facts.archived_before > 0:
+        if articles == 0 and _count(stats, LISTED_KEY) == 0 and facts.archived_before > 0:
             problems["no_articles"] = {"archived": facts.archived_before}
     if _many(unparsed_pages, unparsed_pages + articles, thresholds):
         problems["pages_unparsed"] = {

@@ -171,6 +171,8 @@ class LienminhSpider(scrapy.Spider):
             and parsed.category == here.category
             and parsed.article_id is not None
         ]
+        # An incremental crawl may read no article at all; the listings still show it works.
+        self.crawler.stats.inc_value("coopspider/listings/articles_listed", len(listed))
         later_pages = [
             (url, parsed)
             for url, parsed in links
