@@ -35,6 +35,8 @@ from storage import start_run as start_run_record
 # What the writer process is handed, by item class.
 _WRITTEN = {ArticleItem: "article", CounterItem: "counter", ArticleNotModifiedItem: "not_modified"}
 
+_COLLECT_EVERY = 32
+
 
 class StorePipeline:
     """Hand items to the archive writer process and count what it made of them.
@@ -54,6 +56,7 @@ class StorePipeline:
         self.baseline = False
         self.listings: list[ListingSeen] = []
         self.gone: list[GoneSeen] = []
+        self.submitted = 0
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -101,7 +104,11 @@ class StorePipeline:
             record = asdict(item)
             if not self.writer.try_submit(kind, record):
                 await asyncio.to_thread(self.writer.submit, kind, record)
-            self._count(self.writer.collect())
+            self.submitted += 1
+            # Reading the outcome queue takes its lock: doing it for every item cost a good part
+            # of the crawl's CPU. The stats are counted in batches and in full at the end.
+            if self.submitted % _COLLECT_EVERY == 0:
+                self._count(self.writer.collect())
         return item
 
     def _count(self, outcomes: list[Outcome]) -> None:
