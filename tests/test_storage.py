@@ -1,7 +1,8 @@
 """Storage: migrations, versioning, timestamps, runs, counters and export, on SQLite and PostgreSQL.
 
 PostgreSQL tests use $COOPSPIDER_TEST_POSTGRES_URL (default: the local trust-auth server) with a
-schema of their own, dropped afterwards; they are skipped when the server does not answer.
+schema of their own, dropped afterwards; they are skipped when the server does not answer (and
+fail, when the suite runs with COOPSPIDER_TEST_DATABASE=postgresql).
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
-import os
 import threading
 import time
 import unicodedata
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +26,6 @@ from alembic.script import ScriptDirectory
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, inspect, select, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import (
@@ -54,28 +52,10 @@ from storage import (
     start_run,
     upgrade_database,
 )
+from tests.conftest import fresh_pg_schema
 
-PG_URL_ENV = "COOPSPIDER_TEST_POSTGRES_URL"
-PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TABLES = {"crawl_runs", "articles", "article_versions", "counter_observations", "change_events"}
 T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def pg_admin() -> Iterator[Engine]:
-    """An engine on the test PostgreSQL database; skips when psycopg or the server is missing."""
-    pytest.importorskip("psycopg")
-    engine = create_engine(
-        os.environ.get(PG_URL_ENV, PG_DEFAULT_URL), connect_args={"connect_timeout": 3}
-    )
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        engine.dispose()
-        pytest.skip(f"PostgreSQL does not answer: {exc.orig}")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -84,16 +64,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'nested' / 'archive.sqlite3'}"
         return
-    admin: Engine = request.getfixturevalue("pg_admin")
-    schema = f"test_storage_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_pg_schema(request.getfixturevalue("pg_admin"), "test_storage") as url:
+        yield url
 
 
 @pytest.fixture
