@@ -122,9 +122,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-def scrapy_crawl(base_url: str, database_url: str, feed: Path, *extra: str) -> CrawlResult:
-    """Run `scrapy crawl lienminh` from the repository root in a child process, as a user would."""
-    command = [
+def crawl_command(base_url: str, database_url: str, feed: Path, *extra: str) -> list[str]:
+    """`scrapy crawl lienminh` on `base_url` into `database_url`, politeness off, feed to `feed`."""
+    return [
         sys.executable,
         "-m",
         "scrapy",
@@ -139,11 +139,19 @@ def scrapy_crawl(base_url: str, database_url: str, feed: Path, *extra: str) -> C
         *FAST,
         *extra,
     ]
+
+
+def read_feed(feed: Path) -> list[dict[str, Any]]:
+    """The items of a JSON lines feed; none when the crawl wrote none."""
+    if not feed.exists():
+        return []
+    lines = feed.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def scrapy_crawl(base_url: str, database_url: str, feed: Path, *extra: str) -> CrawlResult:
+    """Run `scrapy crawl lienminh` from the repository root in a child process, as a user would."""
+    command = crawl_command(base_url, database_url, feed, *extra)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
-    items = (
-        [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines() if line.strip()]
-        if feed.exists()
-        else []
-    )
-    return CrawlResult(done.returncode, items, done.stderr)
+    return CrawlResult(done.returncode, read_feed(feed), done.stderr)
