@@ -46,6 +46,8 @@ class FaultServer(SampleServer):
         self._lock = threading.Lock()
         super().__init__(site)
         self._httpd.daemon_threads = True  # a stalled answer must not hold up close()
+        # Clients hanging up mid-answer is what these tests provoke: no traceback on stderr.
+        self._httpd.handle_error = lambda request, client_address: None
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         return type("BoundFaultHandler", (FaultHandler,), {"owner": self})
@@ -199,13 +201,24 @@ def body(content: bytes, content_type: str = "text/html") -> Fault:
     return answer
 
 
+def rewrite(change: Callable[[bytes], bytes], content_type: str | None = None) -> Fault:
+    """The real page passed through `change`, under `content_type` if given."""
+
+    def answer(handler: FaultHandler, _attempt: int) -> bool:
+        code, real_type, page = handler.render()
+        handler.send(code, content_type or real_type, change(page))
+        return True
+
+    return answer
+
+
 def inject(snippet: str) -> Fault:
     """The real page with `snippet` (HTML, may use {port}) added before `</body>`."""
 
-    def answer(handler: FaultHandler, _attempt: int) -> bool:
-        code, content_type, page = handler.render()
+    def answer(handler: FaultHandler, attempt: int) -> bool:
         extra = snippet.format(port=handler.owner.port).encode()
-        handler.send(code, content_type, page.replace(b"</body>", extra + b"</body>", 1))
-        return True
+        return rewrite(lambda page: page.replace(b"</body>", extra + b"</body>", 1))(
+            handler, attempt
+        )
 
     return answer
