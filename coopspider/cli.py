@@ -33,14 +33,14 @@ def _database_url(args: argparse.Namespace) -> str:
     return resolve_database_url(args.database)
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
     from storage import open_database
 
     url = _database_url(args)
     try:
-        return open_database(url)
+        return open_database(url, read_only=read_only)
     except (SQLAlchemyError, OSError, ValueError) as error:
         raise UserError(f"cannot open the database {_redact(url)}: {error}") from error
 
@@ -124,7 +124,7 @@ def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
     )
     run_id = stats.get("coopspider/run_id")
     if run_id is not None:
-        factory = _open(args)
+        factory = _open(args, read_only=True)
         with factory() as session:
             run = get_run(session, run_id)
             rows = list(latest_versions(session, site=run.site)) if run else []
@@ -179,11 +179,22 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 # -- export ---------------------------------------------------------------------------------------
 
+# Spreadsheets run a CSV cell that starts with one of these as a formula (CSV injection): page
+# text is data, so such a cell gets a leading apostrophe, which they show as plain text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 
 def cmd_export(args: argparse.Namespace) -> int:
     from storage import article_as_dict, latest_versions
 
-    factory = _open(args)
+    factory = _open(args, read_only=True)
     out = sys.stdout
     with factory() as session:
         rows = (article_as_dict(a, v) for a, v in latest_versions(session, site=args.site))
@@ -197,7 +208,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             if writer is None:
                 writer = csv.DictWriter(out, fieldnames=list(row))
                 writer.writeheader()
-            writer.writerow(row)
+            writer.writerow({key: _spreadsheet_safe(value) for key, value in row.items()})
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ from alembic.script import ScriptDirectory
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import (
@@ -737,3 +738,33 @@ def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run
 def test_change_event_kind_is_checked(factory: sessionmaker[Session], run_id: int) -> None:
     with factory.begin() as session, pytest.raises(ValueError, match="unknown change event"):
         record_event(session, site="thaibinh", kind="edited", run_id=run_id, details={})
+
+
+def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
+    db_url: str, factory: sessionmaker[Session], run_id: int
+) -> None:
+    """A report reading for minutes must not make the crawl wait, nor write by mistake."""
+    reader_factory = open_database(db_url, read_only=True)
+    writer_engine = factory.kw["bind"]
+    try:
+        with reader_factory() as reader:
+            assert count_articles(reader) == 0  # the read transaction is open from here
+            done = threading.Event()
+
+            def write() -> None:
+                with factory.begin() as session:
+                    save_article(session, make_article(), run_id)
+                done.set()
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            # The busy timeout is 30 s: a writer held up by the reader would still be waiting.
+            assert done.wait(10), "the writer waited for a reader"
+            writer.join()
+        with reader_factory() as reader:
+            assert count_articles(reader) == 1
+            with pytest.raises(DBAPIError, match="read-?only"):
+                reader.execute(text("DELETE FROM articles"))
+    finally:
+        reader_factory.kw["bind"].dispose()
+        writer_engine.dispose()
