@@ -11,8 +11,6 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,19 +19,9 @@ from sqlalchemy.engine import make_url
 
 from coopspider.sample_site import build_site, serve
 from tests.conftest import ROOT, fresh_pg_schema, scrapy_crawl
+from tests.test_cli import coopspider
 
 SECRET = "S3cr3t-Pa55word"
-
-
-def coopspider(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "coopspider.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_hostile_page_text_is_exported_as_data(tmp_path: Path, database_url: str) -> None:
