@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +60,17 @@ class CrawlResult:
 def sample_server() -> Iterator[SampleServer]:
     with serve(build_site()) as server:
         yield server
+
+
+# Inputs each fuzz target was given in this session, printed at the end of the test log.
+FUZZ_INPUTS: Counter[str] = Counter()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FUZZ_INPUTS:
+        terminalreporter.write_sep("-", "fuzz inputs tried (hypothesis)")
+        for target, count in sorted(FUZZ_INPUTS.items()):
+            terminalreporter.write_line(f"{count:7d}  {target}")
 
 
 TEST_DATABASE_ENV = "COOPSPIDER_TEST_DATABASE"
