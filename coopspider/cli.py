@@ -190,7 +190,6 @@ def _spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-
 def cmd_export(args: argparse.Namespace) -> int:
     from storage import article_as_dict, latest_versions
 

@@ -120,6 +120,7 @@ def test_failed_pages_are_retried_kept_unchanged_and_fetched_next_run(
     for reason, article in [
         ("http_500", down),
         ("timeout", slow),
+        ("connection", dropped),
         ("data_loss", cut),
         ("ignored", looping),
         ("offsite_redirect", moved),

@@ -11,7 +11,10 @@ import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
+    CannotResolveHostError,
     DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
@@ -34,6 +37,9 @@ DEFAULT_SITE = "thaibinh"
 # Why a request failed, as named in the stats key coopspider/fetch_failed/{reason}.
 _FAILURE_REASONS: list[tuple[type[BaseException], str]] = [
     (DownloadTimeoutError, "timeout"),
+    (DownloadFailedError, "connection"),  # reset or dropped before a whole answer
+    (DownloadConnectionRefusedError, "connection_refused"),
+    (CannotResolveHostError, "dns"),
     (ResponseDataLossError, "data_loss"),  # body shorter than its Content-Length
     (DownloadCancelledError, "too_large"),  # DOWNLOAD_MAXSIZE, size announced
     (CancelledError, "too_large"),  # DOWNLOAD_MAXSIZE, size found while reading
