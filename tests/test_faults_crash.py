@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from coopspider.pipelines.store import is_abandoned
 from coopspider.sample_site import build_site
 from storage import open_database
 from storage.models import Article, CrawlRun
@@ -161,3 +164,23 @@ def test_writer_process_killed_stops_the_crawl_as_failed_and_the_next_run_finish
     assert_consistent(database_url)
     assert runs(database_url)[-1] == ("finished", "finished")
     assert versions_per_article(database_url) == {a.article_id: 1 for a in site.articles}
+
+
+def test_a_running_run_is_abandoned_only_when_its_crawl_is_surely_gone() -> None:
+    now = datetime.now(UTC)
+    gone = subprocess.Popen(["true"])  # a process that has come and gone
+    gone.wait()
+    here = socket.gethostname()
+
+    def run(host: str | None, pid: int | None, age: timedelta) -> CrawlRun:
+        owner = {"coopspider/host": host, "coopspider/pid": pid} if host else None
+        return CrawlRun(status="running", started_at=now - age, stats=owner)
+
+    assert is_abandoned(run(here, gone.pid, timedelta(minutes=1)), now)
+    assert not is_abandoned(run(here, os.getpid(), timedelta(days=30)), now)  # alive: never
+    # Another machine's crawl cannot be checked: a day is longer than any crawl.
+    assert not is_abandoned(run("elsewhere", 1, timedelta(hours=23)), now)
+    assert is_abandoned(run("elsewhere", 1, timedelta(hours=25)), now)
+    # A run recorded before runs had owners: the same rule.
+    assert not is_abandoned(run(None, None, timedelta(hours=1)), now)
+    assert is_abandoned(run(None, None, timedelta(days=2)), now)
