@@ -13,6 +13,7 @@ import unicodedata
 from pathlib import Path
 
 from coopspider.sample_site import build_site
+from coopspider.urls import LinkKind, classify
 from storage import open_database
 from storage.models import Article, CrawlRun
 from tests.archive_checks import assert_consistent
@@ -83,19 +84,25 @@ def test_bad_input_is_logged_counted_and_never_breaks_the_crawl_or_the_archive(
         for article, fault in faults:
             for path in article.paths:
                 server.faults[path] = fault
-        # A pager that links to page 99999, and back to itself and its next page (a cycle).
+        # A pager that links to page 99999, and back to itself and its next page (a cycle), also
+        # with ever-new query strings.
         server.faults[category.path] = inject(
             f'<a href="/{category.slug}/page-99999.htm">Trang cuối</a>'
             f'<a href="{category.path}">1</a><a href="{category.page_path(2)}">2</a>'
+            f'<a href="{category.page_path(2)}?sid={{port}}">2</a>'
         )
-        server.faults[category.page_path(2)] = inject(f'<a href="{category.path}">1</a>')
+        server.faults[category.page_path(2)] = inject(
+            f'<a href="{category.path}">1</a><a href="{category.path}?sid=a{{port}}">1</a>'
+        )
         result = scrapy_crawl(
             server.base_url,
             database_url,
             tmp_path / "items.jsonl",
             *("-s", f"DOWNLOAD_WARNSIZE={WARNSIZE}", "-s", f"DOWNLOAD_MAXSIZE={MAXSIZE}"),
         )
-        listing_hits = [hit.path for hit in server.hits() if "page-" in hit.path]
+        listing_hits = [
+            hit.path for hit in server.hits() if classify(hit.path).kind is LinkKind.LISTING
+        ]
 
     assert result.returncode == 0, result.log[-3000:]
     assert "Traceback" not in result.log, result.log[-3000:]
@@ -139,7 +146,8 @@ def test_bad_input_is_logged_counted_and_never_breaks_the_crawl_or_the_archive(
     assert result.log.count("Implausible publication date") == 2
 
     # Pagination trap: page 99999 never requested, each listing page fetched once.
-    assert not any("99999" in path for path in listing_hits)
+    assert category.path in listing_hits
+    assert not any("99999" in path or "?" in path for path in listing_hits)
     assert len(listing_hits) == len(set(listing_hits))
     assert stats["coopspider/listing/beyond_max_page"] == 1
     assert "Listing page beyond COOPSPIDER_MAX_LISTING_PAGE, not followed" in result.log

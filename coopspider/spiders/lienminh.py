@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from scrapy import signals
@@ -109,7 +109,10 @@ class LienminhSpider(scrapy.Spider):
                 if parsed.page > self.settings.getint("COOPSPIDER_MAX_LISTING_PAGE"):
                     self._skip_listing(url)
                     continue
-                # Pagination cycles end in Scrapy's duplicate filter: each URL is fetched once.
+                # The grammar puts the page in the path: a query string (session ids, tracking,
+                # a trap making endless variants) names no other page. Without it, pagination
+                # cycles end in Scrapy's duplicate filter: each listing page is fetched once.
+                url = urlunsplit(urlsplit(url)._replace(query=""))
                 yield scrapy.Request(url, callback=self.parse_listing, errback=self.fetch_failed)
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
                 # One article can sit under several category paths: the id decides, not the URL.
