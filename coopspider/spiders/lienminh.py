@@ -109,10 +109,12 @@ class LienminhSpider(scrapy.Spider):
                 if parsed.page > self.settings.getint("COOPSPIDER_MAX_LISTING_PAGE"):
                     self._skip_listing(url)
                     continue
-                # The grammar puts the page in the path: a query string (session ids, tracking,
-                # a trap making endless variants) names no other page. Without it, pagination
-                # cycles end in Scrapy's duplicate filter: each listing page is fetched once.
-                url = urlunsplit(urlsplit(url)._replace(query=""))
+                # A query string that names no other page (session ids, tracking, a trap making
+                # endless variants) is dropped; then pagination cycles end in Scrapy's duplicate
+                # filter: each listing page is fetched once.
+                bare = urlunsplit(urlsplit(url)._replace(query=""))
+                if classify(bare) == parsed:
+                    url = bare
                 yield scrapy.Request(url, callback=self.parse_listing, errback=self.fetch_failed)
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
                 # One article can sit under several category paths: the id decides, not the URL.
