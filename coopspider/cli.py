@@ -60,14 +60,14 @@ def _database_url(args: argparse.Namespace) -> str:
     return effective_database_url(_config(args), args.database)[0]
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
     from storage import open_database
 
     url = _database_url(args)
     try:
-        return open_database(url)
+        return open_database(url, read_only=read_only)
     except (SQLAlchemyError, OSError, ValueError) as error:
         raise UserError(f"cannot open the database {_redact(url)}: {error}") from error
 
@@ -177,7 +177,7 @@ def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
         print(f"{removed} articles removed from the site (coopspider diff).")
     run_id = stats.get("coopspider/run_id")
     if run_id is not None:
-        factory = _open(args)
+        factory = _open(args, read_only=True)
         with factory() as session:
             run = get_run(session, run_id)
             rows = list(latest_versions(session, site=run.site)) if run else []
@@ -283,6 +283,16 @@ def _shorten(value: Any, limit: int = 110) -> str:
 
 # -- export ---------------------------------------------------------------------------------------
 
+# Spreadsheets run a CSV cell that starts with one of these as a formula (CSV injection): page
+# text is data, so such a cell gets a leading apostrophe, which they show as plain text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def _since(value: str | None) -> Any:
     """--since as an aware datetime: a date is midnight in Vietnam; ISO 8601 times are kept."""
@@ -304,7 +314,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserError("--bom is for --format csv (a byte order mark would break JSON lines)")
     since = _since(args.since)
     select_rows = all_versions if args.versions else latest_versions
-    factory = _open(args)
+    factory = _open(args, read_only=True)
     out = sys.stdout
     with factory() as session, Progress("exported articles") as progress:
         rows = (article_as_dict(a, v) for a, v in select_rows(session, site=args.site, since=since))
@@ -322,7 +332,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             if writer is None:
                 writer = csv.DictWriter(out, fieldnames=list(row))
                 writer.writeheader()
-            writer.writerow(row)
+            writer.writerow({key: _spreadsheet_safe(value) for key, value in row.items()})
             progress.advance()
     return EXIT_OK
 
@@ -484,7 +494,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from coopspider.monitor.diff import build_report, load_facts
     from coopspider.monitor.render_text import render_report
 
-    factory = _open(args)
+    factory = _open(args, read_only=True)
     with factory() as session:
         facts = load_facts(session, site=args.site)
     if args.site and not facts:
@@ -502,7 +512,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from coopspider.monitor.history import find_article, load_history
     from coopspider.monitor.render_text import render_history
 
-    factory = _open(args)
+    factory = _open(args, read_only=True)
     with factory() as session:
         article = find_article(session, args.url)
         if article is None:
@@ -527,7 +537,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise UserError(f"nothing to search for in {args.query!r}: give at least one word")
     if args.limit < 1:
         raise UserError("--limit must be at least 1")
-    factory = _open(args)
+    factory = _open(args, read_only=True)
     with factory() as session:
         hits = search(session, args.query, site=args.site, limit=args.limit)
     for hit in hits:
@@ -553,7 +563,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir} exists and is not a directory")
-    factory = _open(args)
+    factory = _open(args, read_only=True)
     with factory() as session:
         report = build_report(session, now=datetime.now(UTC), days=args.days, site=args.site)
     try:

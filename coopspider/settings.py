@@ -19,10 +19,18 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Before the n-th retry of a page wait RETRY_BACKOFF_BASE * 2**(n-1) s (2, 4, 8 s), at most
+# RETRY_BACKOFF_MAX; 0 retries at once (coopspider.middlewares.RetryBackoffMiddleware).
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 120.0
+# A body shorter than its Content-Length is an error (retried), never a page to read.
+DOWNLOAD_FAIL_ON_DATALOSS = True
 # A news page is far below this; anything larger is a trap or a file behind a .html URL.
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
+# Listing pages numbered above this are not followed: a pager linking to page 99999 is a trap.
+COOPSPIDER_MAX_LISTING_PAGE = 1000
 COOKIES_ENABLED = False
 # Scrapy starts this many tasks for every callback's output; our callbacks yield one item (or a
 # page of links), so the default of 100 costs about as much CPU as extracting the article.
@@ -32,6 +40,10 @@ TELNETCONSOLE_ENABLED = False
 # A live progress line on a terminal (coopspider crawl); -s COOPSPIDER_PROGRESS=0 turns it off.
 EXTENSIONS = {"coopspider.extensions.CrawlProgress": 500}
 COOPSPIDER_PROGRESS = True
+
+DOWNLOADER_MIDDLEWARES = {
+    "coopspider.middlewares.RetryBackoffMiddleware": 560,
+}
 
 ITEM_PIPELINES = {
     "coopspider.pipelines.normalise.NormalisePipeline": 100,

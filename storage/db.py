@@ -26,15 +26,18 @@ def resolve_database_url(setting: str | None) -> str:
     return from_env or DEFAULT_DATABASE_URL
 
 
-def create_db_engine(url: str, *, foreign_keys: bool = True) -> Engine:
+def create_db_engine(url: str, *, foreign_keys: bool = True, read_only: bool = False) -> Engine:
     """An engine for `url`; SQLite files get WAL, a busy timeout and serialised write transactions.
 
     `foreign_keys=False` is for migrations only: SQLite's batch mode rebuilds a table by dropping
     it, which with enforcement on would fail or cascade to the rows that refer to it.
+    `read_only=True` is for readers (export, diff, reports): their transactions never write and,
+    on SQLite, never take the write lock, so a long read does not hold up a crawl.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        options = {"postgresql_readonly": True} if read_only else {}
+        return create_engine(parsed, pool_pre_ping=True, execution_options=options)
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
@@ -52,13 +55,15 @@ def create_db_engine(url: str, *, foreign_keys: bool = True) -> Engine:
         # which the next crawl fetches again. FULL would fsync on every article.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front: concurrent writers wait for each other
         # (busy_timeout) instead of failing when a read transaction later tries to write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader's plain BEGIN reads a WAL snapshot and never waits for writers, nor they for it.
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -83,11 +88,12 @@ def downgrade_database(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def open_database(url: str) -> sessionmaker[Session]:
+def open_database(url: str, *, read_only: bool = False) -> sessionmaker[Session]:
     """Migrate the database at `url` to the latest schema and return a session factory.
 
     Use it as `with factory.begin() as session: ...`; the caller owns the transaction.
-    `factory.kw["bind"].dispose()` closes the pooled connections.
+    `factory.kw["bind"].dispose()` closes the pooled connections. Commands that only read ask
+    for `read_only=True` (see create_db_engine): their sessions cannot write.
     """
     upgrade_database(url)
-    return sessionmaker(create_db_engine(url), expire_on_commit=False)
+    return sessionmaker(create_db_engine(url, read_only=read_only), expire_on_commit=False)

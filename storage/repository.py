@@ -7,7 +7,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
@@ -93,15 +93,26 @@ def _image_key(url: str) -> str:
 
 
 def start_run(
-    session: Session, *, site: str, spider: str, base_url: str, started_at: datetime
+    session: Session,
+    *,
+    site: str,
+    spider: str,
+    base_url: str,
+    started_at: datetime,
+    owner: Mapping[str, Any] | None = None,
 ) -> int:
-    """Record a crawl run as "running" and return its id."""
+    """Record a crawl run as "running" and return its id.
+
+    `owner` (which process runs the crawl) is kept as the run's stats until it finishes, so a
+    later crawl can tell whether a run still shown as running is alive.
+    """
     run = CrawlRun(
         site=site,
         spider=spider,
         base_url=base_url,
         started_at=_utc(started_at),
         status="running",
+        stats=_json_safe(owner) if owner else None,
     )
     session.add(run)
     session.flush()
@@ -127,6 +138,33 @@ def finish_run(
     run.status = status
     run.finish_reason = finish_reason
     run.stats = _json_safe(stats)
+
+
+def close_abandoned_runs(
+    session: Session,
+    site: str,
+    *,
+    is_abandoned: Callable[[CrawlRun], bool],
+    closed_at: datetime,
+) -> list[CrawlRun]:
+    """Mark as failed, with finish_reason "abandoned", the runs of `site` still shown as running
+    whose crawl is gone (killed, or its machine went down); `is_abandoned(run)` decides.
+
+    Returns the runs closed. Their rows and what they stored stay: each item was committed on
+    its own, so the archive is whole up to the moment the crawl died.
+    """
+    running = session.scalars(
+        select(CrawlRun)
+        .where(CrawlRun.site == site, CrawlRun.status == "running")
+        .order_by(CrawlRun.id)
+        .with_for_update()
+    ).all()
+    closed = [run for run in running if is_abandoned(run)]
+    for run in closed:
+        run.status = "failed"
+        run.finish_reason = "abandoned"
+        run.finished_at = _utc(closed_at)
+    return closed
 
 
 def get_run(session: Session, run_id: int) -> CrawlRun | None:

@@ -1,4 +1,9 @@
-"""Shared fixtures: the sample site on 127.0.0.1 and a way to run the real spider on it."""
+"""Shared fixtures: the sample site on 127.0.0.1, the test database and the real spider.
+
+`COOPSPIDER_TEST_DATABASE=postgresql` runs every test that takes `database_url` against a fresh
+schema of the PostgreSQL server at $COOPSPIDER_TEST_POSTGRES_URL (default: the local trust-auth
+server) instead of a SQLite file; in that mode a server that does not answer fails the tests.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,17 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import OperationalError
 
 from coopspider.sample_site import SampleServer, build_site, serve
 
@@ -53,14 +63,81 @@ def sample_server() -> Iterator[SampleServer]:
         yield server
 
 
+# Inputs each fuzz target was given in this session, printed at the end of the test log.
+FUZZ_INPUTS: Counter[str] = Counter()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FUZZ_INPUTS:
+        terminalreporter.write_sep("-", "fuzz inputs tried (hypothesis)")
+        for target, count in sorted(FUZZ_INPUTS.items()):
+            terminalreporter.write_line(f"{count:7d}  {target}")
+
+
+TEST_DATABASE_ENV = "COOPSPIDER_TEST_DATABASE"
+PG_URL_ENV = "COOPSPIDER_TEST_POSTGRES_URL"
+PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def selected_test_database() -> str:
+    """ "sqlite" (the default) or "postgresql", from $COOPSPIDER_TEST_DATABASE."""
+    kind = os.environ.get(TEST_DATABASE_ENV, "").strip().lower() or "sqlite"
+    if kind not in ("sqlite", "postgresql"):
+        raise pytest.UsageError(f"{TEST_DATABASE_ENV} must be sqlite or postgresql, not {kind!r}")
+    return kind
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[Engine]:
+    """An engine on the test PostgreSQL database.
+
+    Skips when psycopg or the server is missing, unless the suite runs on PostgreSQL: then fails.
+    """
+    required = selected_test_database() == "postgresql"
+    if not required:
+        pytest.importorskip("psycopg")
+    engine = create_engine(
+        os.environ.get(PG_URL_ENV, PG_DEFAULT_URL), connect_args={"connect_timeout": 3}
+    )
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        engine.dispose()
+        if required:
+            pytest.fail(f"PostgreSQL does not answer: {exc.orig}")
+        pytest.skip(f"PostgreSQL does not answer: {exc.orig}")
+    yield engine
+    engine.dispose()
+
+
+@contextmanager
+def fresh_pg_schema(admin: Engine, prefix: str = "test") -> Iterator[str]:
+    """A URL whose connections work in a new, empty schema; the schema is dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty archive: a SQLite file, or a fresh PostgreSQL schema in PostgreSQL mode."""
+    if selected_test_database() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+        return
+    with fresh_pg_schema(request.getfixturevalue("pg_admin")) as url:
+        yield url
 
 
-def scrapy_crawl(base_url: str, database_url: str, feed: Path, *extra: str) -> CrawlResult:
-    """Run `scrapy crawl lienminh` from the repository root in a child process, as a user would."""
-    command = [
+def crawl_command(base_url: str, database_url: str, feed: Path, *extra: str) -> list[str]:
+    """`scrapy crawl lienminh` on `base_url` into `database_url`, politeness off, feed to `feed`."""
+    return [
         sys.executable,
         "-m",
         "scrapy",
@@ -75,11 +152,19 @@ def scrapy_crawl(base_url: str, database_url: str, feed: Path, *extra: str) -> C
         *FAST,
         *extra,
     ]
+
+
+def read_feed(feed: Path) -> list[dict[str, Any]]:
+    """The items of a JSON lines feed; none when the crawl wrote none."""
+    if not feed.exists():
+        return []
+    lines = feed.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def scrapy_crawl(base_url: str, database_url: str, feed: Path, *extra: str) -> CrawlResult:
+    """Run `scrapy crawl lienminh` from the repository root in a child process, as a user would."""
+    command = crawl_command(base_url, database_url, feed, *extra)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
-    items = (
-        [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines() if line.strip()]
-        if feed.exists()
-        else []
-    )
-    return CrawlResult(done.returncode, items, done.stderr)
+    return CrawlResult(done.returncode, read_feed(feed), done.stderr)

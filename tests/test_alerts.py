@@ -72,7 +72,6 @@ from tests.test_storage import T0, make_article, wait_until_blocked
 
 # The storage tests' fixtures: a SQLite file, or a fresh PostgreSQL schema when it answers.
 db_url = test_storage.db_url
-pg_admin = test_storage.pg_admin
 
 SITE = "thaibinh"
 SENDER = "Coopspider <coopspider@example.org>"

@@ -67,8 +67,8 @@ def test_extract_missing_file_is_a_clear_error() -> None:
     assert "no such file" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_crawl_sample_then_export(tmp_path: Path) -> None:
-    env = {**os.environ, "COOPSPIDER_DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}"}
+def test_crawl_sample_then_export(tmp_path: Path, database_url: str) -> None:
+    env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
     crawled = coopspider("crawl", "--sample", env=env, cwd=tmp_path)
     assert crawled.returncode == 0, crawled.stderr[-3000:]
     total = len(build_site().articles)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from coopspider import dates
 from coopspider.dates import VIETNAM_TZ, parse_date, to_iso
+from tests.conftest import FUZZ_INPUTS
 
 CORPUS_PATH = Path(__file__).parent / "data" / "dates_corpus.json"
 CORPUS = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))
@@ -371,6 +372,7 @@ def _check_result(result: datetime | None) -> None:
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=120))
 def test_random_text_never_raises(text: str) -> None:
+    FUZZ_INPUTS["parse_date: random text"] += 1
     _check_result(parse_date(text))
 
 
@@ -387,4 +389,5 @@ DATEISH_TOKENS = list("0123456789/.-:, |()+") + [
     order=st.sampled_from(["DMY", "MDY"]),
 )
 def test_dateish_text_never_raises(tokens: list[str], now: datetime | None, order: str) -> None:
+    FUZZ_INPUTS["parse_date: random date-like tokens"] += 1
     _check_result(parse_date("".join(tokens), now=now, order=order))

@@ -8,7 +8,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from coopspider.pages.article import ArticlePage
-from coopspider.pages.decoding import page_text
+from coopspider.pages.decoding import looks_binary, page_text
 
 TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 PAGE = (
@@ -57,3 +57,21 @@ def test_utf8_page_is_left_alone() -> None:
     body = PAGE.format(meta='<meta charset="utf-8">').encode("utf-8")
     response = HtmlResponse(url="http://example.vn/a-1.html", body=body)
     assert page_text(response) == response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "binary"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", True),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3", True),
+        (b"PK\x03\x04\x14\x00\x06\x00", True),  # .docx, .xlsx
+        (b"<html><body>\x00\x01\x02</body></html>", True),
+        ("\ufeff<html><body>Hợp tác xã</body></html>".encode("utf-16"), False),
+        (PAGE.format(meta="").encode("utf-8"), False),
+        (to_windows_1258(PAGE.format(meta="")), False),
+        (b"", False),
+    ],
+    ids=["png", "pdf", "zip", "nul-bytes", "utf-16", "utf-8", "windows-1258", "empty"],
+)
+def test_files_behind_page_urls_are_told_from_pages(body: bytes, binary: bool) -> None:
+    assert looks_binary(body) is binary

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.counter import parse_counter
+from tests.conftest import FUZZ_INPUTS
 
 PAGES = sorted((Path(__file__).parent / "pages").glob("*.html"))
 TAGS = [
@@ -86,6 +87,7 @@ def _fragment() -> st.SearchStrategy[str]:
 @EXAMPLES
 @given(_fragment())
 def test_random_html_never_raises(html: str) -> None:
+    FUZZ_INPUTS["ArticlePage.fields: random HTML"] += 1
     fields = ArticlePage(
         "https://example.vn/a/b-1.html", f"<html><body>{html}</body></html>"
     ).fields()
@@ -100,6 +102,7 @@ def test_random_html_never_raises(html: str) -> None:
     st.binary(max_size=40),
 )
 def test_mutated_real_pages_never_raise(page: Path, start: int, length: int, junk: bytes) -> None:
+    FUZZ_INPUTS["ArticlePage.fields: mutated saved pages"] += 1
     body = page.read_bytes()
     start %= max(len(body), 1)
     mutated = body[:start] + junk + body[start + length % 2000 :]
@@ -109,6 +112,7 @@ def test_mutated_real_pages_never_raise(page: Path, start: int, length: int, jun
 @EXAMPLES
 @given(st.text(max_size=300))
 def test_counter_parser_never_raises(text: str) -> None:
+    FUZZ_INPUTS["parse_counter: random text"] += 1
     counter = parse_counter(text)
     assert counter.total is None or counter.total >= 0
 

@@ -31,12 +31,11 @@ from storage import (
 from storage.search import query_words
 from tests.conftest import scrapy_crawl
 from tests.test_cli import coopspider
-from tests.test_storage import (  # noqa: F401 - db_url, pg_admin, factory, run_id are fixtures
+from tests.test_storage import (  # noqa: F401 - db_url, factory, run_id are fixtures
     T0,
     db_url,
     factory,
     make_article,
-    pg_admin,
     run_id,
 )
 

@@ -1,7 +1,8 @@
 """Storage: migrations, versioning, timestamps, runs, counters and export, on SQLite and PostgreSQL.
 
 PostgreSQL tests use $COOPSPIDER_TEST_POSTGRES_URL (default: the local trust-auth server) with a
-schema of their own, dropped afterwards; they are skipped when the server does not answer.
+schema of their own, dropped afterwards; they are skipped when the server does not answer (and
+fail, when the suite runs with COOPSPIDER_TEST_DATABASE=postgresql).
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
-import os
 import threading
 import time
 import unicodedata
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +26,7 @@ from alembic.script import ScriptDirectory
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, inspect, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import (
@@ -55,28 +54,10 @@ from storage import (
     start_run,
     upgrade_database,
 )
+from tests.conftest import fresh_pg_schema
 
-PG_URL_ENV = "COOPSPIDER_TEST_POSTGRES_URL"
-PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TABLES = {"crawl_runs", "articles", "article_versions", "counter_observations", "change_events"}
 T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def pg_admin() -> Iterator[Engine]:
-    """An engine on the test PostgreSQL database; skips when psycopg or the server is missing."""
-    pytest.importorskip("psycopg")
-    engine = create_engine(
-        os.environ.get(PG_URL_ENV, PG_DEFAULT_URL), connect_args={"connect_timeout": 3}
-    )
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        engine.dispose()
-        pytest.skip(f"PostgreSQL does not answer: {exc.orig}")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -85,16 +66,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'nested' / 'archive.sqlite3'}"
         return
-    admin: Engine = request.getfixturevalue("pg_admin")
-    schema = f"test_storage_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_pg_schema(request.getfixturevalue("pg_admin"), "test_storage") as url:
+        yield url
 
 
 @pytest.fixture
@@ -768,3 +741,33 @@ def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run
 def test_change_event_kind_is_checked(factory: sessionmaker[Session], run_id: int) -> None:
     with factory.begin() as session, pytest.raises(ValueError, match="unknown change event"):
         record_event(session, site="thaibinh", kind="edited", run_id=run_id, details={})
+
+
+def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
+    db_url: str, factory: sessionmaker[Session], run_id: int
+) -> None:
+    """A report reading for minutes must not make the crawl wait, nor write by mistake."""
+    reader_factory = open_database(db_url, read_only=True)
+    writer_engine = factory.kw["bind"]
+    try:
+        with reader_factory() as reader:
+            assert count_articles(reader) == 0  # the read transaction is open from here
+            done = threading.Event()
+
+            def write() -> None:
+                with factory.begin() as session:
+                    save_article(session, make_article(), run_id)
+                done.set()
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            # The busy timeout is 30 s: a writer held up by the reader would still be waiting.
+            assert done.wait(10), "the writer waited for a reader"
+            writer.join()
+        with reader_factory() as reader:
+            assert count_articles(reader) == 1
+            with pytest.raises(DBAPIError, match="read-?only"):
+                reader.execute(text("DELETE FROM articles"))
+    finally:
+        reader_factory.kw["bind"].dispose()
+        writer_engine.dispose()

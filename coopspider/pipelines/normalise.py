@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy.crawler import Crawler
 
-from coopspider.dates import parse_date, to_iso
+from coopspider.dates import VIETNAM_TZ, parse_date, to_iso
 from coopspider.items import ArticleItem
 from coopspider.text import clean_line, clean_paragraphs
+
+# No web article predates Vietnam's first Internet connection (1997), and none is published after
+# it is fetched: such a date is a typo or a placeholder, kept as published_raw only.
+EARLIEST_PUBLICATION = datetime(1997, 1, 1, tzinfo=VIETNAM_TZ)
+CLOCK_SLACK = timedelta(days=1)
 
 
 class NormalisePipeline:
@@ -47,6 +53,18 @@ class NormalisePipeline:
         when = parse_date(item.published_at) if item.published_at else None
         if when is None and item.published_raw:
             when = parse_date(item.published_raw, order=self.date_order)
+        if when is not None and not (
+            EARLIEST_PUBLICATION <= when <= datetime.now(UTC) + CLOCK_SLACK
+        ):
+            self.crawler.stats.inc_value("coopspider/date_implausible")
+            self.crawler.spider.logger.warning(
+                "Implausible publication date on %s: %r read as %s; stored without published_at",
+                item.url,
+                item.published_raw,
+                when.date().isoformat(),
+            )
+            item.published_at = None
+            return
         item.published_at = to_iso(when) if when else None
         if when is None:
             stats = self.crawler.stats

@@ -4,13 +4,15 @@ run found: per article as it is written, removals and anomalies once the run has
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy.orm import Session, sessionmaker
 
 from coopspider.items import (
@@ -24,6 +26,7 @@ from coopspider.pipelines.writer import ArchiveWriter, Outcome
 from storage import (
     GoneSeen,
     ListingSeen,
+    close_abandoned_runs,
     finish_run,
     finish_tracking,
     is_baseline_run,
@@ -31,6 +34,32 @@ from storage import (
     resolve_database_url,
 )
 from storage import start_run as start_run_record
+from storage.models import CrawlRun
+
+# A run started on another machine cannot be checked for life: it is taken as abandoned when it
+# has shown "running" for longer than any crawl lasts.
+FOREIGN_RUN_ABANDONED_AFTER = timedelta(hours=24)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def is_abandoned(run: CrawlRun, now: datetime) -> bool:
+    """Whether a run shown as running has no live crawl behind it: its process on this machine
+    is gone, or (another machine's run) it started more than a day ago."""
+    owner = run.stats or {}
+    pid = owner.get("coopspider/pid")
+    if owner.get("coopspider/host") == socket.gethostname() and isinstance(pid, int):
+        return not _process_alive(pid)
+    return now - run.started_at > FOREIGN_RUN_ABANDONED_AFTER
+
 
 # What the writer process is handed, by item class.
 _WRITTEN = {ArticleItem: "article", CounterItem: "counter", ArticleNotModifiedItem: "not_modified"}
@@ -57,6 +86,7 @@ class StorePipeline:
         self.listings: list[ListingSeen] = []
         self.gone: list[GoneSeen] = []
         self.submitted = 0
+        self.stopping: asyncio.Task[None] | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -72,6 +102,7 @@ class StorePipeline:
         spider = self.crawler.spider
         # Opening applies migrations on first use, before the writer process opens its own engine.
         self.factory = await asyncio.to_thread(open_database, self.database_url)
+        await asyncio.to_thread(self._close_abandoned_runs, spider.site)
         self.run_id, self.baseline = await asyncio.to_thread(
             self._start_run, spider.name, spider.site, spider.base_url
         )
@@ -80,8 +111,30 @@ class StorePipeline:
             self.crawler.stats.set_value("coopspider/baseline", True)
         self.writer = ArchiveWriter(self.database_url, self.run_id, self.baseline)
 
+    def _close_abandoned_runs(self, site: str) -> None:
+        """Close the runs of this site that a killed crawl left "running", so the run history
+        (and the health alerts reading it) shows them as failed."""
+        assert self.factory is not None
+        now = datetime.now(UTC)
+        with self.factory.begin() as session:
+            closed = close_abandoned_runs(
+                session, site, is_abandoned=lambda run: is_abandoned(run, now), closed_at=now
+            )
+            for run in closed:
+                self.crawler.stats.inc_value("coopspider/runs/abandoned")
+                self.crawler.spider.logger.warning(
+                    "Crawl run %d of site %s, started %s, was left running by a crawl that is "
+                    "gone: marked failed (abandoned)",
+                    run.id,
+                    site,
+                    run.started_at.isoformat(timespec="seconds"),
+                )
+
     def _start_run(self, spider_name: str, site: str, base_url: str) -> tuple[int, bool]:
         assert self.factory is not None
+        owner = {"coopspider/host": socket.gethostname(), "coopspider/pid": os.getpid()}
+        for key, value in owner.items():
+            self.crawler.stats.set_value(key, value)
         with self.factory.begin() as session:
             run_id = start_run_record(
                 session,
@@ -89,6 +142,7 @@ class StorePipeline:
                 spider=spider_name,
                 base_url=base_url,
                 started_at=datetime.now(UTC),
+                owner=owner,
             )
             return run_id, is_baseline_run(session, site, run_id)
 
@@ -102,14 +156,32 @@ class StorePipeline:
         elif (kind := _WRITTEN.get(type(item))) is not None:
             assert self.writer is not None
             record = asdict(item)
-            if not self.writer.try_submit(kind, record):
-                await asyncio.to_thread(self.writer.submit, kind, record)
+            submitted = self.writer.try_submit(kind, record) or await asyncio.to_thread(
+                self.writer.submit, kind, record
+            )
             self.submitted += 1
             # Reading the outcome queue takes its lock: doing it for every item cost a good part
             # of the crawl's CPU. The stats are counted in batches and in full at the end.
             if self.submitted % _COLLECT_EVERY == 0:
                 self._count(self.writer.collect())
+            if not submitted or not self.writer.alive:
+                self._stop_without_writer()
+                raise DropItem(f"Not stored, the archive writer is gone: {record['url']}")
         return item
+
+    def _stop_without_writer(self) -> None:
+        """The writer process died (killed, out of memory): nothing more can be stored, so the
+        crawl stops and its run is recorded as failed; the next crawl fetches what is missing."""
+        if self.stopping is not None:
+            return
+        self.crawler.spider.logger.error(
+            "The archive writer process died (exit code %s): stopping the crawl",
+            self.writer.process.exitcode if self.writer else None,
+        )
+        # Not awaited here: closing waits for the item pipelines, this one included.
+        self.stopping = asyncio.ensure_future(
+            self.crawler.engine.close_spider_async(reason="archive_writer_died")
+        )
 
     def _count(self, outcomes: list[Outcome]) -> None:
         stats = self.crawler.stats

@@ -110,9 +110,24 @@ class ArchiveWriter:
             return False
         return True
 
-    def submit(self, kind: str, record: dict[str, Any]) -> None:
-        """Queue an item, waiting while the writer catches up (call from a worker thread)."""
-        self.tasks.put((kind, record))
+    def submit(self, kind: str, record: dict[str, Any]) -> bool:
+        """Queue an item, waiting while the writer catches up (call from a worker thread);
+        False, at once, when the writer process has died."""
+        return self._put((kind, record))
+
+    def _put(self, task: tuple[str, dict[str, Any]] | None) -> bool:
+        while self.process.is_alive():
+            try:
+                self.tasks.put(task, timeout=1.0)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    @property
+    def alive(self) -> bool:
+        """Whether the writer process is still there to write what is submitted."""
+        return self.process.is_alive()
 
     def collect(self) -> list[Outcome]:
         """The outcomes written so far and not yet collected."""
@@ -125,7 +140,9 @@ class ArchiveWriter:
 
     def close(self) -> list[Outcome]:
         """Wait until every submitted item is written; the remaining outcomes."""
-        self.tasks.put(None)
+        if not self._put(None):
+            # Nobody reads the queue any more: do not wait at exit to flush it.
+            self.tasks.cancel_join_thread()
         done = []
         while self.process.is_alive() or not self.outcomes.empty():
             try:

@@ -107,7 +107,7 @@ class SampleServer:
         self.statuses: dict[str, int] = {}
         self.validators = Validators()
         self.requests = RequestLog()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         # A short poll interval makes close() quick, which many short-lived test servers need.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -116,6 +116,10 @@ class SampleServer:
             daemon=True,
         )
         self._thread.start()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        """The request handler bound to this server (tests serve faults with their own)."""
+        return _handler_for(self)
 
     @property
     def base_url(self) -> str:

@@ -12,12 +12,24 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
+from twisted.python.failure import Failure
 
 from coopspider.extraction import Extractor, default_processes
 from coopspider.items import (
@@ -27,7 +39,7 @@ from coopspider.items import (
     ListingItem,
 )
 from coopspider.pages.article import ArticlePage
-from coopspider.pages.decoding import page_text
+from coopspider.pages.decoding import looks_binary, page_text
 from coopspider.pages.listing import ListingPage
 from coopspider.profiles import SiteProfile, load_profiles, resolve_site
 from coopspider.urls import LinkKind, ParsedUrl, host_of, on_site
@@ -35,6 +47,17 @@ from storage import KnownArticle, known_articles, open_database, resolve_databas
 
 # Answers to an article request the spider reads itself instead of dropping them as errors.
 ARTICLE_STATUSES = [304, 404, 410]
+# Why a request failed, as named in the stats key coopspider/fetch_failed/{reason}.
+_FAILURE_REASONS: list[tuple[type[BaseException], str]] = [
+    (DownloadTimeoutError, "timeout"),
+    (DownloadFailedError, "connection"),  # reset or dropped before a whole answer
+    (DownloadConnectionRefusedError, "connection_refused"),
+    (CannotResolveHostError, "dns"),
+    (ResponseDataLossError, "data_loss"),  # body shorter than its Content-Length
+    (DownloadCancelledError, "too_large"),  # DOWNLOAD_MAXSIZE, size announced
+    (CancelledError, "too_large"),  # DOWNLOAD_MAXSIZE, size found while reading
+    (IgnoreRequest, "ignored"),  # redirect loop, offsite redirect, robots.txt
+]
 
 
 def utc_now() -> str:
@@ -79,6 +102,7 @@ class LienminhSpider(scrapy.Spider):
         }
         self.known: dict[str, KnownArticle] = {}
         self.unknown_met: dict[str | None, set[str]] = {}  # per category walk
+        self.skipped_listings: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
@@ -91,6 +115,7 @@ class LienminhSpider(scrapy.Spider):
             default_processes() if processes in (None, "") else int(processes)
         )
         crawler.signals.connect(spider.close_extractor, signal=signals.spider_closed)
+        crawler.signals.connect(spider._redirected_offsite, signal=signals.request_scheduled)
         return spider
 
     async def close_extractor(self) -> None:
@@ -114,7 +139,7 @@ class LienminhSpider(scrapy.Spider):
             self.known = await asyncio.to_thread(self._load_known)
         # With nothing known there is no walk to cut short: every listing page is followed.
         self.incremental = bool(self.known) and not self.full
-        yield scrapy.Request(self.base_url, callback=self.parse_home)
+        yield scrapy.Request(self.base_url, callback=self.parse_home, errback=self.fetch_failed)
         now = datetime.now(UTC)
         for known in self.known.values():
             if known.removed_at is None and (self.full or self._due(known, now)):
@@ -145,8 +170,7 @@ class LienminhSpider(scrapy.Spider):
 
     def parse_home(self, response: Response) -> Iterator[Any]:
         """The home page gives the counter reading of this crawl and the first links."""
-        if not isinstance(response, TextResponse):
-            self._count_unparsed(response, "not an HTML page")
+        if not self._is_page(response):
             return
         counter = ArticlePage(response.url, page_text(response), profile=self.profile).counter()
         yield CounterItem(
@@ -160,7 +184,7 @@ class LienminhSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """A category page: what it lists, the articles to fetch, and maybe the next page."""
-        if not isinstance(response, TextResponse):
+        if not self._is_page(response):
             return
         here = self.profile.grammar.classify(response.url)
         links = self._site_links(response)
@@ -215,8 +239,16 @@ class LienminhSpider(scrapy.Spider):
         links = []
         for link, parsed in ListingPage(response, self.profile.grammar).classified_links():
             url = on_site(link, self.base_url)
-            if url is not None and self.profile.follows_category(parsed.category):
-                links.append((url, parsed))
+            if url is None or not self.profile.follows_category(parsed.category):
+                continue
+            if parsed.kind is LinkKind.LISTING:
+                # A query string that names no other page (session ids, tracking, a trap making
+                # endless variants) is dropped; then pagination cycles end in Scrapy's duplicate
+                # filter: each listing page is fetched once.
+                bare = urlunsplit(urlsplit(url)._replace(query=""))
+                if self.profile.grammar.classify(bare) == parsed:
+                    url = bare
+            links.append((url, parsed))
         return links
 
     def follow_links(self, links: list[tuple[str, ParsedUrl]]) -> Iterator[scrapy.Request]:
@@ -224,7 +256,10 @@ class LienminhSpider(scrapy.Spider):
         now = datetime.now(UTC)
         for url, parsed in links:
             if parsed.kind is LinkKind.LISTING:
-                yield scrapy.Request(url, callback=self.parse_listing)
+                if parsed.page > self.settings.getint("COOPSPIDER_MAX_LISTING_PAGE"):
+                    self._skip_listing(url)
+                    continue
+                yield scrapy.Request(url, callback=self.parse_listing, errback=self.fetch_failed)
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
                 # One article can sit under several category paths: the id decides, not the URL.
                 self.article_ids.add(parsed.article_id)
@@ -251,6 +286,7 @@ class LienminhSpider(scrapy.Spider):
         return scrapy.Request(
             url,
             callback=self.parse_article,
+            errback=self.fetch_failed,
             headers=headers,
             cb_kwargs={"article_id": article_id, "category": category},
             meta={"handle_httpstatus_list": ARTICLE_STATUSES},
@@ -263,8 +299,7 @@ class LienminhSpider(scrapy.Spider):
             if (answer := self._article_answer(response, article_id)) is not None:
                 yield answer
             return
-        if not isinstance(response, TextResponse):
-            self._count_unparsed(response, "not an HTML page")
+        if not self._is_page(response):
             return
         assert self.extractor is not None
         try:
@@ -304,6 +339,57 @@ class LienminhSpider(scrapy.Spider):
         return ArticleGoneItem(
             site=self.site, url=response.url, article_id=article_id, status=response.status
         )
+
+    def _skip_listing(self, url: str) -> None:
+        if url in self.skipped_listings:
+            return
+        self.skipped_listings.add(url)
+        self.crawler.stats.inc_value("coopspider/listing/beyond_max_page")
+        self.logger.warning(
+            "Listing page beyond COOPSPIDER_MAX_LISTING_PAGE, not followed: %s", url
+        )
+
+    def fetch_failed(self, failure: Failure) -> None:
+        """A request that failed for good (after its retries): logged and counted.
+
+        Nothing is stored for it, so what the archive holds of the page stays as it was, and the
+        next crawl asks for it again.
+        """
+        reason = next(
+            (name for kind, name in _FAILURE_REASONS if failure.check(kind)),
+            type(failure.value).__name__,
+        )
+        if failure.check(HttpError):
+            reason = f"http_{failure.value.response.status}"
+        self.crawler.stats.inc_value("coopspider/fetch_failed")
+        self.crawler.stats.inc_value(f"coopspider/fetch_failed/{reason}")
+        self.logger.warning("Not fetched (%s): %s", reason, failure.request.url)
+
+    def _redirected_offsite(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        """Log and count a redirect to another host, which Scrapy's offsite filter then drops
+        without calling the request's errback."""
+        redirected_from = request.meta.get("redirect_urls")
+        host = (urlsplit(request.url).hostname or "").lower()
+        on_allowed_host = any(host == d or host.endswith(f".{d}") for d in self.allowed_domains)
+        if redirected_from and not on_allowed_host:
+            self.crawler.stats.inc_value("coopspider/fetch_failed")
+            self.crawler.stats.inc_value("coopspider/fetch_failed/offsite_redirect")
+            self.logger.warning(
+                "Not fetched (offsite_redirect): %s redirects to %s",
+                redirected_from[0],
+                request.url,
+            )
+
+    def _is_page(self, response: Response) -> bool:
+        """Whether the response is a readable HTML page; a file behind a page URL (an image, a
+        PDF, served with or without an HTML content type) is logged and counted instead."""
+        if isinstance(response, TextResponse) and not looks_binary(response.body):
+            if len(response.body) > self.settings.getint("DOWNLOAD_WARNSIZE"):
+                self.crawler.stats.inc_value("coopspider/pages/over_warnsize")
+            return True
+        self.crawler.stats.inc_value("coopspider/pages/not_html")
+        self._count_unparsed(response, "not an HTML page")
+        return False
 
     def _count_unparsed(self, response: Response, why: str) -> None:
         self.logger.warning("Page not parsed (%s): %s", why, response.url)

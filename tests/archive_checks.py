@@ -1,0 +1,34 @@
+"""The archive's invariants, checked with SQL on the database as a crash or a bad page left it."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, text
+
+_BROKEN_ROWS = {
+    "duplicate articles": "SELECT site, article_id FROM articles"
+    " GROUP BY site, article_id HAVING count(*) > 1",
+    "articles without a version": "SELECT a.id FROM articles a"
+    " LEFT JOIN article_versions v ON v.article_pk = a.id WHERE v.id IS NULL",
+    "gaps in version numbers": "SELECT article_pk FROM article_versions GROUP BY article_pk"
+    " HAVING min(version) <> 1 OR max(version) <> count(*)",
+    "empty versions": "SELECT id FROM article_versions"
+    " WHERE title = '' OR body = '' OR content_hash = ''",
+    "versions of unknown runs": "SELECT v.id FROM article_versions v"
+    " LEFT JOIN crawl_runs r ON r.id = v.crawl_run_id WHERE r.id IS NULL",
+    "counters of unknown runs": "SELECT c.id FROM counter_observations c"
+    " LEFT JOIN crawl_runs r ON r.id = c.crawl_run_id WHERE r.id IS NULL",
+}
+
+
+def assert_consistent(database_url: str) -> None:
+    """The archive's invariants, checked with SQL on the database as it is on disk."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            for problem, query in _BROKEN_ROWS.items():
+                assert connection.execute(text(query)).all() == [], problem
+            if engine.dialect.name == "sqlite":
+                assert connection.scalar(text("PRAGMA integrity_check")) == "ok"
+                assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+    finally:
+        engine.dispose()
