@@ -418,8 +418,8 @@ def judge_crawl(returncode: int | None, run: Any, seconds: float) -> str | None:
     """Why a crawl failed, or None: from the child's exit status (None: killed) and its run row.
 
     A crawl whose spider "finished" can still have read nothing: a site that is down answers
-    no page, and the spider ends normally with nothing to follow. Reading the home page (the
-    counter is read there) is what tells a crawl from a failed attempt.
+    no page, and the spider ends normally with nothing to follow. The store pipeline records
+    such a run as failed with the reason "home_page_unread".
     """
     if returncode is None:
         return f"killed after {seconds:.0f} s (run.timeout exceeded)"
@@ -427,10 +427,10 @@ def judge_crawl(returncode: int | None, run: Any, seconds: float) -> str | None:
         return f"scrapy exited with status {returncode}"
     if run is None:
         return "the crawl did not start (no run recorded; see the log)"
+    if run.finish_reason == "home_page_unread":
+        return "the home page could not be read"
     if run.status != "finished":
         return f"the crawl did not finish ({run.finish_reason or run.status})"
-    if not (run.stats or {}).get("coopspider/counters/stored"):
-        return "the home page could not be read"
     return None
 
 

@@ -87,6 +87,25 @@ def test_first_crawl_is_a_baseline_not_a_flood_of_new_articles(
     assert f"Lần thu thập đầu tiên: đã lưu {len(site.articles)} bài" in text
 
 
+def test_a_crawl_of_a_site_that_is_down_is_failed_and_not_the_baseline(
+    tmp_path: Path, database_url: str
+) -> None:
+    with serve(recent_site()) as server:
+        down_url = server.base_url
+    down = scrapy_crawl(
+        down_url, database_url, tmp_path / "down.jsonl", "-a", "site=sample", "-s", "RETRY_TIMES=0"
+    )
+    assert down.returncode == 0, down.log[-3000:]  # Scrapy itself ends normally
+    assert "could not be read" in down.log
+    site = recent_site()
+    with serve(site) as server:
+        crawl(server, database_url, tmp_path)
+    report = diff(database_url)
+    # The crawl that found the site up is the baseline: its articles are not "new".
+    assert report["baseline"] == [{"site": "sample", "articles": len(site.articles)}]
+    assert report["new"] == []
+
+
 def test_diff_names_exactly_the_new_edited_and_removed_articles(
     tmp_path: Path, database_url: str
 ) -> None:

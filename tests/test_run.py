@@ -338,7 +338,7 @@ class _Run:
         (0, None, "the crawl did not start (no run recorded; see the log)"),
         (0, _Run("failed", "shutdown"), "the crawl did not finish (shutdown)"),
         (0, _Run("running", None), "the crawl did not finish (running)"),
-        (0, _Run(stats={"downloader/response_count": 4}), "the home page could not be read"),
+        (0, _Run("failed", "home_page_unread"), "the home page could not be read"),
     ],
 )
 def test_judge_crawl(returncode: int | None, run: _Run | None, failure: str | None) -> None:

@@ -202,6 +202,12 @@ class StorePipeline:
             self.crawler.stats.inc_value("coopspider/store/errors")
             spider.logger.error("The archive writer stopped before writing every item")
         failed = reason != "finished" or self.writer.failed
+        if not failed and not self.crawler.stats.get_value("coopspider/counters/stored"):
+            # Every crawl that reads the home page stores its counter reading. Without it the
+            # site was down or unreadable: such a run must not pass for a baseline or for a
+            # listing that lost its articles.
+            spider.logger.error("The home page of %s could not be read", spider.base_url)
+            failed, reason = True, "home_page_unread"
         await asyncio.to_thread(self._finish_run, spider.site, failed, reason)
 
     def _finish_run(self, site: str, failed: bool, reason: str) -> None:
