@@ -1157,3 +1157,17 @@ def test_unknown_health_kinds_are_refused(factory: sessionmaker[Session]) -> Non
             record_run_health(
                 session, crawl, judged={"bogus"}, problems={}, checked_at=datetime.now(UTC)
             )
+
+
+def test_a_site_that_was_down_is_said_plainly() -> None:
+    from coopspider.monitor.alert_digest import HealthProblem
+    from coopspider.monitor.alert_render import health_sentence
+
+    started = datetime(2025, 3, 2, 1, tzinfo=UTC)
+    down = HealthProblem("hanoi", "run_failed", {"reason": "home_page_unread"}, started)
+    assert health_sentence(down) == (
+        "Lần thu thập lúc 08:00 02/03/2025 không đọc được trang chủ: trang có thể đang ngừng "
+        "hoạt động hoặc đã đổi địa chỉ."
+    )
+    other = HealthProblem("hanoi", "run_failed", {"reason": "shutdown"}, started)
+    assert health_sentence(other).endswith("không hoàn tất (lý do: shutdown).")

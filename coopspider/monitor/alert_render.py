@@ -115,6 +115,11 @@ def health_sentence(problem: HealthProblem) -> str:
     if problem.kind == "run_failed":
         if details.get("reason") == "unfinished":
             return f"Lần thu thập bắt đầu lúc {when} không kết thúc (có thể đã bị dừng đột ngột)."
+        if details.get("reason") == "home_page_unread":
+            return (
+                f"Lần thu thập lúc {when} không đọc được trang chủ: trang có thể đang ngừng "
+                "hoạt động hoặc đã đổi địa chỉ."
+            )
         return f"Lần thu thập lúc {when} không hoàn tất (lý do: {details.get('reason')})."
     if problem.kind == "pages_unparsed":
         return (
