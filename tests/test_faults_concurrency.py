@@ -76,7 +76,9 @@ def test_two_crawls_of_the_same_site_at_once_lose_no_write(
         assert len(articles_and_counter) == len(site.articles) + 1
 
 
-def test_crawl_while_export_and_readers_read_the_archive(tmp_path: Path, database_url: str) -> None:
+def test_crawl_while_export_diff_search_report_and_alert_read_the_archive(
+    tmp_path: Path, database_url: str
+) -> None:
     site = build_site()
     open_database(database_url).kw["bind"].dispose()
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
@@ -84,23 +86,36 @@ def test_crawl_while_export_and_readers_read_the_archive(tmp_path: Path, databas
     problems: list[str] = []
     exports: list[int] = []
     selects: list[int] = []
+    monitored: list[int] = []
+
+    def coopspider(*arguments: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "coopspider.cli", *arguments],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            problems.append(f"coopspider {' '.join(arguments)}: {done.stderr}")
+        return done
 
     def export_again_and_again() -> None:
         while not stop.is_set():
-            done = subprocess.run(
-                [sys.executable, "-m", "coopspider.cli", "export"],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            if done.returncode != 0:
-                problems.append(done.stderr)
-            rows = [json.loads(line) for line in done.stdout.splitlines()]
+            rows = [json.loads(line) for line in coopspider("export").stdout.splitlines()]
             if any(not (row["title"] and row["body"]) for row in rows):
                 problems.append("an exported article without title or body")
             exports.append(len(rows))
+
+    def monitor_again_and_again() -> None:
+        # The commands people run while a crawl writes: each must answer, never "locked".
+        while not stop.is_set():
+            coopspider("diff", "--json")
+            coopspider("search", "hop tac xa")
+            coopspider("report", "--out", str(tmp_path / "report"))
+            coopspider("alert", "--dry-run")
+            monitored.append(1)
 
     def select_again_and_again() -> None:
         # What diff, alerts and reports do: plain reads, some in long transactions.
@@ -119,6 +134,7 @@ def test_crawl_while_export_and_readers_read_the_archive(tmp_path: Path, databas
     readers = [
         threading.Thread(target=export_again_and_again),
         threading.Thread(target=select_again_and_again),
+        threading.Thread(target=monitor_again_and_again),
     ]
     with FaultServer(site) as server:
         slow_down_articles(server, 0.1)
@@ -133,7 +149,7 @@ def test_crawl_while_export_and_readers_read_the_archive(tmp_path: Path, databas
     assert crawl.returncode == 0, log[-3000:]
     assert LOCKED not in log and "Not stored" not in log, log[-3000:]
     assert problems == []
-    assert len(exports) >= 2 and len(selects) >= 2
+    assert len(exports) >= 2 and len(selects) >= 2 and monitored
     assert exports == sorted(exports) and selects == sorted(selects)  # the archive only grows
     assert_consistent(database_url)
     factory = open_database(database_url, read_only=True)
