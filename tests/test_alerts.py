@@ -723,8 +723,9 @@ def test_killed_after_acceptance_before_commit_sends_once_more_and_loses_nothing
 # -- baseline and crawl health, from real crawls of the sample site --------------------------------
 
 
-def test_baseline_message_and_health_alerts_from_real_crawls(tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+def test_baseline_message_and_health_alerts_from_real_crawls(
+    tmp_path: Path, database_url: str
+) -> None:
     site = build_site()
     with serve(site) as server, smtp_server() as mailbox:
         env = alert_env(database_url, mailbox.port)
@@ -899,7 +900,7 @@ def check_login(
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_tls_and_login_keep_the_password_secret(
-    security: str, certificate: tuple[Path, Path], tmp_path: Path
+    security: str, certificate: tuple[Path, Path], tmp_path: Path, database_url: str
 ) -> None:
     import ssl
 
@@ -911,7 +912,6 @@ def test_tls_and_login_keep_the_password_secret(
     else:
         # aiosmtpd cannot tell its implicit-TLS connections are encrypted: let it offer AUTH.
         tls = {"ssl_context": server_context, "auth_require_tls": False}
-    database_url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
     opened = open_database(database_url)
     run, keys = crawl_run(opened, ARTICLES)
     record_new(opened, run, keys, ARTICLES)

@@ -73,8 +73,8 @@ def test_crawl_unknown_site_is_a_clear_error(tmp_path: Path) -> None:
     assert "unknown site 'nosuch'; known sites:" in done.stderr
 
 
-def test_crawl_sample_in_a_profiles_grammar(tmp_path: Path) -> None:
-    env = {**os.environ, "COOPSPIDER_DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}"}
+def test_crawl_sample_in_a_profiles_grammar(tmp_path: Path, database_url: str) -> None:
+    env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
     done = coopspider("crawl", "--sample", "--site", "daknong", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     total = len(build_site(grammar="daknong").articles)

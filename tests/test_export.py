@@ -39,8 +39,8 @@ def item(article_id: str, title: str, fetched_at: str, **extra: object) -> dict:
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> dict[str, str]:
-    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+def archive(tmp_path: Path, database_url: str) -> dict[str, str]:
+    url = database_url
     factory = open_database(url)
     with factory.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)

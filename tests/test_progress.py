@@ -8,7 +8,6 @@ import pty
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 from coopspider.progress import Progress
 from storage import open_database, save_article, start_run
@@ -31,8 +30,8 @@ def test_progress_draws_on_a_terminal_only() -> None:
     assert pipe.getvalue() == ""
 
 
-def test_export_shows_progress_on_a_terminal_and_keeps_stdout_clean(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+def test_export_shows_progress_on_a_terminal_and_keeps_stdout_clean(database_url: str) -> None:
+    url = database_url
     factory = open_database(url)
     with factory.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
@@ -46,8 +45,8 @@ def test_export_shows_progress_on_a_terminal_and_keeps_stdout_clean(tmp_path: Pa
     assert "exported articles: 5" in shown
 
 
-def test_crawl_shows_progress_on_a_terminal(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+def test_crawl_shows_progress_on_a_terminal(database_url: str) -> None:
+    url = database_url
     done, shown = run_on_terminal(["crawl", "--sample"], {"COOPSPIDER_DATABASE_URL": url})
     assert done.returncode == 0, shown[-2000:]
     last = shown.replace("\r\n", "\n").split("\r")[-1]

@@ -186,8 +186,8 @@ def test_chart_escapes_the_site_name_and_draws_a_bar_per_known_day() -> None:
     assert len(tree.xpath("//rect[@class='no-data']")) == 1
 
 
-def test_report_model_reads_the_events(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+def test_report_model_reads_the_events(database_url: str) -> None:
+    url = database_url
     pks = build_archive(url)
     factory = open_database(url)
     with factory() as session:

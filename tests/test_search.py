@@ -180,8 +180,8 @@ def test_views_for_browsing_tools(factory: sessionmaker[Session], run_id: int) -
     assert [None if v is None else float(v) for _, _, _, _, v in series] == [None, 300.0, None]
 
 
-def test_search_command(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+def test_search_command(tmp_path: Path, database_url: str) -> None:
+    url = database_url
     opened = open_database(url)
     with opened.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
@@ -208,10 +208,10 @@ def test_search_command(tmp_path: Path) -> None:
     assert "Traceback" not in empty.stderr
 
 
-def test_a_real_crawl_keeps_the_index(tmp_path: Path) -> None:
+def test_a_real_crawl_keeps_the_index(tmp_path: Path, database_url: str) -> None:
     """The spider's writer process archives through the ORM: its articles are searchable."""
     site = build_site()
-    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    url = database_url
     with serve(site) as server:
         crawled = scrapy_crawl(server.base_url, url, tmp_path / "feed.jsonl")
     assert crawled.returncode == 0, crawled.log[-3000:]
