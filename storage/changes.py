@@ -17,7 +17,7 @@ The `details` of each kind (JSON; times as ISO 8601 text):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -74,3 +74,17 @@ def list_events(
     if since is not None:
         query = query.where(ChangeEvent.detected_at >= since.astimezone(UTC))
     return list(session.scalars(query))
+
+
+def detail_time(value: Any, naive_tz: tzinfo | None = None) -> datetime | None:
+    """A time from an event's details (ISO 8601 text): None when absent or malformed; a time
+    without an offset is read in `naive_tz`, or is None when none is given."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=naive_tz) if naive_tz is not None else None
+    return moment

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from coopspider.monitor.worddiff import Operation, word_diff
+from storage.changes import detail_time
 
 EXCERPT_CHARS = 300  # the first lines of a new report's text
 DIFF_CONTEXT_WORDS = 10  # unchanged words kept on each side of an edit
@@ -159,7 +160,7 @@ def build_digest(events: Iterable[EventInput], health: Iterable[HealthInput] = (
                     site=event.site,
                     title=title,
                     url=url,
-                    published_at=_parse_time(details.get("published_at")),
+                    published_at=detail_time(details.get("published_at")),
                     category=event.category,
                     excerpt=excerpt(event.text or ""),
                 )
@@ -266,13 +267,3 @@ def _as_text(value: Any) -> str:
                 lines.append(str(item))
         return "\n".join(lines)
     return str(value)
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None

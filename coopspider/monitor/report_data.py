@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from coopspider.monitor.worddiff import Operation, word_diff
 from storage import VIETNAM_TZ, Article, ArticleVersion, CounterObservation, CrawlRun, list_events
+from storage.changes import detail_time
 
 # The fields of a version a reader compares, in reading order, with their Vietnamese labels.
 FIELD_LABELS = {
@@ -207,7 +208,7 @@ def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEve
         url=str(details.get("url", "")),
         title=str(details.get("title", "")),
         detected_at=event.detected_at,
-        published_at=_timestamp(details.get("published_at")),
+        published_at=detail_time(details.get("published_at"), VIETNAM_TZ),
         note=note,
         to_version=details.get("to_version"),
         diffs=[
@@ -238,16 +239,6 @@ def _in_reading_order(names: Iterable[str]) -> list[str]:
     return sorted(names, key=lambda name: order.index(name) if name in order else len(order))
 
 
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM_TZ)
-
-
 def _as_text(value: Any) -> str:
     """A field value as the text a reader compares: images one per line, dates in Vietnam."""
     if value is None:
@@ -255,7 +246,7 @@ def _as_text(value: Any) -> str:
     if isinstance(value, datetime):
         return value.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, str):
-        moment = _timestamp(value) if value[:4].isdigit() and "T" in value else None
+        moment = detail_time(value, VIETNAM_TZ) if value[:4].isdigit() and "T" in value else None
         return _as_text(moment) if moment else value
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):
         return "\n".join(
