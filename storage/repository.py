@@ -202,14 +202,14 @@ class StoredArticle:
 def store_article(session: Session, article: Mapping[str, Any], run_id: int) -> StoredArticle:
     """`save_article`, returning the rows involved so callers can describe the change."""
     seen_at = _utc(parse_timestamp(article.get("fetched_at")) or datetime.now(UTC))
-    record = _lock_or_create_article(session, article, run_id, seen_at)
+    record, created = _lock_or_create_article(session, article, run_id, seen_at)
     record.url = article["url"]
     record.category = article.get("category")
     record.last_run_id = run_id
     record.last_seen_at = max(record.last_seen_at, seen_at)
 
     digest = content_hash(article)
-    latest = latest_version(session, record.id)
+    latest = None if created else latest_version(session, record.id)
     if latest is not None and latest.content_hash == digest:
         latest.last_seen_at = max(latest.last_seen_at, seen_at)
         return StoredArticle("unchanged", record, latest, latest)
@@ -251,19 +251,16 @@ def latest_version(session: Session, article_pk: int) -> ArticleVersion | None:
 
 def _lock_or_create_article(
     session: Session, article: Mapping[str, Any], run_id: int, seen_at: datetime
-) -> Article:
-    """The article row, locked for this transaction (PostgreSQL), created when missing."""
-    query = (
-        select(Article)
-        .where(Article.site == article["site"], Article.article_id == str(article["article_id"]))
-        .with_for_update()
-    )
+) -> tuple[Article, bool]:
+    """The article row, locked for this transaction (PostgreSQL), and whether this call
+    created it."""
+    key = {"site": article["site"], "article_id": str(article["article_id"])}
+    query = select(Article).filter_by(**key).with_for_update()
     record = session.scalars(query).one_or_none()
     if record is not None:
-        return record
+        return record, False
     record = Article(
-        site=article["site"],
-        article_id=str(article["article_id"]),
+        **key,
         url=article["url"],
         category=article.get("category"),
         first_seen_at=seen_at,
@@ -275,8 +272,8 @@ def _lock_or_create_article(
             session.add(record)
     except IntegrityError:
         # Another writer inserted it first and has committed: use (and lock) theirs.
-        return session.scalars(query).one()
-    return record
+        return session.scalars(query).one(), False
+    return record, True
 
 
 def save_counter(session: Session, counter: Mapping[str, Any], run_id: int) -> None:
