@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACES = re.compile(r"[\s\u00a0\u200b\u2007\u202f\ufeff]+")
-
 
 def clean_line(text: str) -> str:
     """NFC, every run of spaces (no-break and zero-width included) folded to one space, stripped."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    text = unicodedata.normalize("NFC", text)
+    # `str.split()` splits on the characters regex `\s` matches, no-break spaces included, but
+    # not on the zero-width space or the byte order mark. Several times faster than `re.sub`.
+    if "\u200b" in text or "\ufeff" in text:
+        text = text.replace("\u200b", " ").replace("\ufeff", " ")
+    return " ".join(text.split())
 
 
 def clean_paragraphs(text: str) -> str:
