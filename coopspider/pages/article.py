@@ -64,6 +64,8 @@ _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]+\s+")
 _ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "webpage"}
 _WINDOW_AFTER_TITLE = 8
 _WINDOW_BEFORE_TITLE = 3
+# What a heading level adds to a line's title score; deeper headings add 0.5.
+_HEADING_SCORES = {1: 3, 2: 2, 3: 1.5}
 
 
 @dataclass(frozen=True)
@@ -211,9 +213,9 @@ class ArticlePage:
         score = 0.0
         if folded in meta_titles:
             score += 4
-        elif any(len(folded) >= 20 and folded in title for title in meta_titles):
+        elif len(folded) >= 20 and any(folded in title for title in meta_titles):
             score += 2
-        score += {1: 3, 2: 2, 3: 1.5}.get(block.heading, 0.5 if block.heading else 0)
+        score += _HEADING_SCORES.get(block.heading, 0.5 if block.heading else 0)
         if block.emphasised:
             score += 0.5
         if block.text.isupper() and len(block.text) < 40:
@@ -230,13 +232,19 @@ class ArticlePage:
             score -= 3
         return score
 
+    @cached_property
+    def _text_mass_before(self) -> list[int]:
+        """Entry i: the characters of the long, plain lines among the first i blocks."""
+        totals = [0]
+        for b in self.blocks:
+            plain = len(b.text) >= 60 and b.link_density < 0.3 and not b.chrome
+            totals.append(totals[-1] + (len(b.text) if plain else 0))
+        return totals
+
     def _text_mass_after(self, block: Block) -> int:
-        following = self.blocks[block.index + 1 : block.index + 16]
-        return sum(
-            len(b.text)
-            for b in following
-            if len(b.text) >= 60 and b.link_density < 0.3 and not b.chrome
-        )
+        """The characters of the long, plain lines among the 15 blocks after `block`."""
+        end = min(block.index + 16, len(self.blocks))
+        return self._text_mass_before[end] - self._text_mass_before[block.index + 1]
 
     def _date_nearness(self, block: Block) -> float:
         """3 when a date line directly follows (or precedes) the block, 1 when one is close by."""
@@ -272,10 +280,9 @@ class ArticlePage:
     # -- date -----------------------------------------------------------------------------------
 
     def _date_in(self, text: str) -> datetime | None:
-        if len(text) > 160 or not _DIGIT.search(text):
-            return None
         if text not in self._dates_seen:
-            self._dates_seen[text] = parse_date(text, order=self.date_order)
+            dateless = len(text) > 160 or not _DIGIT.search(text)
+            self._dates_seen[text] = None if dateless else parse_date(text, order=self.date_order)
         return self._dates_seen[text]
 
     @cached_property
