@@ -66,6 +66,9 @@ _WINDOW_AFTER_TITLE = 8
 _WINDOW_BEFORE_TITLE = 3
 # What a heading level adds to a line's title score; deeper headings add 0.5.
 _HEADING_SCORES = {1: 3, 2: 2, 3: 1.5}
+# The most a title candidate's surroundings add to its own score: a date line by it and text
+# after it, 3 each.
+_MOST_FROM_SURROUNDINGS = 6
 
 
 @dataclass(frozen=True)
@@ -199,29 +202,31 @@ class ArticlePage:
         if selected := self._blocks_inside(self._selected("title")):
             return selected[0]
         meta_titles = {fold(title) for _, title in self._meta_titles()}
+        candidates = [
+            (_own_title_score(block, meta_titles), block)
+            for block in self.blocks
+            if 10 <= len(block.text) <= 400 and not _TICKER.match(block.folded)
+        ]
+        # Highest own score first: once the best title so far beats a line's own score by more
+        # than its surroundings could add, that line and every one after it are out.
+        candidates.sort(key=lambda candidate: candidate[0], reverse=True)
         best: tuple[float, Block] | None = None
-        for block in self.blocks:
-            if not 10 <= len(block.text) <= 400 or _TICKER.match(block.folded):
-                continue
-            score = self._title_score(block, meta_titles)
-            if score > 0 and (best is None or score > best[0]):
+        for own, block in candidates:
+            if best is not None and own + _MOST_FROM_SURROUNDINGS < best[0]:
+                break
+            score = self._title_score(block, own)
+            # Of equal scores the line printed first wins.
+            if score > 0 and (best is None or (score, -block.index) > (best[0], -best[1].index)):
                 best = (score, block)
         return best[1] if best else None
 
-    def _title_score(self, block: Block, meta_titles: set[str]) -> float:
-        folded = block.folded
-        score = 0.0
-        if folded in meta_titles:
-            score += 4
-        elif len(folded) >= 20 and any(folded in title for title in meta_titles):
-            score += 2
-        score += _HEADING_SCORES.get(block.heading, 0.5 if block.heading else 0)
-        if block.emphasised:
-            score += 0.5
-        if block.text.isupper() and len(block.text) < 40:
-            score -= 1.5  # a section heading such as "TIN MỚI NHẤT", not a headline
-        score += self._date_nearness(block)
-        score += min(self._text_mass_after(block) / 400, 3)
+    def _title_score(self, block: Block, own: float) -> float:
+        """The line's own score (see `_own_title_score`) plus what the lines around it say: at
+        most _MOST_FROM_SURROUNDINGS more."""
+        score = own
+        score += self._date_nearness(block)  # 3 at most
+        score += min(self._text_mass_after(block) / 400, 3)  # 3 at most
+        # The rest only takes away.
         if block.link_density > 0.5:
             score -= 4
         if block.chrome:
@@ -671,6 +676,22 @@ class ArticlePage:
             "images": self.images(),
             "counter": {"total": counter.total, "online": counter.online},
         }
+
+
+def _own_title_score(block: Block, meta_titles: set[str]) -> float:
+    """How much a line looks like the title by itself: metadata that agrees, heading, emphasis."""
+    folded = block.folded
+    score = 0.0
+    if folded in meta_titles:
+        score += 4
+    elif len(folded) >= 20 and any(folded in title for title in meta_titles):
+        score += 2
+    score += _HEADING_SCORES.get(block.heading, 0.5 if block.heading else 0)
+    if block.emphasised:
+        score += 0.5
+    if block.text.isupper() and len(block.text) < 40:
+        score -= 1.5  # a section heading such as "TIN MỚI NHẤT", not a headline
+    return score
 
 
 def _describe(element: etree._Element) -> str:
