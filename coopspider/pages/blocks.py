@@ -196,6 +196,8 @@ class _Builder:
         if text:
             block = Block(index=len(self.layout.blocks), text=text, element=self.owner)
             for piece, context in self.pieces:
+                if not (context.link or context.bold or context.heading or context.italic):
+                    continue  # plain text counts towards none of the sizes below
                 # A line of one piece is that piece, cleaned already.
                 size = len(text) if len(self.pieces) == 1 else len(clean_line(piece))
                 block.link_chars += size if context.link else 0
