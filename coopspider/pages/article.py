@@ -172,6 +172,7 @@ class ArticlePage:
                     return node
         return {}
 
+    @cached_property
     def _meta_titles(self) -> list[tuple[Evidence, str]]:
         """Titles the metadata gives, with where each came from."""
         candidates = [
@@ -201,7 +202,7 @@ class ArticlePage:
         """The block holding the headline: the profile's, else by meta, headings and position."""
         if selected := self._blocks_inside(self._selected("title")):
             return selected[0]
-        meta_titles = {fold(title) for _, title in self._meta_titles()}
+        meta_titles = {fold(title) for _, title in self._meta_titles}
         candidates = [
             (_own_title_score(block, meta_titles), block)
             for block in self.blocks
@@ -271,11 +272,11 @@ class ArticlePage:
         if block is not None and self.selectors.get("title") and self._selected("title"):
             return block.text, self._selector_evidence("title")
         if block is not None:
-            agreeing = [e.detail for e, t in self._meta_titles() if fold(t) == block.folded]
+            agreeing = [e.detail for e, t in self._meta_titles if fold(t) == block.folded]
             where = f"<h{block.heading}> heading" if block.heading else "line"
             agrees = f", the same as {agreeing[0]}" if agreeing else ""
             return block.text, Evidence("structure", f"printed {where} above the article{agrees}")
-        titles = self._meta_titles()
+        titles = self._meta_titles
         return (titles[0][1], titles[0][0]) if titles else (None, _NO_EVIDENCE)
 
     def title(self) -> str | None:
