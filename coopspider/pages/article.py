@@ -575,7 +575,7 @@ class ArticlePage:
         """In-article images as `{url, caption}`, URLs made absolute."""
         return [
             {
-                "url": urljoin(self.base_href, image.src),
+                "url": _join(self.base_href, image.src) or image.src,
                 "caption": _unwrap(self._captions.get(number)),
             }
             for number, image in enumerate(self._article_images)
@@ -583,9 +583,9 @@ class ArticlePage:
 
     @cached_property
     def base_href(self) -> str:
-        """The URL relative links resolve against: `<base href>` when the page sets one."""
+        """The URL relative links resolve against: `<base href>` when the page sets a valid one."""
         base = self.root.find(".//base[@href]")
-        return urljoin(self.url, base.get("href").strip()) if base is not None else self.url
+        return (_join(self.url, base.get("href").strip()) if base is not None else None) or self.url
 
     # -- counter --------------------------------------------------------------------------------
 
@@ -702,6 +702,14 @@ def _describe(element: etree._Element) -> str:
         return f"<{name}#{element.get('id')}>"
     classes = (element.get("class") or "").split()
     return f"<{name}{''.join('.' + c for c in classes[:2])}>"
+
+
+def _join(base: str, link: str) -> str | None:
+    """`link` made absolute against `base`; None where urljoin cannot parse it (`//[host`)."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return None
 
 
 def _ld_nodes(data: Any) -> Iterable[dict[str, Any]]:
