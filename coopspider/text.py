@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACES = re.compile(r"[\s\u00a0\u200b\u2007\u202f\ufeff]+")
-
 
 def clean_line(text: str) -> str:
     """NFC, every run of spaces (no-break and zero-width included) folded to one space, stripped."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    text = unicodedata.normalize("NFC", text)
+    # `str.split()` splits on the characters regex `\s` matches, no-break spaces included, but
+    # not on the zero-width space or the byte order mark. Several times faster than `re.sub`.
+    if "\u200b" in text or "\ufeff" in text:
+        text = text.replace("\u200b", " ").replace("\ufeff", " ")
+    return " ".join(text.split())
 
 
 def clean_paragraphs(text: str) -> str:
@@ -19,15 +22,20 @@ def clean_paragraphs(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def _accent_table() -> dict[int, str]:
+def _accent_table() -> str:
     """Each precomposed Latin letter to its base letter (ế -> e, Đ -> D): one-to-one, so offsets
-    in a folded string are offsets in the original."""
-    table = {ord("đ"): "d", ord("Đ"): "D"}
+    in a folded string are offsets in the original.
+
+    A string indexed by code point up to U+1FFF, each other character standing for itself:
+    `str.translate` reads a string faster than a dict and leaves the characters past its end
+    as they are (their IndexError is a LookupError)."""
+    table = [chr(code) for code in range(0x2000)]
+    table[ord("đ")], table[ord("Đ")] = "d", "D"
     for code in range(0x00C0, 0x2000):
         base = unicodedata.normalize("NFD", chr(code))[0]
         if base != chr(code) and base.isascii():
             table[code] = base
-    return table
+    return "".join(table)
 
 
 _ACCENTS = _accent_table()

@@ -131,3 +131,15 @@ def test_deeply_nested_page_is_still_read() -> None:
     assert fields["title"] == "Hội nghị sơ kết công tác 6 tháng đầu năm 2023"
     assert fields["published_at"] == "2023-07-13T00:00:00+07:00"
     assert fields["body"].startswith("Liên minh HTX tỉnh tổ chức hội nghị.")
+
+
+def test_addresses_urljoin_cannot_parse_are_kept_as_printed() -> None:
+    # Found by test_mutated_real_pages_never_raise: a `[` in a host made urljoin raise.
+    paragraph = "<p>" + "Hợp tác xã nông nghiệp phát triển bền vững, " * 4 + "</p>"
+    page = ArticlePage(
+        "https://example.vn/a/b-1.html",
+        '<html><head><base href="https://[example.vn/"></head><body><h1>Ra mắt Liên hiệp '
+        f'Hợp tác xã</h1>{paragraph}<img src="//[cdn.example.vn/a.jpg">{paragraph}</body></html>',
+    )
+    assert page.base_href == "https://example.vn/a/b-1.html"
+    assert [image["url"] for image in page.images()] == ["//[cdn.example.vn/a.jpg"]

@@ -64,6 +64,11 @@ _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]+\s+")
 _ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "webpage"}
 _WINDOW_AFTER_TITLE = 8
 _WINDOW_BEFORE_TITLE = 3
+# What a heading level adds to a line's title score; deeper headings add 0.5.
+_HEADING_SCORES = {1: 3, 2: 2, 3: 1.5}
+# The most a title candidate's surroundings add to its own score: a date line by it and text
+# after it, 3 each.
+_MOST_FROM_SURROUNDINGS = 6
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,7 @@ class ArticlePage:
                     return node
         return {}
 
+    @cached_property
     def _meta_titles(self) -> list[tuple[Evidence, str]]:
         """Titles the metadata gives, with where each came from."""
         candidates = [
@@ -196,30 +202,32 @@ class ArticlePage:
         """The block holding the headline: the profile's, else by meta, headings and position."""
         if selected := self._blocks_inside(self._selected("title")):
             return selected[0]
-        meta_titles = {fold(title) for _, title in self._meta_titles()}
+        meta_titles = {fold(title) for _, title in self._meta_titles}
+        candidates = [
+            (_own_title_score(block, meta_titles), block)
+            for block in self.blocks
+            if 10 <= len(block.text) <= 400 and not _TICKER.match(block.folded)
+        ]
+        # Highest own score first: once the best title so far beats a line's own score by more
+        # than its surroundings could add, that line and every one after it are out.
+        candidates.sort(key=lambda candidate: candidate[0], reverse=True)
         best: tuple[float, Block] | None = None
-        for block in self.blocks:
-            if not 10 <= len(block.text) <= 400 or _TICKER.match(block.folded):
-                continue
-            score = self._title_score(block, meta_titles)
-            if score > 0 and (best is None or score > best[0]):
+        for own, block in candidates:
+            if best is not None and own + _MOST_FROM_SURROUNDINGS < best[0]:
+                break
+            score = self._title_score(block, own)
+            # Of equal scores the line printed first wins.
+            if score > 0 and (best is None or (score, -block.index) > (best[0], -best[1].index)):
                 best = (score, block)
         return best[1] if best else None
 
-    def _title_score(self, block: Block, meta_titles: set[str]) -> float:
-        folded = block.folded
-        score = 0.0
-        if folded in meta_titles:
-            score += 4
-        elif any(len(folded) >= 20 and folded in title for title in meta_titles):
-            score += 2
-        score += {1: 3, 2: 2, 3: 1.5}.get(block.heading, 0.5 if block.heading else 0)
-        if block.emphasised:
-            score += 0.5
-        if block.text.isupper() and len(block.text) < 40:
-            score -= 1.5  # a section heading such as "TIN MỚI NHẤT", not a headline
-        score += self._date_nearness(block)
-        score += min(self._text_mass_after(block) / 400, 3)
+    def _title_score(self, block: Block, own: float) -> float:
+        """The line's own score (see `_own_title_score`) plus what the lines around it say: at
+        most _MOST_FROM_SURROUNDINGS more."""
+        score = own
+        score += self._date_nearness(block)  # 3 at most
+        score += min(self._text_mass_after(block) / 400, 3)  # 3 at most
+        # The rest only takes away.
         if block.link_density > 0.5:
             score -= 4
         if block.chrome:
@@ -230,13 +238,19 @@ class ArticlePage:
             score -= 3
         return score
 
+    @cached_property
+    def _text_mass_before(self) -> list[int]:
+        """Entry i: the characters of the long, plain lines among the first i blocks."""
+        totals = [0]
+        for b in self.blocks:
+            plain = len(b.text) >= 60 and b.link_density < 0.3 and not b.chrome
+            totals.append(totals[-1] + (len(b.text) if plain else 0))
+        return totals
+
     def _text_mass_after(self, block: Block) -> int:
-        following = self.blocks[block.index + 1 : block.index + 16]
-        return sum(
-            len(b.text)
-            for b in following
-            if len(b.text) >= 60 and b.link_density < 0.3 and not b.chrome
-        )
+        """The characters of the long, plain lines among the 15 blocks after `block`."""
+        end = min(block.index + 16, len(self.blocks))
+        return self._text_mass_before[end] - self._text_mass_before[block.index + 1]
 
     def _date_nearness(self, block: Block) -> float:
         """3 when a date line directly follows (or precedes) the block, 1 when one is close by."""
@@ -258,11 +272,11 @@ class ArticlePage:
         if block is not None and self.selectors.get("title") and self._selected("title"):
             return block.text, self._selector_evidence("title")
         if block is not None:
-            agreeing = [e.detail for e, t in self._meta_titles() if fold(t) == block.folded]
+            agreeing = [e.detail for e, t in self._meta_titles if fold(t) == block.folded]
             where = f"<h{block.heading}> heading" if block.heading else "line"
             agrees = f", the same as {agreeing[0]}" if agreeing else ""
             return block.text, Evidence("structure", f"printed {where} above the article{agrees}")
-        titles = self._meta_titles()
+        titles = self._meta_titles
         return (titles[0][1], titles[0][0]) if titles else (None, _NO_EVIDENCE)
 
     def title(self) -> str | None:
@@ -272,10 +286,9 @@ class ArticlePage:
     # -- date -----------------------------------------------------------------------------------
 
     def _date_in(self, text: str) -> datetime | None:
-        if len(text) > 160 or not _DIGIT.search(text):
-            return None
         if text not in self._dates_seen:
-            self._dates_seen[text] = parse_date(text, order=self.date_order)
+            dateless = len(text) > 160 or not _DIGIT.search(text)
+            self._dates_seen[text] = None if dateless else parse_date(text, order=self.date_order)
         return self._dates_seen[text]
 
     @cached_property
@@ -562,7 +575,7 @@ class ArticlePage:
         """In-article images as `{url, caption}`, URLs made absolute."""
         return [
             {
-                "url": urljoin(self.base_href, image.src),
+                "url": _join(self.base_href, image.src) or image.src,
                 "caption": _unwrap(self._captions.get(number)),
             }
             for number, image in enumerate(self._article_images)
@@ -570,9 +583,9 @@ class ArticlePage:
 
     @cached_property
     def base_href(self) -> str:
-        """The URL relative links resolve against: `<base href>` when the page sets one."""
+        """The URL relative links resolve against: `<base href>` when the page sets a valid one."""
         base = self.root.find(".//base[@href]")
-        return urljoin(self.url, base.get("href").strip()) if base is not None else self.url
+        return (_join(self.url, base.get("href").strip()) if base is not None else None) or self.url
 
     # -- counter --------------------------------------------------------------------------------
 
@@ -666,6 +679,22 @@ class ArticlePage:
         }
 
 
+def _own_title_score(block: Block, meta_titles: set[str]) -> float:
+    """How much a line looks like the title by itself: metadata that agrees, heading, emphasis."""
+    folded = block.folded
+    score = 0.0
+    if folded in meta_titles:
+        score += 4
+    elif len(folded) >= 20 and any(folded in title for title in meta_titles):
+        score += 2
+    score += _HEADING_SCORES.get(block.heading, 0.5 if block.heading else 0)
+    if block.emphasised:
+        score += 0.5
+    if block.text.isupper() and len(block.text) < 40:
+        score -= 1.5  # a section heading such as "TIN MỚI NHẤT", not a headline
+    return score
+
+
 def _describe(element: etree._Element) -> str:
     """An element as a selector-like name, e.g. `div#news-bodyhtml` or `td.content`, to explain."""
     name = element.tag if isinstance(element.tag, str) else "?"
@@ -673,6 +702,14 @@ def _describe(element: etree._Element) -> str:
         return f"<{name}#{element.get('id')}>"
     classes = (element.get("class") or "").split()
     return f"<{name}{''.join('.' + c for c in classes[:2])}>"
+
+
+def _join(base: str, link: str) -> str | None:
+    """`link` made absolute against `base`; None where urljoin cannot parse it (`//[host`)."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return None
 
 
 def _ld_nodes(data: Any) -> Iterable[dict[str, Any]]:

@@ -156,11 +156,11 @@ def _is_small(element: etree._Element) -> bool:
 
 
 def _context_for(element: etree._Element, tag: str, parent: _Context) -> _Context:
-    if not element.attrib and tag not in _CONTEXT_TAGS:
-        return parent  # most elements change nothing: share the parent's context
     style = element.get("style") or ""
     align = (element.get("align") or "").lower() if tag != "table" else ""
     role = (element.get("role") or "").lower()
+    if not (style or align or role) and tag not in _CONTEXT_TAGS:
+        return parent  # nothing here changes the context: share the parent's
     # The nearest element that says how to align its text decides; `<table align>` places the
     # table itself and says nothing about its text.
     text_align = _TEXT_ALIGN.search(style)
@@ -196,7 +196,10 @@ class _Builder:
         if text:
             block = Block(index=len(self.layout.blocks), text=text, element=self.owner)
             for piece, context in self.pieces:
-                size = len(clean_line(piece))
+                if not (context.link or context.bold or context.heading or context.italic):
+                    continue  # plain text counts towards none of the sizes below
+                # A line of one piece is that piece, cleaned already.
+                size = len(text) if len(self.pieces) == 1 else len(clean_line(piece))
                 block.link_chars += size if context.link else 0
                 block.bold_chars += size if context.bold or context.heading else 0
                 block.italic_chars += size if context.italic else 0
@@ -221,7 +224,9 @@ def layout_of(root: etree._Element) -> Layout:
     # iterwalk runs in C and walks without recursion, so deeply nested pages cannot overflow.
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
-        tag = element.tag if isinstance(element.tag, str) else ""
+        tag = element.tag  # lxml builds a new string on each read: read it once
+        if not isinstance(tag, str):
+            tag = ""  # a comment or processing instruction
         if event == "start":
             parent_context = contexts[-1] if contexts else base
             if not tag or tag in _INVISIBLE or _hidden(element):
