@@ -67,6 +67,7 @@ from storage.repository import (
     save_counter,
     start_run,
     store_article,
+    store_articles,
 )
 from storage.search import SearchHit, described_by_models, fold, search
 from storage.tracking import (
@@ -74,6 +75,7 @@ from storage.tracking import (
     KnownArticle,
     ListingSeen,
     archive_article,
+    archive_articles,
     confirm_unchanged,
     finish_tracking,
     is_baseline_run,
@@ -102,6 +104,7 @@ __all__ = [
     "SaveResult",
     "alembic_config",
     "archive_article",
+    "archive_articles",
     "confirm_unchanged",
     "article_as_dict",
     "articles_archived_before",
@@ -140,6 +143,7 @@ __all__ = [
     "save_counter",
     "start_run",
     "store_article",
+    "store_articles",
     "upgrade_database",
     "versions_of_events",
     "all_versions",

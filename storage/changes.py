@@ -35,8 +35,9 @@ def record_event(
     details: Mapping[str, Any],
     article_pk: int | None = None,
     detected_at: datetime | None = None,
-) -> int:
-    """Record one change event and return its id."""
+) -> None:
+    """Record one change event, written with the session's next flush: archiving a batch of
+    articles flushes their events together."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown change event kind {kind!r}; expected one of {EVENT_KINDS}")
     moment = detected_at or datetime.now(UTC)
@@ -51,8 +52,6 @@ def record_event(
         details=dict(details),
     )
     session.add(event)
-    session.flush()
-    return event.id
 
 
 def list_events(

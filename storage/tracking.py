@@ -10,7 +10,7 @@ article it did not reach proves nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,11 +23,12 @@ from storage.models import Article, ArticleVersion, ChangeEvent, CounterObservat
 from storage.repository import (
     VIETNAM_TZ,
     SaveResult,
+    StoredArticle,
     latest_version,
     normalised_content,
     normalize_text,
     parse_timestamp,
-    store_article,
+    store_articles,
 )
 
 # The fields a "changed" event compares, in the order people read them.
@@ -109,7 +110,34 @@ def archive_article(
     A baseline run records no per-article event (its one "baseline" event comes at the end).
     The HTTP validators in `article` ("etag", "last_modified") are kept for the next request.
     """
-    stored = store_article(session, article, run_id)
+    return archive_articles(session, [article], run_id, baseline=baseline)[0]
+
+
+def archive_articles(
+    session: Session,
+    articles: Sequence[Mapping[str, Any]],
+    run_id: int,
+    *,
+    baseline: bool = False,
+) -> list[SaveResult]:
+    """`archive_article` for several articles, in one pass over the database (see
+    `store_articles`); the results in order."""
+    results = []
+    for article, stored in zip(articles, store_articles(session, articles, run_id), strict=True):
+        _record_what_it_means(session, article, stored, run_id, baseline)
+        results.append(stored.result)
+    return results
+
+
+def _record_what_it_means(
+    session: Session,
+    article: Mapping[str, Any],
+    stored: StoredArticle,
+    run_id: int,
+    baseline: bool,
+) -> None:
+    """The events of one stored article (none in a baseline run but "restored"), and its HTTP
+    validators kept for the next request."""
     record = stored.article
     record.etag = article.get("etag")
     record.last_modified = article.get("last_modified")
@@ -148,7 +176,6 @@ def archive_article(
             },
         )
     _restore_if_served_again(session, record, run_id)
-    return stored.result
 
 
 def confirm_unchanged(

@@ -52,6 +52,7 @@ from storage import (
     save_article,
     save_counter,
     start_run,
+    store_articles,
     upgrade_database,
 )
 from tests.conftest import fresh_pg_schema
@@ -623,16 +624,22 @@ def test_processes_opening_a_fresh_database_together(db_url: str) -> None:
     opened.kw["bind"].dispose()
 
 
-def test_insert_race_recovers(factory: sessionmaker[Session], run_id: int) -> None:
-    """A writer that finds no row, then loses the insert race, uses the winner's row."""
+@pytest.mark.parametrize("with_another_article", [False, True])
+def test_insert_race_recovers(
+    factory: sessionmaker[Session], run_id: int, with_another_article: bool
+) -> None:
+    """A writer that finds no row, then loses the insert race, uses the winner's row, and still
+    creates the other articles of its batch."""
     first = factory()
     first.begin()
     assert save_article(first, make_article(), run_id) == "new"
+    other = make_article(article_id="5678", url="http://lienminhhtx.example/tin-tuc/b-5678.html")
+    batch = [make_article(), other] if with_another_article else [make_article()]
     outcome: list[str] = []
 
     def second_writer() -> None:
         with factory.begin() as session:
-            outcome.append(save_article(session, make_article(), run_id))
+            outcome.extend(stored.result for stored in store_articles(session, batch, run_id))
 
     thread = threading.Thread(target=second_writer)
     thread.start()
@@ -640,10 +647,10 @@ def test_insert_race_recovers(factory: sessionmaker[Session], run_id: int) -> No
     first.commit()
     first.close()
     thread.join(timeout=60)
-    assert outcome == ["unchanged"]
+    assert outcome == ["unchanged", "new"][: len(batch)]
     with factory() as session:
-        assert count_articles(session) == 1
-        assert len(session.scalars(select(ArticleVersion)).all()) == 1
+        assert count_articles(session) == len(batch)
+        assert len(session.scalars(select(ArticleVersion)).all()) == len(batch)
 
 
 def wait_until_blocked(engine: Engine, timeout: float = 10.0) -> None:

@@ -6,6 +6,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import (
@@ -13,6 +14,7 @@ from storage import (
     GoneSeen,
     ListingSeen,
     archive_article,
+    archive_articles,
     confirm_unchanged,
     finish_tracking,
     is_baseline_run,
@@ -98,6 +100,71 @@ def test_new_and_changed_articles_are_recorded_with_their_word_level_fields(
     assert changed["fields"] == ["title", "body"]
     assert changed["diff"]["title"] == ["Bài số 1", "Bài số 1 (sửa)"]
     assert changed["diff"]["body"][1] == "Đoạn mới.\n\nHội nghị đã thành công."
+
+
+def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
+    factory: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Same verdicts, versions and events, an article repeated in the batch included."""
+
+    def crawl(site: str) -> list[str]:
+        def at(number: int, day: int, **changes: Any) -> dict[str, Any]:
+            return article(number, day, site=site, **changes)
+
+        with factory.begin() as session:
+            archive_article(session, at(5, 5), new_run(session), baseline=True)
+        second = [
+            at(1, 1),
+            at(2, 2),
+            at(1, 1, title="Bài số 1, sửa"),
+            at(3, 3),
+            at(2, 2),
+            at(5, 5, body="Nội dung mới."),
+        ]
+        with factory.begin() as session:
+            run = new_run(session)
+            if site == "batch":
+                return archive_articles(session, second, run)
+            return [archive_article(session, one, run) for one in second]
+
+    assert (
+        crawl("batch")
+        == crawl("single")
+        == [
+            "new",
+            "new",
+            "changed",
+            "new",
+            "unchanged",
+            "changed",
+        ]
+    )
+    with factory() as session:
+        by_site = {
+            site: [
+                (event.kind, event.article.article_id, event.details)
+                for event in list_events(session, site=site)
+            ]
+            for site in ("batch", "single")
+        }
+        versions = {
+            site: sorted(
+                (record.article_id, version.version, version.title, version.body)
+                for record in session.scalars(select(Article).where(Article.site == site))
+                for version in record.versions
+            )
+            for site in ("batch", "single")
+        }
+    assert by_site["batch"] == by_site["single"]
+    assert sorted((kind, number) for kind, number, _ in by_site["batch"]) == [
+        ("changed", "1"),
+        ("changed", "5"),
+        ("new", "1"),
+        ("new", "2"),
+        ("new", "3"),
+    ]
+    assert versions["batch"] == versions["single"]
+    assert len(versions["batch"]) == 6
 
 
 def test_unicode_form_and_whitespace_are_not_edits(
