@@ -1,0 +1,73 @@
+"""The archive writer process: batches of queued items, one bad item costing only itself."""
+
+from __future__ import annotations
+
+import queue
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from coopspider.pipelines.writer import ArchiveWriter, Outcome, _queued_after, _write, savers
+from storage import Article, list_events
+from tests.test_storage import db_url, factory, make_article, run_id  # noqa: F401
+
+
+def numbered(number: int, **changes: Any) -> dict[str, Any]:
+    return make_article(
+        article_id=str(number), url=f"http://x/tin-tuc/bai-{number}.html", **changes
+    )
+
+
+def stored_ids(factory: sessionmaker[Session]) -> list[str]:  # noqa: F811
+    with factory() as session:
+        return sorted(session.scalars(select(Article.article_id)), key=int)
+
+
+def test_items_already_queued_are_taken_together_up_to_a_batch() -> None:
+    tasks: queue.Queue[Any] = queue.Queue()
+    for number in range(1, 41):
+        tasks.put(("article", numbered(number)))
+    tasks.put(None)
+    first, finished = _queued_after(tasks.get(), tasks)
+    assert (len(first), finished) == (32, False)
+    rest, finished = _queued_after(tasks.get(), tasks)
+    assert (len(rest), finished) == (8, True)
+    assert tasks.empty()
+
+
+def test_a_bad_item_in_a_batch_costs_only_itself(
+    factory: sessionmaker[Session],  # noqa: F811
+    run_id: int,  # noqa: F811
+) -> None:
+    batch = [numbered(1), numbered(2, published_at="not a date"), numbered(3)]
+    outcomes = _write(factory, savers(baseline=False)["article"], "article", batch, run_id)
+    assert [(outcome.url, outcome.result) for outcome in outcomes] == [
+        ("http://x/tin-tuc/bai-1.html", "new"),
+        ("http://x/tin-tuc/bai-2.html", None),
+        ("http://x/tin-tuc/bai-3.html", "new"),
+    ]
+    assert outcomes[1].error is not None and "not a date" in outcomes[1].error
+    assert stored_ids(factory) == ["1", "3"]
+    with factory() as session:
+        assert Counter(event.kind for event in list_events(session, site="thaibinh")) == {"new": 2}
+
+
+def test_writer_process_stores_every_item_and_reports_each(
+    db_url: str,  # noqa: F811
+    factory: sessionmaker[Session],  # noqa: F811
+    run_id: int,  # noqa: F811
+) -> None:
+    writer = ArchiveWriter(db_url, run_id)
+    for number in range(1, 101):
+        assert writer.submit("article", numbered(number))
+    writer.submit("article", numbered(7, title="Bài 7, sửa"))
+    writer.submit("article", numbered(200, body=None))
+    outcomes: list[Outcome] = writer.close()
+    assert not writer.failed
+    assert Counter(outcome.result for outcome in outcomes) == {"new": 100, "changed": 1, None: 1}
+    assert [outcome.url for outcome in outcomes if outcome.error] == [
+        "http://x/tin-tuc/bai-200.html"
+    ]
+    assert stored_ids(factory) == [str(number) for number in range(1, 101)]
