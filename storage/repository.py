@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import ColumnElement, Subquery, and_, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -243,19 +243,16 @@ def _store_distinct(
 ) -> list[StoredArticle]:
     seen = [_utc(parse_timestamp(a.get("fetched_at")) or datetime.now(UTC)) for a in articles]
     records, created = _lock_or_create_articles(session, articles, run_id, seen)
+    latest = _latest_versions(
+        session, [record.id for key, record in records.items() if key not in created]
+    )
+    stored = []
     for article, seen_at in zip(articles, seen, strict=True):
         record = records[_article_key(article)]
         record.url = article["url"]
         record.category = article.get("category")
         record.last_run_id = run_id
         record.last_seen_at = max(record.last_seen_at, seen_at)
-    latest = _latest_versions(
-        session, [record.id for key, record in records.items() if key not in created]
-    )
-
-    stored = []
-    for article, seen_at in zip(articles, seen, strict=True):
-        record = records[_article_key(article)]
         previous = latest.get(record.id)
         digest = content_hash(article)
         if previous is not None and previous.content_hash == digest:
@@ -301,24 +298,25 @@ def _new_version(
 
 def latest_version(session: Session, article_pk: int) -> ArticleVersion | None:
     """The newest version of an article, or None when it has none."""
-    return session.scalars(
-        select(ArticleVersion)
-        .where(ArticleVersion.article_pk == article_pk)
-        .order_by(ArticleVersion.version.desc())
-        .limit(1)
-    ).first()
+    return _latest_versions(session, [article_pk]).get(article_pk)
+
+
+def newest_version_numbers(*criteria: ColumnElement[bool], of_site: str | None = None) -> Subquery:
+    """Subquery (article_pk, version): each article's newest version number, among the versions
+    `criteria` select and, with `of_site`, the articles of that site."""
+    query = select(ArticleVersion.article_pk, func.max(ArticleVersion.version).label("version"))
+    if of_site is not None:
+        query = query.join(Article, Article.id == ArticleVersion.article_pk).where(
+            Article.site == of_site
+        )
+    return query.where(*criteria).group_by(ArticleVersion.article_pk).subquery()
 
 
 def _latest_versions(session: Session, article_pks: list[int]) -> dict[int, ArticleVersion]:
     """The newest version of each of these articles that has one, by article."""
     if not article_pks:
         return {}
-    newest = (
-        select(ArticleVersion.article_pk, func.max(ArticleVersion.version).label("version"))
-        .where(ArticleVersion.article_pk.in_(article_pks))
-        .group_by(ArticleVersion.article_pk)
-        .subquery()
-    )
+    newest = newest_version_numbers(ArticleVersion.article_pk.in_(article_pks))
     query = select(ArticleVersion).join(
         newest,
         and_(
@@ -409,11 +407,7 @@ def latest_versions(
 
     With `since`, only articles whose latest version was first archived at or after it.
     """
-    newest = (
-        select(ArticleVersion.article_pk, func.max(ArticleVersion.version).label("version"))
-        .group_by(ArticleVersion.article_pk)
-        .subquery()
-    )
+    newest = newest_version_numbers()
     query = (
         select(Article, ArticleVersion)
         .join(newest, newest.c.article_pk == Article.id)

@@ -25,6 +25,7 @@ from storage.repository import (
     SaveResult,
     StoredArticle,
     latest_version,
+    newest_version_numbers,
     normalised_content,
     normalize_text,
     parse_timestamp,
@@ -452,13 +453,7 @@ def _unlisted(
 
 def _latest_published(site: str) -> Any:
     """Subquery (article_pk, published_at) of each article's latest version on `site`."""
-    newest = (
-        select(ArticleVersion.article_pk, func.max(ArticleVersion.version).label("version"))
-        .join(Article, Article.id == ArticleVersion.article_pk)
-        .where(Article.site == site)
-        .group_by(ArticleVersion.article_pk)
-        .subquery()
-    )
+    newest = newest_version_numbers(of_site=site)
     return (
         select(ArticleVersion.article_pk, ArticleVersion.published_at)
         .join(
