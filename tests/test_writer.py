@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import queue
+import threading
+import time
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from coopspider.pipelines import writer
 from coopspider.pipelines.writer import ArchiveWriter, Outcome, _queued_after, _write, savers
 from storage import Article, list_events
 from tests.test_storage import db_url, factory, make_article, run_id  # noqa: F401
@@ -35,6 +39,22 @@ def test_items_already_queued_are_taken_together_up_to_a_batch() -> None:
     rest, finished = _queued_after(tasks.get(), tasks)
     assert (len(rest), finished) == (8, True)
     assert tasks.empty()
+
+
+def test_a_batch_waits_a_moment_for_more_items_but_not_past_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(writer, "_GATHER_S", 30.0)
+    tasks: queue.Queue[Any] = queue.Queue()
+    late = threading.Timer(0.2, lambda: (tasks.put(("article", numbered(2))), tasks.put(None)))
+    late.start()
+    started = time.monotonic()
+    batch, finished = _queued_after(("article", numbered(1)), tasks)
+    assert ([record["article_id"] for _, record in batch], finished) == (["1", "2"], True)
+    assert time.monotonic() - started < 10
+    monkeypatch.setattr(writer, "_GATHER_S", 0.0)
+    alone, finished = _queued_after(("article", numbered(3)), tasks)
+    assert (len(alone), finished) == (1, False)
 
 
 def test_a_bad_item_in_a_batch_costs_only_itself(
