@@ -43,6 +43,8 @@ COOPSPIDER_PROGRESS = True
 
 DOWNLOADER_MIDDLEWARES = {
     "coopspider.middlewares.RetryBackoffMiddleware": 560,
+    # Sees a redirect before Scrapy's RedirectMiddleware (600) follows it into a loop.
+    "coopspider.middlewares.RedirectLoopMiddleware": 610,
 }
 
 ITEM_PIPELINES = {

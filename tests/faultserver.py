@@ -222,3 +222,23 @@ def inject(snippet: str) -> Fault:
         )
 
     return answer
+
+
+def not_modified(etag: str | None = None, times: int | None = None) -> Fault:
+    """Answer "304 Not Modified" whatever the request asked, naming `etag` if given."""
+
+    def answer(handler: FaultHandler, _attempt: int) -> bool:
+        handler.send(304, "text/html", b"", headers={"ETag": etag} if etag else None)
+        return True
+
+    return _limited(times, answer)
+
+
+def tagged(etag: str) -> Fault:
+    """The real page, with the entity tag `etag` (the plain fault server sends no validators)."""
+
+    def answer(handler: FaultHandler, _attempt: int) -> bool:
+        handler.send(*handler.render(), headers={"ETag": etag})
+        return True
+
+    return answer

@@ -38,6 +38,7 @@ from coopspider.items import (
     CounterItem,
     ListingItem,
 )
+from coopspider.middlewares import RedirectLoop
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import looks_binary, page_text
 from coopspider.pages.listing import ListingPage
@@ -56,7 +57,8 @@ _FAILURE_REASONS: list[tuple[type[BaseException], str]] = [
     (ResponseDataLossError, "data_loss"),  # body shorter than its Content-Length
     (DownloadCancelledError, "too_large"),  # DOWNLOAD_MAXSIZE, size announced
     (CancelledError, "too_large"),  # DOWNLOAD_MAXSIZE, size found while reading
-    (IgnoreRequest, "ignored"),  # redirect loop, offsite redirect, robots.txt
+    (RedirectLoop, "redirect_loop"),  # a redirect back to a URL of its own chain
+    (IgnoreRequest, "ignored"),  # REDIRECT_MAX_TIMES redirects, offsite redirect, robots.txt
 ]
 
 
@@ -140,6 +142,9 @@ class LienminhSpider(scrapy.Spider):
         # With nothing known there is no walk to cut short: every listing page is followed.
         self.incremental = bool(self.known) and not self.full
         yield scrapy.Request(self.base_url, callback=self.parse_home, errback=self.fetch_failed)
+
+    def _revisits(self) -> Iterator[scrapy.Request]:
+        """Conditional requests for the known articles due for a re-check."""
         now = datetime.now(UTC)
         for known in self.known.values():
             if known.removed_at is None and (self.full or self._due(known, now)):
@@ -180,6 +185,9 @@ class LienminhSpider(scrapy.Spider):
             total=counter.total,
             online=counter.online,
         )
+        # Known articles are asked for only now: a server that answers its home page with a 304
+        # (or not at all) would make every "304 Not Modified" to them meaningless.
+        yield from self._revisits()
         yield from self.follow_links(self._site_links(response))
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
@@ -326,6 +334,9 @@ class LienminhSpider(scrapy.Spider):
     ) -> ArticleNotModifiedItem | ArticleGoneItem | None:
         """304 and 404/410 answers: unchanged, or gone when the archive knows the article."""
         stats = self.crawler.stats
+        if response.status == 304 and (doubt := _unfounded_304(response)) is not None:
+            self._not_fetched("http_304", response.url, doubt)
+            return None
         if article_id not in self.known:
             # A link to a page that never existed is the site's error, not a removal.
             self.logger.warning("Article link answers %s: %s", response.status, response.url)
@@ -361,9 +372,17 @@ class LienminhSpider(scrapy.Spider):
         )
         if failure.check(HttpError):
             reason = f"http_{failure.value.response.status}"
+        detail = str(failure.value) if failure.check(RedirectLoop) else None
+        self._not_fetched(reason, failure.request.url, detail)
+
+    def _not_fetched(self, reason: str, url: str, detail: str | None = None) -> None:
+        """Log and count a page not fetched, under coopspider/fetch_failed/{reason}."""
         self.crawler.stats.inc_value("coopspider/fetch_failed")
         self.crawler.stats.inc_value(f"coopspider/fetch_failed/{reason}")
-        self.logger.warning("Not fetched (%s): %s", reason, failure.request.url)
+        if detail:
+            self.logger.warning("Not fetched (%s): %s: %s", reason, url, detail)
+        else:
+            self.logger.warning("Not fetched (%s): %s", reason, url)
 
     def _redirected_offsite(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
         """Log and count a redirect to another host, which Scrapy's offsite filter then drops
@@ -394,6 +413,30 @@ class LienminhSpider(scrapy.Spider):
     def _count_unparsed(self, response: Response, why: str) -> None:
         self.logger.warning("Page not parsed (%s): %s", why, response.url)
         self.crawler.stats.inc_value("coopspider/pages/unparsed")
+
+
+def _unfounded_304(response: Response) -> str | None:
+    """Why a "304 Not Modified" cannot be believed, or None: it answers a request that sent no
+    validator, or names another entity tag than the one asked about. Counting either as
+    "unchanged" would hide an edit."""
+    request = response.request
+    asked_tags = request.headers.get(b"If-None-Match") if request else None
+    asked_since = request.headers.get(b"If-Modified-Since") if request else None
+    if not asked_tags and not asked_since:
+        return "304 Not Modified to a request that sent no If-None-Match or If-Modified-Since"
+    answered_tag = response.headers.get(b"ETag")
+    if asked_tags and answered_tag:
+        asked = {_opaque_tag(tag) for tag in asked_tags.split(b",")}
+        if _opaque_tag(answered_tag) not in asked and b"*" not in asked:
+            tag = answered_tag.decode("latin-1")
+            return f"304 Not Modified for entity tag {tag}, not the one asked about"
+    return None
+
+
+def _opaque_tag(tag: bytes) -> bytes:
+    """An entity tag for the weak comparison of RFC 9110 (W/ dropped)."""
+    tag = tag.strip()
+    return tag[2:] if tag.startswith(b"W/") else tag
 
 
 def _header(response: Response, name: bytes) -> str | None:
