@@ -63,20 +63,14 @@ def _database_url(args: argparse.Namespace) -> str:
 def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
+    from coopspider.config import masked_url
     from storage import open_database
 
     url = _database_url(args)
     try:
         return open_database(url, read_only=read_only)
     except (SQLAlchemyError, OSError, ValueError) as error:
-        raise UserError(f"cannot open the database {_redact(url)}: {error}") from error
-
-
-def _redact(url: str) -> str:
-    """The database URL with any password hidden, for messages."""
-    from coopspider.config import masked_database_url
-
-    return masked_database_url(url)
+        raise UserError(f"cannot open the database {masked_url(url)}: {error}") from error
 
 
 # -- crawl ----------------------------------------------------------------------------------------
@@ -111,6 +105,7 @@ def run_crawl(
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from coopspider.config import masked_url
     from coopspider.sample_site import build_site, serve
 
     database_url = _database_url(args)
@@ -134,10 +129,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             )
             print(f"Serving the sample site at {base_url}", flush=True)
         _check_site(args, site, base_url, profile)
-        print(
-            f"Crawling {base_url or 'the Thái Bình alliance site'} into {_redact(database_url)}",
-            flush=True,
-        )
+        where = masked_url(base_url) if base_url else "the Thái Bình alliance site"
+        print(f"Crawling {where} into {masked_url(database_url)}", flush=True)
         try:
             stats = run_crawl(base_url, site, database_url, overrides, profile)
         except ValueError as error:
@@ -365,8 +358,10 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
+    from coopspider.config import masked_url
+
     profiles = _profiles(args)
-    rows = [(p.name, p.base_url, p.platform) for p in profiles.values()]
+    rows = [(p.name, masked_url(p.base_url), p.platform) for p in profiles.values()]
     widths = [max(len(row[i]) for row in [("site", "base URL", ""), *rows]) for i in range(2)]
     print(f"{'site':<{widths[0]}}  {'base URL':<{widths[1]}}  platform")
     for name, base_url, platform in rows:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -42,8 +43,8 @@ from coopspider.middlewares import RedirectLoop
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import looks_binary, page_text
 from coopspider.pages.listing import ListingPage
-from coopspider.profiles import SiteProfile, load_profiles, resolve_site
-from coopspider.urls import LinkKind, ParsedUrl, host_of, on_site
+from coopspider.profiles import SiteProfile, load_profiles, resolve_site, site_tables
+from coopspider.urls import LinkKind, ParsedUrl, host_of, on_site, split_login
 from storage import KnownArticle, known_articles, open_database, resolve_database_url
 
 # Answers to an article request the spider reads itself instead of dropping them as errors.
@@ -74,7 +75,9 @@ class LienminhSpider(scrapy.Spider):
     files a new site under that name), `base_url` (the site root, default the profile's),
     `profile` (the profile whose grammar a new site uses), `revisit_days`, `revisit_old_days`
     and `full` (override the REVISIT_DAYS, REVISIT_OLD_DAYS and FULL_CRAWL settings for this
-    crawl). The `SITE_PROFILES` setting holds the user's `[sites.NAME]` tables.
+    crawl). The `SITE_PROFILES` setting (else $COOPSPIDER_SITE_TABLES) holds the user's
+    `[sites.NAME]` tables. A login in the base URL (`https://user:password@host/`) is sent as
+    HTTP Basic authentication to the site's host.
     """
 
     name = "lienminh"
@@ -91,8 +94,18 @@ class LienminhSpider(scrapy.Spider):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.profile = resolve_site(profiles or load_profiles(), site, base_url, profile)
-        self.base_url = self.profile.base_url
+        chosen = resolve_site(profiles or load_profiles(), site, base_url, profile)
+        # A login in the base URL is sent as HTTP Basic authentication, to the site's host only,
+        # and never becomes part of a URL the crawl requests, logs or stores.
+        bare_url, login = split_login(chosen.base_url)
+        self.profile = replace(chosen, base_url=bare_url)
+        self.base_url = bare_url
+        self.login: dict[str, str] = {}
+        if login is not None:
+            user, password = login
+            # Scrapy compares this with the request's host and port.
+            host = urlsplit(bare_url).netloc
+            self.login = {"http_user": user, "http_pass": password, "http_auth_domain": host}
         self.site = self.profile.name
         self.allowed_domains = [host_of(self.base_url)]
         self.article_ids: set[str] = set()
@@ -108,7 +121,8 @@ class LienminhSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
-        kwargs["profiles"] = load_profiles(crawler.settings.getdict("SITE_PROFILES"))
+        tables = site_tables(crawler.settings.getdict("SITE_PROFILES"))
+        kwargs["profiles"] = load_profiles(tables)
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Spider priority: the profile beats the project defaults, a -s on the command line wins.
         crawler.settings.update(spider.profile.settings(), priority="spider")
@@ -141,7 +155,9 @@ class LienminhSpider(scrapy.Spider):
             self.known = await asyncio.to_thread(self._load_known)
         # With nothing known there is no walk to cut short: every listing page is followed.
         self.incremental = bool(self.known) and not self.full
-        yield scrapy.Request(self.base_url, callback=self.parse_home, errback=self.fetch_failed)
+        yield scrapy.Request(
+            self.base_url, callback=self.parse_home, errback=self.fetch_failed, meta=self.login
+        )
 
     def _revisits(self) -> Iterator[scrapy.Request]:
         """Conditional requests for the known articles due for a re-check."""
@@ -267,7 +283,9 @@ class LienminhSpider(scrapy.Spider):
                 if parsed.page > self.settings.getint("COOPSPIDER_MAX_LISTING_PAGE"):
                     self._skip_listing(url)
                     continue
-                yield scrapy.Request(url, callback=self.parse_listing, errback=self.fetch_failed)
+                yield scrapy.Request(
+                    url, callback=self.parse_listing, errback=self.fetch_failed, meta=self.login
+                )
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
                 # One article can sit under several category paths: the id decides, not the URL.
                 self.article_ids.add(parsed.article_id)
@@ -297,7 +315,7 @@ class LienminhSpider(scrapy.Spider):
             errback=self.fetch_failed,
             headers=headers,
             cb_kwargs={"article_id": article_id, "category": category},
-            meta={"handle_httpstatus_list": ARTICLE_STATUSES},
+            meta={"handle_httpstatus_list": ARTICLE_STATUSES, **self.login},
         )
 
     async def parse_article(
