@@ -61,16 +61,34 @@ def _database_url(args: argparse.Namespace) -> str:
 
 
 def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
+    """The archive, for reading only or for writing; a database that cannot be opened, or
+    written by a writer, is a one-line UserError."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from coopspider.config import masked_url
-    from storage import open_database
+    from storage import database_problem, open_database
 
     url = _database_url(args)
     try:
-        return open_database(url, read_only=read_only)
+        factory = open_database(url, read_only=read_only)
     except (SQLAlchemyError, OSError, ValueError) as error:
-        raise UserError(f"cannot open the database {masked_url(url)}: {error}") from error
+        problem = database_problem(error)
+        raise UserError(f"cannot open the database {masked_url(url)}: {problem}") from error
+    if not read_only:
+        _require_writable(url, factory)
+    return factory
+
+
+def _require_writable(url: str, factory: Any) -> None:
+    """A UserError, in one line, when the opened database refuses writes here."""
+    from coopspider.config import masked_url
+    from storage import ArchiveNotWritable, check_writable
+
+    try:
+        check_writable(factory)
+    except ArchiveNotWritable as error:
+        factory.kw["bind"].dispose()
+        raise UserError(f"cannot write to the database {masked_url(url)}: {error}") from error
 
 
 # -- crawl ----------------------------------------------------------------------------------------
@@ -109,6 +127,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from coopspider.sample_site import build_site, serve
 
     database_url = _database_url(args)
+    _open(args).kw["bind"].dispose()  # a database the crawl cannot write: one line, now
     overrides: dict[str, Any] = {
         "LOG_LEVEL": args.log_level,
         "SITE_PROFILES": _site_tables(args),
@@ -386,7 +405,8 @@ def cmd_alert(args: argparse.Namespace) -> int:
             "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses) or "
             "[alerts] to in the configuration file, or print the digest with --dry-run"
         )
-    outcome = send_alerts(_open(args), settings, dry_run=args.dry_run, site=args.site)
+    factory = _open(args, read_only=args.dry_run)
+    outcome = send_alerts(factory, settings, dry_run=args.dry_run, site=args.site)
     for text in outcome.previews:
         print(text)
     for message in outcome.sent:
@@ -435,6 +455,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         with run_lock(lock_file):
+            _refuse_a_read_only_archive(database_url)
             context = RunContext(
                 config=config,
                 database_url=database_url,
@@ -454,6 +475,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in lines:
         print(f"  {line}")
     return code
+
+
+def _refuse_a_read_only_archive(database_url: str) -> None:
+    """A database that opens but refuses writes is a setup problem: one line, exit 2, before
+    any crawl. One that does not open (a server down) is left to the run's steps, which fail
+    as they do in any outage."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage import open_database
+
+    try:
+        factory = open_database(database_url)
+    except (SQLAlchemyError, OSError, ValueError):
+        return
+    _require_writable(database_url, factory)
+    factory.kw["bind"].dispose()
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -526,12 +563,14 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from storage import VIETNAM_TZ, search
-    from storage.search import query_words
+    from storage.search import check_query, query_words
 
+    try:
+        check_query(args.query, args.limit)
+    except ValueError as error:
+        raise UserError(str(error)) from error
     if not query_words(args.query):
         raise UserError(f"nothing to search for in {args.query!r}: give at least one word")
-    if args.limit < 1:
-        raise UserError("--limit must be at least 1")
     factory = _open(args, read_only=True)
     with factory() as session:
         hits = search(session, args.query, site=args.site, limit=args.limit)

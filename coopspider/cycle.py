@@ -287,13 +287,14 @@ def _opened(database_url: str) -> Iterator[Any]:
     """The opened archive for one step, its connections closed afterwards."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from storage import open_database
+    from storage import database_problem, open_database
 
     try:
         factory = open_database(database_url)
     except (SQLAlchemyError, OSError) as error:
         where = masked_url(database_url)
-        raise DatabaseUnavailable(f"cannot open the database {where}: {error}") from error
+        problem = database_problem(error)
+        raise DatabaseUnavailable(f"cannot open the database {where}: {problem}") from error
     try:
         yield factory
     finally:

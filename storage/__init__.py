@@ -14,22 +14,30 @@ from storage.alerts import (
     claim_batch,
     create_batch,
     dissolve_batch,
+    issue_changes,
     lock_outbox,
     mark_sent,
+    open_issue_kinds,
     pending_batches,
     record_run_health,
     release_batch,
     runs_to_check,
+    unbatched_events,
+    unbatched_issues,
     versions_of_events,
 )
 from storage.changes import list_events, record_event
 from storage.db import (
     DATABASE_URL_ENV,
     DEFAULT_DATABASE_URL,
+    ArchiveNotWritable,
     alembic_config,
+    check_writable,
     create_db_engine,
+    database_problem,
     downgrade_database,
     open_database,
+    refuses_writes,
     resolve_database_url,
     upgrade_database,
 )
@@ -83,6 +91,10 @@ from storage.tracking import (
 )
 
 __all__ = [
+    "ArchiveNotWritable",
+    "check_writable",
+    "database_problem",
+    "refuses_writes",
     "DATABASE_URL_ENV",
     "DEFAULT_DATABASE_URL",
     "EVENT_KINDS",
@@ -118,6 +130,10 @@ __all__ = [
     "create_batch",
     "create_db_engine",
     "dissolve_batch",
+    "issue_changes",
+    "open_issue_kinds",
+    "unbatched_events",
+    "unbatched_issues",
     "downgrade_database",
     "finish_tracking",
     "is_baseline_run",
