@@ -16,6 +16,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,11 +25,13 @@ import traceback
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from coopspider.config import DEFAULT_SITE, Config, SiteConfig, masked_url
 from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_FAILED, EXIT_OK
+from coopspider.processes import dying_with_this_process
 from coopspider.profiles import SITE_TABLES_ENV
 from coopspider.urls import host_of
 
@@ -398,7 +402,7 @@ def crawl_environment(context: RunContext) -> dict[str, str]:
 
 def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutcome:
     """Run one site's crawl to its end and judge it from its exit status and its run record."""
-    from storage import latest_run
+    from storage import close_abandoned_runs, latest_run, run_of_process
 
     with factory() as session:
         before = latest_run(session, site.name)
@@ -411,16 +415,31 @@ def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutc
         env=crawl_environment(context),
         stdin=subprocess.DEVNULL,
         stdout=sys.stderr.fileno(),  # Scrapy's output is log, not summary
+        # A run killed outright must not leave its crawl behind: SIGTERM makes it stop as a
+        # Ctrl-C would, its run recorded as failed ("shutdown"). (A preexec_fn is safe here:
+        # the run starts no thread.)
+        preexec_fn=dying_with_this_process(signal.SIGTERM),
     ) as child:
         try:
             returncode: int | None = child.wait(context.config.run.timeout + STOP_GRACE_S)
         except subprocess.TimeoutExpired:
             child.kill()
             returncode = None
-    with factory() as session:
-        run = latest_run(session, site.name)
-        if run is not None and run.id == before_id:
-            run = None
+    with factory.begin() as session:
+        # Its own run, by the process that recorded it: another crawl of the site (started by
+        # hand meanwhile) records runs too.
+        run = run_of_process(
+            session, site.name, host=socket.gethostname(), pid=child.pid, after=before_id
+        )
+        if run is not None and run.status == "running":
+            # The crawl has ended (it was waited for) without closing its run, killed: closed
+            # now, as the next crawl would, so this run's alert reports it.
+            close_abandoned_runs(
+                session,
+                site.name,
+                is_abandoned=lambda row: row.id == run.id,
+                closed_at=datetime.now(UTC),
+            )
         failure = judge_crawl(returncode, run, time.monotonic() - started)
         return CrawlOutcome(
             site=site.name,

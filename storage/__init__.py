@@ -70,7 +70,10 @@ from storage.repository import (
     latest_run,
     latest_versions,
     normalize_text,
+    owner_of,
     parse_timestamp,
+    run_of_process,
+    run_owner,
     save_article,
     save_counter,
     start_run,
@@ -88,6 +91,7 @@ from storage.tracking import (
     finish_tracking,
     is_baseline_run,
     known_articles,
+    previous_run_finished,
 )
 
 __all__ = [
@@ -138,6 +142,7 @@ __all__ = [
     "finish_tracking",
     "is_baseline_run",
     "known_articles",
+    "previous_run_finished",
     "find_articles",
     "finish_run",
     "get_run",
@@ -147,6 +152,9 @@ __all__ = [
     "lock_outbox",
     "mark_sent",
     "normalize_text",
+    "owner_of",
+    "run_of_process",
+    "run_owner",
     "open_database",
     "parse_timestamp",
     "pending_batches",

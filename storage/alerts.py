@@ -1,10 +1,11 @@
 """The alert outbox and crawl health issues: repository functions inside the caller's transaction.
 
 Exactly once, in three steps the caller runs in separate transactions: claim a batch (a pending
-batch left by an earlier run, or a new one covering every change event and health issue not yet in
-a batch), send it, then mark it sent. A change event belongs to one batch at most (it is the key
-of `alert_batch_events`), and claims are serialised by `lock_outbox`, so two runs never cover the
-same change. A batch is marked sent only after the SMTP server accepted it.
+batch left by an earlier run, or a new one covering every health issue and every change event of a
+finished crawl not yet in a batch), send it, then mark it sent. A change event belongs to one
+batch at most (it is the key of `alert_batch_events`), and claims are serialised by
+`lock_outbox`, so two runs never cover the same change. A batch is marked sent only after the
+SMTP server accepted it.
 """
 
 from __future__ import annotations
@@ -183,8 +184,26 @@ def create_batch(
 
 
 def _unbatched_events(site: str | None) -> Select[tuple[ChangeEvent]]:
-    """The change events (of `site`) no batch covers yet, in the order they were recorded."""
-    query = select(ChangeEvent).where(~exists().where(AlertBatchEvent.event_id == ChangeEvent.id))
+    """The change events (of `site`) no batch covers yet, in the order they were recorded.
+
+    Only a finished crawl reports: the events of a crawl that did not finish (killed, cut short)
+    wait for the next crawl of their site that finishes, and go out with its own, as `diff`
+    shows them (coopspider.monitor.diff)."""
+    finished = (
+        select(CrawlRun.site, func.max(CrawlRun.id).label("last_finished"))
+        .where(CrawlRun.status == "finished")
+        .group_by(CrawlRun.site)
+        .subquery()
+    )
+    query = (
+        select(ChangeEvent)
+        .join(
+            finished,
+            (finished.c.site == ChangeEvent.site)
+            & (ChangeEvent.crawl_run_id <= finished.c.last_finished),
+        )
+        .where(~exists().where(AlertBatchEvent.event_id == ChangeEvent.id))
+    )
     if site is not None:
         query = query.where(ChangeEvent.site == site)
     return query.order_by(ChangeEvent.id)

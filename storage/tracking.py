@@ -93,6 +93,16 @@ def known_articles(session: Session, site: str) -> list[KnownArticle]:
     ]
 
 
+def previous_run_finished(session: Session, site: str, run_id: int | None) -> bool:
+    """Whether the site's latest run before `run_id` finished. Only such a run walked each
+    listing down to the articles it knew; one killed half-way may have archived the newest new
+    articles and not the older ones, so a walk must not stop at what it archived."""
+    query = select(CrawlRun.status).where(CrawlRun.site == site)
+    if run_id is not None:
+        query = query.where(CrawlRun.id < run_id)
+    return session.scalar(query.order_by(CrawlRun.id.desc()).limit(1)) == "finished"
+
+
 def is_baseline_run(session: Session, site: str, run_id: int) -> bool:
     """Whether this run is the site's baseline: no earlier run of the site has finished."""
     earlier = session.scalar(

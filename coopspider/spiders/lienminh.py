@@ -45,7 +45,13 @@ from coopspider.pages.decoding import looks_binary, page_text
 from coopspider.pages.listing import ListingPage
 from coopspider.profiles import SiteProfile, load_profiles, resolve_site, site_tables
 from coopspider.urls import LinkKind, ParsedUrl, host_of, on_site, split_login
-from storage import KnownArticle, known_articles, open_database, resolve_database_url
+from storage import (
+    KnownArticle,
+    known_articles,
+    open_database,
+    previous_run_finished,
+    resolve_database_url,
+)
 
 # Answers to an article request the spider reads itself instead of dropping them as errors.
 ARTICLE_STATUSES = [304, 404, 410]
@@ -151,10 +157,12 @@ class LienminhSpider(scrapy.Spider):
         self.full = self._setting("FULL_CRAWL")
         self.revisit_within = timedelta(days=self._setting("REVISIT_DAYS"))
         self.revisit_old_after = timedelta(days=self._setting("REVISIT_OLD_DAYS"))
+        walk_may_stop = False
         if self.settings.getbool("COOPSPIDER_STORE_ENABLED", True):
-            self.known = await asyncio.to_thread(self._load_known)
-        # With nothing known there is no walk to cut short: every listing page is followed.
-        self.incremental = bool(self.known) and not self.full
+            self.known, walk_may_stop = await asyncio.to_thread(self._load_known)
+        # With nothing known there is no walk to cut short: every listing page is followed; nor
+        # after a crawl that did not finish (see storage.previous_run_finished).
+        self.incremental = bool(self.known) and not self.full and walk_may_stop
         yield scrapy.Request(
             self.base_url, callback=self.parse_home, errback=self.fetch_failed, meta=self.login
         )
@@ -170,11 +178,14 @@ class LienminhSpider(scrapy.Spider):
                     self._on_this_site(known.url), known.article_id, known.category
                 )
 
-    def _load_known(self) -> dict[str, KnownArticle]:
+    def _load_known(self) -> tuple[dict[str, KnownArticle], bool]:
+        """The site's archived articles, and whether the crawl before this one finished."""
         factory = open_database(resolve_database_url(self.settings.get("DATABASE_URL")))
+        run_id = self.crawler.stats.get_value("coopspider/run_id")
         try:
             with factory() as session:
-                return {known.article_id: known for known in known_articles(session, self.site)}
+                known = {known.article_id: known for known in known_articles(session, self.site)}
+                return known, previous_run_finished(session, self.site, run_id)
         finally:
             factory.kw["bind"].dispose()
 
