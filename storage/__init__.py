@@ -91,7 +91,7 @@ from storage.tracking import (
     finish_tracking,
     is_baseline_run,
     known_articles,
-    previous_run_finished,
+    walk_may_stop_at_known,
 )
 
 __all__ = [
@@ -142,7 +142,7 @@ __all__ = [
     "finish_tracking",
     "is_baseline_run",
     "known_articles",
-    "previous_run_finished",
+    "walk_may_stop_at_known",
     "find_articles",
     "finish_run",
     "get_run",

@@ -18,12 +18,14 @@ from pathlib import Path
 
 from coopspider.exitcodes import EXIT_OK
 from coopspider.sample_site import build_site, serve
+from storage import open_database
+from storage.models import CrawlRun
 from tests.conftest import ROOT, crawl_command, scrapy_crawl
 from tests.faultserver import FaultServer, stall
 from tests.test_changes import fresh_article
 from tests.test_cli import coopspider
 from tests.test_faults_crash import count_rows, runs, wait_until
-from tests.test_run import GatedSite, clean_env, finish, start_run, write_config
+from tests.test_run import GatedSite, clean_env, closed_port, finish, start_run, write_config
 
 ARTICLE_PAUSE = 0.25
 
@@ -235,3 +237,28 @@ def test_a_crawl_killed_half_way_tells_diff_and_the_alert_one_story(
         ("failed", "abandoned"),
         ("finished", "finished"),
     ]
+
+
+def test_a_crawl_that_failed_having_archived_nothing_costs_no_full_walk(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Only a crawl that archived new articles without finishing makes the next walk every
+    listing page; one of a site that was down leaves the next crawl incremental."""
+    with serve(build_site()) as server:
+        for name, base_url in [
+            ("baseline", server.base_url),
+            ("down", f"http://127.0.0.1:{closed_port()}/"),
+            ("after", server.base_url),
+        ]:
+            done = scrapy_crawl(
+                base_url, database_url, tmp_path / f"{name}.jsonl", "-a", "site=sample"
+            )
+            assert done.returncode == 0, done.log[-3000:]
+    assert [status for status, _ in runs(database_url)] == ["finished", "failed", "finished"]
+    factory = open_database(database_url, read_only=True)
+    try:
+        with factory() as session:
+            last = session.query(CrawlRun).order_by(CrawlRun.id.desc()).first()
+    finally:
+        factory.kw["bind"].dispose()
+    assert last is not None and last.stats.get("coopspider/listings/walk_stopped", 0) >= 1

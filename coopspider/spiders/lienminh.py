@@ -49,8 +49,8 @@ from storage import (
     KnownArticle,
     known_articles,
     open_database,
-    previous_run_finished,
     resolve_database_url,
+    walk_may_stop_at_known,
 )
 
 # Answers to an article request the spider reads itself instead of dropping them as errors.
@@ -161,7 +161,7 @@ class LienminhSpider(scrapy.Spider):
         if self.settings.getbool("COOPSPIDER_STORE_ENABLED", True):
             self.known, walk_may_stop = await asyncio.to_thread(self._load_known)
         # With nothing known there is no walk to cut short: every listing page is followed; nor
-        # after a crawl that did not finish (see storage.previous_run_finished).
+        # after a crawl that archived new articles without finishing (walk_may_stop_at_known).
         self.incremental = bool(self.known) and not self.full and walk_may_stop
         yield scrapy.Request(
             self.base_url, callback=self.parse_home, errback=self.fetch_failed, meta=self.login
@@ -179,13 +179,13 @@ class LienminhSpider(scrapy.Spider):
                 )
 
     def _load_known(self) -> tuple[dict[str, KnownArticle], bool]:
-        """The site's archived articles, and whether the crawl before this one finished."""
+        """The site's archived articles, and whether a listing walk may stop at known ones."""
         factory = open_database(resolve_database_url(self.settings.get("DATABASE_URL")))
         run_id = self.crawler.stats.get_value("coopspider/run_id")
         try:
             with factory() as session:
                 known = {known.article_id: known for known in known_articles(session, self.site)}
-                return known, previous_run_finished(session, self.site, run_id)
+                return known, walk_may_stop_at_known(session, self.site, run_id)
         finally:
             factory.kw["bind"].dispose()
 
