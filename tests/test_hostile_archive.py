@@ -36,6 +36,8 @@ from tests.test_run import clean_env, closed_port
 NEW_TITLE = "Hợp tác xã Đông Quý ra mắt sản phẩm mới"
 SITE_DOWN = "không đọc được trang chủ"  # the alert's sentence for a crawl of a site that was down
 ROOT_POWERS = "-dac_override,-dac_read_search,-fowner"
+# A run of one site at a port nothing listens on: it stops before crawling, or its crawl fails.
+RUN_ELSEWHERE = ("run", "--site", "x", "--base-url", "http://127.0.0.1:9/")
 
 
 def fill(database_url: str, workdir: Path) -> None:
@@ -116,6 +118,15 @@ def one_line_error(done: subprocess.CompletedProcess, *phrases: str) -> None:
         assert phrase in lines[0], lines[0]
 
 
+def assert_readers_read(database_url: str, *, bound_by_file_modes: bool = False) -> None:
+    """diff, export and search answer from the archive."""
+    for command in (["diff", "--json"], ["export"], ["search", "hop tac xa"]):
+        done = coopspider(database_url, *command, bound_by_file_modes=bound_by_file_modes)
+        assert done.returncode == 0, (command, done.stderr[-3000:])
+        assert done.stdout.strip(), command
+    assert NEW_TITLE in coopspider(database_url, "export").stdout
+
+
 def assert_no_alert_written(database_url: str) -> None:
     """No run examined, no issue opened, no batch claimed: what a dry run must not write."""
     engine = create_engine(database_url)
@@ -148,6 +159,7 @@ def test_read_only_sqlite_file_dry_run_reads_writers_say_it_in_one_line(
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert NEW_TITLE in dry.stdout and SITE_DOWN in dry.stdout
     assert dry.stderr == ""
+    assert_readers_read(url, bound_by_file_modes=True)
 
     sent = coopspider(url, "alert", bound_by_file_modes=True)
     one_line_error(sent, f"cannot write to the database {url}", "attempt to write a readonly")
@@ -178,9 +190,14 @@ def test_sqlite_archive_in_a_read_only_folder_is_one_line(
     archive.parent.chmod(0o555)
     try:
         # SQLite cannot read a WAL archive where it may not create its shared-memory file.
-        for command in (["alert", "--dry-run"], ["alert"], ["diff"]):
+        for command in (["alert", "--dry-run"], ["alert"], ["diff"], ["crawl", "--sample"]):
             done = coopspider(url, *command, bound_by_file_modes=True)
             one_line_error(done, f"cannot open the database {url}", "read-only file or folder")
+        # `run` stops earlier: its lock file goes next to the archive.
+        ran = coopspider(
+            url, "run", "--site", "x", "--base-url", "http://127.0.0.1:9/", bound_by_file_modes=True
+        )
+        one_line_error(ran, f"cannot take the lock {archive}.lock")
     finally:
         archive.parent.chmod(0o755)
 
@@ -206,10 +223,12 @@ def test_postgresql_role_without_write_rights(pg_reader: str) -> None:
     dry = coopspider(pg_reader, "alert", "--dry-run")
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert NEW_TITLE in dry.stdout and SITE_DOWN in dry.stdout
+    assert_readers_read(pg_reader)
 
-    sent = coopspider(pg_reader, "alert")
-    one_line_error(sent, "cannot write to the database", "permission denied for table")
-    assert make_url(pg_reader).username in sent.stderr
+    for command in (["alert"], ["crawl", "--sample"]):
+        refused = coopspider(pg_reader, *command)
+        one_line_error(refused, "cannot write to the database", "permission denied for table")
+        assert make_url(pg_reader).username in refused.stderr
 
     assert_no_alert_written(pg_reader)
 

@@ -16,7 +16,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from coopspider.exitcodes import EXIT_OK
+from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_OK
 from coopspider.sample_site import build_site, serve
 from storage import open_database
 from storage.models import CrawlRun
@@ -262,3 +262,25 @@ def test_a_crawl_that_failed_having_archived_nothing_costs_no_full_walk(
     finally:
         factory.kw["bind"].dispose()
     assert last is not None and last.stats.get("coopspider/listings/walk_stopped", 0) >= 1
+
+
+def test_a_crawl_killed_under_run_is_closed_and_reported_by_that_run(tmp_path: Path) -> None:
+    site = build_site()
+    database_url = f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
+    with FaultServer(site) as server:
+        slow_articles(server)
+        write_config(tmp_path, {"sample": server.base_url})
+        run = start_run(tmp_path)
+        try:
+            wait_until(lambda: count_rows(database_url, "article_versions") >= 3, "3 articles")
+            (crawl,) = [pid for pid in children(run.pid) if "scrapy" in command_line(pid)]
+            os.kill(crawl, signal.SIGKILL)  # the crawl alone (out of memory, say)
+            code, out, err = finish(run)
+        finally:
+            run.kill()
+            run.wait()
+    assert code == EXIT_CRAWL_FAILED, err[-3000:]
+    assert "sample: crawl FAILED: scrapy exited with status -9 (run 1)" in out, out
+    # Closed by `run` itself, and reported by its own alert (printed: no recipients).
+    assert runs(database_url) == [("failed", "abandoned")]
+    assert "không hoàn tất (lý do: abandoned)" in out, out
