@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_OK
@@ -119,29 +120,36 @@ def test_a_crawl_killed_outright_takes_its_worker_processes_with_it(
     assert runs(database_url) == [("running", None)]
 
 
-def test_a_run_killed_outright_takes_its_crawl_with_it(tmp_path: Path) -> None:
-    site = build_site()
+@contextlib.contextmanager
+def run_half_way(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`coopspider run` of a slow sample site, and the pid of its crawl once it has stored three
+    articles (its archive: data/archive.sqlite3); whatever is left is killed afterwards."""
     database_url = f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
-    with FaultServer(site) as server:
+    with FaultServer(build_site()) as server:
         slow_articles(server)
         write_config(tmp_path, {"sample": server.base_url})
         run = start_run(tmp_path)
         try:
             wait_until(lambda: count_rows(database_url, "article_versions") >= 3, "3 articles")
             (crawl,) = [pid for pid in children(run.pid) if "scrapy" in command_line(pid)]
-            workers = children(crawl)
-            os.kill(run.pid, signal.SIGKILL)  # `run` alone
-            run.communicate(timeout=60)
-            wait_until(
-                lambda: not any(alive(pid) for pid in [crawl, *workers]),
-                "the crawl and its workers to stop",
-                timeout=120,
-            )
+            yield run, crawl
         finally:
             run.kill()
             run.wait()
+
+
+def test_a_run_killed_outright_takes_its_crawl_with_it(tmp_path: Path) -> None:
+    with run_half_way(tmp_path) as (run, crawl):
+        workers = children(crawl)
+        os.kill(run.pid, signal.SIGKILL)  # `run` alone
+        run.communicate(timeout=60)
+        wait_until(
+            lambda: not any(alive(pid) for pid in [crawl, *workers]),
+            "the crawl and its workers to stop",
+            timeout=120,
+        )
     # The crawl stopped as on Ctrl-C: its run is recorded as failed, not left running.
-    assert runs(database_url) == [("failed", "shutdown")]
+    assert runs(f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}") == [("failed", "shutdown")]
 
 
 def test_run_judges_its_own_crawl_while_another_crawl_of_the_site_runs(tmp_path: Path) -> None:
@@ -265,22 +273,11 @@ def test_a_crawl_that_failed_having_archived_nothing_costs_no_full_walk(
 
 
 def test_a_crawl_killed_under_run_is_closed_and_reported_by_that_run(tmp_path: Path) -> None:
-    site = build_site()
-    database_url = f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
-    with FaultServer(site) as server:
-        slow_articles(server)
-        write_config(tmp_path, {"sample": server.base_url})
-        run = start_run(tmp_path)
-        try:
-            wait_until(lambda: count_rows(database_url, "article_versions") >= 3, "3 articles")
-            (crawl,) = [pid for pid in children(run.pid) if "scrapy" in command_line(pid)]
-            os.kill(crawl, signal.SIGKILL)  # the crawl alone (out of memory, say)
-            code, out, err = finish(run)
-        finally:
-            run.kill()
-            run.wait()
+    with run_half_way(tmp_path) as (run, crawl):
+        os.kill(crawl, signal.SIGKILL)  # the crawl alone (out of memory, say)
+        code, out, err = finish(run)
     assert code == EXIT_CRAWL_FAILED, err[-3000:]
     assert "sample: crawl FAILED: scrapy exited with status -9 (run 1)" in out, out
     # Closed by `run` itself, and reported by its own alert (printed: no recipients).
-    assert runs(database_url) == [("failed", "abandoned")]
+    assert runs(f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}") == [("failed", "abandoned")]
     assert "không hoàn tất (lý do: abandoned)" in out, out
