@@ -1,0 +1,325 @@
+"""URL shapes: how discovery tells families of links apart and writes their regular expressions.
+
+A URL's path segments are cut into pieces: numbers, text, and the separators and file extensions
+between them (`hop-tac-xa-6389.html` is text `hop-tac-xa`, `-`, number `6389`, `.html`). Its query
+keys count too (`?ItemID=5` and `?CatID=5` are different shapes). Links of one shape form a
+cluster; each place a value sits in (a `Slot`) is either the same in every member, and written
+as it is, or varies, and is written as a class of characters or a named group.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from coopspider.discovery.vocabulary import IGNORED_QUERY_KEYS
+
+NUMBER, TEXT = "number", "text"
+# A file extension: a dot, a letter, up to four more letters or digits (`.html`, `.aspx`, `.php5`).
+_EXTENSION = re.compile(r"(?<=.)\.[A-Za-z][A-Za-z0-9]{1,4}$")
+# Text then a number (`slug-6389`, `page-2`, `slug.6389`) or a number then text (`6389_Slug`).
+_TEXT_THEN_NUMBER = re.compile(r"(?P<text>.*?[^\W\d_].*?)(?P<sep>[-_.])(?P<number>\d+)")
+_NUMBER_THEN_TEXT = re.compile(r"(?P<number>\d+)(?P<sep>[-_])(?P<text>.*[^\W\d_].*)")
+# Characters with a meaning in a pattern outside a class of characters (`-` and `/` have none).
+_SPECIAL = re.compile(r"([.^$*+?{}\[\]\\|()])")
+# Longer segments are not cut: no real URL needs it, and it bounds the work on hostile links.
+_LONGEST_CUT_SEGMENT = 300
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One piece of a path segment: a number, text, or a literal separator or extension."""
+
+    kind: str  # NUMBER, TEXT or "literal"
+    value: str
+
+    @property
+    def signature(self) -> str:
+        """What the shape keeps of the piece: its kind, or a literal's own text."""
+        return self.value if self.kind == "literal" else self.kind
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """Where a value sits in the URLs of one shape: a piece of a path segment, or a query key."""
+
+    segment: int  # index of the path segment; -1 for a query value
+    piece: int = 0  # index of the piece in the segment
+    key: str = ""  # the query key, for query values
+
+    @property
+    def in_query(self) -> bool:
+        return self.segment < 0
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What links of one family share: pieces per path segment, and the query keys."""
+
+    segments: tuple[tuple[str, ...], ...]
+    query_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UrlParts:
+    """A URL cut into pieces. `key` (path?query) identifies it whatever its scheme and host."""
+
+    key: str
+    segments: tuple[tuple[Piece, ...], ...]
+    query: tuple[tuple[str, str], ...]  # the significant query pairs, in URL order
+
+    @property
+    def shape(self) -> Shape:
+        return Shape(
+            tuple(tuple(piece.signature for piece in segment) for segment in self.segments),
+            tuple(sorted(key for key, _ in self.query)),
+        )
+
+    def value(self, slot: Slot) -> str | None:
+        """The value at `slot`, None where this URL has none."""
+        if slot.in_query:
+            return next((value for key, value in self.query if key == slot.key), None)
+        if slot.segment >= len(self.segments) or slot.piece >= len(self.segments[slot.segment]):
+            return None
+        return self.segments[slot.segment][slot.piece].value
+
+    def slots(self) -> list[tuple[Slot, str]]:
+        """Every slot holding a number or text, with its kind; query values by their content."""
+        found = [
+            (Slot(index, number), piece.kind)
+            for index, segment in enumerate(self.segments)
+            for number, piece in enumerate(segment)
+            if piece.kind != "literal"
+        ]
+        found += [
+            (Slot(-1, 0, key), NUMBER if value.isdigit() else TEXT) for key, value in self.query
+        ]
+        return found
+
+    def values(self) -> set[str]:
+        """Every number and text value of the URL."""
+        return {value for slot, _ in self.slots() if (value := self.value(slot)) is not None}
+
+
+def url_parts(url: str) -> UrlParts:
+    """`url` cut into pieces (the path percent-decoded, as the URL grammar matches it)."""
+    parts = urlsplit(url)
+    path = unquote(parts.path) or "/"
+    segments = tuple(_pieces(segment) for segment in path.split("/") if segment)
+    query = tuple(
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not _ignored_query_key(key)
+    )
+    raw_query = "&".join(f"{key}={value}" for key, value in query)
+    key = path.rstrip("/") or "/"
+    return UrlParts(f"{key}?{raw_query}" if raw_query else key, segments, query)
+
+
+def _ignored_query_key(key: str) -> bool:
+    folded = key.lower()
+    return folded in IGNORED_QUERY_KEYS or folded.startswith("utm_")
+
+
+def _pieces(segment: str) -> tuple[Piece, ...]:
+    extension = ""
+    if (match := _EXTENSION.search(segment)) is not None:
+        extension, segment = match.group(), segment[: match.start()]
+    pieces: tuple[Piece, ...]
+    if segment.isdigit():
+        pieces = (Piece(NUMBER, segment),)
+    elif len(segment) > _LONGEST_CUT_SEGMENT:
+        pieces = (Piece(TEXT, segment),)
+    elif match := _TEXT_THEN_NUMBER.fullmatch(segment):
+        pieces = (
+            Piece(TEXT, match["text"]),
+            Piece("literal", match["sep"]),
+            Piece(NUMBER, match["number"]),
+        )
+    elif match := _NUMBER_THEN_TEXT.fullmatch(segment):
+        pieces = (
+            Piece(NUMBER, match["number"]),
+            Piece("literal", match["sep"]),
+            Piece(TEXT, match["text"]),
+        )
+    else:
+        pieces = (Piece(TEXT, segment),)
+    return pieces + ((Piece("literal", extension),) if extension else ())
+
+
+def as_one_text(parts: UrlParts, segment: int) -> UrlParts:
+    """The URL with one segment read as a single text piece (a slug that ends in a number)."""
+    whole = "".join(piece.value for piece in parts.segments[segment])
+    extension = ""
+    if (match := _EXTENSION.search(whole)) is not None:
+        extension, whole = match.group(), whole[: match.start()]
+    pieces = (Piece(TEXT, whole),) + ((Piece("literal", extension),) if extension else ())
+    segments = (*parts.segments[:segment], pieces, *parts.segments[segment + 1 :])
+    return UrlParts(parts.key, segments, parts.query)
+
+
+@dataclass
+class Cluster:
+    """Links of one shape, by key."""
+
+    shape: Shape
+    members: dict[str, UrlParts] = field(default_factory=dict)
+
+    def values(self, slot: Slot, keys: Iterable[str] | None = None) -> list[str]:
+        """The values at `slot` of the members (or of the members with these keys)."""
+        chosen = self.members if keys is None else {k: self.members[k] for k in keys}
+        return [v for parts in chosen.values() if (v := parts.value(slot)) is not None]
+
+    def slots(self) -> list[tuple[Slot, str]]:
+        """The slots of the shape with their kind (query values: number when all are)."""
+        first = next(iter(self.members.values()))
+        found = []
+        for slot, kind in first.slots():
+            if slot.in_query:
+                kind = NUMBER if all(v.isdigit() for v in self.values(slot)) else TEXT
+            found.append((slot, kind))
+        return found
+
+    def varying(self) -> list[Slot]:
+        """The slots whose value differs between members."""
+        return [slot for slot, _ in self.slots() if len(set(self.values(slot))) > 1]
+
+    def kind_of(self, slot: Slot) -> str:
+        return dict(self.slots())[slot]
+
+
+def cluster(urls: Iterable[str], least: int = 3) -> list[Cluster]:
+    """The URLs grouped by shape, biggest group first. Slugs that end in a number (`...-2024`)
+    join the family of plain slugs of the same form when that family has `least` links or more
+    and is not much smaller: ids after a slug (`slug-6389.html`) have no such twin family."""
+    clusters: dict[Shape, Cluster] = {}
+    for url in urls:
+        parts = url_parts(url)
+        clusters.setdefault(parts.shape, Cluster(parts.shape)).members.setdefault(parts.key, parts)
+    for small in sorted(clusters.values(), key=lambda c: len(c.members)):
+        if small.shape not in clusters:
+            continue
+        for segment, pieces in enumerate(small.shape.segments):
+            # Only `slug-2024`: `slug.6389` and `6389_slug` are how platforms write ids.
+            if pieces[:3] != (TEXT, "-", NUMBER):
+                continue
+            first = next(iter(small.members.values()))
+            joined = as_one_text(first, segment).shape
+            big = clusters.get(joined)
+            if (
+                big is not None
+                and big is not small
+                and len(big.members) >= least
+                and 3 * len(big.members) >= len(small.members)
+            ):
+                for parts in small.members.values():
+                    big.members.setdefault(parts.key, as_one_text(parts, segment))
+                del clusters[small.shape]
+                break
+    return sorted(clusters.values(), key=lambda c: -len(c.members))
+
+
+# -- regular expressions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotPattern:
+    """How one slot is written in a pattern: a named group, a class, or its constant value."""
+
+    group: str | None = None  # id, category, page, offset, slug: a named group
+    constant: str | None = None  # the one value, written literally
+    excluded: tuple[str, ...] = ()  # values the slot must not take (another family's literals)
+
+
+def pattern(
+    cluster_: Cluster, slots: Mapping[Slot, SlotPattern], members: Iterable[str] | None = None
+) -> str:
+    """A regular expression matching the whole path (or path?query) of the cluster's URLs.
+
+    Slots not in `slots` are constant (written as they are) when every member given has the same
+    value there, else a class of characters.
+    """
+    keys = list(cluster_.members if members is None else members)
+    kinds = dict(cluster_.slots())
+
+    def written(slot: Slot) -> SlotPattern:
+        if slot in slots:
+            return slots[slot]
+        values = set(cluster_.values(slot, keys))
+        return SlotPattern(constant=values.pop()) if len(values) == 1 else SlotPattern()
+
+    path = []
+    first = cluster_.members[keys[0]]
+    for index, segment in enumerate(first.segments):
+        text = ""
+        for number, piece in enumerate(segment):
+            if piece.kind == "literal":
+                text += _escape(piece.value)
+                continue
+            slot = Slot(index, number)
+            followed = number + 1 < len(segment)
+            text += _value_pattern(written(slot), kinds[slot], "/", lazy=followed)
+        path.append(text)
+    regex = "/" + "/".join(path) + "/?" if path else "/"
+    query_slots = [slot for slot, _ in cluster_.slots() if slot.in_query]
+    if not query_slots:
+        return regex
+    lookaheads = []
+    for slot in query_slots:
+        how = written(slot)
+        value = (
+            ""
+            if how.group is None and how.constant is None
+            else _value_pattern(how, kinds[slot], "&", lazy=False)
+        )
+        end = "(?:&|$)" if value else ""
+        lookaheads.append(f"(?=(?:.*&)?{_escape(slot.key)}={value}{end})")
+    return regex + r"\?" + "".join(lookaheads) + ".*"
+
+
+def _value_pattern(how: SlotPattern, kind: str, stop: str, *, lazy: bool) -> str:
+    if how.constant is not None and how.group is None:
+        return _escape(how.constant)
+    body = r"\d+" if kind == NUMBER else f"[^{stop}]+" + ("?" if lazy else "")
+    if how.excluded:
+        others = "|".join(_escape(value) for value in sorted(how.excluded))
+        body = f"(?!(?:{others})(?:[{_escape(stop)}.]|$)){body}"
+    return f"(?P<{how.group}>{body})" if how.group else body
+
+
+def template(
+    cluster_: Cluster, names: Mapping[Slot, str], members: Iterable[str] | None = None
+) -> str:
+    """The shape for people: `/{category}/{slug}-{id}.html`, constants as they are."""
+    keys = list(cluster_.members if members is None else members)
+    first = cluster_.members[keys[0]]
+    path = []
+    for index, segment in enumerate(first.segments):
+        text = ""
+        for number, piece in enumerate(segment):
+            slot = Slot(index, number)
+            text += piece.value if piece.kind == "literal" else _named(cluster_, slot, names, keys)
+        path.append(text)
+    written = "/" + "/".join(path)
+    query = [
+        f"{slot.key}={_named(cluster_, slot, names, keys)}"
+        for slot, _ in cluster_.slots()
+        if slot.in_query
+    ]
+    return written + ("?" + "&".join(query) if query else "")
+
+
+def _named(cluster_: Cluster, slot: Slot, names: Mapping[Slot, str], keys: list[str]) -> str:
+    if slot in names:
+        return "{" + names[slot] + "}"
+    values = set(cluster_.values(slot, keys))
+    if len(values) == 1:
+        return values.pop()
+    return "{n}" if cluster_.kind_of(slot) == NUMBER else "{slug}"
+
+
+def _escape(text: str) -> str:
+    """`text` as a pattern that matches it, escaping only what must be (readable patterns)."""
+    return _SPECIAL.sub(r"\\\1", text)
