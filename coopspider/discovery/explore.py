@@ -994,14 +994,20 @@ def _next_page_key(pager: _Pager | None, number: int) -> str | None:
 
 
 def _offset_step(numbers: list[tuple[int, int]]) -> int | None:
-    """The step of offset pagination (page n starts at (n-1) * step), None for page numbers."""
-    if all(n == value for n, value in numbers):
+    """The step of offset pagination, None for page numbers (or numbers that fit neither).
+
+    Offsets grow by the same step from page to page, and page n holds offset (n-1) * step
+    (from 0, or from 1: `?start=7` for page 2 of 6 a page).
+    """
+    pairs = sorted(set(numbers))
+    if all(n == value for n, value in pairs) or len({n for n, _ in pairs}) < 2:
         return None
-    steps = {value // (n - 1) for n, value in numbers if n >= 2 and value > 0}
-    for step in sorted(steps):
-        if step >= 1 and all(value // step + 1 == n for n, value in numbers):
-            return step
-    return None
+    (first, low), (last, high) = pairs[0], pairs[-1]
+    step, rest = divmod(high - low, last - first)
+    if step < 1 or rest:
+        return None
+    fits = all(value - low == step * (n - first) and value // step + 1 == n for n, value in pairs)
+    return step if fits else None
 
 
 def _clusters_holding(links: dict[str, _Link], keys: Iterable[str | None]) -> list[Cluster]:
