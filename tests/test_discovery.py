@@ -185,7 +185,7 @@ def test_add_site_table_refuses_a_table_it_cannot_replace(tmp_path: Path) -> Non
 def test_add_site_table_never_writes_an_invalid_file(tmp_path: Path) -> None:
     config = tmp_path / "coopspider.toml"
     config.write_text("[run]\ntimeout = 60\n", encoding="utf-8")
-    broken = "[sites.learned]\nbase_url = \"https://b.example.org/\"\n[sites.learned.urls]\narticle = ['/(\\d+)']\n"
+    broken = _table("learned", "https://b.example.org/").replace("(?P<id>", "(")
     with pytest.raises(ConfigError, match="id"):
         add_site_table(config, "learned", broken)
     assert config.read_text(encoding="utf-8") == "[run]\ntimeout = 60\n"
