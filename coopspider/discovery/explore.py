@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from coopspider.discovery.shapes import (
     NUMBER,
+    ONE_TEXT,
     TEXT,
     Cluster,
     Slot,
@@ -30,6 +31,7 @@ from coopspider.discovery.shapes import (
     UrlParts,
     cluster,
     pattern,
+    read_as,
     template,
     url_parts,
 )
@@ -462,7 +464,8 @@ class Discovery:
         self, family: Cluster, links: dict[str, _Link], preferred: set[str]
     ) -> tuple[str, str, str] | None:
         """A member of the family not read yet: one a followed listing page shows first, then
-        the one with the longest link text, then one of a category not sampled yet."""
+        one not on every page, one linked by a headline, one unlike those read (another
+        category), the one with the longest link text."""
         sampled = {self._key_of(self.visits[i]) for i in self._samples(family)}
         seen_values = Counter(
             value
@@ -474,9 +477,14 @@ class Discovery:
         if not options:
             return None
 
-        def rank(key: str) -> tuple[int, int, int]:
+        sitewide = self._sitewide(links)
+
+        def rank(key: str) -> tuple[bool, bool, bool, int, int]:
+            # A headline, not a menu entry, first: a family may also hold the links of the
+            # category menu (/tin/1/ beside /chuyen-muc/7/).
+            headline = links[key].words >= self.settings.min_headline_words
             novelty = -sum(seen_values[v] for v in family.members[key].values())
-            return (key in preferred, novelty, links[key].words)
+            return (key in preferred, key not in sitewide, headline, novelty, links[key].words)
 
         key = max(options, key=rank)
         shape = template(family, {})
@@ -684,11 +692,15 @@ class Discovery:
         if pager_slot is not None:
             pager_slots[pager_slot] = SlotPattern(group="category")
         # Values the listing's URL shares with its pages vary from category to category.
+        listing_keys_of = [
+            (family, tuple(k for k in family.members if k not in article_keys))
+            for family in listing_clusters
+        ]
         varying_in_listings = {
             value
-            for family in listing_clusters
-            for slot in (family.varying() or [s for s, _ in family.slots()])
-            for value in family.values(slot)
+            for family, keys in listing_keys_of
+            for slot in (family.varying(keys) or [s for s, _ in family.slots()])
+            for value in family.values(slot, keys)
         }
         for parts in chain_parts:
             pager.cluster.members.setdefault(parts.key, parts)
@@ -699,8 +711,7 @@ class Discovery:
         result.pagination = Family(pager.cluster, tuple(pager.cluster.members), pager_slots)
         result.pages_followed = [self.visits[i].final_url for i in chain]
 
-        for family in listing_clusters:
-            keys = tuple(k for k in family.members if k not in article_keys)
+        for family, keys in listing_keys_of:
             slots: dict[Slot, SlotPattern] = {}
             if listing_slot is not None and listing_slot in dict(family.slots()):
                 slots[listing_slot] = SlotPattern(group="category")
@@ -713,8 +724,19 @@ class Discovery:
                     f"no number or slug tells the articles apart in {template(family, {})}"
                 )
                 return
-            slots = {id_slot: SlotPattern(group="id")}
             article_slot = article_slots.get(id(family))
+            whole = _slug_as_id(family, id_slot)
+            if whole is not None:
+                family, id_slot = whole, Slot(id_slot.segment)
+                twin = next((f for f in result.articles if f.cluster.shape == family.shape), None)
+                if twin is not None:
+                    # The slugs that end in a number, and the plain ones: one family, one id.
+                    twin.cluster.members.update(family.members)
+                    result.articles[result.articles.index(twin)] = Family(
+                        twin.cluster, twin.keys + keys, twin.slots
+                    )
+                    continue
+            slots = {id_slot: SlotPattern(group="id")}
             if article_slot is not None and article_slot != id_slot:
                 slots[article_slot] = SlotPattern(group="category")
             if split is not None and len(set(family.values(split, keys))) > 1:
@@ -1035,6 +1057,20 @@ def _id_slot(family: Cluster, keys: tuple[str, ...]) -> Slot | None:
         if best is None or score > best[0] or (score == best[0] and slot > best[1]):
             best = (score, slot)
     return best[1] if best else None
+
+
+def _slug_as_id(family: Cluster, slot: Slot) -> Cluster | None:
+    """The family with the id slug's whole segment read as one text, when the slug was cut
+    before a number (`ke-hoach-2024`): the id is the whole slug, never a part of it."""
+    if slot.in_query or family.kind_of(slot) != TEXT:
+        return None
+    if not any(
+        p.kind == NUMBER for p in next(iter(family.members.values())).segments[slot.segment]
+    ):
+        return None
+    read = [read_as(parts, slot.segment, ONE_TEXT) for parts in family.members.values()]
+    members = {parts.key: parts for parts in read if parts is not None}
+    return Cluster(next(iter(members.values())).shape, members)
 
 
 def _identifies(members: list[UrlParts], slot: Slot) -> bool:

@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from coopspider.discovery.vocabulary import IGNORED_QUERY_KEYS
 
 NUMBER, TEXT = "number", "text"
+# The ways a segment can be read: a slug then a number, a number then a slug, all one text.
+TEXT_THEN_NUMBER, NUMBER_THEN_TEXT, ONE_TEXT = "text-number", "number-text", "text"
 # A file extension: a dot, a letter, up to four more letters or digits (`.html`, `.aspx`, `.php5`).
 _EXTENSION = re.compile(r"(?<=.)\.[A-Za-z][A-Za-z0-9]{1,4}$")
 # Text then a number (`slug-6389`, `page-2`, `slug.6389`) or a number then text (`6389_Slug`).
@@ -24,6 +26,7 @@ _TEXT_THEN_NUMBER = re.compile(r"(?P<text>.*?[^\W\d_].*?)(?P<sep>[-_.])(?P<numbe
 _NUMBER_THEN_TEXT = re.compile(r"(?P<number>\d+)(?P<sep>[-_])(?P<text>.*[^\W\d_].*)")
 # Characters with a meaning in a pattern outside a class of characters (`-` and `/` have none).
 _SPECIAL = re.compile(r"([.^$*+?{}\[\]\\|()])")
+_READINGS = ((TEXT_THEN_NUMBER, _TEXT_THEN_NUMBER), (NUMBER_THEN_TEXT, _NUMBER_THEN_TEXT))
 # Longer segments are not cut: no real URL needs it, and it bounds the work on hostile links.
 _LONGEST_CUT_SEGMENT = 300
 
@@ -107,7 +110,7 @@ def url_parts(url: str) -> UrlParts:
     """`url` cut into pieces (the path percent-decoded, as the URL grammar matches it)."""
     parts = urlsplit(url)
     path = unquote(parts.path) or "/"
-    segments = tuple(_pieces(segment) for segment in path.split("/") if segment)
+    segments = tuple(_pieces(segment) or () for segment in path.split("/") if segment)
     query = tuple(
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
@@ -123,39 +126,38 @@ def _ignored_query_key(key: str) -> bool:
     return folded in IGNORED_QUERY_KEYS or folded.startswith("utm_")
 
 
-def _pieces(segment: str) -> tuple[Piece, ...]:
+def _pieces(segment: str, reading: str | None = None) -> tuple[Piece, ...] | None:
+    """The pieces of one path segment: read the first way that fits (a number alone, a slug
+    then a number, a number then a slug, text), or the given `reading`, None if it does not fit."""
     extension = ""
     if (match := _EXTENSION.search(segment)) is not None:
         extension, segment = match.group(), segment[: match.start()]
-    pieces: tuple[Piece, ...]
-    if segment.isdigit():
+    pieces: tuple[Piece, ...] | None = None
+    if reading is None and segment.isdigit():
         pieces = (Piece(NUMBER, segment),)
-    elif len(segment) > _LONGEST_CUT_SEGMENT:
+    elif reading == ONE_TEXT or len(segment) > _LONGEST_CUT_SEGMENT:
         pieces = (Piece(TEXT, segment),)
-    elif match := _TEXT_THEN_NUMBER.fullmatch(segment):
-        pieces = (
-            Piece(TEXT, match["text"]),
-            Piece("literal", match["sep"]),
-            Piece(NUMBER, match["number"]),
-        )
-    elif match := _NUMBER_THEN_TEXT.fullmatch(segment):
-        pieces = (
-            Piece(NUMBER, match["number"]),
-            Piece("literal", match["sep"]),
-            Piece(TEXT, match["text"]),
-        )
     else:
-        pieces = (Piece(TEXT, segment),)
+        for name, form in _READINGS:
+            if reading in (None, name) and (match := form.fullmatch(segment)):
+                pieces = tuple(
+                    Piece("literal" if group == "sep" else group, match[group])
+                    for group in form.groupindex
+                )
+                break
+        else:
+            pieces = (Piece(TEXT, segment),) if reading is None else None
+    if pieces is None:
+        return None
     return pieces + ((Piece("literal", extension),) if extension else ())
 
 
-def as_one_text(parts: UrlParts, segment: int) -> UrlParts:
-    """The URL with one segment read as a single text piece (a slug that ends in a number)."""
+def read_as(parts: UrlParts, segment: int, reading: str) -> UrlParts | None:
+    """The URL with one segment read the given way; None where that reading does not fit."""
     whole = "".join(piece.value for piece in parts.segments[segment])
-    extension = ""
-    if (match := _EXTENSION.search(whole)) is not None:
-        extension, whole = match.group(), whole[: match.start()]
-    pieces = (Piece(TEXT, whole),) + ((Piece("literal", extension),) if extension else ())
+    pieces = _pieces(whole, reading)
+    if pieces is None:
+        return None
     segments = (*parts.segments[:segment], pieces, *parts.segments[segment + 1 :])
     return UrlParts(parts.key, segments, parts.query)
 
@@ -182,43 +184,92 @@ class Cluster:
             found.append((slot, kind))
         return found
 
-    def varying(self) -> list[Slot]:
-        """The slots whose value differs between members."""
-        return [slot for slot, _ in self.slots() if len(set(self.values(slot))) > 1]
+    def varying(self, keys: Iterable[str] | None = None) -> list[Slot]:
+        """The slots whose value differs between members (or between the members given)."""
+        chosen = None if keys is None else list(keys)
+        return [slot for slot, _ in self.slots() if len(set(self.values(slot, chosen))) > 1]
 
     def kind_of(self, slot: Slot) -> str:
         return dict(self.slots())[slot]
 
 
 def cluster(urls: Iterable[str], least: int = 3) -> list[Cluster]:
-    """The URLs grouped by shape, biggest group first. Slugs that end in a number (`...-2024`)
-    join the family of plain slugs of the same form when that family has `least` links or more
-    and is not much smaller: ids after a slug (`slug-6389.html`) have no such twin family."""
+    """The URLs grouped by shape, biggest group first.
+
+    A segment that reads two ways (`2357-hoi-nghi-2021-2026`: an id then a slug, or a slug then
+    a number) is read the way that fits every link of both groups, the one whose number tells
+    more links apart; slugs that end in a number (`...-2024`) join a family of plain slugs of
+    the same form when that family has `least` links or more and is not smaller (ids after a
+    slug, `slug-6389.html`, have no such twin family; menu pages `/lien-he.html` beside listings
+    `/tin-tuc-3092.html` are fewer).
+    """
     clusters: dict[Shape, Cluster] = {}
     for url in urls:
         parts = url_parts(url)
         clusters.setdefault(parts.shape, Cluster(parts.shape)).members.setdefault(parts.key, parts)
-    for small in sorted(clusters.values(), key=lambda c: len(c.members)):
-        if small.shape not in clusters:
-            continue
-        for segment, pieces in enumerate(small.shape.segments):
-            # Only `slug-2024`: `slug.6389` and `6389_slug` are how platforms write ids.
-            if pieces[:3] != (TEXT, "-", NUMBER):
-                continue
-            first = next(iter(small.members.values()))
-            joined = as_one_text(first, segment).shape
-            big = clusters.get(joined)
-            if (
-                big is not None
-                and big is not small
-                and len(big.members) >= least
-                and 3 * len(big.members) >= len(small.members)
-            ):
-                for parts in small.members.values():
-                    big.members.setdefault(parts.key, as_one_text(parts, segment))
-                del clusters[small.shape]
-                break
+    while _merge_twins(clusters, least):
+        pass
     return sorted(clusters.values(), key=lambda c: -len(c.members))
+
+
+def _merge_twins(clusters: dict[Shape, Cluster], least: int) -> bool:
+    """Merge one pair of groups whose links differ only in how one segment was read."""
+    ordered = sorted(clusters.values(), key=lambda c: -len(c.members))
+    for big in ordered:
+        for small in ordered:
+            segment = _only_difference(big.shape, small.shape)
+            if small is big or segment is None:
+                continue
+            members = [*big.members.values(), *small.members.values()]
+            merged = _read_alike(members, segment)
+            plain_twin = (
+                len(big.members) >= least
+                and NUMBER not in big.shape.segments[segment]
+                and len(big.members) >= len(small.members)
+            )
+            if merged is None and plain_twin:
+                merged = _all_read(members, segment, ONE_TEXT)
+            if merged is None:
+                continue
+            del clusters[big.shape], clusters[small.shape]
+            joined = Cluster(merged[0].shape, {parts.key: parts for parts in merged})
+            clusters[joined.shape] = joined
+            return True
+    return False
+
+
+def _only_difference(one: Shape, other: Shape) -> int | None:
+    """The one path segment two shapes differ in, None when they differ otherwise."""
+    if one.query_keys != other.query_keys or len(one.segments) != len(other.segments):
+        return None
+    pairs = zip(one.segments, other.segments, strict=True)
+    differ = [index for index, (a, b) in enumerate(pairs) if a != b]
+    return differ[0] if len(differ) == 1 else None
+
+
+def _read_alike(members: list[UrlParts], segment: int) -> list[UrlParts] | None:
+    """The links with the segment read as a slug and a number in the one way that fits them all
+    (of two, the one whose number takes more values)."""
+    best: tuple[int, list[UrlParts]] | None = None
+    for reading in (TEXT_THEN_NUMBER, NUMBER_THEN_TEXT):
+        read = _all_read(members, segment, reading)
+        if read is None:
+            continue
+        pieces = read[0].segments[segment]
+        number = next(i for i, piece in enumerate(pieces) if piece.kind == NUMBER)
+        distinct = len({parts.segments[segment][number].value for parts in read})
+        if best is None or distinct > best[0]:
+            best = (distinct, read)
+    return best[1] if best else None
+
+
+def _all_read(members: list[UrlParts], segment: int, reading: str) -> list[UrlParts] | None:
+    """Every link with the segment read one way, when that fits all and gives them one shape."""
+    read = [read_as(parts, segment, reading) for parts in members]
+    fitting = [parts for parts in read if parts is not None]
+    if len(fitting) < len(read) or len({parts.shape for parts in fitting}) != 1:
+        return None
+    return fitting
 
 
 # -- regular expressions ---------------------------------------------------------------------------
@@ -262,7 +313,10 @@ def pattern(
             followed = number + 1 < len(segment)
             text += _value_pattern(written(slot), kinds[slot], "/", lazy=followed)
         path.append(text)
-    regex = "/" + "/".join(path) + "/?" if path else "/"
+    # A folder may be linked with or without its slash; a file name (`x.html`) never has one.
+    last = first.segments[-1][-1] if first.segments and first.segments[-1] else None
+    slash = "" if last is not None and last.value.startswith(".") else "/?"
+    regex = "/" + "/".join(path) + slash if path else "/"
     query_slots = [slot for slot, _ in cluster_.slots() if slot.in_query]
     if not query_slots:
         return regex
