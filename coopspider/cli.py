@@ -341,6 +341,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_sample_site(args: argparse.Namespace) -> int:
+    from coopspider.profiles import builtin_profiles
     from coopspider.sample_site import build_site, serve
 
     site = build_site(articles=args.articles, markup=args.markup, grammar=args.grammar)
@@ -350,12 +351,11 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {error}") from error
     with server:
         print(server.base_url, flush=True)
-        print(
-            f"Crawl it with: scrapy crawl lienminh -a site={args.grammar} "
-            f"-a base_url={server.base_url}",
-            file=sys.stderr,
-            flush=True,
-        )
+        if args.grammar in builtin_profiles():
+            hint = f"Crawl it with: scrapy crawl lienminh -a site={args.grammar} -a base_url="
+        else:
+            hint = "No site profile knows this grammar; learn it with: coopspider discover "
+        print(hint + server.base_url, file=sys.stderr, flush=True)
         with suppress(KeyboardInterrupt):
             server.wait()
     return EXIT_OK
@@ -579,6 +579,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from coopspider.profiles import builtin_profiles
     from coopspider.sample_site.grammars import GRAMMARS
 
     parser = argparse.ArgumentParser(
@@ -689,7 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser(
         "sample-site",
         help="serve the bundled sample site on 127.0.0.1",
-        description="Serve realistic pages in the real URL grammar; prints the root URL.",
+        description="Serve realistic pages in a real platform's URL grammar; prints the root URL.",
     )
     sample.add_argument("--host", default="127.0.0.1")
     sample.add_argument("--port", type=int, default=8765, help="0 picks a free port")
@@ -700,7 +701,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--grammar",
         choices=sorted(GRAMMARS),
         default="thaibinh",
-        help="URL grammar of a site profile's platform (default thaibinh)",
+        help="URL grammar: a site profile's platform, or one no profile knows "
+        f"({', '.join(sorted(set(GRAMMARS) - set(builtin_profiles())))}); default thaibinh",
     )
     sample.add_argument("--articles", type=int, default=24)
     sample.set_defaults(handler=cmd_sample_site)
