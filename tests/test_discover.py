@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from coopspider.sample_site import build_site, serve
 from coopspider.sample_site.grammars import GRAMMARS
 from tests.faultserver import FaultServer, body
+from tests.othercms import serve_other_cms
 from tests.test_cli import coopspider
 
 # Politeness off for `discover` and `crawl`: the server is ours, on loopback.
@@ -199,3 +200,26 @@ def test_the_request_budget_is_never_exceeded() -> None:
     assert served <= 6
     assert done.returncode == 1, done.stderr[-3000:]
     assert "Not learned:" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_site_in_another_cms_style(tmp_path: Path, database_url: str) -> None:
+    """A site written apart from the sample site (tests/othercms.py): slug-only URLs under one
+    and two levels of categories, `?page=N` pagers, a documents section in the article form."""
+    config = tmp_path / "coopspider.toml"
+    with serve_other_cms() as site:
+        learned = coopspider(
+            "--config", str(config), "discover", site.base_url, "--name", "other", "--write",
+            *FAST,
+        )  # fmt: skip
+        crawl = coopspider(
+            "--config", str(config), "--database", database_url, "crawl", "--site", "other",
+            *CRAWL_FAST,
+        )  # fmt: skip
+        fetched = list(site.requests)
+    assert learned.returncode == 0, learned.stderr[-3000:]
+    assert crawl.returncode == 0, crawl.stderr[-3000:] + crawl.stdout[-2000:]
+    rows = archived(database_url, "other")
+    assert sorted(article_id for article_id, _ in rows) == sorted(a.slug for a in site.articles)
+    assert {path for _, path in rows} <= {path for a in site.articles for path in a.paths}
+    assert not set(site.document_paths) & set(fetched)  # documents are not news
