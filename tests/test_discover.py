@@ -223,3 +223,14 @@ def test_a_site_in_another_cms_style(tmp_path: Path, database_url: str) -> None:
     assert sorted(article_id for article_id, _ in rows) == sorted(a.slug for a in site.articles)
     assert {path for _, path in rows} <= {path for a in site.articles for path in a.paths}
     assert not set(site.document_paths) & set(fetched)  # documents are not news
+
+
+def test_a_crawl_that_knows_no_link_of_the_site_points_to_discover(
+    tmp_path: Path, database_url: str
+) -> None:
+    with serve(build_site(grammar="aspx-query")) as server:
+        done = coopspider(
+            "--database", database_url, "crawl", "--base-url", server.base_url, "--site", "nieuw",
+            *CRAWL_FAST,
+        )  # fmt: skip
+    assert "coopspider discover" in done.stdout, done.stdout + done.stderr[-2000:]
