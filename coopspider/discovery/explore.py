@@ -257,8 +257,8 @@ class Discovery:
                 if parts.key == "/":
                     continue
                 link = links.setdefault(parts.key, _Link(local, parts))
-                if anchor.text:
-                    link.texts.append(anchor.text)
+                # A "Xem chi tiết" link may carry the headline in its title attribute.
+                link.texts.extend(text for text in (anchor.text, anchor.label) if text)
                 link.pages.add(index)
         return links
 
