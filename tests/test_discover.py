@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from coopspider.sample_site import build_site, serve
 from coopspider.sample_site.grammars import GRAMMARS
-from tests.faultserver import FaultServer, body
+from tests.faultserver import FaultServer, body, rewrite
 from tests.othercms import serve_other_cms
 from tests.test_cli import coopspider
 
@@ -234,3 +234,17 @@ def test_a_crawl_that_knows_no_link_of_the_site_points_to_discover(
             *CRAWL_FAST,
         )  # fmt: skip
     assert "coopspider discover" in done.stdout, done.stdout + done.stderr[-2000:]
+
+
+def test_a_home_page_with_twenty_thousand_links_is_still_learned() -> None:
+    """A trap of a home page: its first links are read, the rest ignored, the budget kept."""
+    flood = "".join(
+        f'<a href="/tin-tuc-su-kien/bai-so-{n}-{100000 + n}.html">Bài số {n} về hợp tác xã</a>'
+        for n in range(20000)
+    ).encode()
+    with FaultServer(build_site(articles=ARTICLES)) as server:
+        server.faults["/"] = rewrite(lambda page: page.replace(b"</body>", flood + b"</body>"))
+        done = coopspider("discover", server.base_url, *FAST, timeout=120)
+        served = len(server.hits())
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert served <= 40

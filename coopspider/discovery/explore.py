@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from coopspider.discovery.shapes import (
@@ -230,6 +231,7 @@ class Discovery:
         self.settings = settings
         self.visits: list[Visit] = []
         self._by_key: dict[str, int] = {}
+        self._memo: dict[str, tuple[int, Any]] = {}
 
     # -- recording --
 
@@ -239,14 +241,27 @@ class Discovery:
             # The site may have moved (a redirect to its new host): the new host is the site.
             self.base_url = _root(visit.final_url)
         index = len(self.visits)
-        self.visits.append(visit)
+        # A page with tens of thousands of links is a trap: its first links are enough.
+        self.visits.append(replace(visit, anchors=visit.anchors[: self.settings.links_per_page]))
         for url in (visit.url, visit.final_url):
             if url and (local := on_site(url, self.base_url)):
                 self._by_key.setdefault(url_parts(local).key, index)
 
     # -- what the pages say --
 
+    def _remembered(self, name: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, computed again only once another page has been recorded."""
+        known = self._memo.get(name)
+        if known is None or known[0] != len(self.visits):
+            known = (len(self.visits), compute())
+            self._memo[name] = known
+        return known[1]
+
     def _links(self) -> dict[str, _Link]:
+        """Every link of the site on the pages read, by key."""
+        return self._remembered("links", self._read_links)
+
+    def _read_links(self) -> dict[str, _Link]:
         links: dict[str, _Link] = {}
         for index, visit in enumerate(self.visits):
             for anchor in visit.anchors:
@@ -267,6 +282,9 @@ class Discovery:
 
     def _sitewide(self, links: dict[str, _Link]) -> set[str]:
         """Links most pages carry (menus, "latest news" boxes): they prove nothing of a page."""
+        return self._remembered("sitewide", lambda: self._carried_by_most(links))
+
+    def _carried_by_most(self, links: dict[str, _Link]) -> set[str]:
         inner = [i for i in self._pages() if self.visits[i].purpose != HOME]
         if len(inner) < 3:
             return set()
@@ -276,6 +294,9 @@ class Discovery:
     def _all_families(self, links: dict[str, _Link]) -> list[Cluster]:
         """Every link seen, in families by shape; slugs that end in a number joined to the plain
         slugs beside them where both are linked by headlines."""
+        return self._remembered("families", lambda: self._group(links))
+
+    def _group(self, links: dict[str, _Link]) -> list[Cluster]:
 
         def headlines(family: Cluster) -> bool:
             words = [links[key].words for key in family.members if key in links]

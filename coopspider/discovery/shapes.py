@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from coopspider.discovery.vocabulary import IGNORED_QUERY_KEYS
@@ -106,6 +107,7 @@ class UrlParts:
         return {value for slot, _ in self.slots() if (value := self.value(slot)) is not None}
 
 
+@lru_cache(maxsize=1 << 16)
 def url_parts(url: str) -> UrlParts:
     """`url` cut into pieces (the path percent-decoded, as the URL grammar matches it)."""
     parts = urlsplit(url)
@@ -272,6 +274,9 @@ def _only_difference(one: Shape, other: Shape) -> int | None:
 def _read_alike(one: Cluster, other: Cluster, segment: int) -> list[UrlParts] | None:
     """The links with the segment read as a slug and a number in the one way that fits them all
     (of two, the one whose number takes more values)."""
+    forms = {one.shape.segments[segment][:3], other.shape.segments[segment][:3]}
+    if {form[:1] for form in forms} != {(TEXT,), (NUMBER,)} or any(len(f) < 3 for f in forms):
+        return None  # not one segment read two ways: nothing to try
     members = [*one.members.values(), *other.members.values()]
     best: tuple[int, list[UrlParts]] | None = None
     for reading in (TEXT_THEN_NUMBER, NUMBER_THEN_TEXT):

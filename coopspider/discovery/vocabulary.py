@@ -73,6 +73,7 @@ class DiscoverySettings:
     min_body_chars: int = 100  # an article's text is at least this long
     category_agreement: float = 0.8  # share of a listing's articles whose URL names its category
     pages_deep: int = 3  # listing pages followed (1 is the first page)
+    links_per_page: int = 2000  # links read of one page, in page order (a trap may hold more)
 
 
 DEFAULT_SETTINGS = DiscoverySettings()
