@@ -215,7 +215,19 @@ class LienminhSpider(scrapy.Spider):
         # Known articles are asked for only now: a server that answers its home page with a 304
         # (or not at all) would make every "304 Not Modified" to them meaningless.
         yield from self._revisits()
-        yield from self.follow_links(self._site_links(response))
+        links = self._site_links(response)
+        if not links:
+            # The site's URL grammar fits none of its links: a site no profile knows, or one
+            # that changed platform.
+            self.crawler.stats.set_value("coopspider/home/no_grammar_links", 1)
+            self.logger.warning(
+                "No link on the home page %s fits the URL grammar of site %r; learn the site "
+                "with: coopspider discover %s",
+                response.url,
+                self.site,
+                self.base_url,
+            )
+        yield from self.follow_links(links)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """A category page: what it lists, the articles to fetch, and maybe the next page."""
