@@ -199,7 +199,7 @@ def _text_edited(report: EditedReport) -> list[str]:
     lines = [f"* {report.title}", f"  <{report.url}>"]
     for edit in report.edits:
         changed = "".join(_text_piece(operation, text) for operation, text in edit.pieces)
-        lines.append(f"  {_field(edit)}: {' '.join(changed.split())}")
+        lines.append(f"  {_field(edit)}: {' '.join(f'{changed} {edit.more}'.split())}")
     return lines
 
 
@@ -272,7 +272,8 @@ def _html_edited(report: EditedReport) -> str:
     rows = []
     for edit in report.edits:
         changed = "".join(_html_piece(operation, text) for operation, text in edit.pieces)
-        rows.append(f"<br><em>{_esc(_field(edit))}:</em> {changed}")
+        more = f" <em>{_esc(edit.more)}</em>" if edit.more else ""
+        rows.append(f"<br><em>{_esc(_field(edit))}:</em> {changed}{more}")
     return f"<strong>{_link(report.url, report.title)}</strong>" + "".join(rows)
 
 
