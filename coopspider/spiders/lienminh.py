@@ -33,6 +33,7 @@ from twisted.python.failure import Failure
 
 from coopspider.extraction import Extractor, default_processes
 from coopspider.items import (
+    MAX_ARTICLE_ID_CHARS,
     ArticleGoneItem,
     ArticleNotModifiedItem,
     CounterItem,
@@ -263,6 +264,14 @@ class LienminhSpider(scrapy.Spider):
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
                 # One article can sit under several category paths: the id decides, not the URL.
                 self.article_ids.add(parsed.article_id)
+                if len(parsed.article_id) > MAX_ARTICLE_ID_CHARS:
+                    self.crawler.stats.inc_value("coopspider/articles/id_too_long")
+                    self.logger.warning(
+                        "Article id longer than %d characters, not crawled: %s",
+                        MAX_ARTICLE_ID_CHARS,
+                        url,
+                    )
+                    continue
                 known = self.known.get(parsed.article_id)
                 # A known article not due for a re-check is not downloaded again; one that was
                 # removed and is linked again is.
