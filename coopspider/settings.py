@@ -42,6 +42,9 @@ EXTENSIONS = {"coopspider.extensions.CrawlProgress": 500}
 COOPSPIDER_PROGRESS = True
 
 DOWNLOADER_MIDDLEWARES = {
+    # Only the base URL's host and port, not every subdomain and port of it.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "coopspider.middlewares.SiteOnlyMiddleware": 50,
     "coopspider.middlewares.RetryBackoffMiddleware": 560,
 }
 

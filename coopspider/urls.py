@@ -99,16 +99,35 @@ def host_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+def site_of(url: str) -> tuple[str, int | None] | None:
+    """What a URL's site is: its host (as `host_of` gives it) and its port, None for the default
+    ports (80 and 443 alike, so http and https are one site); None for anything but http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return None
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+    return host_of(url), None if port in (None, 80, 443) else port
+
+
+def same_site(url: str, base_url: str) -> bool:
+    """Whether `url` is on the site of `base_url`: the same host and port; http and https, the
+    default ports and a leading `www.` make no difference. Another port or a subdomain is
+    another site."""
+    site = site_of(url)
+    return site is not None and site == site_of(base_url)
+
+
 def on_site(url: str, base_url: str) -> str | None:
-    """`url` rewritten to the base URL's scheme and host, or None when it is on another host.
+    """`url` rewritten to the base URL's scheme and host, or None when it is on another site.
 
     The site answers on http and https alike; rewriting both to one form makes them one request
     fingerprint, so a page linked both ways is fetched once. Fragments are dropped.
     """
+    if not same_site(url, base_url):
+        return None
     parts = urlsplit(url)
     base = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or host_of(url) != host_of(base_url):
-        return None
-    if parts.port is not None and parts.port not in (base.port, 80, 443):
-        return None
     return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))

@@ -43,7 +43,7 @@ from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import looks_binary, page_text
 from coopspider.pages.listing import ListingPage
 from coopspider.profiles import SiteProfile, load_profiles, resolve_site
-from coopspider.urls import LinkKind, ParsedUrl, host_of, on_site
+from coopspider.urls import LinkKind, ParsedUrl, on_site
 from storage import KnownArticle, known_articles, open_database, resolve_database_url
 
 # Answers to an article request the spider reads itself instead of dropping them as errors.
@@ -93,7 +93,6 @@ class LienminhSpider(scrapy.Spider):
         self.profile = resolve_site(profiles or load_profiles(), site, base_url, profile)
         self.base_url = self.profile.base_url
         self.site = self.profile.name
-        self.allowed_domains = [host_of(self.base_url)]
         self.article_ids: set[str] = set()
         self.extractor: Extractor | None = None
         self._arguments = {
@@ -116,7 +115,6 @@ class LienminhSpider(scrapy.Spider):
             default_processes() if processes in (None, "") else int(processes)
         )
         crawler.signals.connect(spider.close_extractor, signal=signals.spider_closed)
-        crawler.signals.connect(spider._redirected_offsite, signal=signals.request_scheduled)
         return spider
 
     async def close_extractor(self) -> None:
@@ -373,21 +371,6 @@ class LienminhSpider(scrapy.Spider):
         self.crawler.stats.inc_value("coopspider/fetch_failed")
         self.crawler.stats.inc_value(f"coopspider/fetch_failed/{reason}")
         self.logger.warning("Not fetched (%s): %s", reason, failure.request.url)
-
-    def _redirected_offsite(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
-        """Log and count a redirect to another host, which Scrapy's offsite filter then drops
-        without calling the request's errback."""
-        redirected_from = request.meta.get("redirect_urls")
-        host = (urlsplit(request.url).hostname or "").lower()
-        on_allowed_host = any(host == d or host.endswith(f".{d}") for d in self.allowed_domains)
-        if redirected_from and not on_allowed_host:
-            self.crawler.stats.inc_value("coopspider/fetch_failed")
-            self.crawler.stats.inc_value("coopspider/fetch_failed/offsite_redirect")
-            self.logger.warning(
-                "Not fetched (offsite_redirect): %s redirects to %s",
-                redirected_from[0],
-                request.url,
-            )
 
     def _is_page(self, response: Response) -> bool:
         """Whether the response is a readable HTML page; a file behind a page URL (an image, a
