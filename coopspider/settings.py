@@ -42,6 +42,9 @@ EXTENSIONS = {"coopspider.extensions.CrawlProgress": 500}
 COOPSPIDER_PROGRESS = True
 
 DOWNLOADER_MIDDLEWARES = {
+    # robots.txt obeyed by every request, also those made before it arrived.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "coopspider.middlewares.RobotsTxtGuardMiddleware": 100,
     # Only the base URL's host and port, not every subdomain and port of it.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "coopspider.middlewares.SiteOnlyMiddleware": 50,

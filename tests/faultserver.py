@@ -157,6 +157,16 @@ def stall(seconds: float, times: int | None = None) -> Fault:
     return _limited(times, wait)
 
 
+def delayed(seconds: float, fault: Fault) -> Fault:
+    """`fault` after `seconds` of silence: a slow server, still within the crawl's timeout."""
+
+    def wait(handler: FaultHandler, attempt: int) -> bool:
+        time.sleep(seconds)
+        return fault(handler, attempt)
+
+    return wait
+
+
 def reset(times: int | None = None) -> Fault:
     """Read the request, then reset the connection (RST) without answering."""
 

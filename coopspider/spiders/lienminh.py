@@ -39,6 +39,7 @@ from coopspider.items import (
     CounterItem,
     ListingItem,
 )
+from coopspider.middlewares import ForbiddenByRobots
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import looks_binary, page_text
 from coopspider.pages.listing import ListingPage
@@ -362,6 +363,8 @@ class LienminhSpider(scrapy.Spider):
         Nothing is stored for it, so what the archive holds of the page stays as it was, and the
         next crawl asks for it again.
         """
+        if failure.check(ForbiddenByRobots):
+            return  # the site's choice, not a failure: the middleware counted and logged it
         reason = next(
             (name for kind, name in _FAILURE_REASONS if failure.check(kind)),
             type(failure.value).__name__,
