@@ -51,6 +51,9 @@ class ListingItem:
     page: int  # 1 for the category's first page
     article_ids: list[str]  # ids of the category's articles the page links to, in page order
     last_page: bool  # True when the page links to no later page of the category
+    # ids of every article the page links to, under any category's URL (an article filed under
+    # two categories is often linked with the other one's URL), boxes of latest news included
+    linked_ids: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -188,13 +188,10 @@ class LienminhSpider(scrapy.Spider):
             return
         here = self.profile.grammar.classify(response.url)
         links = self._site_links(response)
-        listed = [
-            parsed.article_id
-            for _, parsed in links
-            if parsed.kind is LinkKind.ARTICLE
-            and parsed.category == here.category
-            and parsed.article_id is not None
+        articles = [
+            parsed for _, parsed in links if parsed.kind is LinkKind.ARTICLE and parsed.article_id
         ]
+        listed = [parsed.article_id for parsed in articles if parsed.category == here.category]
         # An incremental crawl may read no article at all; the listings still show it works.
         self.crawler.stats.inc_value("coopspider/listings/articles_listed", len(listed))
         later_pages = [
@@ -212,6 +209,7 @@ class LienminhSpider(scrapy.Spider):
                 page=here.page,
                 article_ids=list(dict.fromkeys(listed)),
                 last_page=not later_pages,
+                linked_ids=list(dict.fromkeys(parsed.article_id for parsed in articles)),
             )
         if not self.incremental:
             yield from self.follow_links(links)
