@@ -72,5 +72,9 @@ def test_redirects_and_links_off_the_site_are_not_followed(
     assert run.stats["coopspider/fetch_failed/offsite_redirect"] == 2
     assert run.stats["coopspider/offsite"] == 2
     assert "coopspider/fetch_failed/dns" not in run.stats  # refused before any lookup
+    assert run.stats["coopspider/links/offsite"] >= 1  # the link to the other port
+    assert f"Links to another site are not followed, first: http://localhost:{other.port}/" in (
+        crawled.log
+    )
     for target in (f"localhost:{other.port}", f"www2.localhost:{server.port}"):
         assert f"redirects to http://{target}" in crawled.log

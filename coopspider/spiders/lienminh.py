@@ -44,9 +44,12 @@ from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import looks_binary, page_text
 from coopspider.pages.listing import ListingPage
 from coopspider.profiles import SiteProfile, load_profiles, resolve_site
-from coopspider.urls import LinkKind, ParsedUrl, on_site
+from coopspider.urls import LinkKind, ParsedUrl, on_site, site_of
 from storage import KnownArticle, known_articles, open_database, resolve_database_url
 
+# Listing pages (and the home page) go before article pages: the listings decide which articles
+# to fetch, and a page linking 50,000 articles must not hold them up.
+LISTING_PRIORITY = 10
 # Answers to an article request the spider reads itself instead of dropping them as errors.
 ARTICLE_STATUSES = [304, 404, 410]
 # Why a request failed, as named in the stats key coopspider/fetch_failed/{reason}.
@@ -104,6 +107,9 @@ class LienminhSpider(scrapy.Spider):
         self.known: dict[str, KnownArticle] = {}
         self.unknown_met: dict[str | None, set[str]] = {}  # per category walk
         self.skipped_listings: set[str] = set()
+        self.categories: set[str] = set()  # whose listings this crawl asked for
+        self.offsite_seen: set[tuple[str, int | None] | None] = set()  # sites linked to
+        self.categories_capped = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
@@ -139,7 +145,12 @@ class LienminhSpider(scrapy.Spider):
             self.known = await asyncio.to_thread(self._load_known)
         # With nothing known there is no walk to cut short: every listing page is followed.
         self.incremental = bool(self.known) and not self.full
-        yield scrapy.Request(self.base_url, callback=self.parse_home, errback=self.fetch_failed)
+        yield scrapy.Request(
+            self.base_url,
+            callback=self.parse_home,
+            errback=self.fetch_failed,
+            priority=LISTING_PRIORITY,
+        )
         now = datetime.now(UTC)
         for known in self.known.values():
             if known.removed_at is None and (self.full or self._due(known, now)):
@@ -180,7 +191,7 @@ class LienminhSpider(scrapy.Spider):
             total=counter.total,
             online=counter.online,
         )
-        yield from self.follow_links(self._site_links(response))
+        yield from self.follow_links(self._site_links(response), response.url)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """A category page: what it lists, the articles to fetch, and maybe the next page."""
@@ -212,7 +223,7 @@ class LienminhSpider(scrapy.Spider):
                 linked_ids=list(dict.fromkeys(parsed.article_id for parsed in articles)),
             )
         if not self.incremental:
-            yield from self.follow_links(links)
+            yield from self.follow_links(links, response.url)
             return
         # Newest first: a page whose articles are all known means the pages after it are too.
         # An unknown article met on an earlier page of the walk does not count: the "latest
@@ -229,15 +240,19 @@ class LienminhSpider(scrapy.Spider):
             if not (parsed.kind is LinkKind.LISTING and parsed.category == here.category)
             or (go_on and parsed.page == here.page + 1)
         ]
-        yield from self.follow_links(followed)
+        yield from self.follow_links(followed, response.url)
 
     def _site_links(self, response: TextResponse) -> list[tuple[str, ParsedUrl]]:
         """The page's links on this site, in this crawl's scheme and host, classified; links
-        into categories the profile skips are left out."""
+        into categories the profile skips are left out, and so are article and listing links
+        to another site (another host or port), which are counted."""
         links = []
         for link, parsed in ListingPage(response, self.profile.grammar).classified_links():
             url = on_site(link, self.base_url)
-            if url is None or not self.profile.follows_category(parsed.category):
+            if url is None:
+                self._offsite_link(link)
+                continue
+            if not self.profile.follows_category(parsed.category):
                 continue
             if parsed.kind is LinkKind.LISTING:
                 # A query string that names no other page (session ids, tracking, a trap making
@@ -249,16 +264,43 @@ class LienminhSpider(scrapy.Spider):
             links.append((url, parsed))
         return links
 
-    def follow_links(self, links: list[tuple[str, ParsedUrl]]) -> Iterator[scrapy.Request]:
-        """Requests for the listings and the articles to fetch that a page links to."""
+    def _offsite_link(self, url: str) -> None:
+        self.crawler.stats.inc_value("coopspider/links/offsite")
+        site = site_of(url)
+        if site not in self.offsite_seen:
+            self.offsite_seen.add(site)
+            self.logger.info("Links to another site are not followed, first: %s", url)
+
+    def follow_links(
+        self, links: list[tuple[str, ParsedUrl]], page_url: str
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the listings and the articles to fetch that a page links to.
+
+        At most COOPSPIDER_MAX_ARTICLE_LINKS_PER_PAGE new articles are taken from one page, and
+        listings of at most COOPSPIDER_MAX_CATEGORIES categories are read in one crawl: a page
+        of 50,000 article links or listings that each name a new category end there.
+        """
         now = datetime.now(UTC)
+        article_room = self.settings.getint("COOPSPIDER_MAX_ARTICLE_LINKS_PER_PAGE")
+        left_out = 0
         for url, parsed in links:
             if parsed.kind is LinkKind.LISTING:
                 if parsed.page > self.settings.getint("COOPSPIDER_MAX_LISTING_PAGE"):
                     self._skip_listing(url)
                     continue
-                yield scrapy.Request(url, callback=self.parse_listing, errback=self.fetch_failed)
+                if not self._category_allowed(parsed.category, url):
+                    continue
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_listing,
+                    errback=self.fetch_failed,
+                    priority=LISTING_PRIORITY,
+                )
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
+                if article_room <= 0:
+                    left_out += 1
+                    continue
+                article_room -= 1
                 # One article can sit under several category paths: the id decides, not the URL.
                 self.article_ids.add(parsed.article_id)
                 if len(parsed.article_id) > MAX_ARTICLE_ID_CHARS:
@@ -279,6 +321,35 @@ class LienminhSpider(scrapy.Spider):
                     or self._due(known, now)
                 ):
                     yield self._article_request(url, parsed.article_id, parsed.category)
+        if left_out:
+            self.crawler.stats.inc_value("coopspider/links/article_links_capped", left_out)
+            self.logger.warning(
+                "%s links %d more articles than COOPSPIDER_MAX_ARTICLE_LINKS_PER_PAGE (%d) "
+                "allows; they are not followed from this page",
+                page_url,
+                left_out,
+                self.settings.getint("COOPSPIDER_MAX_ARTICLE_LINKS_PER_PAGE"),
+            )
+
+    def _category_allowed(self, category: str | None, url: str) -> bool:
+        """Whether a listing of `category` may be read: a category met before, or a new one
+        while fewer than COOPSPIDER_MAX_CATEGORIES are."""
+        if category is None or category in self.categories:
+            return True
+        cap = self.settings.getint("COOPSPIDER_MAX_CATEGORIES")
+        if len(self.categories) < cap:
+            self.categories.add(category)
+            return True
+        self.crawler.stats.inc_value("coopspider/listings/categories_capped")
+        if not self.categories_capped:
+            self.categories_capped = True
+            self.logger.warning(
+                "This crawl has read the listings of COOPSPIDER_MAX_CATEGORIES (%d) categories; "
+                "new ones are not followed, first %s",
+                cap,
+                url,
+            )
+        return False
 
     def _article_request(self, url: str, article_id: str, category: str | None) -> scrapy.Request:
         """A request for an article page; conditional when the archive holds its validators."""
