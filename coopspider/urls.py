@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 # A URL matched against one pattern for longer than this gives up: the pattern is taken not to
 # match it, and is not used again in this process. A real match takes microseconds.
 MATCH_TIMEOUT = 0.05
+# URLs whose classification a grammar keeps (a few MB at most).
+CLASSIFIED_KEPT = 20_000
 
 
 class LinkKind(Enum):
@@ -61,11 +63,28 @@ class UrlGrammar:
     pagination: tuple[regex.Pattern[str], ...] = ()
     article_links: str | None = None
     listing_links: str | None = None
-    # Patterns that ran past MATCH_TIMEOUT on a URL; shared by the copies of the grammar.
-    given_up: set[str] = field(default_factory=set, compare=False, repr=False)
+    # Patterns that ran past MATCH_TIMEOUT on a URL, and the URLs classified so far (menus and
+    # boxes of latest news repeat on every page); each grammar has its own, copies included.
+    given_up: set[str] = field(default_factory=set, init=False, compare=False, repr=False)
+    classified: dict[str, ParsedUrl] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without what this process learnt: a grammar goes to the extraction workers
+        with every article, and a cache of 20,000 URLs would go with it."""
+        return {**self.__dict__, "given_up": set(), "classified": {}}
 
     def classify(self, url: str) -> ParsedUrl:
         """Classify an absolute or root-relative URL by its path (and query) alone."""
+        known = self.classified.get(url)
+        if known is None:
+            known = self._classify(url)
+            if len(self.classified) < CLASSIFIED_KEPT:
+                self.classified[url] = known
+        return known
+
+    def _classify(self, url: str) -> ParsedUrl:
         parts = urlsplit(url)
         candidates = [unquote(parts.path) or "/"]
         if parts.query:
@@ -243,6 +262,7 @@ def host_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+@lru_cache(maxsize=4096)
 def site_of(url: str) -> tuple[str, int | None] | None:
     """What a URL's site is: its host (as `host_of` gives it) and its port, None for the default
     ports (80 and 443 alike, so http and https are one site); None for anything but http(s)."""
