@@ -1,8 +1,10 @@
 """Compare our article extraction with trafilatura's on the saved page corpus (tests/pages/).
 
 Run: .venv/bin/python bench/bench_extract.py [--rounds N]      (needs: pip install -e '.[bench]')
-Both read the same decoded HTML of every page, in the same run. Prints, per field, how many pages
-each got right (scored as tests/extraction_score.py scores them), the time per page, and ratios.
+Both read the same decoded HTML of every page, in the same run. Prints, for each set of the corpus
+(the pages we tune on, the pages we only score: see tests/pages/README.md) and which of its pages
+are real, per field how many pages each got right (scored as tests/extraction_score.py scores
+them); then the time per page and the ratio.
 Trafilatura gives a date without its time and no visitor counter: the date is compared by day for
 both, and the fields only we produce are reported for us alone.
 """
@@ -27,7 +29,7 @@ from scrapy.http import HtmlResponse  # noqa: E402
 
 from coopspider.pages.article import ArticlePage  # noqa: E402
 from coopspider.text import clean_paragraphs  # noqa: E402
-from tests.extraction_score import COMPARE, Case, cases  # noqa: E402
+from tests.extraction_score import COMPARE, SETS, Case, cases  # noqa: E402
 
 try:
     import trafilatura
@@ -107,7 +109,8 @@ def body_similarity(case: Case, got: dict[str, Any]) -> float:
 
 
 def run(extract: Extractor, pages: list[tuple[Case, str]], rounds: int) -> dict[str, Any]:
-    """Fields right per field, mean body similarity, and the best time per page over rounds."""
+    """Per page, which fields came out right and the body similarity; the best time per page
+    over `rounds` passes of the whole corpus."""
     results = [(case, extract(case.url, html)) for case, html in pages]
     best = float("inf")
     for _ in range(rounds):
@@ -115,15 +118,56 @@ def run(extract: Extractor, pages: list[tuple[Case, str]], rounds: int) -> dict[
         for case, html in pages:
             extract(case.url, html)
         best = min(best, (time.perf_counter() - start) / len(pages))
-    right: dict[str, int] = {}
+    return {
+        "fields": {case.name: score(case, got, ours_only=extract is ours) for case, got in results},
+        "similarity": {case.name: body_similarity(case, got) for case, got in results},
+        "per_page": best,
+    }
+
+
+def report(name: str, cases: list[Case], mine: dict[str, Any], other: dict[str, Any]) -> None:
+    """One set's table: per field, pages right for us and for trafilatura."""
+    total = len(cases)
+    real = [case.name for case in cases if case.real]
+    print(f"\n{name}: {total} pages, {len(real)} real ({', '.join(real) or 'none'})")
+    if not total:
+        return
+
+    def right(result: dict[str, Any], field: str) -> int:
+        return sum(result["fields"][case.name][field] for case in cases)
+
+    print(f"{'field':<22}{'coopspider':>14}{'trafilatura':>14}")
+    for field in SHARED:
+        label = "date (day)" if field == "date" else field
+        print(
+            f"{label:<22}{_share(right(mine, field), total):>14}"
+            f"{_share(right(other, field), total):>14}"
+        )
+    for field in OURS_ONLY:
+        label = {"published_at": "date and time", "images": "images + captions"}.get(field, field)
+        print(f"{label:<22}{_share(right(mine, field), total):>14}{'n/a':>14}")
+    similarity = [
+        statistics.mean(result["similarity"][case.name] for case in cases)
+        for result in (mine, other)
+    ]
+    print(f"{'body word similarity':<22}{similarity[0]:>14.3f}{similarity[1]:>14.3f}")
+    # What trafilatura could add as a body fallback: pages it gets right where we do not.
+    rescued = [
+        case.name
+        for case in cases
+        if not mine["fields"][case.name]["body"] and other["fields"][case.name]["body"]
+    ]
+    print(f"bodies trafilatura gets right where coopspider does not: {len(rescued)}")
+
+
+def show_wrong(name: str, result: dict[str, Any]) -> None:
     wrong: dict[str, list[str]] = {}
-    for case, got in results:
-        for field, ok in score(case, got, ours_only=extract is ours).items():
-            right[field] = right.get(field, 0) + ok
+    for page, fields in result["fields"].items():
+        for field, ok in fields.items():
             if not ok:
-                wrong.setdefault(field, []).append(case.name)
-    similarity = statistics.mean(body_similarity(case, got) for case, got in results)
-    return {"right": right, "wrong": wrong, "similarity": similarity, "per_page": best}
+                wrong.setdefault(field, []).append(page)
+    for field, pages in sorted(wrong.items()):
+        print(f"{name} wrong on {field}: {', '.join(pages)}")
 
 
 def main() -> None:
@@ -136,40 +180,22 @@ def main() -> None:
     for case in cases():
         response = HtmlResponse(url=case.url, body=case.body)
         pages.append((case, response.text))
-    total = len(pages)
     families = len({case.name.split("-")[0] for case, _ in pages})
-    print(f"corpus: {total} pages in {families} families (tests/pages/), {args.rounds} rounds")
+    print(f"corpus: {len(pages)} pages in {families} families (tests/pages/), {args.rounds} rounds")
 
     mine = run(ours, pages, args.rounds)
     other = run(theirs, pages, args.rounds)
-
-    print(f"{'field':<22}{'coopspider':>14}{'trafilatura':>14}")
-    for field in SHARED:
-        label = "date (day)" if field == "date" else field
-        print(
-            f"{label:<22}{_share(mine['right'][field], total):>14}"
-            f"{_share(other['right'][field], total):>14}"
-        )
-    for field in OURS_ONLY:
-        label = {"published_at": "date and time", "images": "images + captions"}.get(field, field)
-        print(f"{label:<22}{_share(mine['right'][field], total):>14}{'n/a':>14}")
-    print(f"{'body word similarity':<22}{mine['similarity']:>14.3f}{other['similarity']:>14.3f}")
+    for name in SETS:
+        report(name, [case for case, _ in pages if case.set == name], mine, other)
     print(
-        f"{'time per page':<22}{mine['per_page'] * 1000:>11.2f} ms"
-        f"{other['per_page'] * 1000:>11.2f} ms"
+        f"\n{'time per page':<22}{mine['per_page'] * 1000:>11.2f} ms"
+        f"{other['per_page'] * 1000:>11.2f} ms   (whole corpus)"
     )
     ratio = other["per_page"] / mine["per_page"]
     print(f"speed ratio (trafilatura / coopspider): {ratio:.2f}x")
-    for field in SHARED:
-        ours_right, theirs_right = mine["right"][field], other["right"][field]
-        print(f"  {field}: coopspider right on {ours_right - theirs_right:+d} pages vs trafilatura")
-    # What trafilatura could add as a body fallback: pages it gets right where we do not.
-    rescued = set(mine["wrong"].get("body", [])) - set(other["wrong"].get("body", []))
-    print(f"bodies trafilatura gets right where coopspider does not: {len(rescued)}")
     if args.show_wrong:
         for name, result in (("coopspider", mine), ("trafilatura", other)):
-            for field, wrong in sorted(result["wrong"].items()):
-                print(f"{name} wrong on {field}: {', '.join(wrong)}")
+            show_wrong(name, result)
 
 
 def _share(right: int, total: int) -> str:

@@ -91,24 +91,31 @@ def run_crawl(
     profile: str | None = None,
 ) -> dict[str, Any]:
     """Run the `lienminh` spider in this process and return its final stats."""
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "coopspider.settings")
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.project import get_project_settings
-
-    settings = get_project_settings()
-    settings.set("DATABASE_URL", database_url, priority="cmdline")
-    for name, value in (overrides or {}).items():
-        settings.set(name, value, priority="cmdline")
-    process = CrawlerProcess(settings)
     arguments = {
         key: value
         for key, value in (("base_url", base_url), ("site", site), ("profile", profile))
         if value
     }
-    crawler = process.create_crawler("lienminh")
+    settings = {"DATABASE_URL": database_url, **(overrides or {})}
+    spider = _run_spider("lienminh", settings, **arguments)
+    stats = spider.crawler.stats if spider is not None else None
+    return dict(stats.get_stats()) if stats else {}
+
+
+def _run_spider(name: str, overrides: dict[str, Any], **arguments: Any) -> Any:
+    """Run one spider of the project in this process; returns the spider when it is done."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "coopspider.settings")
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for setting, value in overrides.items():
+        settings.set(setting, value, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(name)
     process.crawl(crawler, **arguments)
     process.start()
-    return dict(crawler.stats.get_stats()) if crawler.stats else {}
+    return crawler.spider
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -134,6 +141,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                 DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8
             )
             print(f"Serving the sample site at {base_url}", flush=True)
+        overrides.update(_setting(text) for text in args.set)
         _check_site(args, site, base_url, profile)
         print(
             f"Crawling {base_url or 'the Thái Bình alliance site'} into {_redact(database_url)}",
@@ -342,6 +350,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_sample_site(args: argparse.Namespace) -> int:
+    from coopspider.profiles import builtin_profiles
     from coopspider.sample_site import build_site, serve
 
     site = build_site(articles=args.articles, markup=args.markup, grammar=args.grammar)
@@ -351,12 +360,11 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {error}") from error
     with server:
         print(server.base_url, flush=True)
-        print(
-            f"Crawl it with: scrapy crawl lienminh -a site={args.grammar} "
-            f"-a base_url={server.base_url}",
-            file=sys.stderr,
-            flush=True,
-        )
+        if args.grammar in builtin_profiles():
+            hint = f"Crawl it with: scrapy crawl lienminh -a site={args.grammar} -a base_url="
+        else:
+            hint = "No site profile knows this grammar; learn it with: coopspider discover "
+        print(hint + server.base_url, file=sys.stderr, flush=True)
         with suppress(KeyboardInterrupt):
             server.wait()
     return EXIT_OK
@@ -372,6 +380,81 @@ def cmd_sites(args: argparse.Namespace) -> int:
     print(f"{'site':<{widths[0]}}  {'base URL':<{widths[1]}}  platform")
     for name, base_url, platform in rows:
         print(f"{name:<{widths[0]}}  {base_url:<{widths[1]}}  {platform}")
+    return EXIT_OK
+
+
+# -- discover -------------------------------------------------------------------------------------
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    import datetime as dt
+    from urllib.parse import urlsplit
+
+    from coopspider.config import CONFIG_FILE_NAME, Config, ConfigError, add_site_table
+    from coopspider.discovery.report import default_name, site_toml, summary
+    from coopspider.profiles import SITE_NAME
+
+    url = args.url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(f"{args.url!r} is not an http:// or https:// URL")
+    name = args.name or default_name(url)
+    if not SITE_NAME.fullmatch(name):
+        raise UserError(f"--name {name!r}: use lower-case letters, digits, '-' and '_'")
+    if args.max_requests < 3:
+        raise UserError("--max-requests must be at least 3 (robots.txt, the page and one more)")
+    if args.write and args.config and not Path(args.config).exists():
+        config = Config()  # --write creates the file it names
+    else:
+        config = _config(args)
+    config_file = Path(args.config) if args.config else (config.path or Path(CONFIG_FILE_NAME))
+    if args.write and not args.force and name in config.tables.get("sites", {}):
+        raise UserError(
+            f"{config_file} has a [sites.{name}] table already; --force replaces it, "
+            "--name picks another name"
+        )
+    overrides = {"LOG_LEVEL": args.log_level, **dict(_setting(text) for text in args.set)}
+    print(f"Reading {url} (at most {args.max_requests} requests)", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    spider = _run_spider(
+        "discover",
+        overrides,
+        url=url,
+        max_requests=args.max_requests,
+        progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True),
+    )
+    if spider.start_failure is not None:
+        raise UserError(f"cannot read {url}: {spider.start_failure}")
+    result = spider.conclusion
+    if result is None:
+        print(
+            "coopspider: discovery stopped before it was done (see the log above)", file=sys.stderr
+        )
+        return EXIT_FAILED
+    for line in summary(name, result, time.monotonic() - started):
+        print(line, file=sys.stderr)
+    if not result.verified:
+        print(f"coopspider: could not learn {url}; nothing was written", file=sys.stderr)
+        return EXIT_FAILED
+    table = site_toml(name, result, dt.date.today())
+    sys.stdout.write(table)
+    if args.write:
+        try:
+            replaced = add_site_table(config_file, name, table, replace=args.force)
+        except ConfigError as error:
+            raise UserError("; ".join(error.problems)) from error
+        verb = "replaced in" if replaced else "written to"
+        print(
+            f"Verified; [sites.{name}] {verb} {config_file}. Crawl it with: "
+            f"coopspider crawl --site {name}",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"Verified. Add the table above to {config_file} (or run again with --write), "
+            f"then: coopspider crawl --site {name}",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -580,6 +663,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from coopspider.profiles import builtin_profiles
     from coopspider.sample_site.grammars import GRAMMARS
 
     parser = argparse.ArgumentParser(
@@ -633,6 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="list at most N archived articles (default 30)",
     )
+    _add_scrapy_settings(crawl)
     _add_log_level(crawl, "WARNING", "Scrapy log level")
     crawl.set_defaults(handler=cmd_crawl)
 
@@ -690,7 +775,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser(
         "sample-site",
         help="serve the bundled sample site on 127.0.0.1",
-        description="Serve realistic pages in the real URL grammar; prints the root URL.",
+        description="Serve realistic pages in a real platform's URL grammar; prints the root URL.",
     )
     sample.add_argument("--host", default="127.0.0.1")
     sample.add_argument("--port", type=int, default=8765, help="0 picks a free port")
@@ -701,7 +786,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--grammar",
         choices=sorted(GRAMMARS),
         default="thaibinh",
-        help="URL grammar of a site profile's platform (default thaibinh)",
+        help="URL grammar: a site profile's platform, or one no profile knows "
+        f"({', '.join(sorted(set(GRAMMARS) - set(builtin_profiles())))}); default thaibinh",
     )
     sample.add_argument("--articles", type=int, default=24)
     sample.set_defaults(handler=cmd_sample_site)
@@ -712,6 +798,41 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the site profiles a crawl can use: name, base URL, platform.",
     )
     sites.set_defaults(handler=cmd_sites)
+
+    discover = commands.add_parser(
+        "discover",
+        parents=[config_option],
+        help="learn an alliance site's URL grammar and write its [sites.NAME] table",
+        description="Read the site at URL the way a crawl does (robots.txt, politeness, our "
+        "User-Agent) and learn from its own links which URLs are articles, which are category "
+        "listings and how listings are paginated; check it (5 articles read, a listing followed "
+        "to its later pages) and print the [sites.NAME] table the configuration file takes. "
+        "Exit codes: 0 learned and verified, 1 could not learn the site (what was seen is "
+        "printed), 2 bad input (not http(s), unreachable, robots.txt forbids).",
+    )
+    discover.add_argument("url", metavar="URL", help="the site's home page")
+    discover.add_argument(
+        "--name", help="the site's name in the archive (default: from the host name)"
+    )
+    discover.add_argument(
+        "--write",
+        action="store_true",
+        help="add the table to the configuration file (--config, else ./coopspider.toml, "
+        "created if missing); other tables and comments are kept",
+    )
+    discover.add_argument(
+        "--force", action="store_true", help="with --write, replace a table of that name"
+    )
+    discover.add_argument(
+        "--max-requests",
+        type=int,
+        default=40,
+        metavar="N",
+        help="fetch at most N pages, robots.txt included (default 40)",
+    )
+    _add_scrapy_settings(discover)
+    _add_log_level(discover, "WARNING", "Scrapy log level")
+    discover.set_defaults(handler=cmd_discover)
 
     alert = commands.add_parser(
         "alert",
@@ -745,14 +866,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="walk every listing page again instead of stopping at known articles",
     )
-    run.add_argument(
-        "-s",
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="Scrapy setting for every crawl, e.g. -s DOWNLOAD_DELAY=5 (repeatable)",
-    )
+    _add_scrapy_settings(run, " for every crawl")
     _add_log_level(run, "INFO", "Scrapy log level of the crawls (their log goes to stderr)")
     run.set_defaults(handler=cmd_run)
 
@@ -820,6 +934,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(handler=cmd_report)
     return parser
+
+
+def _add_scrapy_settings(parser: argparse.ArgumentParser, scope: str = "") -> None:
+    parser.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"Scrapy setting{scope}, e.g. -s DOWNLOAD_DELAY=5 (repeatable; wins over the "
+        "site profile's politeness)",
+    )
 
 
 def _add_log_level(parser: argparse.ArgumentParser, default: str, help_text: str) -> None:

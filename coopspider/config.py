@@ -630,3 +630,95 @@ def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list
             value = getattr(site, key)
             lines.append(f"  {key}: {'default' if value is None else value}")
     return lines
+
+
+# -- adding a site --------------------------------------------------------------------------------
+
+# The first line of the comment block `coopspider discover` writes above a site's table.
+DISCOVERED_MARK = "# Learned by `coopspider discover`"
+
+
+def add_site_table(path: Path, name: str, table: str, *, replace: bool = False) -> bool:
+    """Write the `[sites.NAME]` table `table` (TOML text) into the configuration file at `path`,
+    creating it; other tables and comments stay as they are. An existing table of that name is
+    an error unless `replace`, which swaps it (and the comment block discover wrote above it).
+
+    The file changes only once the result is valid; it is replaced whole (never half-written)
+    and keeps its permissions (a new file is private: it may later hold passwords). Returns
+    whether a table was replaced; raises ConfigError.
+    """
+    from coopspider.profiles import ProfileError, load_profiles
+
+    text = _read(path) if path.exists() else ""
+    replaced = name in _sites_of(path, text)
+    if replaced:
+        if not replace:
+            raise ConfigError(
+                [f"{path}: [sites.{name}] exists already; --force replaces it, --name picks "
+                 "another name"]
+            )  # fmt: skip
+        text = _without_table(text, ["sites", name])
+        if name in _sites_of(path, text):
+            line = key_line(text, f"sites.{name}") or "?"
+            raise ConfigError(
+                [f"{path}:{line}: sites.{name} is not written as a [sites.{name}] table; "
+                 "edit it by hand or pick another --name"]
+            )  # fmt: skip
+    existing = text.rstrip("\n")
+    new_text = (existing + "\n\n" if existing else "") + table.rstrip("\n") + "\n"
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o600
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(new_text)
+            out.flush()
+            os.fsync(out.fileno())
+        config = load_config(temporary, env={})
+        try:
+            load_profiles(config.tables.get("sites", {}))
+        except ProfileError as error:
+            raise ConfigError([str(error)]) from error
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot write: {error.strerror or error}"]) from error
+    finally:
+        temporary.unlink(missing_ok=True)
+    return replaced
+
+
+def _sites_of(path: Path, text: str) -> dict[str, Any]:
+    try:
+        tables = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([f"{path}: invalid TOML, fix it first: {error}"]) from None
+    sites = tables.get("sites", {})
+    return sites if isinstance(sites, dict) else {}
+
+
+def _without_table(text: str, table: list[str]) -> str:
+    """`text` without the table `table`, its sub-tables, and a discover comment block above it."""
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        header = _HEADER.match(line)
+        if header:
+            inside = _split_key(header[1])[: len(table)] == table
+            if inside and not skipping:
+                _drop_discover_comments(kept)
+            skipping = inside
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def _drop_discover_comments(lines: list[str]) -> None:
+    """Remove the comment block at the end of `lines` when discover wrote it."""
+    start = len(lines)
+    while start > 0 and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    if start < len(lines) and lines[start].startswith(DISCOVERED_MARK):
+        del lines[start:]
+    while lines and not lines[-1].strip():
+        lines.pop()

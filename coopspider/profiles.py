@@ -11,7 +11,7 @@ Keys of a built-in profile table:
   the URL grammar reads them; empty categories means all); revisit_days / revisit_old_days
   (whole days >= 1, used by incremental crawls);
   [NAME.urls]: article, listing, pagination (lists of regular expressions; see UrlGrammar),
-  article_links, listing_links (optional selectors);
+  article_links, listing_links (optional selectors), items_per_page (for `offset` pagination);
   [NAME.selectors]: title, date, author, body, images, counter (optional selectors).
 Keys of a `[sites.NAME]` override: the same (all optional; `urls` and `selectors` change only
 the keys they give, "" removes a selector), and `profile`: the built-in profile a new site starts
@@ -37,7 +37,7 @@ from coopspider.urls import ParsedUrl, UrlGrammar, catastrophic_repetition, host
 DEFAULT_PROFILE = "thaibinh"
 BUILTIN_SOURCE = "coopspider/profiles.toml"
 DATE_ORDERS = ("DMY", "MDY")
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+SITE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")  # how site names are written
 
 
 class ProfileError(ValueError):
@@ -115,9 +115,12 @@ _PROFILE_KEYS = {
     "title", "base_url", "platform", "date_order", "download_delay", "concurrency", "urls",
     "selectors", "categories", "skip_categories", "revisit_days", "revisit_old_days",
 }  # fmt: skip
-_URL_KEYS = {"article", "listing", "pagination", "article_links", "listing_links"}
+_URL_KEYS = {
+    "article", "listing", "pagination", "article_links", "listing_links", "items_per_page",
+}  # fmt: skip
 _OVERRIDE_KEYS = {*_PROFILE_KEYS, "profile"}
-_REQUIRED_GROUPS = {"article": "id", "pagination": "page"}
+# Each kind of pattern needs one of these named groups.
+_REQUIRED_GROUPS = {"article": ("id",), "pagination": ("page", "offset")}
 
 
 class _Checker:
@@ -162,8 +165,11 @@ class _Checker:
         return tuple(v.strip() for v in value)
 
     def days(self, value: Any, key: str) -> int:
+        return self.whole(value, key, "a whole number of days >= 1")
+
+    def whole(self, value: Any, key: str, expected: str = "a whole number >= 1") -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise self.fail(key, f"must be a whole number of days >= 1, got {value!r}")
+            raise self.fail(key, f"must be {expected}, got {value!r}")
         return value
 
     def number(self, value: Any, key: str, minimum: float) -> float:
@@ -190,9 +196,10 @@ class _Checker:
                     "([a-z]+-?)+: some URLs would take it minutes to reject; write the group "
                     "without nested repetition, e.g. [a-z-]+",
                 )
-            group = _REQUIRED_GROUPS.get(key.rsplit(".", 1)[-1])
-            if group and group not in pattern.groupindex:
-                raise self.fail(f"{key}[{number}]", f"{text!r} has no (?P<{group}>...) group")
+            groups = _REQUIRED_GROUPS.get(key.rsplit(".", 1)[-1], ())
+            if groups and not any(group in pattern.groupindex for group in groups):
+                wanted = " or ".join(f"(?P<{group}>...)" for group in groups)
+                raise self.fail(f"{key}[{number}]", f"{text!r} has no {wanted} group")
             compiled.append(pattern)
         return tuple(compiled)
 
@@ -217,7 +224,7 @@ def _table(value: Any, check: _Checker, key: str) -> Mapping[str, Any]:
 def profile_from_table(name: str, table: Mapping[str, Any], source: str) -> SiteProfile:
     """A checked profile from one TOML table (`source` names the file in error messages)."""
     check = _Checker(f"profile {name!r} ({source}):")
-    if not _NAME.fullmatch(name):
+    if not SITE_NAME.fullmatch(name):
         raise check.fail("name", "use lower-case letters, digits, '-' and '_'")
     check.unknown_keys(table, _PROFILE_KEYS)
     for key in ("title", "base_url", "platform", "urls"):
@@ -260,7 +267,17 @@ def _apply(profile: SiteProfile, table: Mapping[str, Any], check: _Checker) -> S
         for key in ("article_links", "listing_links"):
             if key in urls:
                 grammar[key] = check.selector(urls[key], f"urls.{key}")
-        changes["grammar"] = replace(profile.grammar, **grammar)
+        if "items_per_page" in urls:
+            grammar["items_per_page"] = check.whole(urls["items_per_page"], "urls.items_per_page")
+        changed = replace(profile.grammar, **grammar)
+        if changed.items_per_page is None and any(
+            "offset" in pattern.groupindex for pattern in changed.pagination
+        ):
+            raise check.fail(
+                "urls.items_per_page",
+                "is required when a pagination pattern has an (?P<offset>...) group",
+            )
+        changes["grammar"] = changed
     if "selectors" in table:
         selectors = _table(table["selectors"], check, "selectors")
         check.unknown_keys(selectors, {f.name for f in fields(FieldSelectors)}, "selectors.")
@@ -299,7 +316,7 @@ def load_profiles(
     profiles = dict(builtin_profiles())
     for name, table in (overrides or {}).items():
         check = _Checker(f"[sites.{name}]")
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
+        if not isinstance(name, str) or not SITE_NAME.fullmatch(name):
             raise check.fail("name", "use lower-case letters, digits, '-' and '_'")
         table = _table(table, check, "table")
         check.unknown_keys(table, _OVERRIDE_KEYS)

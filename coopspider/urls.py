@@ -50,7 +50,9 @@ class UrlGrammar:
     """A platform's URL forms as regular expressions with named groups.
 
     `article` patterns need an `id` group and may have a `category` group; `pagination` patterns
-    need a `page` group; `listing` patterns (first listing pages) may have a `category` group.
+    need a `page` group (the page number) or an `offset` group (the position of the page's first
+    item, as in `?start=20`; with `items_per_page` it gives the page number); `listing` patterns
+    (first listing pages) may have a `category` group.
     Patterns must match the whole percent-decoded path, or the path plus `?query` when the URL has
     one. Pagination is tried first, then articles, then listings, since on many platforms a page
     URL (`/{cat}/page-2.htm`) also fits the article form. `article_links` and `listing_links` are
@@ -63,6 +65,7 @@ class UrlGrammar:
     pagination: tuple[regex.Pattern[str], ...] = ()
     article_links: str | None = None
     listing_links: str | None = None
+    items_per_page: int | None = None  # how far apart the offsets of two pages are
     # Patterns that ran past MATCH_TIMEOUT on a URL, and the URLs classified so far (menus and
     # boxes of latest news repeat on every page); each grammar has its own, copies included.
     given_up: set[str] = field(default_factory=set, init=False, compare=False, repr=False)
@@ -97,7 +100,7 @@ class UrlGrammar:
             for pattern in patterns:
                 for candidate in candidates:
                     if match := self._fullmatch(pattern, candidate):
-                        return _parsed(kind, match)
+                        return self._parsed(kind, match)
         return ParsedUrl(LinkKind.OTHER)
 
     def _fullmatch(self, pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
@@ -117,6 +120,19 @@ class UrlGrammar:
                 text[:200],
             )
             return None
+
+    def _parsed(self, kind: LinkKind, match: regex.Match[str]) -> ParsedUrl:
+        groups = match.groupdict()
+        page = int(groups["page"]) if groups.get("page") else 1
+        if groups.get("offset") and self.items_per_page:
+            # Offsets from 0 or from 1 alike: the first page holds offsets below items_per_page.
+            page = int(groups["offset"]) // self.items_per_page + 1
+        return ParsedUrl(
+            kind,
+            category=groups.get("category") or None,
+            article_id=groups.get("id") if kind is LinkKind.ARTICLE else None,
+            page=page,
+        )
 
 
 def catastrophic_repetition(pattern: str) -> bool:
@@ -230,17 +246,6 @@ def _in_item(item: tuple[Any, Any], code: int, char: str) -> bool:
             if name == str(category).replace("CATEGORY_", "CATEGORY_NOT_"):
                 return not test(char)
     return True
-
-
-def _parsed(kind: LinkKind, match: regex.Match[str]) -> ParsedUrl:
-    groups = match.groupdict()
-    page = groups.get("page")
-    return ParsedUrl(
-        kind,
-        category=groups.get("category") or None,
-        article_id=groups.get("id") if kind is LinkKind.ARTICLE else None,
-        page=int(page) if page else 1,
-    )
 
 
 @cache

@@ -18,6 +18,13 @@ PAGES = Path(__file__).parent / "pages"
 FIELDS = ("title", "published_at", "author", "body", "images", "counter")
 
 
+# The two sets of the corpus (see tests/pages/README.md): pages the extraction is tuned on, and
+# pages it is only scored on, never changed to fix.
+TUNED = "tuned"
+SCORE_ONLY = "score-only"
+SETS = (TUNED, SCORE_ONLY)
+
+
 @dataclass
 class Case:
     """A saved page and the fields a careful reader wrote down for it."""
@@ -26,6 +33,16 @@ class Case:
     url: str
     body: bytes
     expected: dict[str, Any]
+
+    @property
+    def set(self) -> str:
+        """TUNED, or SCORE_ONLY when the expected JSON says `"set": "score-only"`."""
+        return SCORE_ONLY if self.expected.get("set") == SCORE_ONLY else TUNED
+
+    @property
+    def real(self) -> bool:
+        """Whether the page is real HTML saved from the site (`real-*`), not one written here."""
+        return self.name.startswith("real-")
 
 
 def cases() -> Iterator[Case]:

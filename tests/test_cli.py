@@ -85,12 +85,14 @@ def test_crawl_sample_then_export(tmp_path: Path, database_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("options", "listing", "profile"),
-    [([], "tin-tuc-su-kien-3092.html", "thaibinh"),
-     (["--grammar", "caobang"], "vi/news/tin-tuc-su-kien/", "caobang")],
+    ("options", "listing", "hint"),
+    [([], "tin-tuc-su-kien-3092.html", "-a site=thaibinh -a base_url="),
+     (["--grammar", "caobang"], "vi/news/tin-tuc-su-kien/", "-a site=caobang -a base_url="),
+     # A grammar no site profile knows: query-string pages, and `discover` to learn them.
+     (["--grammar", "php-onepath"], "news.php?p=2&cat=3092", "coopspider discover ")],
 )  # fmt: skip
 def test_sample_site_command_serves_and_prints_its_url(
-    options: list[str], listing: str, profile: str
+    options: list[str], listing: str, hint: str
 ) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "coopspider.cli", "sample-site", "--port", "0", *options],
@@ -108,7 +110,7 @@ def test_sample_site_command_serves_and_prints_its_url(
     finally:
         process.terminate()
         process.wait(timeout=10)
-    assert f"-a site={profile} " in process.stderr.read()
+    assert f"{hint}{url}" in process.stderr.read()
 
 
 def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:

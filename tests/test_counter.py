@@ -25,7 +25,18 @@ from coopspider.pages.counter import Counter, parse_counter
         ("THỐNG KÊ TRUY CẬP\nTỔNG LƯỢT TRUY CẬP: 56.789", Counter(56789, None)),
         ("Tho\u0302\u0301ng ke\u0302 truy ca\u0302\u0323p:280451", Counter(280451, None)),
         ("", Counter(None, None)),
+        # A label among other words, or a number glued to other text, is no counter.
+        ("TRANG CHỦ\nBÀN TRÒN TRỰC TUYẾN\n24H\nVIDEO", Counter(None, None)),
+        ("Đang trực tuyến\n24H", Counter(None, None)),
+        ("Hội nghị trực tuyến 2024 bàn về hợp tác xã", Counter(None, None)),
+        ("Giao lưu trực tuyến: 15 câu hỏi của bạn đọc", Counter(None, None)),
+        ("Đang online 10:30", Counter(None, None)),
+        # A label line and its number line must be adjacent.
+        ("Đang truy cập\n\n37", Counter(None, None)),
+        ("Đang truy cập : 37 người\nTổng lượt truy cập » 1.204.566 lượt", Counter(1204566, 37)),
+        ("Trực tuyến\n37\nTổng\n99", Counter(None, 37)),
+        (["Số lượt truy cập", "305.118", "Đang online: 12"], Counter(305118, 12)),
     ],
 )
-def test_parse_counter(text: str, expected: Counter) -> None:
+def test_parse_counter(text: str | list[str], expected: Counter) -> None:
     assert parse_counter(text) == expected

@@ -1,14 +1,32 @@
-"""The article page object on saved pages written by others: every field scored per case."""
+"""The article page object on saved pages written by others: every field scored per case.
+
+The corpus has two sets (tests/pages/README.md): the pages the extraction is tuned on must all
+come out right on every field; the score-only pages, which no change to the code may be made
+to fix, are held to the level measured when they were added, so that a change that loses one
+of them shows up, while they still measure what the extraction does on pages nobody tuned it to.
+"""
 
 from __future__ import annotations
 
 import pytest
+from scrapy.http import HtmlResponse
 
-from tests.extraction_score import FIELDS, cases, extract, score
+from coopspider.pages.article import ArticlePage
+from tests.extraction_score import FIELDS, SCORE_ONLY, TUNED, Case, cases, extract, score
 
 CASES = list(cases())
-# Per field, the share of pages that must come out right (issue: fail below 95% per field).
-REQUIRED = 0.95
+TUNED_CASES = [case for case in CASES if case.set == TUNED]
+SCORE_ONLY_CASES = [case for case in CASES if case.set == SCORE_ONLY]
+# Per field, how many score-only pages came out right when they were measured (3 pages; the
+# Lào Cai notice loses its date to a labelled `Thời gian:` line in its text, and its body with it).
+SCORE_ONLY_RIGHT = {
+    "title": 3,
+    "published_at": 2,
+    "author": 3,
+    "body": 2,
+    "images": 3,
+    "counter": 3,
+}
 
 
 @pytest.fixture(scope="module")
@@ -17,17 +35,49 @@ def results() -> dict[str, dict[str, bool]]:
 
 
 def test_corpus_is_large_and_varied() -> None:
-    families = {case.name.split("-")[0] for case in CASES}
-    assert len(CASES) >= 40 and len(families) >= 8
+    families = {case.name.split("-")[0] for case in TUNED_CASES}
+    assert len(TUNED_CASES) >= 40 and len(families) >= 8
+    assert SCORE_ONLY_CASES, "the score-only set is empty"
 
 
 @pytest.mark.parametrize("field", FIELDS)
-def test_field_accuracy(field: str, results: dict[str, dict[str, bool]]) -> None:
-    wrong = sorted(name for name, fields in results.items() if not fields[field])
-    accuracy = 1 - len(wrong) / len(results)
-    assert accuracy >= REQUIRED, f"{field}: {accuracy:.0%} right; wrong on {wrong}"
+def test_tuned_pages_are_right_on_every_field(
+    field: str, results: dict[str, dict[str, bool]]
+) -> None:
+    wrong = sorted(case.name for case in TUNED_CASES if not results[case.name][field])
+    assert not wrong, f"{field}: wrong on tuned pages {wrong}"
+
+
+@pytest.mark.parametrize("field", FIELDS)
+def test_score_only_pages_keep_their_measured_level(
+    field: str, results: dict[str, dict[str, bool]]
+) -> None:
+    right = sum(results[case.name][field] for case in SCORE_ONLY_CASES)
+    wrong = sorted(case.name for case in SCORE_ONLY_CASES if not results[case.name][field])
+    assert right >= SCORE_ONLY_RIGHT[field], (
+        f"{field}: {right} score-only pages right, {SCORE_ONLY_RIGHT[field]} measured; "
+        f"wrong on {wrong}"
+    )
 
 
 def test_real_page_nobody_here_wrote() -> None:
     real = next(case for case in CASES if case.name.startswith("real-vnexpress"))
+    assert real.real
     assert all(score(real, extract(real)).values())
+
+
+def _explain(name: str) -> dict:
+    case: Case = next(case for case in CASES if case.name == name)
+    response = HtmlResponse(url=case.url, body=case.body)
+    return ArticlePage(response.url, response.text).explain()
+
+
+def test_explain_shows_the_printed_and_the_json_ld_author_when_they_differ() -> None:
+    author = _explain("news-jsonld-author-differs-from-byline")["author"]
+    assert author["value"] == "Trần Hoài"
+    assert "JSON-LD author says 'Minh Châu'" in author["detail"]
+
+
+def test_explain_says_where_the_body_ends() -> None:
+    body = _explain("news-byline-then-teasers-app-box")["body"]
+    assert body["detail"].endswith("up to the byline 'Thanh Hà'")

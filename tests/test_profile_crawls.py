@@ -18,7 +18,7 @@ from tests.test_crawl import _expected
 
 
 def test_every_shipped_profile_has_a_sample_grammar() -> None:
-    assert set(GRAMMARS) == set(builtin_profiles())
+    assert set(builtin_profiles()) <= set(GRAMMARS)
 
 
 @pytest.mark.parametrize("name", sorted(builtin_profiles()))

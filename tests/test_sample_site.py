@@ -1,22 +1,36 @@
-"""The sample site: URL grammar, duplicates, pagination, ground truth in both markups, scale."""
+"""The sample site: URL grammars, duplicates, pagination, menu pages, query strings, ground truth
+in both markups, scale."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import html
 import re
 import time
 import unicodedata
 import urllib.error
 import urllib.request
+from collections import deque
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import pytest
 
-from coopspider.sample_site import SampleServer, build_site, serve, slugify
+from coopspider.profiles import builtin_profiles
+from coopspider.sample_site import (
+    SampleCategory,
+    SampleServer,
+    SampleSite,
+    build_site,
+    serve,
+    slugify,
+)
+from coopspider.sample_site.common import ADMIN_PATH, VIETNAM
 from coopspider.sample_site.generator import load_seed_article
+from coopspider.sample_site.grammars import GRAMMARS, instance_token
+from coopspider.sample_site.texts import DOCUMENTS
 
 MARKUPS = ["portal", "classic"]
 GRAMMAR = [
@@ -24,9 +38,10 @@ GRAMMAR = [
     re.compile(r"/[a-z0-9-]+-\d+\.html"),  # category first page (or a static page shaped like one)
     re.compile(r"/[a-z0-9-]+/page-\d+\.htm"),
     re.compile(r"/[a-z0-9-]+/[a-z0-9-]*-\d+\.html"),
-    re.compile(r"/lien-he\.html"),
+    re.compile(r"/[a-z-]+\.html"),  # contact, organisation chart, documents
     re.compile(r"/admin/.*"),
 ]
+NEW_GRAMMARS = sorted(set(GRAMMARS) - set(builtin_profiles()))
 ARTICLE = re.compile(r"/(?P<category>[a-z0-9-]+)/(?P<slug>[a-z0-9-]*)-(?P<id>\d+)\.html")
 
 
@@ -57,9 +72,11 @@ def links(page: str) -> list[tuple[str, str]]:
     return parser.hrefs
 
 
-def fetch(url: str) -> tuple[int, str, bytes]:
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
+    # Paths such as kontum's carry Vietnamese letters: percent-encode them as a browser does.
+    request = urllib.request.Request(quote(url, safe=":/?&=%#+;,"), headers=headers or {})
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.headers["Content-Type"], response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers["Content-Type"], error.read()
@@ -77,13 +94,14 @@ def plain(page: str) -> str:
 
 
 def same_site_path(href: str, page_url: str, server: SampleServer) -> str | None:
-    """Path of a link on the served site, whichever scheme it names; None if off-site."""
+    """Path (and query) of a link on the served site, whichever scheme it names; None if
+    off-site. The path is percent-decoded, as the ground truth writes it."""
     if href.startswith(("javascript:", "mailto:", "#")):
         return None
     parts = urlsplit(urljoin(page_url, href))
     if parts.netloc != urlsplit(server.base_url).netloc:
         return None
-    return parts.path
+    return unquote(parts.path) + (f"?{parts.query}" if parts.query else "")
 
 
 @pytest.fixture(scope="module", params=MARKUPS)
@@ -146,6 +164,7 @@ def test_home_menu_links_every_category_and_static_pages(server: SampleServer) -
     for category in server.site.categories:
         assert category.path in paths
     assert {"/gioi-thieu-3000.html", "/lien-he.html"} <= paths
+    assert set(server.site.menu_page_paths()) <= paths
 
 
 def test_duplicates_are_served_under_each_category(server: SampleServer) -> None:
@@ -290,3 +309,231 @@ def test_large_site_builds_and_renders_fast() -> None:
     assert status == status2 == 200
     assert site.articles[1234].title in plain(article.decode())
     assert listing.decode().count(f'href="/{category.slug}/') >= site.per_page
+
+
+# -- every grammar: what a crawler or `discover` meets ---------------------------------------------
+
+
+@dataclasses.dataclass
+class Walk:
+    """What a breadth-first walk over a served site's `<a href>` links met."""
+
+    answers: dict[str, tuple[int, str]]  # path (with query) -> (status, content type)
+    schemes: dict[str, set[str]]  # path -> how links wrote it: "relative", "http", "https"
+
+
+def walk(server: SampleServer) -> Walk:
+    """Breadth-first from `/` over the links of every HTML page, on this host in either scheme,
+    each path fetched once by real HTTP."""
+    base = server.base_url.rstrip("/")
+    answers: dict[str, tuple[int, str]] = {}
+    schemes: dict[str, set[str]] = {"/": {"relative"}}
+    queue = deque(["/"])
+    while queue:
+        path = queue.popleft()
+        status, content_type, body = fetch(base + path)
+        answers[path] = (status, content_type)
+        if status != 200 or not content_type.startswith("text/html"):
+            continue
+        for href, _ in links(body.decode("utf-8")):
+            target = same_site_path(href, base + path, server)
+            if target is None:
+                continue
+            if target not in schemes:
+                queue.append(target)
+            schemes.setdefault(target, set()).add(urlsplit(href).scheme or "relative")
+    return Walk(answers, schemes)
+
+
+@pytest.mark.parametrize("grammar", sorted(GRAMMARS))
+def test_a_walk_from_the_home_page_reaches_every_page_and_nothing_else(grammar: str) -> None:
+    site = build_site(grammar=grammar)
+    with serve(site) as server:
+        walked = walk(server)
+    articles, listings = set(site.article_paths()), set(site.listing_paths())
+    menu, pdfs = set(site.menu_page_paths()), set(site.pdf_paths())
+    assert len(menu) == 5 and len(pdfs) == len(DOCUMENTS)
+    assert set(walked.answers) == {"/", ADMIN_PATH} | articles | listings | menu | pdfs
+    assert {status for status, _ in walked.answers.values()} == {200}
+    assert {walked.answers[path][1] for path in pdfs} == {"application/pdf"}
+    assert {kind for path, (_, kind) in walked.answers.items() if path not in pdfs} == {
+        "text/html; charset=utf-8"
+    }
+    assert max(c.pages for c in site.categories) >= 3
+    # Every article path leads to its article, whichever category and scheme a link names.
+    routes = site.snapshot().routes
+    assert {routes[path][1].key for path in articles} == site.article_keys()
+    assert len(site.article_keys()) == len(site.articles)
+    assert set().union(*(walked.schemes[path] for path in articles)) == {
+        "relative",
+        "http",
+        "https",
+    }
+    # The menu's pages are neither articles nor listings, wherever their URLs look like them.
+    assert not any(path in routes for path in menu)
+
+
+def test_new_grammars_article_urls_match_no_shipped_profile() -> None:
+    assert len(NEW_GRAMMARS) >= 5
+    profiles = builtin_profiles()
+    for grammar in NEW_GRAMMARS:
+        site = build_site(grammar=grammar)
+        for path in site.article_paths():
+            # As UrlGrammar reads them: the decoded path, and the path with its query.
+            candidates = {unquote(urlsplit(path).path), unquote(path)}
+            for name, profile in profiles.items():
+                for pattern in profile.grammar.article:
+                    assert not any(pattern.fullmatch(c) for c in candidates), (grammar, name, path)
+
+
+@pytest.mark.parametrize("name", sorted(builtin_profiles()))
+def test_menu_pages_are_never_articles_to_a_shipped_profile(name: str) -> None:
+    profile = builtin_profiles()[name]
+    for path in build_site(grammar=name).menu_page_paths():
+        assert profile.classify(path).kind.value != "article", path
+
+
+@pytest.mark.parametrize("grammar", sorted(GRAMMARS))
+def test_query_strings_are_read_in_any_order_and_extra_keys_ignored(grammar: str) -> None:
+    site = build_site(grammar=grammar)
+    site.clock = dt.datetime(2024, 12, 30, 8, 15, tzinfo=VIETNAM)
+    paths = [*site.listing_paths(), *site.article_paths(), *site.menu_page_paths()]
+    for path in paths:
+        page = site.render(path)
+        assert page[0] == 200, path
+        path_only, _, query = path.partition("?")
+        params = query.split("&") if query else []
+        tracking = ["utm_source=zalo", "fbclid=IwAR0x"]
+        for variant in (params[::-1] + tracking, tracking + params[::-1], tracking[:1] + params):
+            assert site.render(f"{path_only}?{'&'.join(variant)}") == page, variant
+    category = max(site.categories, key=lambda c: c.pages)
+    beyond = category.page_path(category.pages + 1)
+    assert site.render(beyond)[0] == 404, beyond
+    # Page 1 in the later pages' form answers like the first page, though no link uses it.
+    alias = GRAMMARS[grammar].first_page_alias(
+        category=category.slug, category_id=category.category_id
+    )
+    assert alias is None or site.render(alias) == site.render(category.path)
+
+
+def test_query_urls_over_http_with_their_etags() -> None:
+    site = build_site(grammar="aspx-query")
+    with serve(site) as server:
+        base = server.base_url.rstrip("/")
+        article = site.articles[5]
+        variant = f"/Pages/ChiTietTin.aspx?utm_source=facebook&ItemID={article.article_id}"
+        with urllib.request.urlopen(base + article.path, timeout=10) as response:
+            tag = response.headers["ETag"]
+        with urllib.request.urlopen(base + variant, timeout=10) as response:
+            assert response.headers["ETag"] == tag
+            assert article.title in plain(response.read().decode())
+        assert fetch(base + variant, {"If-None-Match": tag})[0] == 304
+        assert fetch(base + "/Pages/ChiTietTin.aspx?ItemID=1")[0] == 404
+        category = site.categories[0]
+        reordered = f"/Pages/DanhSachTin.aspx?Page=2&CatID={category.category_id}"
+        page2 = fetch(base + reordered)
+        assert page2[0] == 200 and "ETag" not in page2
+        titles = [a.title for a in site.category_articles(category.slug)]
+        assert titles[site.per_page] in plain(page2[2].decode())
+
+
+@pytest.mark.parametrize("grammar", ["aspx-query", "php-onepath", "kiengiang"])
+def test_ampersands_in_links_are_escaped(grammar: str) -> None:
+    site = build_site(grammar=grammar)
+    category = max(site.categories, key=lambda c: c.pages)
+    page = site.render(category.page_path(2))[2].decode()
+    for target in (category.page_path(3), *site.menu_page_paths()):
+        if "&" in target:
+            assert f'href="{html.escape(target)}"' in page and target not in page
+    assert "&" not in re.sub(r"&(amp|raquo|copy|nbsp|#\d+);", "", page)
+
+
+def listing_link_labels(site: SampleSite, category: SampleCategory, page: int) -> list[str]:
+    """Texts of the links on listing page `page` that lead to the category's listing pages,
+    the menu's and breadcrumb's category-name links left out."""
+    routes = site.snapshot().routes
+    labels = []
+    body = site.render(category.page_path(page), "http://127.0.0.1:1/")[2].decode()
+    for href, text in links(body):
+        path = urlsplit(href)._replace(scheme="", netloc="").geturl()
+        target = routes.get(unquote(path))
+        if (
+            target
+            and target[0] == category
+            and isinstance(target[1], int)
+            and text.casefold() not in (category.name.casefold(), "xem thêm")
+        ):
+            labels.append(text)
+    return labels
+
+
+@pytest.mark.parametrize("markup", MARKUPS)
+@pytest.mark.parametrize(
+    ("grammar", "numbered", "steps"),
+    [
+        ("aspx-query", False, {"« Trang trước", "Trang sau »"}),
+        ("php-onepath", False, {"Tiếp"}),
+        ("liferay", True, {"« Đầu", "‹", "›", "Cuối »"}),
+        ("folders", True, None),  # the markup's own pager
+        ("joomla-offset", True, None),
+    ],
+)
+def test_pagers_differ_between_grammars(
+    grammar: str, numbered: bool, steps: set[str] | None, markup: str
+) -> None:
+    site = build_site(grammar=grammar, markup=markup)
+    category = max(site.categories, key=lambda c: c.pages)
+    assert category.pages >= 3
+    labels = listing_link_labels(site, category, 2)
+    assert any(label.isdigit() for label in labels) is numbered
+    if steps:
+        assert {label for label in labels if not label.isdigit()} == steps
+    if grammar == "liferay":
+        body = site.render(category.page_path(2))[2].decode()
+        assert 'title="Trang sau"' in body
+    # The last page links nowhere further.
+    assert not {"Trang sau »", "Tiếp", "›", "Trang sau"} & set(
+        listing_link_labels(site, category, category.pages)
+    )
+
+
+def test_liferay_article_under_two_categories_has_two_urls_one_slug() -> None:
+    site = build_site(grammar="liferay")
+    article = next(a for a in site.articles if len(a.categories) > 1)
+    first, second = article.paths
+    tokens = [
+        re.fullmatch(r"/-/asset_publisher/([A-Za-z0-9]+)/content/(.+)", p) for p in (first, second)
+    ]
+    assert all(tokens) and tokens[0][1] != tokens[1][1] and tokens[0][2] == tokens[1][2]
+    assert [instance_token(c) for c in article.categories] == [t[1] for t in tokens]
+    assert article.key == article.slug
+    for path in article.paths:
+        assert article.title in plain(site.render(path)[2].decode())
+
+
+def test_joomla_pages_by_article_offset() -> None:
+    site = build_site(grammar="joomla-offset", per_page=5)
+    category = max(site.categories, key=lambda c: c.pages)
+    assert category.path == f"/index.php/{category.slug}"
+    assert category.page_path(3) == f"/index.php/{category.slug}?start=10"
+    page3 = plain(site.render(category.page_path(3))[2].decode())
+    assert site.category_articles(category.slug)[10].title in page3
+
+
+@pytest.mark.parametrize("markup", MARKUPS)
+def test_documents_page_lists_pdfs_with_numbers_and_issue_dates(markup: str) -> None:
+    site = build_site(grammar="folders", markup=markup)
+    page = plain(site.render("/van-ban/")[2].decode())
+    for document in DOCUMENTS:
+        assert document.number in page and document.issued in page and document.summary in page
+        assert f'href="{document.path}"' in page
+        status, content_type, pdf = site.render(document.path)
+        assert (status, content_type) == (200, "application/pdf")
+        assert pdf.startswith(b"%PDF-1.4") and pdf.endswith(b"%%EOF\n")
+        # The cross-reference table points at each object.
+        start = int(pdf.rsplit(b"startxref\n", 1)[1].split()[0])
+        offsets = [int(line.split()[0]) for line in pdf[start:].splitlines()[3:8]]
+        assert [pdf[at:].split(b"\n", 1)[0] for at in offsets] == [
+            b"%d 0 obj" % n for n in range(1, 6)
+        ]
+    assert site.render("/Uploads/files/van-ban/2024/missing.pdf")[0] == 404

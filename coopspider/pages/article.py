@@ -23,7 +23,7 @@ from lxml import etree
 from coopspider.dates import parse_date, to_iso
 from coopspider.items import ArticleItem
 from coopspider.pages.blocks import Block, Image, Layout, layout_of, parse_html
-from coopspider.pages.counter import Counter, parse_counter
+from coopspider.pages.counter import Counter, counter_in_folded_lines
 from coopspider.pages.selectors import select
 from coopspider.text import clean_line, fold
 
@@ -62,6 +62,11 @@ _DIGIT = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"[.!?…;:]\W*$")
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]+\s+")
 _ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "webpage"}
+# Headline lengths: shorter than _SHORTEST_UNSUPPORTED_TITLE characters (two short words:
+# `Thông báo`, `Giấy mời`) a line needs an <h1> or metadata that agrees to be taken.
+_SHORTEST_TITLE = 4
+_SHORTEST_UNSUPPORTED_TITLE = 10
+_LONGEST_TITLE = 400
 _WINDOW_AFTER_TITLE = 8
 _WINDOW_BEFORE_TITLE = 3
 # What a heading level adds to a line's title score; deeper headings add 0.5.
@@ -69,6 +74,18 @@ _HEADING_SCORES = {1: 3, 2: 2, 3: 1.5}
 # The most a title candidate's surroundings add to its own score: a date line by it and text
 # after it, 3 each.
 _MOST_FROM_SURROUNDINGS = 6
+# A line more linked than this is a menu item or a link list, never a visitor counter.
+_MOST_LINK_IN_COUNTER = 0.5
+# A line more linked than this is a link (a related article, a tag), not a paragraph of text.
+_MOST_LINK_IN_TEXT = 0.5
+# A line this long is a paragraph of text, not a name, caption or piece of page furniture.
+_LONG_PARAGRAPH = 80
+# The longest line an author line may be (`Tin, ảnh: ...` included).
+_LONGEST_AUTHOR_LINE = 120
+# How many lines after a possible closing byline are looked at for the links that confirm it,
+# and how many paragraphs among them mean the article goes on instead.
+_BYLINE_LOOKAHEAD = 6
+_PARAGRAPHS_THAT_GO_ON = 2
 
 
 @dataclass(frozen=True)
@@ -182,17 +199,22 @@ class ArticlePage:
             (Evidence("meta", "title"), self.meta.get("title")),
         ]
         title_element = self.root.find(".//title")
+        parts: list[tuple[Evidence, str]] = []
         if title_element is not None and title_element.text:
             full = clean_line(title_element.text)
             candidates.append((Evidence("meta", "<title>"), full))
-            candidates.extend(
+            parts = [
                 (Evidence("meta", "<title>, site name cut off"), part)
                 for part in _TITLE_SEPARATORS.split(full)
-            )
+            ]
+        # A short title ("Thông báo") is taken from a field that holds the title alone, never
+        # from a piece of a split <title>, where it is as likely a section or the site's name.
         return [
             (evidence, clean_line(str(c)))
             for evidence, c in candidates
-            if c and len(clean_line(str(c))) >= 10
+            if c and len(clean_line(str(c))) >= _SHORTEST_TITLE
+        ] + [
+            (evidence, part) for evidence, part in parts if len(part) >= _SHORTEST_UNSUPPORTED_TITLE
         ]
 
     # -- title ----------------------------------------------------------------------------------
@@ -206,7 +228,7 @@ class ArticlePage:
         candidates = [
             (_own_title_score(block, meta_titles), block)
             for block in self.blocks
-            if 10 <= len(block.text) <= 400 and not _TICKER.match(block.folded)
+            if _could_be_title(block, meta_titles) and not _TICKER.match(block.folded)
         ]
         # Highest own score first: once the best title so far beats a line's own score by more
         # than its surroundings could add, that line and every one after it are out.
@@ -400,7 +422,7 @@ class ArticlePage:
         run: the article's own text box."""
         if selected := self._selected("body"):
             return selected[0]
-        long_blocks = [b for b in self._run if len(b.text) >= 80]
+        long_blocks = [b for b in self._run if len(b.text) >= _LONG_PARAGRAPH]
         if not long_blocks:
             long_blocks = [b for b in self._run if len(b.text) >= 30]
         if not long_blocks:
@@ -414,6 +436,47 @@ class ArticlePage:
 
     @cached_property
     def _article_blocks(self) -> list[Block]:
+        """The article's blocks: those of the run in its container, up to its closing byline."""
+        blocks = self._run_in_container
+        byline = self._closing_byline
+        return blocks[: blocks.index(byline) + 1] if byline is not None else blocks
+
+    @cached_property
+    def _closing_byline(self) -> Block | None:
+        """The author line that ends the article when related links, tags or boxes follow it
+        inside the article's container: a short name line (or labelled author line) after the
+        article's text, after which the page goes on with links before any more paragraphs."""
+        after_text = False
+        for block in self._run_in_container:
+            if block.heading:
+                continue
+            if len(block.text) >= _LONG_PARAGRAPH:
+                after_text = True
+            elif (
+                after_text
+                and len(block.text) <= _LONGEST_AUTHOR_LINE
+                and (_looks_like_name(block.text) or _AUTHOR_LABEL.match(block.folded))
+                and self._links_follow(block)
+            ):
+                return block
+        return None
+
+    def _links_follow(self, block: Block) -> bool:
+        """Whether what follows the block on the page is links (related articles, tags, app
+        store buttons, "Xem thêm") before the text goes on: a box may say a sentence before its
+        links (an app's pitch), an article's next section says more."""
+        paragraphs = 0
+        for after in self.blocks[block.index + 1 : block.index + 1 + _BYLINE_LOOKAHEAD]:
+            if after.link_density > _MOST_LINK_IN_TEXT or _END_MARKERS.match(after.folded):
+                return True
+            if len(after.text) >= _LONG_PARAGRAPH:
+                paragraphs += 1
+                if paragraphs >= _PARAGRAPHS_THAT_GO_ON:
+                    return False
+        return False
+
+    @cached_property
+    def _run_in_container(self) -> list[Block]:
         """Run blocks inside the container, plus a lead printed between the title and it."""
         container = self._container
         if container is None:
@@ -488,7 +551,8 @@ class ArticlePage:
             region = next((a for a in _ancestors(region) if a in title_side), region)
         inside = set(region.iter())
         first = self.title_block.index + 1 if self.title_block else 0
-        last = self._article_blocks[-1].index + 1
+        # An image may close the article's text, but none after its closing byline belongs to it.
+        last = self._article_blocks[-1].index + (0 if self._closing_byline else 1)
         return [
             image
             for image in self.layout.images
@@ -512,7 +576,9 @@ class ArticlePage:
         if self.title_block is not None:
             candidates += list(self._near(self.title_block))
         for block in candidates:
-            if len(block.text) <= 120 and (match := _AUTHOR_LABEL.match(block.folded)):
+            if len(block.text) <= _LONGEST_AUTHOR_LINE and (
+                match := _AUTHOR_LABEL.match(block.folded)
+            ):
                 name = _name_after_label(block.text, match.end())
                 if name:
                     label = clean_line(block.text)[: match.end()].strip()
@@ -533,17 +599,30 @@ class ArticlePage:
 
     @cached_property
     def _author(self) -> tuple[str | None, Evidence]:
+        """The printed author, the one the reader sees; the metadata's only when none is printed.
+        Where the two differ, the evidence says what the metadata claims."""
         block, name, evidence = self._author_block
+        ld_author = self._json_ld_author
         if name:
+            if ld_author and fold(ld_author) != fold(name):
+                detail = f"{evidence.detail}; JSON-LD author says {ld_author!r}"
+                return name, Evidence(evidence.source, detail)
             return name, evidence
+        if ld_author:
+            return ld_author, Evidence("json-ld", "author")
+        return None, _NO_EVIDENCE
+
+    @cached_property
+    def _json_ld_author(self) -> str | None:
+        """The first author's name in the JSON-LD, when it reads as a person's name."""
         ld_author = self.json_ld.get("author")
         if isinstance(ld_author, list) and ld_author:
             ld_author = ld_author[0]
         if isinstance(ld_author, dict):
             ld_author = ld_author.get("name")
         if isinstance(ld_author, str) and _looks_like_name(ld_author):
-            return clean_line(ld_author), Evidence("json-ld", "author")
-        return None, _NO_EVIDENCE
+            return clean_line(ld_author)
+        return None
 
     def author(self) -> str | None:
         """The author's name without prefixes such as `Tin, ảnh:`, or None."""
@@ -593,9 +672,13 @@ class ArticlePage:
     def _counter(self) -> tuple[Counter, Evidence]:
         if self.selectors.get("counter") and (widget := self._selected("counter")):
             # The widget is there: no number in it means a counter drawn by JavaScript, unknown.
-            text = "\n".join(block.text for block in self._blocks_inside(widget))
-            return parse_counter(text), self._selector_evidence("counter")
-        counter = parse_counter("\n".join(block.text for block in self.blocks))
+            lines = [block.folded for block in self._blocks_inside(widget)]
+            return counter_in_folded_lines(lines), self._selector_evidence("counter")
+        # Line by line as a reader sees them; a link (a menu item) is never part of a counter,
+        # and blanking it keeps the lines around it from being read as adjacent.
+        counter = counter_in_folded_lines(
+            ["" if b.link_density > _MOST_LINK_IN_COUNTER else b.folded for b in self.blocks]
+        )
         if counter.total is None and counter.online is None:
             return counter, Evidence("none", "no labelled visitor numbers in the page text")
         return counter, Evidence("label", "visitor counter labels in the page text")
@@ -634,7 +717,10 @@ class ArticlePage:
             else:
                 container = self._container
                 where = _describe(container) if container is not None else "the page"
-                body_evidence = Evidence("structure", f"{count} after the title, in {where}")
+                detail = f"{count} after the title, in {where}"
+                if self._closing_byline is not None:
+                    detail += f", up to the byline {self._closing_byline.text!r}"
+                body_evidence = Evidence("structure", detail)
         images = self.images()
         image_evidence = _NO_EVIDENCE
         if self.selectors.get("images") and self._selected("images"):
@@ -677,6 +763,17 @@ class ArticlePage:
             "images": self.images(),
             "counter": {"total": counter.total, "online": counter.online},
         }
+
+
+def _could_be_title(block: Block, meta_titles: set[str]) -> bool:
+    """Whether a line is long enough to be the headline: a short one (`Giấy mời`) only as the
+    page's main heading or when the metadata gives the same title."""
+    size = len(block.text)
+    if _SHORTEST_UNSUPPORTED_TITLE <= size <= _LONGEST_TITLE:
+        return True
+    return _SHORTEST_TITLE <= size < _SHORTEST_UNSUPPORTED_TITLE and (
+        block.heading == 1 or block.folded in meta_titles
+    )
 
 
 def _own_title_score(block: Block, meta_titles: set[str]) -> float:

@@ -1,10 +1,16 @@
-"""The listing page object: the links a home or category page offers, classified by a grammar."""
+"""The listing page object: the links a home or category page offers, classified by a grammar,
+and the links of any page with their anchor texts (what `coopspider discover` learns from)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import urldefrag, urljoin
+
 from scrapy.http import TextResponse
 
+from coopspider.pages.blocks import parse_html
 from coopspider.pages.selectors import select
+from coopspider.text import clean_line
 from coopspider.urls import LinkKind, ParsedUrl, UrlGrammar, classify
 
 _SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "#")
@@ -59,3 +65,43 @@ class ListingPage:
             if href and not href.startswith(_SKIPPED_SCHEMES):
                 seen.setdefault(self.response.urljoin(href), None)
         return list(seen)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One `<a href>` of a page."""
+
+    url: str  # absolute, without its fragment
+    text: str  # the link's text, else the alt text of an image inside it, cleaned
+    label: str  # the link's title or aria-label attribute, cleaned ("" when none)
+    rel_next: bool  # rel="next": the page says this is its next page
+
+
+def page_anchors(url: str, html_text: str) -> list[Anchor]:
+    """Every link of a page, in page order (a URL linked twice appears twice)."""
+    root = parse_html(html_text)
+    base = root.find(".//base[@href]")
+    base_url = _resolved(url, base.get("href") or "") if base is not None else None
+    found = []
+    for element in root.iter("a"):
+        href = (element.get("href") or "").strip()
+        if not href or href.startswith(_SKIPPED_SCHEMES):
+            continue
+        absolute = _resolved(base_url or url, href)
+        if absolute is None:
+            continue
+        text = clean_line(element.text_content())
+        if not text:
+            text = next((clean_line(i.get("alt") or "") for i in element.iter("img")), "")
+        label = clean_line(element.get("title") or element.get("aria-label") or "")
+        rel_next = "next" in (element.get("rel") or "").lower().split()
+        found.append(Anchor(absolute, text, label, rel_next))
+    return found
+
+
+def _resolved(base: str, href: str) -> str | None:
+    """`href` made absolute without its fragment; None where urljoin cannot parse it."""
+    try:
+        return urldefrag(urljoin(base, href)).url
+    except ValueError:
+        return None

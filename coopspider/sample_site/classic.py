@@ -8,14 +8,12 @@ from typing import TYPE_CHECKING
 from coopspider.sample_site import texts
 from coopspider.sample_site.common import (
     ADMIN_PATH,
-    CONTACT_PATH,
-    HISTORY_PATH,
-    INTRO_PATH,
     LOGO,
     Context,
     body_blocks,
     esc,
     excerpt,
+    pager_items,
     pager_window,
     thumbnail,
 )
@@ -62,7 +60,7 @@ class ClassicMarkup:
                 '<table width="100%" cellpadding="2" cellspacing="0" class="BoxCat">'
                 '<tr><td class="BoxCatTitle" '
                 'style="background:#00487e;color:#fff;font-weight:bold">'
-                f'<a style="color:#fff" href="{ctx.url(category.path, "abs")}">'
+                f'<a style="color:#fff" href="{ctx.href(category.path, "abs")}">'
                 f"{esc(category.name.upper())}</a></td></tr>{items}</table>"
             )
         main = (
@@ -111,7 +109,8 @@ class ClassicMarkup:
         main = (
             '<table width="100%" cellpadding="0" cellspacing="0">'
             '<tr><td class="PathCat" style="font-size:11px">'
-            f'<a href="/">Trang chủ</a> / <a href="{category.path}">{esc(category.name)}</a>'
+            f'<a href="/">Trang chủ</a> / '
+            f'<a href="{ctx.href(category.path)}">{esc(category.name)}</a>'
             "</td></tr>"
             '<tr><td class="ArticleTitle" style="padding:8px 0">'
             '<div style="font-weight:bold;font-size:16px;color:#00487e;font-family:Arial">'
@@ -128,16 +127,30 @@ class ClassicMarkup:
         ticker = int(article.article_id) % 2 == 0
         return self._page(article.title, main, ticker=ticker, exclude=article)
 
-    def static(self, path: str) -> str:
-        """A menu page without articles (introduction, history, contact)."""
-        title, paragraphs = texts.STATIC_PAGES[path]
+    def menu_page(self, kind: str) -> str:
+        """A menu page without articles (introduction, history, organisation chart, documents,
+        contact)."""
+        title, paragraphs = texts.MENU_PAGES[kind]
+        body = "<br />".join(esc(p) for p in paragraphs)
+        if kind == "organisation":
+            body += f'<br /><img src="{texts.ORGANISATION_CHART}" border="0" />'
+        elif kind == "documents":
+            body += self._documents()
         main = (
             '<table width="100%"><tr><td><div style="font-weight:bold;font-size:16px">'
-            f"{esc(title)}</div></td></tr><tr><td>"
-            + "<br />".join(esc(p) for p in paragraphs)
-            + "</td></tr></table>"
+            f"{esc(title)}</div></td></tr><tr><td>{body}</td></tr></table>"
         )
         return self._page(title, main, ticker=False)
+
+    def _documents(self) -> str:
+        rows = "".join(
+            '<tr><td valign="top" style="padding:4px">'
+            f'<a class="LinkVanBan" href="{self.ctx.href(doc.path)}"><b>{esc(doc.kind)} số '
+            f"{esc(doc.number)}</b></a><br />Trích yếu: {esc(doc.summary)}<br />"
+            f'<span style="color:#888">Ngày ban hành: {doc.issued}</span></td></tr>'
+            for doc in texts.DOCUMENTS
+        )
+        return f'<table width="100%" class="ListVanBan" cellpadding="0">{rows}</table>'
 
     def _body(self, article: SampleArticle) -> str:
         parts = []
@@ -179,18 +192,33 @@ class ClassicMarkup:
         pages = category.pages
         if pages < 2:
             return ""
-        ctx = self.ctx
-        links = ["Trang: "]
-        for number in pager_window(page, pages, radius=4):
-            if number == page:
-                links.append(f'<b style="color:red">{number}</b>')
-            else:
-                links.append(f'<a class="pager" href="{category.page_path(number)}">{number}</a>')
-        if page < pages:
-            links.append(f'<a class="pager" href="{category.page_path(page + 1)}">Trang sau</a>')
-            links.append(
-                f'<a class="pager" href="{ctx.url(category.page_path(pages), "other")}">Cuối</a>'
-            )
+        href = self.ctx.href
+        if category.grammar.pager:
+            links = []
+            for item in pager_items(category.grammar.pager, page, pages):
+                if item.current:
+                    links.append(f'<b style="color:red">{esc(item.label)}</b>')
+                    continue
+                style = "other" if item.rel == "last" else "rel"
+                title = f' title="{esc(item.title)}"' if item.title else ""
+                links.append(
+                    f'<a class="pager" href="{href(category.page_path(item.page), style)}"{title}>'
+                    f"{esc(item.label)}</a>"
+                )
+        else:
+            links = ["Trang: "]
+            for number in pager_window(page, pages, radius=4):
+                if number == page:
+                    links.append(f'<b style="color:red">{number}</b>')
+                else:
+                    links.append(
+                        f'<a class="pager" href="{href(category.page_path(number))}">{number}</a>'
+                    )
+            if page < pages:
+                following = href(category.page_path(page + 1))
+                links.append(f'<a class="pager" href="{following}">Trang sau</a>')
+                last = href(category.page_path(pages), "other")
+                links.append(f'<a class="pager" href="{last}">Cuối</a>')
         return f'<div class="Pager" style="text-align:right">{" ".join(links)}</div>'
 
     def _page(
@@ -198,12 +226,17 @@ class ClassicMarkup:
     ) -> str:
         ctx = self.ctx
         site = ctx.site
-        menu_items = [("/", "TRANG CHỦ"), (INTRO_PATH, "GIỚI THIỆU")]
+        pages = ctx.data.grammar.menu
+        menu_items = [
+            ("/", "TRANG CHỦ"),
+            (pages.intro, "GIỚI THIỆU"),
+            (pages.organisation, "SƠ ĐỒ TỔ CHỨC"),
+        ]
         menu_items += [(c.path, c.name.upper()) for c in ctx.categories]
-        menu_items.append((CONTACT_PATH, "LIÊN HỆ"))
+        menu_items += [(pages.documents, "VĂN BẢN"), (pages.contact, "LIÊN HỆ")]
         menu = "".join(
             f'<td class="MenuItem" style="padding:0 8px"><a class="menu" style="color:#fff" '
-            f'href="{ctx.url(path, "abs")}">{esc(name)}</a></td>'
+            f'href="{ctx.href(path, "abs")}">{esc(name)}</a></td>'
             for path, name in menu_items
         )
         news = ""
@@ -239,8 +272,9 @@ class ClassicMarkup:
             '<tr><td valign="top" width="200" style="padding:5px;background:#f3f6fa">'
             '<table width="100%" cellpadding="2" cellspacing="0" class="BoxMenu">'
             '<tr><td style="font-weight:bold">DANH MỤC</td></tr>'
-            f'<tr><td><a href="{HISTORY_PATH}">Lịch sử phát triển</a></td></tr>'
-            f'<tr><td><a href="{ctx.url(CONTACT_PATH, "abs")}">Liên hệ</a></td></tr></table>'
+            f'<tr><td><a href="{ctx.href(pages.history)}">Lịch sử phát triển</a></td></tr>'
+            f'<tr><td><a href="{ctx.href(pages.organisation)}">Sơ đồ tổ chức</a></td></tr>'
+            f'<tr><td><a href="{ctx.href(pages.contact, "abs")}">Liên hệ</a></td></tr></table>'
             '<table width="100%" cellpadding="2" cellspacing="0" class="BoxCounter" '
             'style="margin-top:10px;border:1px solid #ccc">'
             '<tr><td style="font-weight:bold;background:#00487e;color:#fff">THỐNG KÊ</td></tr>'

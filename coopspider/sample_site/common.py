@@ -1,4 +1,4 @@
-"""What both markups share: the request context, link writing, and the order of body blocks."""
+"""What both markups share: the request context, link writing, pagers, the order of body blocks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from coopspider.sample_site.texts import STATIC_PAGES
-
 if TYPE_CHECKING:
+    from coopspider.sample_site.grammars import Pager
     from coopspider.sample_site.model import SampleArticle, SampleCategory, SampleSite, Snapshot
 
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
@@ -18,7 +17,6 @@ WEEKDAYS = ["Thứ 2", "Thứ 3", "Thứ 4", "Thứ 5", "Thứ 6", "Thứ 7", "C
 NO_IMAGE = "/Images/no-image.jpg"
 LOGO = "/Images/logo.png"
 ADMIN_PATH = "/admin/login.aspx"
-INTRO_PATH, HISTORY_PATH, CONTACT_PATH = STATIC_PAGES
 
 
 def esc(text: str) -> str:
@@ -44,20 +42,21 @@ class Context:
         """The articles a category lists, newest first."""
         return self.data.listed.get(slug, [])
 
-    def url(self, path: str, style: str = "rel") -> str:
-        """`path` written relative ("rel"), absolute ("abs") or absolute in the other scheme."""
+    def href(self, path: str, style: str = "rel") -> str:
+        """`path` written relative ("rel"), absolute ("abs") or absolute in the other scheme, and
+        escaped for an attribute (`&` as `&amp;`, as browsers expect)."""
         if not self.base_url or style == "rel":
-            return path
+            return esc(path)
         parts = urlsplit(self.base_url)
         scheme = parts.scheme
         if style == "other":
             scheme = "https" if scheme == "http" else "http"
-        return f"{scheme}://{parts.netloc}{path}"
+        return esc(f"{scheme}://{parts.netloc}{path}")
 
     def mixed(self, path: str, key: str | int) -> str:
-        """`path` relative for most keys, absolute for some, in the other scheme for others."""
+        """`href(path)`: relative for most keys, absolute for some, the other scheme for others."""
         style = {0: "other", 3: "abs"}.get(int(key) % 7, "rel")
-        return self.url(path, style)
+        return self.href(path, style)
 
     def clock(self) -> str:
         """The header clock, e.g. "Thứ 5, 30/11/2023, 15:10"."""
@@ -104,6 +103,33 @@ def thumbnail(article: SampleArticle) -> str:
 def pager_window(page: int, pages: int, radius: int = 2) -> range:
     """Page numbers shown around the current one."""
     return range(max(1, page - radius), min(pages, page + radius) + 1)
+
+
+@dataclass(frozen=True)
+class PagerItem:
+    """One element of a grammar's own pager: a link to `page`, or the current page's number."""
+
+    label: str
+    page: int
+    current: bool = False
+    title: str | None = None  # the link's title attribute
+    rel: str | None = None  # "prev", "next", "first" or "last" for step links; None for numbers
+
+
+def pager_items(pager: Pager, page: int, pages: int) -> list[PagerItem]:
+    """The items of a grammar's pager on listing page `page` of `pages`, in reading order."""
+    items = []
+    if pager.first_last and page > 1:
+        items.append(PagerItem(pager.first_last[0], 1, rel="first"))
+    if pager.previous_label and page > 1:
+        items.append(PagerItem(pager.previous_label, page - 1, rel="prev"))
+    if pager.numbers:
+        items += [PagerItem(str(n), n, current=n == page) for n in pager_window(page, pages)]
+    if page < pages:
+        items.append(PagerItem(pager.next_label, page + 1, title=pager.next_title, rel="next"))
+    if pager.first_last and page < pages:
+        items.append(PagerItem(pager.first_last[1], pages, rel="last"))
+    return items
 
 
 def excerpt(text: str, limit: int = 220) -> str:

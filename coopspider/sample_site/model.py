@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from coopspider.sample_site.grammars import DEFAULT_GRAMMAR, SampleGrammar, sample_grammar
 from coopspider.sample_site.render import render
-from coopspider.sample_site.texts import CATEGORIES, SITE_NAME
+from coopspider.sample_site.routing import Routes
+from coopspider.sample_site.texts import CATEGORIES, DOCUMENTS, SITE_NAME
 
 MARKUPS = ("portal", "classic")
 
@@ -78,6 +79,7 @@ class SampleCategory:
     name: str  # menu label, e.g. "Tin tức - Sự kiện"
     pages: int  # number of listing pages (at least 1)
     grammar: SampleGrammar = DEFAULT_GRAMMAR
+    per_page: int = 6  # articles per listing page (offset pagination counts in them)
 
     @property
     def path(self) -> str:
@@ -85,22 +87,29 @@ class SampleCategory:
         return self.page_path(1)
 
     def page_path(self, page: int) -> str:
-        """Path of listing page `page` (1-based)."""
+        """Path of listing page `page` (1-based), with its query string if the grammar has one."""
         return self.grammar.listing_path(
-            category=self.slug, category_id=self.category_id, page=page
+            category=self.slug, category_id=self.category_id, page=page, per_page=self.per_page
         )
+
+
+# A news page: (category, listing page number) or (category, article shown under it).
+NewsPage = tuple[SampleCategory, int | SampleArticle]
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """The site's data indexed once, so a page renders in time independent of repeated scans."""
 
+    grammar: SampleGrammar
     latest: list[SampleArticle]  # newest first
     listed: dict[str, list[SampleArticle]]  # category slug -> its articles, newest first
     categories: dict[str, SampleCategory]  # slug -> category, in menu order
     by_id: dict[str, SampleArticle]
-    routes: dict[str, tuple[SampleCategory, int | SampleArticle]]  # path -> (category, page or
-    # article): every listing page and every article path the site serves
+    # URL -> news page: every listing page (and page 1 in the later pages' form) and every
+    # article URL the site serves; looked up as a server reads query strings (see Routes).
+    routes: Routes[NewsPage]
+    menu_pages: Routes[str]  # URL -> kind of the menu's non-news page ("intro", "documents", ...)
 
 
 @dataclass
@@ -116,7 +125,8 @@ class SampleSite:
         default_factory=lambda: list(CATEGORIES)
     )  # (slug, id, name) of the news categories, in menu order
     name: str = SITE_NAME
-    grammar: str = "thaibinh"  # URL grammar (see sample_site.grammars), named after a site profile
+    # URL grammar (see sample_site.grammars): a site profile's name, or a platform no profile knows
+    grammar: str = "thaibinh"
     clock: dt.datetime | None = None  # header clock; None shows the current time in UTC+7
     _cache: tuple[object, Snapshot] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -125,7 +135,7 @@ class SampleSite:
     def __post_init__(self) -> None:
         if self.markup not in MARKUPS:
             raise ValueError(f"unknown markup {self.markup!r}; expected one of {MARKUPS}")
-        sample_grammar(self.grammar)
+        self.snapshot()  # gives every article the site's grammar, so its paths are right
 
     def snapshot(self) -> Snapshot:
         """Orderings and lookups of the current data (what one page rendering works from)."""
@@ -150,17 +160,36 @@ class SampleSite:
                 if slug in listed:
                     listed[slug].append(article)
         categories = [
-            SampleCategory(slug, cid, name, max(1, -(-len(listed[slug]) // self.per_page)), grammar)
+            SampleCategory(
+                slug,
+                cid,
+                name,
+                max(1, -(-len(listed[slug]) // self.per_page)),
+                grammar,
+                self.per_page,
+            )
             for slug, cid, name in self.category_specs
         ]
         by_id = {article.article_id: article for article in self.articles}
-        routes: dict[str, tuple[SampleCategory, int | SampleArticle]] = {}
+        news: list[tuple[str, NewsPage]] = []
         for category in categories:
-            for page in range(1, category.pages + 1):
-                routes[category.page_path(page)] = (category, page)
-            for article in listed[category.slug]:
-                routes.setdefault(article.path_in(category.slug), (category, article))
-        snapshot = Snapshot(latest, listed, {c.slug: c for c in categories}, by_id, routes)
+            news += [(category.page_path(n), (category, n)) for n in range(1, category.pages + 1)]
+            if alias := grammar.first_page_alias(
+                category=category.slug, category_id=category.category_id
+            ):
+                news.append((alias, (category, 1)))
+            # An article listed under two categories without the category in its URL is served
+            # under the first (Routes keeps the first page registered under a URL).
+            news += [(a.path_in(category.slug), (category, a)) for a in listed[category.slug]]
+        snapshot = Snapshot(
+            grammar,
+            latest,
+            listed,
+            {c.slug: c for c in categories},
+            by_id,
+            Routes(news),
+            Routes((path, kind) for kind, path in grammar.menu.items()),
+        )
         self._cache = (key, snapshot)
         return snapshot
 
@@ -192,8 +221,24 @@ class SampleSite:
         return [c.page_path(n) for c in self.categories for n in range(1, c.pages + 1)]
 
     def article_paths(self) -> list[str]:
-        """Every path an article is served under, duplicates across categories included."""
+        """Every path an article is linked under, with its query string if the grammar has one:
+        one per category of each article, unless its URL does not name the category."""
+        self.snapshot()  # articles added since the last one get the site's grammar
         return [path for article in self.articles for path in article.paths]
+
+    def article_keys(self) -> set[str]:
+        """What identifies each article in its URLs (`SampleArticle.key`): one per article."""
+        self.snapshot()
+        return {article.key for article in self.articles}
+
+    def menu_page_paths(self) -> list[str]:
+        """Paths of the main menu's non-news pages (introduction, history, organisation chart,
+        documents, contact), in menu order: never articles, though some are listing-shaped."""
+        return [path for _, path in sample_grammar(self.grammar).menu.items()]
+
+    def pdf_paths(self) -> list[str]:
+        """Paths of the PDF files the documents page links to (under /Uploads/)."""
+        return [document.path for document in DOCUMENTS]
 
     def article(self, article_id: str) -> SampleArticle | None:
         """The article with this id, or None."""

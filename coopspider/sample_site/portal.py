@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING
 from coopspider.sample_site import texts
 from coopspider.sample_site.common import (
     ADMIN_PATH,
-    CONTACT_PATH,
-    HISTORY_PATH,
-    INTRO_PATH,
     LOGO,
     Context,
     body_blocks,
     esc,
+    pager_items,
     pager_window,
     thumbnail,
     views,
@@ -55,12 +53,13 @@ class PortalMarkup:
         for category in ctx.categories:
             parts.append(
                 f'<section class="cat-block"><h2 class="cat-block-title">'
-                f'<a href="{category.path}">{esc(category.name)}</a></h2><ul>'
+                f'<a href="{ctx.href(category.path)}">{esc(category.name)}</a></h2><ul>'
             )
             for article in ctx.listed(category.slug)[:4]:
                 href = ctx.mixed(article.path_in(category.slug), article.article_id)
                 parts.append(f'<li><a href="{href}">{esc(article.title)}</a></li>')
-            parts.append(f'</ul><a class="more" href="{category.path}">Xem thêm</a></section>')
+            more = ctx.href(category.path)
+            parts.append(f'</ul><a class="more" href="{more}">Xem thêm</a></section>')
         return self._page(texts.SITE_NAME, "".join(parts), description=texts.SITE_NAME)
 
     def listing(self, category: SampleCategory, page: int) -> str:
@@ -68,7 +67,7 @@ class PortalMarkup:
         ctx = self.ctx
         parts = [
             f'<nav class="breadcrumb"><a href="/">Trang chủ</a> &raquo; '
-            f'<a href="{category.path}">{esc(category.name)}</a></nav>',
+            f'<a href="{ctx.href(category.path)}">{esc(category.name)}</a></nav>',
             f'<h2 class="category-title">{esc(category.name)}</h2>',
             '<div class="news-list">',
         ]
@@ -89,7 +88,7 @@ class PortalMarkup:
     def article(self, article: SampleArticle, category: SampleCategory) -> str:
         """An article page under one of its categories."""
         ctx = self.ctx
-        canonical = ctx.url(article.path, "abs")
+        canonical = ctx.href(article.path, "abs")
         head = (
             f'<link rel="canonical" href="{canonical}">'
             '<meta property="og:type" content="article">'
@@ -98,7 +97,7 @@ class PortalMarkup:
             f'<meta property="og:url" content="{canonical}">'
         )
         if article.images:
-            head += f'<meta property="og:image" content="{ctx.url(article.images[0][0], "abs")}">'
+            head += f'<meta property="og:image" content="{ctx.href(article.images[0][0], "abs")}">'
         related = "".join(
             f'<li><a href="{ctx.mixed(other.path_in(category.slug), other.article_id)}">'
             f'{esc(other.title)}</a> <span class="date">({other.date:%d/%m/%Y})</span></li>'
@@ -106,7 +105,7 @@ class PortalMarkup:
         )
         main = (
             f'<nav class="breadcrumb"><a href="/">Trang chủ</a> &raquo; '
-            f'<a href="{category.path}">{esc(category.name)}</a></nav>'
+            f'<a href="{ctx.href(category.path)}">{esc(category.name)}</a></nav>'
             '<article class="news-detail">'
             f'<h1 class="news-title">{esc(article.title)}</h1>'
             f'<div class="news-meta"><span class="news-date">{esc(article.date_raw)}</span>'
@@ -119,13 +118,31 @@ class PortalMarkup:
         )
         return self._page(article.title, main, description=article.lead, head=head, exclude=article)
 
-    def static(self, path: str) -> str:
-        """A menu page without articles (introduction, history, contact)."""
-        title, paragraphs = texts.STATIC_PAGES[path]
+    def menu_page(self, kind: str) -> str:
+        """A menu page without articles (introduction, history, organisation chart, documents,
+        contact)."""
+        ctx = self.ctx
+        title, paragraphs = texts.MENU_PAGES[kind]
         body = "".join(f"<p>{esc(p)}</p>" for p in paragraphs)
-        if path == CONTACT_PATH:
+        if kind == "organisation":
+            chart = texts.ORGANISATION_CHART
+            body += f'<p class="org-chart"><img src="{chart}" alt="{esc(title)}"></p>'
+        elif kind == "documents":
+            rows = "".join(
+                f"<tr><td>{index}</td><td>{esc(doc.number)}</td><td>{doc.issued}</td>"
+                f'<td><a href="{ctx.href(doc.path)}" target="_blank">{esc(doc.kind)} số '
+                f"{esc(doc.number)}: {esc(doc.summary)}</a></td></tr>"
+                for index, doc in enumerate(texts.DOCUMENTS, start=1)
+            )
             body += (
-                '<form class="contact-form" method="post" action="/lien-he.html">'
+                '<table class="table-documents"><thead><tr><th>STT</th><th>Số/Ký hiệu</th>'
+                f"<th>Ngày ban hành</th><th>Trích yếu</th></tr></thead><tbody>{rows}</tbody>"
+                "</table>"
+            )
+        elif kind == "contact":
+            action = ctx.href(ctx.data.grammar.menu.contact)
+            body += (
+                f'<form class="contact-form" method="post" action="{action}">'
                 '<label>Họ và tên <input name="name"></label>'
                 '<label>Nội dung <textarea name="message"></textarea></label>'
                 '<button type="submit">Gửi liên hệ</button></form>'
@@ -169,19 +186,39 @@ class PortalMarkup:
         pages = category.pages
         if pages < 2:
             return ""
+        if category.grammar.pager:
+            return self._grammar_pager(category, page)
+        href = self.ctx.href
         links = []
         if page > 1:
-            links.append(f'<a class="first" href="{category.page_path(1)}">Đầu</a>')
-            links.append(f'<a class="prev" href="{category.page_path(page - 1)}">Trang trước</a>')
+            links.append(f'<a class="first" href="{href(category.page_path(1))}">Đầu</a>')
+            previous = href(category.page_path(page - 1))
+            links.append(f'<a class="prev" href="{previous}">Trang trước</a>')
         for number in pager_window(page, pages):
             if number == page:
                 links.append(f'<span class="current">{number}</span>')
             else:
-                links.append(f'<a href="{category.page_path(number)}">{number}</a>')
+                links.append(f'<a href="{href(category.page_path(number))}">{number}</a>')
         if page < pages:
-            links.append(f'<a class="next" href="{category.page_path(page + 1)}">Trang sau</a>')
-            links.append(f'<a class="last" href="{category.page_path(pages)}">Cuối</a>')
+            following = href(category.page_path(page + 1))
+            links.append(f'<a class="next" href="{following}">Trang sau</a>')
+            links.append(f'<a class="last" href="{href(category.page_path(pages))}">Cuối</a>')
         return f'<div class="pagination">{"".join(links)}</div>'
+
+    def _grammar_pager(self, category: SampleCategory, page: int) -> str:
+        assert category.grammar.pager is not None
+        parts = []
+        for item in pager_items(category.grammar.pager, page, category.pages):
+            if item.current:
+                parts.append(f'<li class="active"><span>{esc(item.label)}</span></li>')
+                continue
+            # The last page is linked in the other scheme, as some portals' absolute links are.
+            style = "other" if item.rel == "last" else "rel"
+            href = self.ctx.href(category.page_path(item.page), style)
+            title = f' title="{esc(item.title)}"' if item.title else ""
+            rel = f' rel="{item.rel}"' if item.rel in ("prev", "next") else ""
+            parts.append(f'<li><a href="{href}"{title}{rel}>{esc(item.label)}</a></li>')
+        return f'<ul class="pager">{"".join(parts)}</ul>'
 
     def _page(
         self,
@@ -193,7 +230,10 @@ class PortalMarkup:
     ) -> str:
         ctx = self.ctx
         site = ctx.site
-        menu = "".join(f'<li><a href="{c.path}">{esc(c.name)}</a></li>' for c in ctx.categories)
+        menu = "".join(
+            f'<li><a href="{ctx.href(c.path)}">{esc(c.name)}</a></li>' for c in ctx.categories
+        )
+        pages = {kind: ctx.href(path) for kind, path in ctx.data.grammar.menu.items()}
         ticker = "".join(
             f'<a href="{ctx.mixed(a.path, a.article_id)}">{esc(a.title)}</a>'
             for a in ctx.ticker(exclude)
@@ -207,13 +247,15 @@ class PortalMarkup:
             "</head><body>"
             '<header class="site-header">'
             f'<div class="topbar"><span class="clock">{ctx.clock()}</span>'
-            f'<a href="{CONTACT_PATH}">Liên hệ</a></div>'
+            f'<a href="{pages["contact"]}">Liên hệ</a></div>'
             f'<div class="brand"><a href="/"><img src="{LOGO}" alt="Logo"></a>'
             f'<div class="brand-name">{texts.SITE_NAME_UPPER}</div></div>'
             '<nav class="main-nav"><ul><li><a href="/">Trang chủ</a></li>'
-            f'<li><a href="{INTRO_PATH}">Giới thiệu</a><ul class="sub">'
-            f'<li><a href="{HISTORY_PATH}">Lịch sử phát triển</a></li></ul></li>'
-            f'{menu}<li><a href="{CONTACT_PATH}">Liên hệ</a></li></ul></nav>'
+            f'<li><a href="{pages["intro"]}">Giới thiệu</a><ul class="sub">'
+            f'<li><a href="{pages["history"]}">Lịch sử phát triển</a></li>'
+            f'<li><a href="{pages["organisation"]}">Sơ đồ tổ chức</a></li></ul></li>'
+            f'{menu}<li><a href="{pages["documents"]}">Văn bản</a></li>'
+            f'<li><a href="{pages["contact"]}">Liên hệ</a></li></ul></nav>'
             f'<div class="news-ticker"><span class="ticker-label">TIN MỚI:</span>'
             f'<div class="ticker-items">{ticker}</div></div>'
             "</header>"

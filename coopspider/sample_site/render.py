@@ -1,18 +1,19 @@
-"""Request path -> response: the site's URL grammar, robots.txt, tiny images and the 404 page."""
+"""Request path -> response: the site's URL grammar, robots.txt, tiny images and PDFs, 404s."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import struct
+import unicodedata
 import zlib
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
 from coopspider.sample_site import texts
 from coopspider.sample_site.classic import ClassicMarkup
 from coopspider.sample_site.common import VIETNAM, Context, esc
 from coopspider.sample_site.portal import PortalMarkup
+from coopspider.sample_site.routing import split_url
 
 if TYPE_CHECKING:
     from coopspider.sample_site.model import SampleSite
@@ -57,12 +58,50 @@ IMAGES = {
     ".jpg": ("image/jpeg", _jpeg()),
     ".jpeg": ("image/jpeg", _jpeg()),
 }
+PDF = "application/pdf"
 
 
-def render(site: SampleSite, path: str, base_url: str | None = None) -> tuple[int, str, bytes]:
-    """(status, content type, body) for `path` (query string ignored) on the site as it is now."""
-    parts = urlsplit(path)
-    path = unquote(parts.path) or "/"
+def _pdf(text: str) -> bytes:
+    """A one-page PDF 1.4 printing `text` (accents dropped), with a correct cross-reference
+    table."""
+    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    line = "".join(c for c in decomposed if c.isascii())
+    line = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    content = f"BT /F1 12 Tf 56 780 Td ({line}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+# The documents page's PDFs: path -> file.
+DOCUMENT_FILES = {
+    document.path: _pdf(f"{document.kind} {document.number} - {document.issued}")
+    for document in texts.DOCUMENTS
+}
+
+
+def render(site: SampleSite, url: str, base_url: str | None = None) -> tuple[int, str, bytes]:
+    """(status, content type, body) for a request path (with its query, read as a server reads
+    it: see sample_site.routing) on the site as it is now."""
+    path, _ = split_url(url)
     now = site.clock or dt.datetime.now(VIETNAM)
     data = site.snapshot()
     ctx = Context(site, base_url, now, data)
@@ -70,6 +109,8 @@ def render(site: SampleSite, path: str, base_url: str | None = None) -> tuple[in
 
     if path == "/robots.txt":
         return 200, "text/plain; charset=utf-8", ROBOTS_TXT.encode()
+    if path in DOCUMENT_FILES:
+        return 200, PDF, DOCUMENT_FILES[path]
     if path.startswith(("/Uploads/", "/Images/")):
         image = IMAGES.get(path[path.rfind(".") :].lower())
         if image:
@@ -78,28 +119,23 @@ def render(site: SampleSite, path: str, base_url: str | None = None) -> tuple[in
         return 200, HTML, _admin_page().encode()
     if path == "/":
         return 200, HTML, markup.home().encode()
-    if path in texts.STATIC_PAGES:
-        return 200, HTML, markup.static(path).encode()
-    # Grammars that page by query string route on it; others ignore queries, as the real ones do.
-    route = parts.query and data.routes.get(f"{path}?{parts.query}") or data.routes.get(path)
-    if route:
+    if route := data.routes.get(url):
         category, target = route
         if isinstance(target, int):
             return 200, HTML, markup.listing(category, target).encode()
         return 200, HTML, markup.article(target, category).encode()
+    if kind := data.menu_pages.get(url):
+        return 200, HTML, markup.menu_page(kind).encode()
     return 404, HTML, _not_found_page(site.name).encode()
 
 
-def entity_tag(site: SampleSite, path: str) -> str | None:
-    """A strong ETag for the article at `path`, None for any other path.
+def entity_tag(site: SampleSite, url: str) -> str | None:
+    """A strong ETag for the article at `url` (a path with its query), None for any other page.
 
     Like a CMS that tags a page by its article's stored content, it changes exactly when the
     article is edited, never with the clock, counter, ticker or view count around it.
     """
-    parts = urlsplit(path)
-    routes = site.snapshot().routes
-    route = parts.query and routes.get(f"{unquote(parts.path)}?{parts.query}")
-    route = route or routes.get(unquote(parts.path))
+    route = site.snapshot().routes.get(url)
     if not route or isinstance(route[1], int):
         return None
     article = route[1]

@@ -1,10 +1,13 @@
-"""Vietnamese vocabulary and templates the sample-site generator draws its articles from.
+"""Vietnamese vocabulary and templates the sample-site generator draws its articles from, and the
+texts of the menu's non-news pages (introduction, history, organisation chart, documents, contact).
 
 Templates use `str.format` fields filled from one slot dictionary per article, so a title, its lead
 and its body speak of the same district, product and event.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 SITE_NAME = "Liên minh Hợp tác xã tỉnh Thái Bình"
 SITE_NAME_UPPER = "LIÊN MINH HỢP TÁC XÃ TỈNH THÁI BÌNH"
@@ -20,9 +23,9 @@ CATEGORIES = [
     ("hd-cua-cac-tctv", "3094", "Hoạt động của các tổ chức thành viên"),
 ]
 
-# Menu pages that look like categories or pages but hold no articles: path -> (title, paragraphs).
-STATIC_PAGES = {
-    "/gioi-thieu-3000.html": (
+# The main menu's non-news pages, by kind (see grammars.MenuPaths): kind -> (title, paragraphs).
+MENU_PAGES = {
+    "intro": (
         "Giới thiệu",
         [
             "Liên minh Hợp tác xã tỉnh Thái Bình là tổ chức kinh tế - xã hội, hoạt động theo "
@@ -35,7 +38,7 @@ STATIC_PAGES = {
             "viên, Ban Chính sách - Hỗ trợ và Quỹ hỗ trợ phát triển hợp tác xã tỉnh.",
         ],
     ),
-    "/lich-su-phat-trien-3001.html": (
+    "history": (
         "Lịch sử phát triển",
         [
             "Tiền thân của Liên minh Hợp tác xã tỉnh là Liên minh các hợp tác xã tỉnh, được thành "
@@ -44,7 +47,26 @@ STATIC_PAGES = {
             "đồng hành cùng các hợp tác xã trong quá trình chuyển đổi theo Luật Hợp tác xã.",
         ],
     ),
-    "/lien-he.html": (
+    "organisation": (
+        "Sơ đồ tổ chức",
+        [
+            "Thường trực Liên minh Hợp tác xã tỉnh: Chủ tịch và các Phó Chủ tịch.",
+            "Ban Chấp hành Liên minh Hợp tác xã tỉnh nhiệm kỳ 2020 - 2025 gồm 27 ủy viên; Ban "
+            "Thường vụ gồm 7 ủy viên; Ban Kiểm tra gồm 5 thành viên.",
+            "Các ban chuyên môn: Văn phòng; Ban Kiểm tra; Ban Tuyên truyền - Phát triển thành "
+            "viên; Ban Chính sách - Hỗ trợ.",
+            "Đơn vị trực thuộc: Quỹ hỗ trợ phát triển hợp tác xã tỉnh; Trung tâm Tư vấn, hỗ trợ "
+            "hợp tác xã và doanh nghiệp nhỏ và vừa.",
+        ],
+    ),
+    "documents": (
+        "Văn bản",
+        [
+            "Văn bản pháp luật, văn bản chỉ đạo, điều hành của Liên minh Hợp tác xã tỉnh về phát "
+            "triển kinh tế tập thể, hợp tác xã.",
+        ],
+    ),
+    "contact": (
         "Liên hệ",
         [
             SITE_NAME,
@@ -54,6 +76,57 @@ STATIC_PAGES = {
         ],
     ),
 }
+ORGANISATION_CHART = "/Uploads/images/so-do-to-chuc.png"
+
+
+class OfficialDocument(NamedTuple):
+    """One document of the "Văn bản" page, as portals print it."""
+
+    number: str  # số / ký hiệu, e.g. "35/KH-LMHTX"
+    kind: str  # loại văn bản, e.g. "Kế hoạch"
+    issued: str  # ngày ban hành as printed, dd/mm/yyyy
+    summary: str  # trích yếu
+    path: str  # the PDF, under /Uploads/
+
+
+DOCUMENTS = [
+    OfficialDocument(
+        "09/TB-LMHTX",
+        "Thông báo",
+        "28/11/2024",
+        "Kết luận của Chủ tịch Liên minh Hợp tác xã tỉnh tại Hội nghị giao ban quý IV năm 2024",
+        "/Uploads/files/van-ban/2024/tb-09-lmhtx.pdf",
+    ),
+    OfficialDocument(
+        "35/KH-LMHTX",
+        "Kế hoạch",
+        "05/03/2024",
+        "Tuyên truyền, phổ biến Luật Hợp tác xã năm 2023 và các văn bản hướng dẫn thi hành",
+        "/Uploads/files/van-ban/2024/kh-35-lmhtx.pdf",
+    ),
+    OfficialDocument(
+        "12/QĐ-LMHTX",
+        "Quyết định",
+        "12/01/2024",
+        "Ban hành Quy chế làm việc của Ban Chấp hành Liên minh Hợp tác xã tỉnh nhiệm kỳ "
+        "2020 - 2025",
+        "/Uploads/files/van-ban/2024/qd-12-lmhtx.pdf",
+    ),
+    OfficialDocument(
+        "118/LMHTX-VP",
+        "Công văn",
+        "20/09/2023",
+        "V/v đăng ký tham gia Hội chợ sản phẩm OCOP và hợp tác xã năm 2023",
+        "/Uploads/files/van-ban/2023/cv-118-lmhtx-vp.pdf",
+    ),
+    OfficialDocument(
+        "17/2023/QH15",
+        "Luật",
+        "20/06/2023",
+        "Luật Hợp tác xã",
+        "/Uploads/files/van-ban/2023/luat-hop-tac-xa-17-2023-qh15.pdf",
+    ),
+]
 
 DISTRICTS = ["Hưng Hà", "Đông Hưng", "Quỳnh Phụ", "Thái Thụy", "Tiền Hải", "Kiến Xương", "Vũ Thư"]
 COMMUNES = [
