@@ -180,6 +180,11 @@ def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
         f"articles; {stats.get('coopspider/pages/unparsed', 0)} pages not parsed, "
         f"{stats.get('coopspider/date_unparsed', 0)} dates not understood."
     )
+    if stats.get("coopspider/home/no_grammar_links"):
+        print(
+            "No link on the home page fits this site's URL grammar: learn the site with "
+            "`coopspider discover URL --write`."
+        )
     if stats.get("coopspider/baseline"):
         print("First crawl of this site: its articles are the baseline later crawls compare with.")
     elif removed := stats.get("coopspider/events/removed", 0):

@@ -517,9 +517,11 @@ def _categories(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError('expected a list of category slugs such as ["tin-tuc-su-kien"]')
     slugs = [item.strip() for item in value]
-    if bad := [slug for slug in slugs if not re.fullmatch(r"[A-Za-z0-9-]+", slug)]:
+    # As the URL grammar reads them: any text of a path segment or query value, Vietnamese
+    # letters included (DotNetNuke paths such as "Tin-hoạt-động").
+    if bad := [slug for slug in slugs if not re.fullmatch(r"[^/?&#\s]+", slug)]:
         raise _BadItem(
-            f"expected category slugs as they appear in URLs (letters, digits, '-'); "
+            f"expected categories as they appear in URLs (no spaces, '/', '?', '&' or '#'); "
             f"{bad[0]!r} is not one"
         )
     return slugs

@@ -17,7 +17,8 @@ from sqlalchemy import create_engine, text
 
 from coopspider.sample_site import build_site, serve
 from coopspider.sample_site.grammars import GRAMMARS
-from tests.faultserver import FaultServer, body
+from tests.faultserver import FaultServer, body, rewrite
+from tests.othercms import serve_other_cms
 from tests.test_cli import coopspider
 
 # Politeness off for `discover` and `crawl`: the server is ours, on loopback.
@@ -199,3 +200,51 @@ def test_the_request_budget_is_never_exceeded() -> None:
     assert served <= 6
     assert done.returncode == 1, done.stderr[-3000:]
     assert "Not learned:" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_site_in_another_cms_style(tmp_path: Path, database_url: str) -> None:
+    """A site written apart from the sample site (tests/othercms.py): slug-only URLs under one
+    and two levels of categories, `?page=N` pagers, a documents section in the article form."""
+    config = tmp_path / "coopspider.toml"
+    with serve_other_cms() as site:
+        learned = coopspider(
+            "--config", str(config), "discover", site.base_url, "--name", "other", "--write",
+            *FAST,
+        )  # fmt: skip
+        crawl = coopspider(
+            "--config", str(config), "--database", database_url, "crawl", "--site", "other",
+            *CRAWL_FAST,
+        )  # fmt: skip
+        fetched = list(site.requests)
+    assert learned.returncode == 0, learned.stderr[-3000:]
+    assert crawl.returncode == 0, crawl.stderr[-3000:] + crawl.stdout[-2000:]
+    rows = archived(database_url, "other")
+    assert sorted(article_id for article_id, _ in rows) == sorted(a.slug for a in site.articles)
+    assert {path for _, path in rows} <= {path for a in site.articles for path in a.paths}
+    assert not set(site.document_paths) & set(fetched)  # documents are not news
+
+
+def test_a_crawl_that_knows_no_link_of_the_site_points_to_discover(
+    tmp_path: Path, database_url: str
+) -> None:
+    with serve(build_site(grammar="aspx-query")) as server:
+        done = coopspider(
+            "--database", database_url, "crawl", "--base-url", server.base_url, "--site", "nieuw",
+            *CRAWL_FAST,
+        )  # fmt: skip
+    assert "coopspider discover" in done.stdout, done.stdout + done.stderr[-2000:]
+
+
+def test_a_home_page_with_twenty_thousand_links_is_still_learned() -> None:
+    """A trap of a home page: its first links are read, the rest ignored, the budget kept."""
+    flood = "".join(
+        f'<a href="/tin-tuc-su-kien/bai-so-{n}-{100000 + n}.html">Bài số {n} về hợp tác xã</a>'
+        for n in range(20000)
+    ).encode()
+    with FaultServer(build_site(articles=ARTICLES)) as server:
+        server.faults["/"] = rewrite(lambda page: page.replace(b"</body>", flood + b"</body>"))
+        done = coopspider("discover", server.base_url, *FAST, timeout=120)
+        served = len(server.hits())
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert served <= 40

@@ -12,7 +12,14 @@ import pytest
 from coopspider.config import ConfigError, add_site_table
 from coopspider.discovery.explore import _date_slots, _id_slot, _offset_step
 from coopspider.discovery.report import _string, default_name
-from coopspider.discovery.shapes import Slot, SlotPattern, cluster, pattern, url_parts
+from coopspider.discovery.shapes import (
+    Slot,
+    SlotPattern,
+    cluster,
+    join_plain_slugs,
+    pattern,
+    url_parts,
+)
 from coopspider.profiles import ProfileError, load_profiles
 from coopspider.urls import LinkKind
 
@@ -49,14 +56,18 @@ def test_tracking_query_keys_do_not_make_another_shape() -> None:
 
 
 def test_slugs_ending_in_a_year_join_the_plain_slug_family() -> None:
-    plain = [f"/2023/05/{day:02d}/hop-tac-xa-so-{word}/" for day, word in
-             enumerate(["mot", "hai", "ba", "bon", "nam", "sau"], start=1)]  # fmt: skip
+    plain = [
+        f"/2023/05/{day:02d}/hop-tac-xa-so-{word}/"
+        for day, word in enumerate(["mot", "hai", "ba", "bon", "nam", "sau"], start=1)
+    ]
     years = ["/2023/06/01/tong-ket-nam-2023/", "/2024/01/02/ke-hoach-2024/"]
-    families = cluster(plain + years)
-    assert len(families) == 1 and len(families[0].members) == 8
-    # An id after the slug has no plain twin: it stays its own family.
-    ids = [f"/tin-tuc/bai-{n}-{1000 + n}.html" for n in range(8)]
-    assert [len(f.members) for f in cluster(ids + ["/tin-tuc/gioi-thieu.html"])] == [8, 1]
+    assert len(cluster(plain + years)) == 2
+    joined = join_plain_slugs(cluster(plain + years), lambda plain, numbered: True)
+    assert len(joined) == 1 and len(joined[0].members) == 8
+    assert join_plain_slugs(cluster(plain + years), lambda plain, numbered: False) != joined
+    # An id after a dot or before the slug is never read into the slug.
+    dotted = ["/tin-tuc", "/su-kien", "/thong-bao", "/bai-a.6389", "/bai-b.6390"]
+    assert len(join_plain_slugs(cluster(dotted), lambda plain, numbered: True)) == 2
 
 
 def test_the_id_is_the_number_that_tells_articles_apart() -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from coopspider.discovery.shapes import (
@@ -26,10 +27,12 @@ from coopspider.discovery.shapes import (
     ONE_TEXT,
     TEXT,
     Cluster,
+    Shape,
     Slot,
     SlotPattern,
     UrlParts,
     cluster,
+    join_plain_slugs,
     pattern,
     read_as,
     template,
@@ -167,12 +170,12 @@ class Conclusion:
     requests: int
     articles: list[Family] = field(default_factory=list)
     listings: list[Family] = field(default_factory=list)
-    pagination: Family | None = None
+    pagination: list[Family] = field(default_factory=list)  # one per form of listing
     items_per_page: int | None = None  # offset pagination: how far apart two pages' offsets are
     samples: list[Sample] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     skip_categories: list[str] = field(default_factory=list)
-    pages_followed: list[str] = field(default_factory=list)  # listing pages 1, 2, 3 ... followed
+    pages_followed: list[str] = field(default_factory=list)  # the longest walk: pages 1, 2, 3 ...
     not_news: list[tuple[str, str]] = field(default_factory=list)  # (url, why) menu pages
     rejected: list[Rejected] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # why it is not verified
@@ -186,7 +189,7 @@ class Conclusion:
         table: dict[str, object] = {
             "article": [family.pattern() for family in self.articles],
             "listing": [family.pattern() for family in self.listings],
-            "pagination": [self.pagination.pattern()] if self.pagination else [],
+            "pagination": [family.pattern() for family in self.pagination],
         }
         if self.items_per_page:
             table["items_per_page"] = self.items_per_page
@@ -228,6 +231,7 @@ class Discovery:
         self.settings = settings
         self.visits: list[Visit] = []
         self._by_key: dict[str, int] = {}
+        self._memo: dict[str, tuple[int, Any]] = {}
 
     # -- recording --
 
@@ -237,14 +241,27 @@ class Discovery:
             # The site may have moved (a redirect to its new host): the new host is the site.
             self.base_url = _root(visit.final_url)
         index = len(self.visits)
-        self.visits.append(visit)
+        # A page with tens of thousands of links is a trap: its first links are enough.
+        self.visits.append(replace(visit, anchors=visit.anchors[: self.settings.links_per_page]))
         for url in (visit.url, visit.final_url):
             if url and (local := on_site(url, self.base_url)):
                 self._by_key.setdefault(url_parts(local).key, index)
 
     # -- what the pages say --
 
+    def _remembered(self, name: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, computed again only once another page has been recorded."""
+        known = self._memo.get(name)
+        if known is None or known[0] != len(self.visits):
+            known = (len(self.visits), compute())
+            self._memo[name] = known
+        return known[1]
+
     def _links(self) -> dict[str, _Link]:
+        """Every link of the site on the pages read, by key."""
+        return self._remembered("links", self._read_links)
+
+    def _read_links(self) -> dict[str, _Link]:
         links: dict[str, _Link] = {}
         for index, visit in enumerate(self.visits):
             for anchor in visit.anchors:
@@ -255,8 +272,8 @@ class Discovery:
                 if parts.key == "/":
                     continue
                 link = links.setdefault(parts.key, _Link(local, parts))
-                if anchor.text:
-                    link.texts.append(anchor.text)
+                # A "Xem chi tiết" link may carry the headline in its title attribute.
+                link.texts.extend(text for text in (anchor.text, anchor.label) if text)
                 link.pages.add(index)
         return links
 
@@ -265,30 +282,64 @@ class Discovery:
 
     def _sitewide(self, links: dict[str, _Link]) -> set[str]:
         """Links most pages carry (menus, "latest news" boxes): they prove nothing of a page."""
+        return self._remembered("sitewide", lambda: self._carried_by_most(links))
+
+    def _carried_by_most(self, links: dict[str, _Link]) -> set[str]:
         inner = [i for i in self._pages() if self.visits[i].purpose != HOME]
         if len(inner) < 3:
             return set()
         least = max(3, self.settings.sitewide_share * len(inner))
         return {key for key, link in links.items() if len(link.pages & set(inner)) >= least}
 
+    def _all_families(self, links: dict[str, _Link]) -> list[Cluster]:
+        """Every link seen, in families by shape; slugs that end in a number joined to the plain
+        slugs beside them where both are linked by headlines."""
+        return self._remembered("families", lambda: self._group(links))
+
+    def _group(self, links: dict[str, _Link]) -> list[Cluster]:
+
+        def headlines(family: Cluster) -> bool:
+            words = [links[key].words for key in family.members if key in links]
+            return bool(words) and statistics.median(words) >= self.settings.min_headline_words
+
+        sitewide = self._sitewide(links)
+
+        def alike(plain: Cluster, numbered: Cluster) -> bool:
+            # Both linked by headlines, and the plain slugs no menu: articles, both.
+            menu = self._not_articles_because(plain, links, sitewide, least=1)
+            return headlines(numbered) and menu is None
+
+        families = cluster(link.url for link in links.values())
+        return join_plain_slugs(families, alike)
+
     def _families(self, links: dict[str, _Link]) -> list[Cluster]:
-        """Families of links that could be articles, most likely first. Not a family most of
-        whose links are on every page: that is a menu (of categories, say), not news."""
-        urls = [link.url for link in links.values()]
+        """Families of links that could be articles, most likely first: enough links, linked by
+        headlines, and not a menu (short link texts on nearly every page)."""
         sitewide = self._sitewide(links)
         ranked = []
-        for family in cluster(urls):
-            words = [links[key].words for key in family.members if key in links]
-            if len(family.members) < self.settings.min_family_links or not words:
-                continue
-            median = statistics.median(words)
-            if median < self.settings.min_headline_words:
-                continue
-            if len(family.members.keys() & sitewide) * 2 > len(family.members):
-                continue
-            ranked.append((len(family.members) * min(median, 10), family))
+        for family in self._all_families(links):
+            if self._not_articles_because(family, links, sitewide) is None:
+                words = [links[key].words for key in family.members if key in links]
+                median = statistics.median(words)
+                ranked.append((len(family.members) * min(median, 10), family))
         ranked.sort(key=lambda scored: -scored[0])
         return [family for _, family in ranked]
+
+    def _not_articles_because(
+        self, family: Cluster, links: dict[str, _Link], sitewide: set[str], least: int = 0
+    ) -> str | None:
+        """Why a family cannot be the site's articles without reading any page; None if it can.
+        A family needs `least` links (default: the settings' min_family_links)."""
+        words = [links[key].words for key in family.members if key in links]
+        median = statistics.median(words) if words else 0
+        if len(family.members) < (least or self.settings.min_family_links):
+            return f"{len(family.members)} link(s): too few to be the site's articles"
+        if median < self.settings.min_headline_words:
+            return f"link texts of {median:g} words: menu or pager links, not headlines"
+        menu = len(family.members.keys() & sitewide) * 2 > len(family.members)
+        if menu and median < self.settings.menu_words:
+            return "short links on nearly every page: a menu, not news"
+        return None
 
     def _samples(self, family: Cluster) -> list[int]:
         """Visits made to read members of the family as articles."""
@@ -393,11 +444,17 @@ class Discovery:
             return None
         return max(found, key=lambda scored: scored[:2])[2]
 
-    def _page_chain(self, listings: dict[int, set[str]], articles: list[Cluster]) -> list[int]:
-        """Visits of one category's listing pages in page order: page 1, then each page reached
-        from the one before by its pager. The longest such chain; of equals, one with a pager."""
-        best: tuple[int, bool, list[int]] = (0, False, [])
+    def _chains(
+        self, listings: dict[int, set[str]], articles: list[Cluster]
+    ) -> dict[Shape, list[int]]:
+        """Per form of listing URL, visits of one category's listing pages in page order: page 1,
+        then each page reached from the one before by its pager. The longest such walk; of
+        equals, one whose last page has a pager."""
+        best: dict[Shape, tuple[int, bool, list[int]]] = {}
         for start in (i for i in listings if self.visits[i].purpose == LISTING):
+            parts = self._parts_of(start)
+            if parts is None:
+                continue
             chain = [start]
             while len(chain) < self.settings.pages_deep:
                 key = _next_page_key(self._pager(chain[-1], articles), len(chain) + 1)
@@ -405,10 +462,10 @@ class Discovery:
                 if index is None or not self.visits[index].is_page or index in chain:
                     break
                 chain.append(index)
-            has_pager = self._pager(chain[-1], articles) is not None
-            if (len(chain), has_pager) > best[:2]:
-                best = (len(chain), has_pager, chain)
-        return best[2]
+            score = (len(chain), self._pager(chain[-1], articles) is not None, chain)
+            if parts.shape not in best or score[:2] > best[parts.shape][:2]:
+                best[parts.shape] = score
+        return {shape: chain for shape, (_, _, chain) in best.items()}
 
     # -- planning --
 
@@ -419,42 +476,34 @@ class Discovery:
         links = self._links()
         sitewide = self._sitewide(links)
         families = self._families(links)
-        articles = [
-            f for f in families[: self.settings.article_families_tried + 2] if self._verdict(f)
-        ]
+        tried = self.settings.article_families_tried
+        articles = [f for f in families[: tried + 2] if self._verdict(f)]
         tried_listings = sum(1 for v in self.visits if v.purpose == LISTING)
+        may_try_listing = tried_listings < self.settings.most_listings_tried
         if tried_listings < self.settings.first_listings and (plan := self._next_listing(links)):
             return plan
-        for family in families[: self.settings.article_families_tried]:
-            if self._verdict(family) is None and (plan := self._sample(family, links, {})):
+        for family in families[:tried]:
+            if self._verdict(family) is None and (plan := self._sample(family, links, set())):
                 return plan
         if not articles:
-            for family in families[self.settings.article_families_tried :][:2]:
-                if self._verdict(family) is None and (plan := self._sample(family, links, {})):
+            for family in families[tried : tried + 2]:
+                if self._verdict(family) is None and (plan := self._sample(family, links, set())):
                     return plan
             return None
         listings = self._listings(links, articles, sitewide)
-        if not any(self.visits[i].purpose == LISTING for i in listings):
-            if tried_listings < self.settings.most_listings_tried and (
-                plan := self._next_listing(links)
-            ):
-                return plan
-            return None
-        chain = self._page_chain(listings, articles)
-        if len(chain) < self.settings.pages_deep:
-            pager = self._pager(chain[-1], articles) if chain else None
-            key = _next_page_key(pager, len(chain) + 1)
-            if key and key not in self._by_key and key in links:
+        chains = self._chains(listings, articles)
+        if not chains:
+            return self._next_listing(links) if may_try_listing else None
+        for chain in sorted(chains.values(), key=len):
+            key = _next_page_key(self._pager(chain[-1], articles), len(chain) + 1)
+            if len(chain) < self.settings.pages_deep and key in links and key not in self._by_key:
                 return links[key].url, PAGE, f"listing page {len(chain) + 1}"
-            if (
-                len(chain) < 2
-                and tried_listings < self.settings.most_listings_tried
-                and (plan := self._next_listing(links))
-            ):
-                return plan  # this category has one page: another may have more
+        one_page_each = max(map(len, chains.values())) < 2
+        if one_page_each and may_try_listing and (plan := self._next_listing(links)):
+            return plan  # these categories have one page each: another may have more
         verified = sum(self._reads(i) for f in articles for i in self._samples(f))
         if verified < self.settings.articles_to_verify:
-            preferred = {key for index in chain for key in listings.get(index, ())}
+            preferred = {k for chain in chains.values() for i in chain for k in listings.get(i, ())}
             for family in articles:
                 if plan := self._sample(family, links, preferred):
                     return plan
@@ -491,6 +540,13 @@ class Discovery:
         return self._absolute(links[key].url), ARTICLE, f"an article? ({shape})"
 
     def _next_listing(self, links: dict[str, _Link]) -> tuple[str, str, str] | None:
+        """A short link not read yet that may lead to a news listing; a form of URL not read
+        yet first (categories one and two levels deep, say)."""
+        read_shapes = {
+            parts.shape
+            for index, visit in enumerate(self.visits)
+            if visit.purpose == LISTING and (parts := self._parts_of(index)) is not None
+        }
         scored = []
         for key, link in links.items():
             if key in self._by_key or not link.texts:
@@ -498,7 +554,8 @@ class Discovery:
             words = min(len(text.split()) for text in link.texts)
             if words > self.settings.menu_words or all(_is_pager_text(t) for t in link.texts):
                 continue
-            scored.append((_menu_score(link), -words, key))
+            novel = link.parts.shape not in read_shapes
+            scored.append((_menu_score(link) + novel, -words, key))
         if not scored:
             return None
         _, _, key = max(scored)
@@ -529,8 +586,8 @@ class Discovery:
             self._sample_of(index) for family in families for index in self._samples(family)
         ]
         listings = self._listings(links, articles, sitewide) if articles else {}
-        chain = self._page_chain(listings, articles) if listings else []
-        result.rejected = self._rejections(families, articles, links)
+        chains = self._chains(listings, articles) if listings else {}
+        result.rejected = self._rejections(articles, links)
         verified = sum(s.reads for s in result.samples if self._in(articles, s.url))
         if not articles:
             result.problems.append(
@@ -541,16 +598,27 @@ class Discovery:
                 f"only {verified} sampled articles read (title, date, text); "
                 f"{self.settings.articles_to_verify} are needed"
             )
-        if articles and not listings:
+        if articles and not chains:
             result.problems.append("no category listing that links to the articles was found")
-        elif listings and len(chain) < 2:
+        elif chains and max(map(len, chains.values())) < 2:
             result.problems.append("no listing's pagination could be followed to page 2")
-        result.not_news = self._not_news(listings, articles, sitewide)
+        for chain in chains.values():
+            key = _next_page_key(self._pager(chain[-1], articles), len(chain) + 1)
+            if (
+                len(chain) < self.settings.pages_deep
+                and key is not None
+                and key not in self._by_key
+            ):
+                first = self.visits[chain[0]].final_url
+                result.problems.append(
+                    f"the pager of {first} was not followed (the request budget ran out)"
+                )
+        result.not_news = self._not_news(listings, articles)
         if result.problems:
             return result
-        self._learn_grammar(result, links, articles, listings, chain)
+        self._learn_grammar(result, links, articles, listings, chains)
         if not result.problems:
-            result.problems.extend(self._self_check(result, articles, listings, chain))
+            result.problems.extend(self._self_check(result, listings, chains))
         return result
 
     def _in(self, families: list[Cluster], url: str) -> bool:
@@ -571,29 +639,18 @@ class Discovery:
             reading.missing(self.settings),
         )
 
-    def _rejections(
-        self, families: list[Cluster], articles: list[Cluster], links: dict[str, _Link]
-    ) -> list[Rejected]:
+    def _rejections(self, articles: list[Cluster], links: dict[str, _Link]) -> list[Rejected]:
         """Every family of links seen that was not taken for articles, with why."""
         accepted = [a.members.keys() for a in articles]
-        candidates = {frozenset(f.members): f for f in families}
-        rejected = []
         sitewide = self._sitewide(links)
-        for family in cluster(link.url for link in links.values()):
+        rejected = []
+        for family in self._all_families(links):
             if family.members.keys() in accepted:
                 continue
-            words = [links[key].words for key in family.members if key in links]
-            candidate = candidates.get(frozenset(family.members))
-            if len(family.members) < self.settings.min_family_links:
-                why = f"{len(family.members)} link(s): too few to be the site's articles"
-            elif len(family.members.keys() & sitewide) * 2 > len(family.members):
-                why = "linked from nearly every page: a menu, not news"
-            elif candidate is None:
-                median = statistics.median(words) if words else 0
-                why = f"link texts of {median:g} words: menu or pager links, not headlines"
-            elif not (samples := [self._sample_of(i) for i in self._samples(candidate)]):
+            why = self._not_articles_because(family, links, sitewide)
+            if why is None and not (samples := [self._sample_of(i) for i in self._samples(family)]):
                 why = "not sampled: the request budget went to likelier families"
-            else:
+            elif why is None:
                 failures = Counter(sample.why for sample in samples if not sample.reads)
                 detail = ", ".join(f"{count} {why}" for why, count in failures.items())
                 passed = sum(sample.reads for sample in samples)
@@ -602,7 +659,7 @@ class Discovery:
         return rejected
 
     def _not_news(
-        self, listings: dict[int, set[str]], articles: list[Cluster], sitewide: set[str]
+        self, listings: dict[int, set[str]], articles: list[Cluster]
     ) -> list[tuple[str, str]]:
         """Menu pages read as possible listings that list no articles."""
         found = []
@@ -625,26 +682,10 @@ class Discovery:
         links: dict[str, _Link],
         articles: list[Cluster],
         listings: dict[int, set[str]],
-        chain: list[int],
+        chains: dict[Shape, list[int]],
     ) -> None:
         listing_keys = {key for i in listings if (key := self._key_of(self.visits[i]))}
         first_pages = [i for i in listings if self.visits[i].purpose == LISTING]
-        page_one = self._parts_of(chain[0])
-        pager = self._pager(chain[0], articles)
-        assert pager is not None and page_one is not None
-        chain_parts = [p for p in (self._parts_of(i) for i in chain[1:]) if p is not None]
-
-        # Page numbers or offsets: what the pager's links and the pages followed say.
-        pairs = [(n, pager.cluster.members[k].value(pager.slot)) for n, k in pager.numbered.items()]
-        pairs += [(n + 2, parts.value(pager.slot)) for n, parts in enumerate(chain_parts)]
-        numbers = [(n, int(v)) for n, v in pairs if v is not None and v.isdigit()]
-        step = _offset_step(numbers)
-        if step is None and not all(n == v for n, v in numbers):
-            result.problems.append(
-                f"the pager's numbers do not follow its pages: {sorted(set(numbers))}"
-            )
-            return
-        result.items_per_page = step
 
         # Article links: each family without the listing links that share its shape, told
         # apart by a value (a family of /tin/123/ beside listings /chuyen-muc/7/).
@@ -670,53 +711,37 @@ class Discovery:
             article_families.append((family, keys, split, others))
         article_keys = {key for _, keys, _, _ in article_families for key in keys}
 
-        listing_clusters = _clusters_holding(
-            links, [self._key_of(self.visits[i]) for i in first_pages]
-        )
-        listing_slot, pager_slot, article_slots = self._category(
-            listing_clusters, page_one, pager, chain_parts, articles, first_pages
-        )
+        # Each form of listing URL: its category, and its pagination when it has one.
+        category_of_page: dict[int, Slot] = {}
+        steps = set()
+        first_keys = [self._key_of(self.visits[i]) for i in first_pages]
+        for family in _clusters_holding(links, first_keys):
+            keys = tuple(k for k in family.members if k not in article_keys)
+            firsts = [i for i in first_pages if self._key_of(self.visits[i]) in family.members]
+            chain = next((c for c in chains.values() if c[0] in firsts and len(c) > 1), None)
+            learned = self._listing_form(result, family, keys, firsts, chain, articles)
+            if learned is None:
+                return
+            listing_slot, step = learned
+            if listing_slot is not None:
+                category_of_page.update(dict.fromkeys(firsts, listing_slot))
+            if step is not None:
+                steps.add(step)
+        if len(steps) > 1:
+            result.problems.append(f"listings page by offsets of different steps: {sorted(steps)}")
+            return
+        result.items_per_page = steps.pop() if steps else None
+        longest = max(chains.values(), key=len)
+        result.pages_followed = [self.visits[i].final_url for i in longest]
         result.categories = sorted(
             {
                 value
-                for i in first_pages
-                if listing_slot is not None
-                and (parts := self._parts_of(i)) is not None
-                and (value := parts.value(listing_slot)) is not None
+                for index, slot in category_of_page.items()
+                if (parts := self._parts_of(index)) and (value := parts.value(slot)) is not None
             }
         )
 
-        pager_slots: dict[Slot, SlotPattern] = {
-            pager.slot: SlotPattern(group="page" if step is None else "offset")
-        }
-        if pager_slot is not None:
-            pager_slots[pager_slot] = SlotPattern(group="category")
-        # Values the listing's URL shares with its pages vary from category to category.
-        listing_keys_of = [
-            (family, tuple(k for k in family.members if k not in article_keys))
-            for family in listing_clusters
-        ]
-        varying_in_listings = {
-            value
-            for family, keys in listing_keys_of
-            for slot in (family.varying(keys) or [s for s, _ in family.slots()])
-            for value in family.values(slot, keys)
-        }
-        for parts in chain_parts:
-            pager.cluster.members.setdefault(parts.key, parts)
-        for slot, _ in pager.cluster.slots():
-            values = set(pager.cluster.values(slot))
-            if slot not in pager_slots and values and values <= varying_in_listings:
-                pager_slots[slot] = SlotPattern()
-        result.pagination = Family(pager.cluster, tuple(pager.cluster.members), pager_slots)
-        result.pages_followed = [self.visits[i].final_url for i in chain]
-
-        for family, keys in listing_keys_of:
-            slots: dict[Slot, SlotPattern] = {}
-            if listing_slot is not None and listing_slot in dict(family.slots()):
-                slots[listing_slot] = SlotPattern(group="category")
-            result.listings.append(Family(family, keys, slots))
-
+        article_slots = self._article_category_slots(category_of_page, articles)
         for family, keys, split, others in article_families:
             id_slot = _id_slot(family, keys)
             if id_slot is None:
@@ -745,21 +770,92 @@ class Discovery:
                     group=slots.get(split, SlotPattern()).group, excluded=excluded
                 )
             result.articles.append(Family(family, keys, slots))
+        result.skip_categories = self._menu_categories(result, listings, articles, links)
 
-        if listing_slot is not None:
-            listing_shapes = [f.members for f in listing_clusters]
-            result.skip_categories = sorted(
-                {
-                    value
-                    for index, visit in enumerate(self.visits)
-                    if visit.purpose == LISTING
+    def _listing_form(
+        self,
+        result: Conclusion,
+        family: Cluster,
+        keys: tuple[str, ...],
+        firsts: list[int],
+        chain: list[int] | None,
+        articles: list[Cluster],
+    ) -> tuple[Slot | None, int | None] | None:
+        """Add one form of listing URL (and its pagination) to `result`: (its category slot,
+        its offset step); None on a contradiction (written to the result's problems)."""
+        pager = self._pager(chain[0], articles) if chain else None
+        page_one = self._parts_of(chain[0]) if chain else None
+        later = [p for p in (self._parts_of(i) for i in (chain or [])[1:]) if p is not None]
+        listing_slot, pager_slot = self._category(
+            family, keys, firsts, pager, page_one, later, articles
+        )
+        slots = {listing_slot: SlotPattern(group="category")} if listing_slot else {}
+        result.listings.append(Family(family, keys, slots))
+        if pager is None or page_one is None:
+            return listing_slot, None
+
+        # Page numbers or offsets: what the pager's links and the pages followed say.
+        pairs = [(n, pager.cluster.members[k].value(pager.slot)) for n, k in pager.numbered.items()]
+        pairs += [(n + 2, parts.value(pager.slot)) for n, parts in enumerate(later)]
+        numbers = [(n, int(v)) for n, v in pairs if v is not None and v.isdigit()]
+        step = _offset_step(numbers)
+        if step is None and not all(n == v for n, v in numbers):
+            result.problems.append(
+                f"the pager's numbers do not follow its pages: {sorted(set(numbers))}"
+            )
+            return None
+        pager_slots = {pager.slot: SlotPattern(group="page" if step is None else "offset")}
+        if pager_slot is not None:
+            pager_slots[pager_slot] = SlotPattern(group="category")
+        # Values the listing's URL shares with its pages vary from category to category.
+        varying = {
+            value
+            for slot in (family.varying(keys) or [s for s, _ in family.slots()])
+            for value in family.values(slot, keys)
+        }
+        for parts in later:
+            pager.cluster.members.setdefault(parts.key, parts)
+        for slot, _ in pager.cluster.slots():
+            values = set(pager.cluster.values(slot))
+            if slot not in pager_slots and values and values <= varying:
+                pager_slots[slot] = SlotPattern()
+        result.pagination.append(Family(pager.cluster, tuple(pager.cluster.members), pager_slots))
+        return listing_slot, step
+
+    def _menu_categories(
+        self,
+        result: Conclusion,
+        listings: dict[int, set[str]],
+        articles: list[Cluster],
+        links: dict[str, _Link],
+    ) -> list[str]:
+        """Categories of listing-shaped menu pages that are not news: read and found to list no
+        articles, or named like the introduction, contact or documents pages."""
+        skipped = set()
+        for family in result.listings:
+            slot = next((s for s, how in family.slots.items() if how.group == "category"), None)
+            if slot is None:
+                continue
+            for key in family.keys:
+                index = self._by_key.get(key)
+                read_empty = (
+                    index is not None
+                    and self.visits[index].purpose == LISTING
                     and index not in listings
                     and self._lists_nothing(index, articles)
-                    and (parts := self._parts_of(index)) is not None
-                    and any(parts.key in members for members in listing_shapes)
-                    and (value := parts.value(listing_slot)) is not None
-                }
-            )
+                )
+                texts = links[key].texts if key in links else []
+                named = bool(texts) and all(
+                    len(t.split()) <= self.settings.menu_name_words
+                    and _has_phrase(fold(t), NOT_NEWS_WORDS)
+                    for t in texts
+                )
+                listed = index is not None and index in listings
+                value = family.cluster.members[key].value(slot)
+                if value is not None and not listed and (read_empty or named):
+                    skipped.add(value)
+        news = {v for v in result.categories}
+        return sorted(skipped - news)
 
     def _lists_nothing(self, index: int, articles: list[Cluster]) -> bool:
         """A page read that links to no article but the ones on every page, and has no pager."""
@@ -781,62 +877,58 @@ class Discovery:
 
     def _category(
         self,
-        listing_clusters: list[Cluster],
-        page_one: UrlParts,
-        pager: _Pager,
-        chain_parts: list[UrlParts],
+        family: Cluster,
+        keys: tuple[str, ...],
+        firsts: list[int],
+        pager: _Pager | None,
+        page_one: UrlParts | None,
+        later: list[UrlParts],
         articles: list[Cluster],
-        first_pages: list[int],
-    ) -> tuple[Slot | None, Slot | None, dict[int, Slot]]:
-        """(listing slot, pagination slot, article slot by family id) of the category."""
-        later = chain_parts or list(pager.cluster.members.values())
-        best: tuple[tuple[int, int], Slot | None, Slot | None, dict[int, Slot]] = (
-            (0, 0),
-            None,
-            None,
-            {},
-        )
-        # Two categories' first pages differ in their category.
-        firsts = [p for p in (self._parts_of(i) for i in first_pages) if p is not None]
-        for slot, _ in page_one.slots():
-            value = page_one.value(slot)
-            if value is None:
+    ) -> tuple[Slot | None, Slot | None]:
+        """(listing slot, pagination slot) of the category of one form of listing URL: a value
+        that differs from category to category, that the later pages' URLs repeat, and, where
+        they agree, that the URLs of the articles the listing shows repeat too."""
+        firsts_parts = [p for p in (self._parts_of(i) for i in firsts) if p is not None]
+        best: tuple[tuple[int, int, int], Slot | None, Slot | None] = ((0, 0, 0), None, None)
+        for slot, _ in family.slots():
+            if len(firsts_parts) > 1 and len({p.value(slot) for p in firsts_parts}) < 2:
+                continue  # two categories' first pages differ in their category
+            distinct = len(set(family.values(slot, keys)))
+            if distinct < 2 and len(keys) > 1:
                 continue
-            if len(firsts) > 1 and len({p.value(slot) for p in firsts}) < 2:
+            pager_slot = None
+            if pager is not None and page_one is not None:
+                value = page_one.value(slot)
+                pages = later or list(pager.cluster.members.values())
+                pager_slot = next(
+                    (
+                        s
+                        for s, _ in pages[0].slots()
+                        if s != pager.slot and all(p.value(s) == value for p in pages)
+                    ),
+                    None,
+                )
+                if pager_slot is None:
+                    continue
+            agrees = bool(self._article_category_slots(dict.fromkeys(firsts, slot), articles))
+            if pager is None and not agrees:
                 continue
-            varies = any(
-                len(set(f.values(slot))) > 1 for f in listing_clusters if slot in dict(f.slots())
-            )
-            if not varies and len(listing_clusters[0].members) > 1:
-                continue
-            pager_slot = next(
-                (
-                    s
-                    for s, _ in later[0].slots()
-                    if s != pager.slot and all(p.value(s) == value for p in later)
-                ),
-                None,
-            )
-            if pager_slot is None:
-                continue
-            agreeing = self._article_category_slots(slot, articles, first_pages)
-            distinct = len({v for f in listing_clusters for v in f.values(slot)})
-            score = (2 + bool(agreeing), distinct)
+            score = (pager_slot is not None, agrees, distinct)
             if score > best[0]:
-                best = (score, slot, pager_slot, agreeing)
-        return best[1], best[2], best[3]
+                best = (score, slot, pager_slot)
+        return best[1], best[2]
 
     def _article_category_slots(
-        self, listing_slot: Slot, articles: list[Cluster], first_pages: list[int]
+        self, category_of_page: dict[int, Slot], articles: list[Cluster]
     ) -> dict[int, Slot]:
-        """Per article family, the slot whose value is the listing's category for (nearly) every
-        article the first listing pages show beyond the site-wide links."""
-        links = self._links()
-        sitewide = self._sitewide(links)
+        """Per article family (by id), the slot whose value is the category of the listing page
+        showing the article, for (nearly) every article the first listing pages show beyond the
+        site-wide links."""
+        sitewide = self._sitewide(self._links())
         found = {}
         for family in articles:
             pairs = []
-            for index in first_pages:
+            for index, listing_slot in category_of_page.items():
                 parts = self._parts_of(index)
                 category = parts.value(listing_slot) if parts else None
                 if category is None:
@@ -853,11 +945,7 @@ class Discovery:
         return found
 
     def _self_check(
-        self,
-        result: Conclusion,
-        articles: list[Cluster],
-        listings: dict[int, set[str]],
-        chain: list[int],
+        self, result: Conclusion, listings: dict[int, set[str]], chains: dict[Shape, list[int]]
     ) -> list[str]:
         """Every page fetched and every link seen, classified by the learned grammar as the
         crawl will: problems when the grammar contradicts what the pages showed."""
@@ -892,20 +980,32 @@ class Discovery:
             parts = self._parts_of(index)
             if parts and grammar.classify(parts.key).kind is not LinkKind.LISTING:
                 problems.append(f"{parts.key} lists articles but does not read as a listing")
-        categories = set()
-        for number, index in enumerate(chain, start=1):
-            parts = self._parts_of(index)
-            parsed = grammar.classify(parts.key) if parts else None
-            if parsed is None or parsed.kind is not LinkKind.LISTING or parsed.page != number:
+        for chain in chains.values():
+            categories = set()
+            for number, index in enumerate(chain, start=1):
+                parts = self._parts_of(index)
+                parsed = grammar.classify(parts.key) if parts else None
+                if parsed is None or parsed.kind is not LinkKind.LISTING or parsed.page != number:
+                    where = parts.key if parts else "?"
+                    problems.append(f"{where} is listing page {number} but reads as {parsed}")
+                elif parsed is not None:
+                    categories.add(parsed.category)
+            if len(categories) > 1:
                 problems.append(
-                    f"{parts.key if parts else '?'} is listing page {number} but reads as {parsed}"
+                    f"the pages of one listing read as categories {sorted(map(str, categories))}"
                 )
-            elif parsed is not None:
-                categories.add(parsed.category)
-        if len(categories) > 1:
-            problems.append(
-                f"the pages of one listing read as categories {sorted(map(str, categories))}"
-            )
+        first_categories = Counter(
+            parsed.category
+            for index in listings
+            if self.visits[index].purpose == LISTING
+            and (parts := self._parts_of(index))
+            and (parsed := grammar.classify(parts.key)).category is not None
+        )
+        problems += [
+            f"two listings read as the one category {category!r}"
+            for category, count in first_categories.items()
+            if count > 1
+        ]
         for index, visit in enumerate(self.visits):
             parts = self._parts_of(index)
             if (

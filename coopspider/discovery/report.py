@@ -49,13 +49,16 @@ def _evidence(result: Conclusion) -> list[str]:
     categories = ", ".join(result.categories[:_SHOWN])
     more = f" and {len(result.categories) - _SHOWN} more" if len(result.categories) > _SHOWN else ""
     lines.append(f"Categories read: {categories or '-'}{more}")
-    if result.pagination:
-        form = result.pagination.template()
-        offsets = f", offsets {result.items_per_page} apart" if result.items_per_page else ""
+    offsets = f", offsets {result.items_per_page} apart" if result.items_per_page else ""
+    for family in result.pagination:
+        lines.append(f"Pagination: {family.template()}{offsets}")
+    if result.pages_followed:
         lines.append(
-            f"Pagination: {form}{offsets}, followed {len(result.pages_followed)} pages deep "
-            f"({' > '.join(_path(url) for url in result.pages_followed)})"
+            f"Followed {len(result.pages_followed)} listing pages deep: "
+            + " > ".join(_path(url) for url in result.pages_followed)
         )
+    if result.skip_categories:
+        lines.append(f"Skipped (menu pages, not news): {', '.join(result.skip_categories)}")
     for url, why in result.not_news:
         lines.append(f"Not news: {_path(url)} ({why})")
     return lines
@@ -75,8 +78,9 @@ def summary(name: str, result: Conclusion, seconds: float) -> list[str]:
         lines.append(f"  listings    {family.template()}")
     if result.categories:
         lines.append(f"              categories read: {', '.join(result.categories[:_SHOWN])}")
-    if result.pagination:
-        lines.append(f"  pagination  {result.pagination.template()}")
+    for family in result.pagination:
+        lines.append(f"  pagination  {family.template()}")
+    if result.pages_followed:
         lines.append(f"              followed {len(result.pages_followed)} pages deep")
     for url, why in result.not_news:
         lines.append(f"  not news    {_path(url)}: {why}")

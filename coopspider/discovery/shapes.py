@@ -10,8 +10,9 @@ as it is, or varies, and is written as a class of characters or a named group.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from coopspider.discovery.vocabulary import IGNORED_QUERY_KEYS
@@ -106,6 +107,7 @@ class UrlParts:
         return {value for slot, _ in self.slots() if (value := self.value(slot)) is not None}
 
 
+@lru_cache(maxsize=1 << 16)
 def url_parts(url: str) -> UrlParts:
     """`url` cut into pieces (the path percent-decoded, as the URL grammar matches it)."""
     parts = urlsplit(url)
@@ -193,42 +195,64 @@ class Cluster:
         return dict(self.slots())[slot]
 
 
-def cluster(urls: Iterable[str], least: int = 3) -> list[Cluster]:
+def cluster(urls: Iterable[str]) -> list[Cluster]:
     """The URLs grouped by shape, biggest group first.
 
     A segment that reads two ways (`2357-hoi-nghi-2021-2026`: an id then a slug, or a slug then
-    a number) is read the way that fits every link of both groups, the one whose number tells
-    more links apart; slugs that end in a number (`...-2024`) join a family of plain slugs of
-    the same form when that family has `least` links or more and is not smaller (ids after a
-    slug, `slug-6389.html`, have no such twin family; menu pages `/lien-he.html` beside listings
-    `/tin-tuc-3092.html` are fewer).
+    a number) is read the way that fits every link of both groups: the one whose number tells
+    more links apart.
     """
     clusters: dict[Shape, Cluster] = {}
     for url in urls:
         parts = url_parts(url)
         clusters.setdefault(parts.shape, Cluster(parts.shape)).members.setdefault(parts.key, parts)
-    while _merge_twins(clusters, least):
+    while _merge_twins(clusters, _read_alike):
         pass
     return sorted(clusters.values(), key=lambda c: -len(c.members))
 
 
-def _merge_twins(clusters: dict[Shape, Cluster], least: int) -> bool:
-    """Merge one pair of groups whose links differ only in how one segment was read."""
+def join_plain_slugs(
+    families: list[Cluster], alike: Callable[[Cluster, Cluster], bool]
+) -> list[Cluster]:
+    """The families with slugs that end in a number (`ke-hoach-2024`) joined to the family of
+    plain slugs of the same form, each slug read whole, where `alike(plain, numbered)` says the
+    two hold the same kind of page. (Ids after a slug, `slug-6389.html`, have no plain twin of
+    articles: the plain links beside them are menu pages.)"""
+    clusters = {family.shape: family for family in families}
+
+    def read_whole(one: Cluster, other: Cluster, segment: int) -> list[UrlParts] | None:
+        plain, numbered = sorted((one, other), key=lambda c: NUMBER in c.shape.segments[segment])
+        # Only `slug-2024`: `slug.6389` and `6389_slug` are how platforms write ids.
+        if plain.shape.segments[segment][:1] != (TEXT,) or numbered.shape.segments[segment][:3] != (
+            TEXT,
+            "-",
+            NUMBER,
+        ):
+            return None
+        if len(plain.shape.segments[segment]) != len(numbered.shape.segments[segment]) - 2:
+            return None
+        if not alike(plain, numbered):
+            return None
+        return _all_read([*one.members.values(), *other.members.values()], segment, ONE_TEXT)
+
+    while _merge_twins(clusters, read_whole):
+        pass
+    return sorted(clusters.values(), key=lambda c: -len(c.members))
+
+
+def _merge_twins(
+    clusters: dict[Shape, Cluster],
+    read: Callable[[Cluster, Cluster, int], list[UrlParts] | None],
+) -> bool:
+    """Merge one pair of groups whose links differ only in how one segment was read, when
+    `read` finds one reading for all their links."""
     ordered = sorted(clusters.values(), key=lambda c: -len(c.members))
     for big in ordered:
         for small in ordered:
             segment = _only_difference(big.shape, small.shape)
             if small is big or segment is None:
                 continue
-            members = [*big.members.values(), *small.members.values()]
-            merged = _read_alike(members, segment)
-            plain_twin = (
-                len(big.members) >= least
-                and NUMBER not in big.shape.segments[segment]
-                and len(big.members) >= len(small.members)
-            )
-            if merged is None and plain_twin:
-                merged = _all_read(members, segment, ONE_TEXT)
+            merged = read(big, small, segment)
             if merged is None:
                 continue
             del clusters[big.shape], clusters[small.shape]
@@ -247,9 +271,13 @@ def _only_difference(one: Shape, other: Shape) -> int | None:
     return differ[0] if len(differ) == 1 else None
 
 
-def _read_alike(members: list[UrlParts], segment: int) -> list[UrlParts] | None:
+def _read_alike(one: Cluster, other: Cluster, segment: int) -> list[UrlParts] | None:
     """The links with the segment read as a slug and a number in the one way that fits them all
     (of two, the one whose number takes more values)."""
+    forms = {one.shape.segments[segment][:3], other.shape.segments[segment][:3]}
+    if {form[:1] for form in forms} != {(TEXT,), (NUMBER,)} or any(len(f) < 3 for f in forms):
+        return None  # not one segment read two ways: nothing to try
+    members = [*one.members.values(), *other.members.values()]
     best: tuple[int, list[UrlParts]] | None = None
     for reading in (TEXT_THEN_NUMBER, NUMBER_THEN_TEXT):
         read = _all_read(members, segment, reading)

@@ -45,7 +45,8 @@ NEWS_WORDS = (
 )  # fmt: skip
 # Words of menu entries that lead to pages that are not news.
 NOT_NEWS_WORDS = (
-    "gioi thieu", "lien he", "so do", "co cau", "to chuc", "van ban", "tai lieu", "lich su",
+    "gioi thieu", "lien he", "so do", "co cau to chuc", "bo may to chuc", "van ban",
+    "tai lieu", "lich su",
     "hoi dap", "thu vien", "hinh anh", "video", "album", "dang nhap", "dang ky", "sitemap",
     "rss", "english", "trang chu", "lanh dao", "chuc nang", "nhiem vu", "ban do", "lich cong tac",
     "danh ba", "gop y", "tuyen dung", "home", "contact", "about", "login", "download",
@@ -66,11 +67,13 @@ class DiscoverySettings:
     min_family_links: int = 3  # distinct links a family needs to be taken for articles
     min_headline_words: float = 4  # median words of the link texts of an article family
     menu_words: int = 8  # a menu entry's text has at most this many words
+    menu_name_words: int = 4  # a menu page named like "Giới thiệu" has at most this many
     listed_articles: int = 3  # article links a listing shows besides the site-wide ones
     sitewide_share: float = 0.6  # a link on this share of pages (of 3 or more) is site-wide
     min_body_chars: int = 100  # an article's text is at least this long
     category_agreement: float = 0.8  # share of a listing's articles whose URL names its category
     pages_deep: int = 3  # listing pages followed (1 is the first page)
+    links_per_page: int = 2000  # links read of one page, in page order (a trap may hold more)
 
 
 DEFAULT_SETTINGS = DiscoverySettings()

@@ -191,7 +191,19 @@ class LienminhSpider(scrapy.Spider):
             total=counter.total,
             online=counter.online,
         )
-        yield from self.follow_links(self._site_links(response), response.url)
+        links = self._site_links(response)
+        if not links:
+            # The site's URL grammar fits none of its links: a site no profile knows, or one
+            # that changed platform.
+            self.crawler.stats.set_value("coopspider/home/no_grammar_links", 1)
+            self.logger.warning(
+                "No link on the home page %s fits the URL grammar of site %r; learn the site "
+                "with: coopspider discover %s",
+                response.url,
+                self.site,
+                self.base_url,
+            )
+        yield from self.follow_links(links, response.url)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """A category page: what it lists, the articles to fetch, and maybe the next page."""
