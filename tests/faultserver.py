@@ -5,6 +5,7 @@
         server.faults[article.path] = status(503, times=2)   # two 503s, then the real page
         server.faults[other.path] = reset()                  # connection reset, every time
         server.hits(article.path)                            # [Hit(path, host, at), ...]
+        server.fallback = trap                               # any other path, before the site
 
 A fault is a function `(handler, attempt) -> bool` called with the request's 0-based attempt
 number for its path (query string ignored); it answers (or breaks) the request and returns True,
@@ -42,6 +43,7 @@ class FaultServer(SampleServer):
 
     def __init__(self, site: SampleSite) -> None:
         self.faults: dict[str, Fault] = {}
+        self.fallback: Fault | None = None  # asked for the paths no fault names
         self._hits: list[Hit] = []
         self._lock = threading.Lock()
         super().__init__(site)
@@ -69,6 +71,7 @@ class FaultServer(SampleServer):
         with self._lock:
             self._hits.clear()
         self.faults.clear()
+        self.fallback = None
 
 
 def _bare(path: str) -> str:
@@ -87,7 +90,7 @@ class FaultHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         host = self.headers.get("Host", "")
         attempt = self.owner.record(self.path, host)
-        fault = self.owner.faults.get(_bare(self.path))
+        fault = self.owner.faults.get(_bare(self.path), self.owner.fallback)
         if fault is not None and fault(self, attempt):
             return
         self.send(*self.render())
@@ -155,6 +158,16 @@ def stall(seconds: float, times: int | None = None) -> Fault:
         return True
 
     return _limited(times, wait)
+
+
+def delayed(seconds: float, fault: Fault) -> Fault:
+    """`fault` after `seconds` of silence: a slow server, still within the crawl's timeout."""
+
+    def wait(handler: FaultHandler, attempt: int) -> bool:
+        time.sleep(seconds)
+        return fault(handler, attempt)
+
+    return wait
 
 
 def reset(times: int | None = None) -> Fault:
