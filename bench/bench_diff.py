@@ -7,7 +7,11 @@ the archive holds: the ratio of the two timings should stay near 1 while the arc
 A third archive of 100,000 articles whose latest run holds 500 changes shows the cost follows the
 changes.
 
-    .venv/bin/python bench/bench_diff.py [--repeat 20]
+Then it times the word diff of one article edited once (a sentence added in the middle), as
+`diff`, `history`, the report and the alert show it, for bodies of 2,000, 20,000 and 100,000
+words: the time per word must not grow with the length (the diff is near-linear).
+
+    .venv/bin/python bench/bench_diff.py [--repeat 20] [--only archive|words]
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coopspider.monitor.diff import build_report, load_facts  # noqa: E402
-from coopspider.monitor.render_text import render_report  # noqa: E402
+from coopspider.monitor.render_text import render_report, render_word_diff  # noqa: E402
+from coopspider.sample_site.texts import PARAGRAPHS  # noqa: E402
 from storage import open_database  # noqa: E402
 from storage.models import (  # noqa: E402
     Article,
@@ -177,10 +182,57 @@ def time_diff(url: str, repeat: int) -> tuple[float, int]:
     return best, reported
 
 
+EDIT = " (số liệu được điều chỉnh lại theo báo cáo mới)"
+
+
+def long_body(words: int) -> str:
+    """An article body of about `words` words in numbered paragraphs of the sample site's text."""
+    paragraphs: list[str] = []
+    count = 0
+    while count < words:
+        paragraph = f"({len(paragraphs) + 1}) {PARAGRAPHS[len(paragraphs) % len(PARAGRAPHS)]}"
+        paragraphs.append(paragraph)
+        count += len(paragraph.split())
+    return "\n\n".join(paragraphs)
+
+
+def one_edit(body: str) -> str:
+    """`body` with a few words added in the middle of a paragraph."""
+    middle = body.index(" ", len(body) // 2)
+    return body[:middle] + EDIT + body[middle:]
+
+
+def time_word_diffs(repeat: int) -> None:
+    per_word = []
+    for words in (2_000, 20_000, 100_000):
+        old = long_body(words)
+        new = one_edit(old)
+        best = float("inf")
+        for _ in range(repeat):
+            began = time.perf_counter()
+            shown = render_word_diff(old, new)
+            best = min(best, time.perf_counter() - began)
+        assert "{+" + EDIT + "+}" in shown, shown
+        counted = len(old.split())
+        per_word.append(best / counted)
+        print(
+            f"{counted:>7,} words, one edit: word diff {best * 1000:8.2f} ms, "
+            f"{best / counted * 1e6:.3f} µs per word",
+            flush=True,
+        )
+    print(f"time per word, 100,000 vs 2,000 words:       x{per_word[2] / per_word[0]:.2f}")
+    print(f"time per word, 20,000 vs 2,000 words:        x{per_word[1] / per_word[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20, help="timed diffs per archive")
+    parser.add_argument("--repeat", type=int, default=20, help="timed diffs per case")
+    parser.add_argument("--only", choices=["archive", "words"], help="run one part only")
     args = parser.parse_args()
+    if args.only != "archive":
+        time_word_diffs(args.repeat)
+    if args.only == "words":
+        return
     cases = [(10_000, 50), (100_000, 50), (100_000, 500)]
     results = []
     with tempfile.TemporaryDirectory() as directory:

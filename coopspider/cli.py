@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Sequence
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from coopspider.exitcodes import (
     EXIT_ALERTS_NOT_SENT,
@@ -26,6 +26,7 @@ from coopspider.exitcodes import (
     EXIT_OK,
     EXIT_USAGE,
 )
+from coopspider.text import strip_controls
 
 if TYPE_CHECKING:
     from coopspider.config import Config
@@ -990,8 +991,24 @@ def _add_log_level(parser: argparse.ArgumentParser, default: str, help_text: str
     parser.add_argument("--log-level", default=default, choices=LOG_LEVELS, help=help_text)
 
 
+class _PrintableStream:
+    """A text stream that drops the control characters of what it is given (tab, line feed and
+    carriage return pass): archived page text never reaches a terminal as escape sequences."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(strip_controls(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not isinstance(sys.stdout, _PrintableStream):
+        sys.stdout = _PrintableStream(sys.stdout)  # type: ignore[assignment]
     try:
         return args.handler(args)
     except UserError as error:

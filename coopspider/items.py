@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Longer article ids are not crawled: an id is part of a unique index, which PostgreSQL caps at
+# about 2,700 bytes per row (a site name and 500 characters of up to 4 bytes fit). Not a real id
+# but a trap or a mistaken URL grammar. The same limit on SQLite: one behaviour on both.
+MAX_ARTICLE_ID_CHARS = 500
+
 
 @dataclass
 class ArticleItem:
@@ -11,7 +16,7 @@ class ArticleItem:
 
     url: str  # absolute URL of the article, in the scheme and host of the crawl's base URL
     site: str  # name of the site profile the article belongs to, e.g. "thaibinh"
-    article_id: str  # numeric id taken from the article URL, e.g. "1234"
+    article_id: str  # id taken from the article URL, e.g. "1234"; MAX_ARTICLE_ID_CHARS at most
     category: str | None  # category slug taken from the article URL, e.g. "tin-tuc-su-kien"
     title: str  # headline, NFC, single spaces
     published_at: str | None  # ISO 8601 with the +07:00 offset, None when the date did not parse
@@ -46,6 +51,9 @@ class ListingItem:
     page: int  # 1 for the category's first page
     article_ids: list[str]  # ids of the category's articles the page links to, in page order
     last_page: bool  # True when the page links to no later page of the category
+    # ids of every article the page links to, under any category's URL (an article filed under
+    # two categories is often linked with the other one's URL), boxes of latest news included
+    linked_ids: list[str] = field(default_factory=list)
 
 
 @dataclass

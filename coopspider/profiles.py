@@ -31,9 +31,11 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+import regex
+
 from coopspider.config import masked_url
 from coopspider.pages.selectors import SelectorSyntaxError, compile_selector
-from coopspider.urls import ParsedUrl, UrlGrammar, host_of
+from coopspider.urls import ParsedUrl, UrlGrammar, catastrophic_repetition, host_of
 
 DEFAULT_PROFILE = "thaibinh"
 SITE_TABLES_ENV = "COOPSPIDER_SITE_TABLES"
@@ -180,7 +182,7 @@ class _Checker:
             raise self.fail(key, f"must be a number >= {minimum:g}, got {value!r}")
         return value
 
-    def patterns(self, value: Any, key: str) -> tuple[re.Pattern[str], ...]:
+    def patterns(self, value: Any, key: str) -> tuple[regex.Pattern[str], ...]:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -188,9 +190,17 @@ class _Checker:
         compiled = []
         for number, text in enumerate(value):
             try:
-                pattern = re.compile(text)
-            except re.error as error:
+                pattern = regex.compile(text)
+                catastrophic = catastrophic_repetition(text)
+            except (re.error, regex.error) as error:
                 raise self.fail(f"{key}[{number}]", f"{text!r} is not a regex: {error}") from error
+            if catastrophic:
+                raise self.fail(
+                    f"{key}[{number}]",
+                    f"{text!r} repeats a group whose own repetition has no separator, like "
+                    "([a-z]+-?)+: some URLs would take it minutes to reject; write the group "
+                    "without nested repetition, e.g. [a-z-]+",
+                )
             groups = _REQUIRED_GROUPS.get(key.rsplit(".", 1)[-1], ())
             if groups and not any(group in pattern.groupindex for group in groups):
                 wanted = " or ".join(f"(?P<{group}>...)" for group in groups)

@@ -31,6 +31,11 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 # Listing pages numbered above this are not followed: a pager linking to page 99999 is a trap.
 COOPSPIDER_MAX_LISTING_PAGE = 1000
+# A site has tens of categories and its pages link tens of articles: more is a trap (listings
+# that each name a new category, a page of 50,000 article links). Past these caps the crawl
+# follows no new category and takes no more article links from the page (counted and logged).
+COOPSPIDER_MAX_CATEGORIES = 200
+COOPSPIDER_MAX_ARTICLE_LINKS_PER_PAGE = 500
 COOKIES_ENABLED = False
 # Scrapy starts this many tasks for every callback's output; our callbacks yield one item (or a
 # page of links), so the default of 100 costs about as much CPU as extracting the article.
@@ -42,6 +47,12 @@ EXTENSIONS = {"coopspider.extensions.CrawlProgress": 500}
 COOPSPIDER_PROGRESS = True
 
 DOWNLOADER_MIDDLEWARES = {
+    # robots.txt obeyed by every request, also those made before it arrived.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "coopspider.middlewares.RobotsTxtGuardMiddleware": 100,
+    # Only the base URL's host and port, not every subdomain and port of it.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "coopspider.middlewares.SiteOnlyMiddleware": 50,
     "coopspider.middlewares.RetryBackoffMiddleware": 560,
     # Sees a redirect before Scrapy's RedirectMiddleware (600) follows it into a loop.
     "coopspider.middlewares.RedirectLoopMiddleware": 610,

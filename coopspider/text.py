@@ -5,10 +5,25 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# C0 and C1 control characters and DEL, but tab, line feed and carriage return: in crawled text
+# an ESC or a BEL is never content, and printed on a terminal it can retitle the window or clear
+# the screen.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """`text` without C0/C1 control characters other than tab, line feed and carriage return."""
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
+
 
 def clean_line(text: str) -> str:
-    """NFC, every run of spaces (no-break and zero-width included) folded to one space, stripped."""
+    """NFC, every run of spaces (no-break and zero-width included) and control characters folded
+    to one space, stripped."""
     text = unicodedata.normalize("NFC", text)
+    # A control character stands where a page (often mis-decoded: windows-1252 punctuation read
+    # as C1) had something between words: a space keeps the words apart.
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub(" ", text)
     # `str.split()` splits on the characters regex `\s` matches, no-break spaces included, but
     # not on the zero-width space or the byte order mark. Several times faster than `re.sub`.
     if "\u200b" in text or "\ufeff" in text:

@@ -98,9 +98,9 @@ class Article(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site: Mapped[str] = mapped_column(String(100))
-    article_id: Mapped[str] = mapped_column(String(100))
+    article_id: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
-    category: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)

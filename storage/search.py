@@ -20,6 +20,7 @@ changing either needs a migration that rebuilds the index.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, column, event, func, literal_column, select, table, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper, Session
 
 from storage.models import Article, ArticleVersion
@@ -43,6 +45,7 @@ MAX_HITS = 10_000
 # FTS5 ranks a word in the title as worth ten in the body (bm25 column weights).
 _SQLITE_RANK = "bm25(search_index, 10.0, 1.0)"
 _WORD = re.compile(r"\w+")
+_log = logging.getLogger(__name__)
 
 
 class _BareLetters(dict[int, str]):
@@ -122,8 +125,29 @@ def _indexed_text(title: str, body: str) -> dict[str, str]:
     return {"title": fold(title), "body": fold(body)}
 
 
+_SQLITE_INSERT = text(
+    "INSERT INTO search_index (rowid, title, body) VALUES (:version_id, :title, :body)"
+)
+_PG_UPSERT = text(
+    "INSERT INTO search_index (article_pk, version_id, title, document) VALUES "
+    "(:article_pk, :version_id, to_tsvector('simple', :title), "
+    "to_tsvector('simple', :title) || to_tsvector('simple', :body)) "
+    "ON CONFLICT (article_pk) DO UPDATE SET version_id = excluded.version_id, "
+    "title = excluded.title, document = excluded.document"
+)
+# A PostgreSQL tsvector holds at most 1 MB of lexemes, the distinct words of the text (and the
+# parts of hyphenated words): text below this many characters (at most 4 bytes each) fits by far,
+# longer text may not.
+_SURELY_FITS_CHARS = 100_000
+_PROGRAM_LIMIT_EXCEEDED = "54000"  # SQLSTATE of "string is too long for tsvector"
+
+
 def add_to_index(executor: Executor, versions: Sequence[IndexedVersion]) -> None:
-    """Index article versions as their articles' current text (replacing it on PostgreSQL)."""
+    """Index article versions as their articles' current text (replacing it on PostgreSQL).
+
+    On PostgreSQL the index of a very long text holds the part of it that fits in a tsvector;
+    the article itself is archived whole all the same.
+    """
     if not versions:
         return
     values = [
@@ -131,18 +155,40 @@ def add_to_index(executor: Executor, versions: Sequence[IndexedVersion]) -> None
         for pk, version_id, title, body in versions
     ]
     if _dialect(executor) == "sqlite":
-        statement = (
-            "INSERT INTO search_index (rowid, title, body) VALUES (:version_id, :title, :body)"
-        )
-    else:
-        statement = (
-            "INSERT INTO search_index (article_pk, version_id, title, document) VALUES "
-            "(:article_pk, :version_id, to_tsvector('simple', :title), "
-            "to_tsvector('simple', :title) || to_tsvector('simple', :body)) "
-            "ON CONFLICT (article_pk) DO UPDATE SET version_id = excluded.version_id, "
-            "title = excluded.title, document = excluded.document"
-        )
-    executor.execute(text(statement), values)
+        executor.execute(_SQLITE_INSERT, values)
+        return
+    short = [v for v in values if len(v["title"]) + len(v["body"]) < _SURELY_FITS_CHARS]
+    if short:
+        executor.execute(_PG_UPSERT, short)
+    for value in values:
+        if len(value["title"]) + len(value["body"]) >= _SURELY_FITS_CHARS:
+            _index_what_fits(executor, value)
+
+
+def _index_what_fits(executor: Executor, value: dict[str, Any]) -> None:
+    """Index a long text on PostgreSQL, halving the longer of title and body until it fits."""
+    title, body = value["title"], value["body"]
+    while True:
+        try:
+            with executor.begin_nested():
+                executor.execute(_PG_UPSERT, {**value, "title": title, "body": body})
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != _PROGRAM_LIMIT_EXCEEDED:
+                raise
+            if len(body) >= len(title):
+                body = body[: len(body) // 2]
+            else:
+                title = title[: len(title) // 2]
+            continue
+        if (title, body) != (value["title"], value["body"]):
+            _log.warning(
+                "Article %s is too long for PostgreSQL's search index: the first %d of its "
+                "%d characters are searchable",
+                value["article_pk"],
+                len(title) + len(body),
+                len(value["title"]) + len(value["body"]),
+            )
+        return
 
 
 @event.listens_for(ArticleVersion, "after_insert")

@@ -57,8 +57,11 @@ class ListingSeen:
 
     category: str
     page: int
-    article_ids: frozenset[str]
+    article_ids: frozenset[str]  # the category's own articles: how far back the listing reaches
     last_page: bool
+    # Every article the page links to, whatever category its URL names: the ones still on the
+    # site (an article under two categories may be linked with the other one's URL).
+    linked_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -259,7 +262,10 @@ def finish_tracking(
         note("removed", article, _removal(session, article, "gone", status=answer.status))
 
     pages = list(listings)
-    listed = frozenset().union(*(page.article_ids for page in pages)) - gone_ids
+    # Shown by a listing: linked from one under any category's URL. An article filed under two
+    # categories has one category in the archive (the one of the link first followed), and the
+    # listing of that category may link it with the other one's URL.
+    listed = frozenset().union(*(page.article_ids | page.linked_ids for page in pages)) - gone_ids
     for article in _articles(session, site, listed):
         article.last_listed_at = now
         if article.removed_at is not None:

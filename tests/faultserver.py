@@ -6,6 +6,7 @@
         server.faults[other.path] = reset()                  # connection reset, every time
         server.login = ("user", "password")                  # 401 without HTTP Basic auth
         server.hits(article.path)                            # [Hit(path, host, at), ...]
+        server.fallback = trap                               # any other path, before the site
 
 A fault is a function `(handler, attempt) -> bool` called with the request's 0-based attempt
 number for its path (query string ignored); it answers (or breaks) the request and returns True,
@@ -46,6 +47,7 @@ class FaultServer(SampleServer):
         self.faults: dict[str, Fault] = {}
         # (user, password) every request must carry as HTTP Basic authentication, else 401.
         self.login: tuple[str, str] | None = None
+        self.fallback: Fault | None = None  # asked for the paths no fault names
         self._hits: list[Hit] = []
         self._lock = threading.Lock()
         super().__init__(site)
@@ -73,6 +75,7 @@ class FaultServer(SampleServer):
         with self._lock:
             self._hits.clear()
         self.faults.clear()
+        self.fallback = None
 
 
 def _bare(path: str) -> str:
@@ -94,7 +97,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         if self.owner.login is not None and not self._logged_in(*self.owner.login):
             self.send(401, "text/html", b"<h1>401</h1>", {"WWW-Authenticate": 'Basic realm="x"'})
             return
-        fault = self.owner.faults.get(_bare(self.path))
+        fault = self.owner.faults.get(_bare(self.path), self.owner.fallback)
         if fault is not None and fault(self, attempt):
             return
         self.send(*self.render())
@@ -166,6 +169,16 @@ def stall(seconds: float, times: int | None = None) -> Fault:
         return True
 
     return _limited(times, wait)
+
+
+def delayed(seconds: float, fault: Fault) -> Fault:
+    """`fault` after `seconds` of silence: a slow server, still within the crawl's timeout."""
+
+    def wait(handler: FaultHandler, attempt: int) -> bool:
+        time.sleep(seconds)
+        return fault(handler, attempt)
+
+    return wait
 
 
 def reset(times: int | None = None) -> Fault:

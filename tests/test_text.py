@@ -8,11 +8,15 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coopspider.text import _ACCENTS, clean_line, fold
+from coopspider.text import _ACCENTS, clean_line, clean_paragraphs, fold, strip_controls
 
-# The definition `clean_line` once applied as it reads: every run of these characters, one space.
-_SPACES = re.compile(r"[\s\u00a0\u200b\u2007\u202f\ufeff]+")
-_AWKWARD = " \t\n\r\x0b\x0c\x1c\x85\u00a0\u1680\u2007\u200b\u2028\u202f\u3000\ufeffaAếẾđ\u0301"
+# The definition `clean_line` once applied as it reads: every run of these characters (spaces and
+# control characters), one space.
+_SPACES = re.compile(r"[\s\u00a0\u200b\u2007\u202f\ufeff\x00-\x1f\x7f-\x9f]+")
+_AWKWARD = (
+    " \t\n\r\x0b\x0c\x1c\x85\u00a0\u1680\u2007\u200b\u2028\u202f\u3000\ufeffaAếẾđ\u0301"
+    "\x00\x07\x1b\x7f\x9b"
+)
 
 
 def _by_definition(text: str) -> str:
@@ -40,3 +44,13 @@ def test_accent_table_maps_latin_letters_to_their_base_only() -> None:
             by_rule[code] = base
     every = "".join(map(chr, range(0x110000)))
     assert every.translate(_ACCENTS) == every.translate(by_rule)
+
+
+def test_control_characters_become_spaces_in_clean_text() -> None:
+    assert clean_line("Hội\x1b]0;x\x07 nghị\x00tổng\x9bkết") == "Hội ]0;x nghị tổng kết"
+    assert clean_paragraphs("Một\x07\n\nHai\x1b[2J") == "Một\n\nHai [2J"
+
+
+def test_strip_controls_keeps_tab_and_line_breaks_only() -> None:
+    assert strip_controls("a\tb\nc\r\n\x1b[31md\x7f\x85e\x00") == "a\tb\nc\r\n[31mde"
+    assert strip_controls("Hợp tác xã") == "Hợp tác xã"

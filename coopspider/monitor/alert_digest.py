@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from coopspider.monitor.worddiff import Operation, word_diff
+from coopspider.monitor.worddiff import Operation, shown_word_diff
 from storage.changes import detail_time
 
 EXCERPT_CHARS = 300  # the first lines of a new report's text
@@ -63,6 +63,7 @@ class NewReport:
 class FieldEdit:
     field: str
     pieces: tuple[tuple[Operation, str], ...]  # word diff, long unchanged runs shortened
+    more: str = ""  # the note for the changed words left out, if any
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def build_digest(events: Iterable[EventInput], health: Iterable[HealthInput] = (
             )
         elif event.kind == "changed":
             edits = tuple(
-                FieldEdit(name, tuple(shorten_diff(word_diff(_as_text(old), _as_text(new)))))
+                _field_edit(name, _as_text(old), _as_text(new))
                 for name, (old, new) in (details.get("diff") or {}).items()
             )
             parts["edited"].append(EditedReport(event.site, title, url, edits))
@@ -227,6 +228,11 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
         kept.append(line)
         length += len(line)
     return "\n".join(kept)
+
+
+def _field_edit(name: str, old: str, new: str) -> FieldEdit:
+    shown = shown_word_diff(old, new)
+    return FieldEdit(name, tuple(shorten_diff(shown.pieces)), shown.more_sentence)
 
 
 def shorten_diff(

@@ -25,6 +25,7 @@ from coopspider.monitor.alert_digest import (
     RemovedReport,
     RestoredReport,
 )
+from coopspider.text import strip_controls
 from storage import VIETNAM_TZ
 
 SUBJECT_PREFIX = "[coopspider]"
@@ -199,7 +200,7 @@ def _text_edited(report: EditedReport) -> list[str]:
     lines = [f"* {report.title}", f"  <{report.url}>"]
     for edit in report.edits:
         changed = "".join(_text_piece(operation, text) for operation, text in edit.pieces)
-        lines.append(f"  {_field(edit)}: {' '.join(changed.split())}")
+        lines.append(f"  {_field(edit)}: {' '.join(f'{changed} {edit.more}'.split())}")
     return lines
 
 
@@ -272,7 +273,8 @@ def _html_edited(report: EditedReport) -> str:
     rows = []
     for edit in report.edits:
         changed = "".join(_html_piece(operation, text) for operation, text in edit.pieces)
-        rows.append(f"<br><em>{_esc(_field(edit))}:</em> {changed}")
+        more = f" <em>{_esc(edit.more)}</em>" if edit.more else ""
+        rows.append(f"<br><em>{_esc(_field(edit))}:</em> {changed}{more}")
     return f"<strong>{_link(report.url, report.title)}</strong>" + "".join(rows)
 
 
@@ -315,15 +317,18 @@ def compose_message(
 ) -> EmailMessage:
     """multipart/alternative, UTF-8: the text part, then the HTML part."""
     message = EmailMessage()
-    message["Subject"] = subject(digest)
+    # Page text of an archive written before normalisation dropped control characters may hold
+    # some: none reaches a mail reader or the terminal of a dry run.
+    message["Subject"] = strip_controls(subject(digest))
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
     # RFC 3834: an automatic message, so vacation responders stay quiet.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_text(digest), subtype="plain", charset="utf-8", cte="base64")
-    message.add_alternative(render_html(digest), subtype="html", charset="utf-8", cte="base64")
+    text, html_part = strip_controls(render_text(digest)), strip_controls(render_html(digest))
+    message.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    message.add_alternative(html_part, subtype="html", charset="utf-8", cte="base64")
     return message
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from coopspider.monitor.worddiff import word_diff
+from coopspider.monitor.worddiff import shown_word_diff
 from storage import VIETNAM_TZ
 
 FIELD_LABELS = {
@@ -95,8 +95,10 @@ def render_field_diffs(fields: Iterable[str], diff: dict[str, list[str | None]])
 
 
 def render_word_diff(old: str, new: str, context: int = CONTEXT_WORDS) -> str:
-    """`old` -> `new` as `[-deleted-]{+inserted+}` marks in the unchanged text around them."""
-    pieces = word_diff(old, new)
+    """`old` -> `new` as `[-deleted-]{+inserted+}` marks in the unchanged text around them, and
+    how many more words changed past the ones shown."""
+    shown = shown_word_diff(old, new)
+    pieces = shown.pieces
     out = []
     for index, (operation, text) in enumerate(pieces):
         if operation == "delete":
@@ -105,18 +107,21 @@ def render_word_diff(old: str, new: str, context: int = CONTEXT_WORDS) -> str:
             out.append(f"{{+{text}+}}")
         else:
             out.append(_shorten(text, context, first=index == 0, last=index == len(pieces) - 1))
+    if shown.more_words:
+        out.append(f"\n{shown.more_sentence}")
     return "".join(out)
 
 
 def _shorten(text: str, context: int, *, first: bool, last: bool) -> str:
-    words = text.split(" ")
     keep_head = 0 if first else context
     keep_tail = 0 if last else context
-    if len(words) <= keep_head + keep_tail + 1:
+    if text.count(" ") <= keep_head + keep_tail:
         return text
-    head = " ".join(words[:keep_head])
-    tail = " ".join(words[len(words) - keep_tail :]) if keep_tail else ""
-    return f"{head} … {tail}".strip(" ") if head or tail else "…"
+    # Split off the kept words only: an unchanged stretch can be a whole book.
+    head = " ".join(text.split(" ", keep_head)[:keep_head])
+    tail = " ".join(text.rsplit(" ", keep_tail)[1:]) if keep_tail else ""
+    # The space next to an edit is kept: "kết {+năm+} 2024", not "kết{+năm+}2024".
+    return " ".join(part for part in (head, "…", tail) if part)
 
 
 def _removal_reason(entry: dict[str, Any]) -> str:

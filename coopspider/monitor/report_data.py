@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from coopspider.monitor.worddiff import Operation, word_diff
+from coopspider.monitor.worddiff import Operation, shown_word_diff
 from storage import VIETNAM_TZ, Article, ArticleVersion, CounterObservation, CrawlRun, list_events
 from storage.changes import detail_time
 
@@ -40,7 +40,13 @@ class FieldDiff:
 
     field: str
     label: str
-    pieces: list[tuple[Operation, str]]
+    pieces: tuple[tuple[Operation, str], ...]
+    more: str = ""  # the note for the changed words left out, if any
+
+    @classmethod
+    def between(cls, name: str, label: str, old: str, new: str) -> FieldDiff:
+        shown = shown_word_diff(old, new)
+        return cls(name, label, shown.pieces, shown.more_sentence)
 
 
 @dataclass(frozen=True)
@@ -212,7 +218,7 @@ def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEve
         note=note,
         to_version=details.get("to_version"),
         diffs=[
-            FieldDiff(name, FIELD_LABELS.get(name, name), word_diff(*map(_as_text, diff[name])))
+            FieldDiff.between(name, FIELD_LABELS.get(name, name), *map(_as_text, diff[name]))
             for name in _in_reading_order(details.get("fields") or list(diff))
             if name in diff
         ],
@@ -408,5 +414,5 @@ def version_diffs(old: ArticleVersion, new: ArticleVersion) -> list[FieldDiff]:
             continue  # kept on the article, not on its versions
         before, after = _as_text(getattr(old, name)), _as_text(getattr(new, name))
         if before != after:
-            diffs.append(FieldDiff(name, label, word_diff(before, after)))
+            diffs.append(FieldDiff.between(name, label, before, after))
     return diffs

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from coopspider.monitor.counter_chart import counter_chart_svg
 from coopspider.monitor.report_data import Report, format_number
 from coopspider.progress import Progress
+from coopspider.text import strip_controls
 from storage import VIETNAM_TZ
 
 INDEX = "index.html"
@@ -43,16 +44,19 @@ def _environment() -> Environment:
 
 
 def render_pages(report: Report) -> Iterator[tuple[str, str]]:
-    """(relative path, HTML) of each page: one per article first, the index last."""
+    """(relative path, HTML) of each page: one per article first, the index last; no control
+    character of an archive written before normalisation dropped them reaches a page."""
     environment = _environment()
     article_template = environment.get_template("article.html")
     for article_pk, history in report.articles.items():
-        yield f"articles/{article_pk}.html", article_template.render(article=history)
+        page = article_template.render(article=history)
+        yield f"articles/{article_pk}.html", strip_controls(page)
     charts = {
         series.site: Markup(counter_chart_svg(series.days, site=series.site))
         for series in report.counters
     }
-    yield INDEX, environment.get_template("index.html").render(report=report, charts=charts)
+    index = environment.get_template("index.html").render(report=report, charts=charts)
+    yield INDEX, strip_controls(index)
 
 
 def write_report(report: Report, out_dir: Path) -> Path:

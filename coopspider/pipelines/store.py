@@ -150,7 +150,13 @@ class StorePipeline:
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, ListingItem):
             self.listings.append(
-                ListingSeen(item.category, item.page, frozenset(item.article_ids), item.last_page)
+                ListingSeen(
+                    item.category,
+                    item.page,
+                    frozenset(item.article_ids),
+                    item.last_page,
+                    frozenset(item.linked_ids),
+                )
             )
         elif isinstance(item, ArticleGoneItem):
             self.gone.append(GoneSeen(item.article_id, item.status))

@@ -34,17 +34,18 @@ from twisted.python.failure import Failure
 
 from coopspider.extraction import Extractor, default_processes
 from coopspider.items import (
+    MAX_ARTICLE_ID_CHARS,
     ArticleGoneItem,
     ArticleNotModifiedItem,
     CounterItem,
     ListingItem,
 )
-from coopspider.middlewares import RedirectLoop
+from coopspider.middlewares import ForbiddenByRobots, RedirectLoop
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import looks_binary, page_text
 from coopspider.pages.listing import ListingPage
 from coopspider.profiles import SiteProfile, load_profiles, resolve_site, site_tables
-from coopspider.urls import LinkKind, ParsedUrl, host_of, on_site, split_login
+from coopspider.urls import LinkKind, ParsedUrl, on_site, site_of, split_login
 from storage import (
     KnownArticle,
     known_articles,
@@ -53,6 +54,9 @@ from storage import (
     walk_may_stop_at_known,
 )
 
+# Listing pages (and the home page) go before article pages: the listings decide which articles
+# to fetch, and a page linking 50,000 articles must not hold them up.
+LISTING_PRIORITY = 10
 # Answers to an article request the spider reads itself instead of dropping them as errors.
 ARTICLE_STATUSES = [304, 404, 410]
 # Why a request failed, as named in the stats key coopspider/fetch_failed/{reason}.
@@ -113,7 +117,6 @@ class LienminhSpider(scrapy.Spider):
             host = urlsplit(bare_url).netloc
             self.login = {"http_user": user, "http_pass": password, "http_auth_domain": host}
         self.site = self.profile.name
-        self.allowed_domains = [host_of(self.base_url)]
         self.article_ids: set[str] = set()
         self.extractor: Extractor | None = None
         self._arguments = {
@@ -124,6 +127,9 @@ class LienminhSpider(scrapy.Spider):
         self.known: dict[str, KnownArticle] = {}
         self.unknown_met: dict[str | None, set[str]] = {}  # per category walk
         self.skipped_listings: set[str] = set()
+        self.categories: set[str] = set()  # whose listings this crawl asked for
+        self.offsite_seen: set[tuple[str, int | None] | None] = set()  # sites linked to
+        self.categories_capped = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
@@ -137,7 +143,6 @@ class LienminhSpider(scrapy.Spider):
             default_processes() if processes in (None, "") else int(processes)
         )
         crawler.signals.connect(spider.close_extractor, signal=signals.spider_closed)
-        crawler.signals.connect(spider._redirected_offsite, signal=signals.request_scheduled)
         return spider
 
     async def close_extractor(self) -> None:
@@ -164,7 +169,11 @@ class LienminhSpider(scrapy.Spider):
         # after a crawl that archived new articles without finishing (walk_may_stop_at_known).
         self.incremental = bool(self.known) and not self.full and walk_may_stop
         yield scrapy.Request(
-            self.base_url, callback=self.parse_home, errback=self.fetch_failed, meta=self.login
+            self.base_url,
+            callback=self.parse_home,
+            errback=self.fetch_failed,
+            priority=LISTING_PRIORITY,
+            meta=self.login,
         )
 
     def _revisits(self) -> Iterator[scrapy.Request]:
@@ -227,7 +236,7 @@ class LienminhSpider(scrapy.Spider):
                 self.site,
                 self.base_url,
             )
-        yield from self.follow_links(links)
+        yield from self.follow_links(links, response.url)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """A category page: what it lists, the articles to fetch, and maybe the next page."""
@@ -235,13 +244,10 @@ class LienminhSpider(scrapy.Spider):
             return
         here = self.profile.grammar.classify(response.url)
         links = self._site_links(response)
-        listed = [
-            parsed.article_id
-            for _, parsed in links
-            if parsed.kind is LinkKind.ARTICLE
-            and parsed.category == here.category
-            and parsed.article_id is not None
+        articles = [
+            parsed for _, parsed in links if parsed.kind is LinkKind.ARTICLE and parsed.article_id
         ]
+        listed = [parsed.article_id for parsed in articles if parsed.category == here.category]
         # An incremental crawl may read no article at all; the listings still show it works.
         self.crawler.stats.inc_value("coopspider/listings/articles_listed", len(listed))
         later_pages = [
@@ -259,9 +265,10 @@ class LienminhSpider(scrapy.Spider):
                 page=here.page,
                 article_ids=list(dict.fromkeys(listed)),
                 last_page=not later_pages,
+                linked_ids=list(dict.fromkeys(parsed.article_id for parsed in articles)),
             )
         if not self.incremental:
-            yield from self.follow_links(links)
+            yield from self.follow_links(links, response.url)
             return
         # Newest first: a page whose articles are all known means the pages after it are too.
         # An unknown article met on an earlier page of the walk does not count: the "latest
@@ -278,15 +285,19 @@ class LienminhSpider(scrapy.Spider):
             if not (parsed.kind is LinkKind.LISTING and parsed.category == here.category)
             or (go_on and parsed.page == here.page + 1)
         ]
-        yield from self.follow_links(followed)
+        yield from self.follow_links(followed, response.url)
 
     def _site_links(self, response: TextResponse) -> list[tuple[str, ParsedUrl]]:
         """The page's links on this site, in this crawl's scheme and host, classified; links
-        into categories the profile skips are left out."""
+        into categories the profile skips are left out, and so are article and listing links
+        to another site (another host or port), which are counted."""
         links = []
         for link, parsed in ListingPage(response, self.profile.grammar).classified_links():
             url = on_site(link, self.base_url)
-            if url is None or not self.profile.follows_category(parsed.category):
+            if url is None:
+                self._offsite_link(link)
+                continue
+            if not self.profile.follows_category(parsed.category):
                 continue
             if parsed.kind is LinkKind.LISTING:
                 # A query string that names no other page (session ids, tracking, a trap making
@@ -298,20 +309,54 @@ class LienminhSpider(scrapy.Spider):
             links.append((url, parsed))
         return links
 
-    def follow_links(self, links: list[tuple[str, ParsedUrl]]) -> Iterator[scrapy.Request]:
-        """Requests for the listings and the articles to fetch that a page links to."""
+    def _offsite_link(self, url: str) -> None:
+        self.crawler.stats.inc_value("coopspider/links/offsite")
+        site = site_of(url)
+        if site not in self.offsite_seen:
+            self.offsite_seen.add(site)
+            self.logger.info("Links to another site are not followed, first: %s", url)
+
+    def follow_links(
+        self, links: list[tuple[str, ParsedUrl]], page_url: str
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the listings and the articles to fetch that a page links to.
+
+        At most COOPSPIDER_MAX_ARTICLE_LINKS_PER_PAGE new articles are taken from one page, and
+        listings of at most COOPSPIDER_MAX_CATEGORIES categories are read in one crawl: a page
+        of 50,000 article links or listings that each name a new category end there.
+        """
         now = datetime.now(UTC)
+        article_room = self.settings.getint("COOPSPIDER_MAX_ARTICLE_LINKS_PER_PAGE")
+        left_out = 0
         for url, parsed in links:
             if parsed.kind is LinkKind.LISTING:
                 if parsed.page > self.settings.getint("COOPSPIDER_MAX_LISTING_PAGE"):
                     self._skip_listing(url)
                     continue
+                if not self._category_allowed(parsed.category, url):
+                    continue
                 yield scrapy.Request(
-                    url, callback=self.parse_listing, errback=self.fetch_failed, meta=self.login
+                    url,
+                    callback=self.parse_listing,
+                    errback=self.fetch_failed,
+                    priority=LISTING_PRIORITY,
+                    meta=self.login,
                 )
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
+                if article_room <= 0:
+                    left_out += 1
+                    continue
+                article_room -= 1
                 # One article can sit under several category paths: the id decides, not the URL.
                 self.article_ids.add(parsed.article_id)
+                if len(parsed.article_id) > MAX_ARTICLE_ID_CHARS:
+                    self.crawler.stats.inc_value("coopspider/articles/id_too_long")
+                    self.logger.warning(
+                        "Article id longer than %d characters, not crawled: %s",
+                        MAX_ARTICLE_ID_CHARS,
+                        url,
+                    )
+                    continue
                 known = self.known.get(parsed.article_id)
                 # A known article not due for a re-check is not downloaded again; one that was
                 # removed and is linked again is.
@@ -322,6 +367,35 @@ class LienminhSpider(scrapy.Spider):
                     or self._due(known, now)
                 ):
                     yield self._article_request(url, parsed.article_id, parsed.category)
+        if left_out:
+            self.crawler.stats.inc_value("coopspider/links/article_links_capped", left_out)
+            self.logger.warning(
+                "%s links %d more articles than COOPSPIDER_MAX_ARTICLE_LINKS_PER_PAGE (%d) "
+                "allows; they are not followed from this page",
+                page_url,
+                left_out,
+                self.settings.getint("COOPSPIDER_MAX_ARTICLE_LINKS_PER_PAGE"),
+            )
+
+    def _category_allowed(self, category: str | None, url: str) -> bool:
+        """Whether a listing of `category` may be read: a category met before, or a new one
+        while fewer than COOPSPIDER_MAX_CATEGORIES are."""
+        if category is None or category in self.categories:
+            return True
+        cap = self.settings.getint("COOPSPIDER_MAX_CATEGORIES")
+        if len(self.categories) < cap:
+            self.categories.add(category)
+            return True
+        self.crawler.stats.inc_value("coopspider/listings/categories_capped")
+        if not self.categories_capped:
+            self.categories_capped = True
+            self.logger.warning(
+                "This crawl has read the listings of COOPSPIDER_MAX_CATEGORIES (%d) categories; "
+                "new ones are not followed, first %s",
+                cap,
+                url,
+            )
+        return False
 
     def _article_request(self, url: str, article_id: str, category: str | None) -> scrapy.Request:
         """A request for an article page; conditional when the archive holds its validators."""
@@ -407,6 +481,8 @@ class LienminhSpider(scrapy.Spider):
         Nothing is stored for it, so what the archive holds of the page stays as it was, and the
         next crawl asks for it again.
         """
+        if failure.check(ForbiddenByRobots):
+            return  # the site's choice, not a failure: the middleware counted and logged it
         reason = next(
             (name for kind, name in _FAILURE_REASONS if failure.check(kind)),
             type(failure.value).__name__,
@@ -424,21 +500,6 @@ class LienminhSpider(scrapy.Spider):
             self.logger.warning("Not fetched (%s): %s: %s", reason, url, detail)
         else:
             self.logger.warning("Not fetched (%s): %s", reason, url)
-
-    def _redirected_offsite(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
-        """Log and count a redirect to another host, which Scrapy's offsite filter then drops
-        without calling the request's errback."""
-        redirected_from = request.meta.get("redirect_urls")
-        host = (urlsplit(request.url).hostname or "").lower()
-        on_allowed_host = any(host == d or host.endswith(f".{d}") for d in self.allowed_domains)
-        if redirected_from and not on_allowed_host:
-            self.crawler.stats.inc_value("coopspider/fetch_failed")
-            self.crawler.stats.inc_value("coopspider/fetch_failed/offsite_redirect")
-            self.logger.warning(
-                "Not fetched (offsite_redirect): %s redirects to %s",
-                redirected_from[0],
-                request.url,
-            )
 
     def _is_page(self, response: Response) -> bool:
         """Whether the response is a readable HTML page; a file behind a page URL (an image, a
