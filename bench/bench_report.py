@@ -53,6 +53,7 @@ from storage import (  # noqa: E402
     search,
     upgrade_database,
 )
+from storage.search import MAX_QUERY_WORDS  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
 DAYS = 30
@@ -161,6 +162,17 @@ def generate(connection: Connection, articles: int) -> list[str]:
     )  # fmt: skip
     connection.execute(insert(ChangeEvent), events)
     return names
+
+
+def longest_queries(names: list[str]) -> list[tuple[str, str]]:
+    """(what, query) of MAX_QUERY_WORDS words each: the costly kinds of long query."""
+    rng = random.Random(5)
+    common = "hợp tác xã"
+    return [
+        ("a common phrase repeated (searched once)", " ".join([common] * (MAX_QUERY_WORDS // 3))),
+        ("distinct words of the text", " ".join(rng.sample(vocabulary(), MAX_QUERY_WORDS))),
+        ("cooperatives' names", " ".join(names[: MAX_QUERY_WORDS // 2])),
+    ]
 
 
 def timed(action: Callable[[], object], rounds: int) -> float:
@@ -281,6 +293,12 @@ def main() -> None:
             f"{like_total / len(queries) * 1000:.1f} ms per query; "
             f"ratio LIKE/index = {like_total / index_total:.1f}x"
         )
+        with factory() as session:
+            print(f"\nqueries of {MAX_QUERY_WORDS} words, the most search takes:")
+            for name, query in longest_queries(names):
+                hits = len(search(session, query, limit=20))
+                found = timed(lambda q=query: search(session, q, limit=20), args.rounds)
+                print(f"  {name:45} {hits:>3} hits {found * 1000:>8.1f} ms")
 
         def report() -> Any:
             with factory() as session:

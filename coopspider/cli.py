@@ -62,22 +62,34 @@ def _database_url(args: argparse.Namespace) -> str:
 
 
 def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
+    """The archive, for reading only or for writing; a database that cannot be opened, or
+    written by a writer, is a one-line UserError."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from storage import open_database
+    from coopspider.config import masked_url
+    from storage import database_problem, open_database
 
     url = _database_url(args)
     try:
-        return open_database(url, read_only=read_only)
+        factory = open_database(url, read_only=read_only)
     except (SQLAlchemyError, OSError, ValueError) as error:
-        raise UserError(f"cannot open the database {_redact(url)}: {error}") from error
+        problem = database_problem(error)
+        raise UserError(f"cannot open the database {masked_url(url)}: {problem}") from error
+    if not read_only:
+        _require_writable(url, factory)
+    return factory
 
 
-def _redact(url: str) -> str:
-    """The database URL with any password hidden, for messages."""
-    from coopspider.config import masked_database_url
+def _require_writable(url: str, factory: Any) -> None:
+    """A UserError, in one line, when the opened database refuses writes here."""
+    from coopspider.config import masked_url
+    from storage import ArchiveNotWritable, check_writable
 
-    return masked_database_url(url)
+    try:
+        check_writable(factory)
+    except ArchiveNotWritable as error:
+        factory.kw["bind"].dispose()
+        raise UserError(f"cannot write to the database {masked_url(url)}: {error}") from error
 
 
 # -- crawl ----------------------------------------------------------------------------------------
@@ -119,9 +131,11 @@ def _run_spider(name: str, overrides: dict[str, Any], **arguments: Any) -> Any:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from coopspider.config import masked_url
     from coopspider.sample_site import build_site, serve
 
     database_url = _database_url(args)
+    _open(args).kw["bind"].dispose()  # a database the crawl cannot write: one line, now
     overrides: dict[str, Any] = {
         "LOG_LEVEL": args.log_level,
         "SITE_PROFILES": _site_tables(args),
@@ -143,10 +157,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             print(f"Serving the sample site at {base_url}", flush=True)
         overrides.update(_setting(text) for text in args.set)
         _check_site(args, site, base_url, profile)
-        print(
-            f"Crawling {base_url or 'the Thái Bình alliance site'} into {_redact(database_url)}",
-            flush=True,
-        )
+        where = masked_url(base_url) if base_url else "the Thái Bình alliance site"
+        print(f"Crawling {where} into {masked_url(database_url)}", flush=True)
         try:
             stats = run_crawl(base_url, site, database_url, overrides, profile)
         except ValueError as error:
@@ -379,8 +391,10 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
+    from coopspider.config import masked_url
+
     profiles = _profiles(args)
-    rows = [(p.name, p.base_url, p.platform) for p in profiles.values()]
+    rows = [(p.name, masked_url(p.base_url), p.platform) for p in profiles.values()]
     widths = [max(len(row[i]) for row in [("site", "base URL", ""), *rows]) for i in range(2)]
     print(f"{'site':<{widths[0]}}  {'base URL':<{widths[1]}}  platform")
     for name, base_url, platform in rows:
@@ -480,7 +494,8 @@ def cmd_alert(args: argparse.Namespace) -> int:
             "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses) or "
             "[alerts] to in the configuration file, or print the digest with --dry-run"
         )
-    outcome = send_alerts(_open(args), settings, dry_run=args.dry_run, site=args.site)
+    factory = _open(args, read_only=args.dry_run)
+    outcome = send_alerts(factory, settings, dry_run=args.dry_run, site=args.site)
     for text in outcome.previews:
         print(text)
     for message in outcome.sent:
@@ -529,6 +544,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         with run_lock(lock_file):
+            _refuse_a_read_only_archive(database_url)
             context = RunContext(
                 config=config,
                 database_url=database_url,
@@ -548,6 +564,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in lines:
         print(f"  {line}")
     return code
+
+
+def _refuse_a_read_only_archive(database_url: str) -> None:
+    """A database that opens but refuses writes is a setup problem: one line, exit 2, before
+    any crawl. One that does not open (a server down) is left to the run's steps, which fail
+    as they do in any outage."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage import open_database
+
+    try:
+        factory = open_database(database_url)
+    except (SQLAlchemyError, OSError, ValueError):
+        return
+    _require_writable(database_url, factory)
+    factory.kw["bind"].dispose()
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -620,12 +652,14 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from storage import VIETNAM_TZ, search
-    from storage.search import query_words
+    from storage.search import check_query, query_words
 
+    try:
+        check_query(args.query, args.limit)
+    except ValueError as error:
+        raise UserError(str(error)) from error
     if not query_words(args.query):
         raise UserError(f"nothing to search for in {args.query!r}: give at least one word")
-    if args.limit < 1:
-        raise UserError("--limit must be at least 1")
     factory = _open(args, read_only=True)
     with factory() as session:
         hits = search(session, args.query, site=args.site, limit=args.limit)

@@ -49,6 +49,9 @@ from dataclasses import dataclass, field
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from coopspider.urls import split_login
 
 CONFIG_FILE_NAME = "coopspider.toml"
 DEFAULT_SITE = "thaibinh"
@@ -509,7 +512,11 @@ def _path(value: Any) -> Path:
 def _base_url(value: Any) -> str:
     url = _nonempty_string(value)
     if not re.match(r"^https?://[^/\s]+", url) or any(char.isspace() for char in url):
-        raise ValueError("expected the site's root URL, starting with http:// or https://")
+        # Named masked: the value may hold a login.
+        raise _BadItem(
+            "expected the site's root URL, starting with http:// or https://, "
+            f"got {masked_url(url)!r}"
+        )
     return url
 
 
@@ -571,15 +578,25 @@ def _split_key(key: str) -> list[str]:
 # -- showing the configuration --------------------------------------------------------------------
 
 
-def masked_database_url(url: str) -> str:
-    """The URL with its password replaced by ***, for messages."""
+def masked_url(url: str) -> str:
+    """A database or site URL as messages and logs show it: the password in it replaced by ***
+    (a site URL's user name too when it comes without a password: often a token)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    if url.lower().startswith(("http://", "https://")):
+        bare, login = split_login(url)
+        if login is None:
+            return url
+        user, password = login
+        shown = f"{quote(user, safe='')}:***" if password else "***"
+        parts = urlsplit(bare)
+        return urlunsplit(parts._replace(netloc=f"{shown}@{parts.netloc}"))
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        return "(invalid URL)"
+        # Not a URL at all: shown as typed, unless a login might hide in it.
+        return "(invalid URL)" if "@" in url else url
 
 
 def effective_database_url(config: Config, command_line: str | None) -> tuple[str, str]:
@@ -606,7 +623,7 @@ def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list
     smtp, alerts = config.smtp, config.alerts
     url, source = database
     lines = [
-        f"database: {masked_database_url(url)}  ({source})",
+        f"database: {masked_url(url)}  ({source})",
         f"smtp.host: {shown(smtp.host, 'smtp.host')}",
         f"smtp.port: {shown(smtp.port, 'smtp.port')}",
         f"smtp.user: {shown(smtp.user, 'smtp.user')}",
@@ -622,7 +639,8 @@ def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list
         lines.append(f"sites: none configured; `coopspider run` crawls {DEFAULT_SITE}")
     for site in config.sites.values():
         lines.append(f"site {site.name}:")
-        lines.append(f"  base_url: {site.base_url or '(from the profile or the spider default)'}")
+        shown_url = masked_url(site.base_url) if site.base_url else None
+        lines.append(f"  base_url: {shown_url or '(from the profile or the spider default)'}")
         if site.profile:
             lines.append(f"  profile: {site.profile}")
         lines.append(f"  categories: {', '.join(site.categories) or 'all'}")

@@ -16,6 +16,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,11 +25,14 @@ import traceback
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from coopspider.config import DEFAULT_SITE, Config, SiteConfig, masked_database_url
+from coopspider.config import DEFAULT_SITE, Config, SiteConfig, masked_url
 from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_FAILED, EXIT_OK
+from coopspider.processes import dying_with_this_process
+from coopspider.profiles import SITE_TABLES_ENV
 from coopspider.urls import host_of
 
 SPIDER = "lienminh"
@@ -208,7 +213,8 @@ class CrawlStep:
         # Opening applies any pending migration once, before the first child crawls.
         with _opened(context.database_url) as factory:
             for site in context.sites:
-                print(f"Crawling {site.name} ({site.base_url or 'default root'})", flush=True)
+                root = masked_url(site.base_url) if site.base_url else "default root"
+                print(f"Crawling {site.name} ({root})", flush=True)
                 outcome = crawl_site(context, site, factory)
                 context.crawls.append(outcome)
                 lines.append(describe_crawl(outcome))
@@ -285,13 +291,14 @@ def _opened(database_url: str) -> Iterator[Any]:
     """The opened archive for one step, its connections closed afterwards."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from storage import open_database
+    from storage import database_problem, open_database
 
     try:
         factory = open_database(database_url)
     except (SQLAlchemyError, OSError) as error:
-        where = masked_database_url(database_url)
-        raise DatabaseUnavailable(f"cannot open the database {where}: {error}") from error
+        where = masked_url(database_url)
+        problem = database_problem(error)
+        raise DatabaseUnavailable(f"cannot open the database {where}: {problem}") from error
     try:
         yield factory
     finally:
@@ -347,8 +354,14 @@ def run_cycle(context: RunContext, steps: Sequence[Step]) -> tuple[int, list[str
 
 
 def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
-    """The `scrapy crawl` command line for one site."""
-    arguments = {"site": site.name, "base_url": site.base_url}
+    """The `scrapy crawl` command line for one site: nothing secret on it (see crawl_environment).
+
+    The base URL is an argument only when it is not the one the site tables give (--base-url),
+    so a login in the configured one stays off the command line.
+    """
+    configured = context.config.tables.get("sites", {}).get(site.name, {}).get("base_url")
+    given = site.base_url if site.base_url != str(configured or "").strip() else None
+    arguments = {"site": site.name, "base_url": given}
     # The revisit window of incremental crawls (the spider's REVISIT_DAYS / REVISIT_OLD_DAYS).
     for key in ("revisit_days", "revisit_old_days"):
         if getattr(site, key) is not None:
@@ -359,9 +372,6 @@ def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
         "LOG_LEVEL": context.log_level,
         # Asks the spider to stop and record the run as cut short; the hard limit is later.
         "CLOSESPIDER_TIMEOUT": f"{context.config.run.timeout:g}",
-        # The [sites.NAME] tables: the spider applies them to the site profiles (categories,
-        # date order, URL patterns, selectors, politeness).
-        "SITE_PROFILES": json.dumps(context.config.tables.get("sites", {}), ensure_ascii=False),
     }
     settings.update(context.scrapy_settings)
     command = [sys.executable, "-m", "scrapy", "crawl", SPIDER]
@@ -373,39 +383,63 @@ def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
     return command
 
 
-def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutcome:
-    """Run one site's crawl to its end and judge it from its exit status and its run record."""
-    from storage import DATABASE_URL_ENV, latest_run
+def crawl_environment(context: RunContext) -> dict[str, str]:
+    """The environment of every crawl: what may hold a password goes here, not on the command
+    line, where `ps` shows it to every user of the machine."""
+    from storage import DATABASE_URL_ENV
 
-    with factory() as session:
-        before = latest_run(session, site.name)
-    before_id = before.id if before else None
-    env = {
+    return {
         **os.environ,
         # The project's settings, whatever the working directory (where relative SQLite paths
         # and the configuration live) holds.
         "SCRAPY_SETTINGS_MODULE": "coopspider.settings",
-        # Not `-s DATABASE_URL=`: a password there shows in `ps` and in Scrapy's settings log.
         DATABASE_URL_ENV: context.database_url,
+        # The [sites.NAME] tables, a base URL's login included: the spider applies them to the
+        # site profiles (categories, date order, URL patterns, selectors, politeness).
+        SITE_TABLES_ENV: json.dumps(context.config.tables.get("sites", {}), ensure_ascii=False),
     }
+
+
+def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutcome:
+    """Run one site's crawl to its end and judge it from its exit status and its run record."""
+    from storage import close_abandoned_runs, latest_run, run_of_process
+
+    with factory() as session:
+        before = latest_run(session, site.name)
+    before_id = before.id if before else None
     started = time.monotonic()
     # Not subprocess.run: it kills the child on Ctrl-C, while Scrapy, which gets the same
     # SIGINT from the terminal, is closing the crawl cleanly; leaving the block waits for it.
     with subprocess.Popen(
         crawl_command(context, site),
-        env=env,
+        env=crawl_environment(context),
         stdin=subprocess.DEVNULL,
         stdout=sys.stderr.fileno(),  # Scrapy's output is log, not summary
+        # A run killed outright must not leave its crawl behind: SIGTERM makes it stop as a
+        # Ctrl-C would, its run recorded as failed ("shutdown"). (A preexec_fn is safe here:
+        # the run starts no thread.)
+        preexec_fn=dying_with_this_process(signal.SIGTERM),
     ) as child:
         try:
             returncode: int | None = child.wait(context.config.run.timeout + STOP_GRACE_S)
         except subprocess.TimeoutExpired:
             child.kill()
             returncode = None
-    with factory() as session:
-        run = latest_run(session, site.name)
-        if run is not None and run.id == before_id:
-            run = None
+    with factory.begin() as session:
+        # Its own run, by the process that recorded it: another crawl of the site (started by
+        # hand meanwhile) records runs too.
+        run = run_of_process(
+            session, site.name, host=socket.gethostname(), pid=child.pid, after=before_id
+        )
+        if run is not None and run.status == "running":
+            # The crawl has ended (it was waited for) without closing its run, killed: closed
+            # now, as the next crawl would, so this run's alert reports it.
+            close_abandoned_runs(
+                session,
+                site.name,
+                is_abandoned=lambda row: row.id == run.id,
+                closed_at=datetime.now(UTC),
+            )
         failure = judge_crawl(returncode, run, time.monotonic() - started)
         return CrawlOutcome(
             site=site.name,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from coopspider.items import ArticleItem
 from coopspider.pages.article import ArticlePage
+from coopspider.processes import die_with_parent
 
 if TYPE_CHECKING:
     from coopspider.profiles import SiteProfile
@@ -55,8 +56,12 @@ class Extractor:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         # spawn: never fork a process that runs a reactor and holds database connections.
+        # The workers die with the crawl, even a crawl killed outright.
         return ProcessPoolExecutor(
-            max_workers=self.processes, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
         )
 
     async def article(self, url: str, html_text: str, **fields: object) -> ArticleItem:

@@ -1,25 +1,31 @@
 """Downloader middlewares: obey robots.txt for every request; never leave the site; wait longer
-before each retry of a failing page."""
+before each retry of a failing page; stop redirect loops."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urljoin
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet.defer import Deferred
+from w3lib.url import canonicalize_url, safe_url_string
 
 from coopspider.urls import same_site
 
 logger = logging.getLogger(__name__)
+
+# The statuses Scrapy's RedirectMiddleware follows.
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class ForbiddenByRobots(IgnoreRequest):
@@ -178,3 +184,36 @@ class SiteOnlyMiddleware(OffsiteMiddleware):
             )
         else:
             logger.warning("Not fetched (offsite): %s", request.url)
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL already in its own chain of redirects."""
+
+
+class RedirectLoopMiddleware:
+    """Stop a redirect that leads back to a URL of its own chain, as the failure RedirectLoop.
+
+    Scrapy's RedirectMiddleware follows it, and the scheduler's duplicate filter then drops the
+    request without a word: no errback, no log line, no count. Raised here, before the redirect
+    is followed, it reaches the request's errback like any other failure. Redirects to URLs
+    never visited in the chain are left to REDIRECT_MAX_TIMES.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectLoopMiddleware:
+        if not crawler.settings.getbool("REDIRECT_ENABLED"):
+            raise NotConfigured("REDIRECT_ENABLED is off")
+        return cls()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in _REDIRECTS or not location or request.meta.get("dont_redirect"):
+            return response
+        if response.status in request.meta.get("handle_httpstatus_list", ()):
+            return response
+        target = urljoin(request.url, safe_url_string(location))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if canonicalize_url(target) in {canonicalize_url(url) for url in chain}:
+            hops = " -> ".join([*chain, target])
+            raise RedirectLoop(f"redirect loop {hops}")
+        return response

@@ -20,6 +20,8 @@ from, or the platform a built-in site moved to.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -31,10 +33,12 @@ from urllib.parse import urlsplit
 
 import regex
 
+from coopspider.config import masked_url
 from coopspider.pages.selectors import SelectorSyntaxError, compile_selector
 from coopspider.urls import ParsedUrl, UrlGrammar, catastrophic_repetition, host_of
 
 DEFAULT_PROFILE = "thaibinh"
+SITE_TABLES_ENV = "COOPSPIDER_SITE_TABLES"
 BUILTIN_SOURCE = "coopspider/profiles.toml"
 DATE_ORDERS = ("DMY", "MDY")
 SITE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")  # how site names are written
@@ -151,7 +155,8 @@ class _Checker:
             raise self.fail("base_url", f"must be a string, got {value!r}")
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise self.fail("base_url", f"must be an http:// or https:// URL, got {value!r}")
+            shown = masked_url(value)  # it may hold a login
+            raise self.fail("base_url", f"must be an http:// or https:// URL, got {shown!r}")
         return value.strip().rstrip("/") + "/"
 
     def date_order(self, value: Any) -> str:
@@ -302,6 +307,24 @@ def builtin_profiles() -> dict[str, SiteProfile]:
         )
         for name, table in data.items()
     }
+
+
+def site_tables(setting: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The user's [sites.NAME] tables: the SITE_PROFILES setting, else the JSON object in
+    $COOPSPIDER_SITE_TABLES (how `coopspider run` hands them to its crawls, off the command line:
+    a base URL in them may hold a login)."""
+    if setting:
+        return setting
+    text = os.environ.get(SITE_TABLES_ENV, "").strip()
+    if not text:
+        return {}
+    try:
+        tables = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ProfileError(f"{SITE_TABLES_ENV}: not a JSON object ({error})") from None
+    if not isinstance(tables, dict):
+        raise ProfileError(f"{SITE_TABLES_ENV}: not a JSON object")
+    return tables
 
 
 def load_profiles(

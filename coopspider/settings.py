@@ -54,6 +54,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "coopspider.middlewares.SiteOnlyMiddleware": 50,
     "coopspider.middlewares.RetryBackoffMiddleware": 560,
+    # Sees a redirect before Scrapy's RedirectMiddleware (600) follows it into a loop.
+    "coopspider.middlewares.RedirectLoopMiddleware": 610,
 }
 
 ITEM_PIPELINES = {
@@ -74,7 +76,9 @@ COOPSPIDER_EXTRACT_PROCESSES = ""
 # The site profile sets it (and DOWNLOAD_DELAY, CONCURRENT_REQUESTS_PER_DOMAIN) for its crawl.
 DATE_ORDER = "DMY"
 # The user's [sites.NAME] tables (see coopspider.profiles.load_profiles): changes to the built-in
-# site profiles and new sites, for `scrapy crawl lienminh -a site=NAME`.
+# site profiles and new sites, for `scrapy crawl lienminh -a site=NAME`. Empty: the JSON object in
+# $COOPSPIDER_SITE_TABLES, how `coopspider run` passes them (off the command line: a base URL in
+# them may hold a login).
 SITE_PROFILES: dict = {}
 
 FEED_EXPORT_ENCODING = "utf-8"

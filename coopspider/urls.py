@@ -261,6 +261,17 @@ def classify(url: str, grammar: UrlGrammar | None = None) -> ParsedUrl:
     return (grammar or _default_grammar()).classify(url)
 
 
+def split_login(url: str) -> tuple[str, tuple[str, str] | None]:
+    """`url` without the user info in front of its host, and the (user, password) that was
+    there, percent-decoded; None when there was none."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
+
+
 def host_of(url: str) -> str:
     """Host name without port and without a leading `www.`, lower case."""
     host = (urlsplit(url).hostname or "").lower()

@@ -1,19 +1,21 @@
 """The alert outbox and crawl health issues: repository functions inside the caller's transaction.
 
 Exactly once, in three steps the caller runs in separate transactions: claim a batch (a pending
-batch left by an earlier run, or a new one covering every change event and health issue not yet in
-a batch), send it, then mark it sent. A change event belongs to one batch at most (it is the key
-of `alert_batch_events`), and claims are serialised by `lock_outbox`, so two runs never cover the
-same change. A batch is marked sent only after the SMTP server accepted it.
+batch left by an earlier run, or a new one covering every health issue and every change event of a
+finished crawl not yet in a batch), send it, then mark it sent. A change event belongs to one
+batch at most (it is the key of `alert_batch_events`), and claims are serialised by
+`lock_outbox`, so two runs never cover the same change. A batch is marked sent only after the
+SMTP server accepted it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, text, update
+from sqlalchemy import Select, delete, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import (
@@ -66,6 +68,29 @@ def articles_archived_before(session: Session, site: str, moment: datetime) -> i
     return session.scalar(query) or 0
 
 
+def issue_changes(
+    open_kinds: AbstractSet[str], judged: Iterable[str], problems: Mapping[str, Any]
+) -> tuple[list[str], list[str]]:
+    """What one run's health does to a site's issues: the kinds it opens a new issue for, and
+    the open kinds it resolves (judged, and no longer a problem); in HEALTH_KINDS order. A
+    problem whose issue is open extends that issue."""
+    judged = set(judged)
+    opened = [k for k in HEALTH_KINDS if k in judged and k in problems and k not in open_kinds]
+    resolved = [k for k in HEALTH_KINDS if k in judged and k not in problems and k in open_kinds]
+    return opened, resolved
+
+
+def open_issue_kinds(session: Session, *, site: str | None) -> dict[str, set[str]]:
+    """The kinds of the issues still open, by site."""
+    query = select(HealthIssue.site, HealthIssue.kind).where(HealthIssue.resolved_at.is_(None))
+    if site is not None:
+        query = query.where(HealthIssue.site == site)
+    kinds: dict[str, set[str]] = {}
+    for row in session.execute(query):
+        kinds.setdefault(row.site, set()).add(row.kind)
+    return kinds
+
+
 def record_run_health(
     session: Session,
     run: CrawlRun,
@@ -80,29 +105,29 @@ def record_run_health(
     unknown = judged.union(problems) - set(HEALTH_KINDS)
     if unknown:
         raise ValueError(f"unknown health kinds {sorted(unknown)}; expected some of {HEALTH_KINDS}")
-    for kind in (kind for kind in HEALTH_KINDS if kind in judged):  # a stable order of issues
-        open_issue = session.scalars(
-            select(HealthIssue).where(
-                HealthIssue.site == run.site,
-                HealthIssue.kind == kind,
-                HealthIssue.resolved_at.is_(None),
+    open_issues: dict[str, HealthIssue] = {}
+    for issue in session.scalars(
+        select(HealthIssue)
+        .where(HealthIssue.site == run.site, HealthIssue.resolved_at.is_(None))
+        .order_by(HealthIssue.id)
+    ):
+        open_issues.setdefault(issue.kind, issue)
+    opened, resolved = issue_changes(open_issues.keys(), judged, problems)
+    for kind in judged.intersection(problems).intersection(open_issues):
+        open_issues[kind].last_run_id = run.id
+    for kind in opened:
+        session.add(
+            HealthIssue(
+                site=run.site,
+                kind=kind,
+                first_run_id=run.id,
+                last_run_id=run.id,
+                opened_at=checked_at,
+                details=dict(problems[kind]),
             )
-        ).first()
-        if kind in problems and open_issue is not None:
-            open_issue.last_run_id = run.id
-        elif kind in problems:
-            session.add(
-                HealthIssue(
-                    site=run.site,
-                    kind=kind,
-                    first_run_id=run.id,
-                    last_run_id=run.id,
-                    opened_at=checked_at,
-                    details=dict(problems[kind]),
-                )
-            )
-        elif open_issue is not None:
-            open_issue.resolved_at = checked_at
+        )
+    for kind in resolved:
+        open_issues[kind].resolved_at = checked_at
     session.add(HealthCheckedRun(crawl_run_id=run.id, checked_at=checked_at))
     session.flush()
 
@@ -131,15 +156,8 @@ def create_batch(
 ) -> AlertBatch | None:
     """A new batch, claimed by `owner`, covering every change event and health issue (of `site`)
     not yet in a batch; None when there is none."""
-    free_events = select(ChangeEvent.id).where(
-        ~exists().where(AlertBatchEvent.event_id == ChangeEvent.id)
-    )
-    free_issues = select(HealthIssue.id).where(HealthIssue.alert_batch_id.is_(None))
-    if site is not None:
-        free_events = free_events.where(ChangeEvent.site == site)
-        free_issues = free_issues.where(HealthIssue.site == site)
-    event_ids = list(session.scalars(free_events.order_by(ChangeEvent.id)))
-    issue_ids = list(session.scalars(free_issues.order_by(HealthIssue.id)))
+    event_ids = list(session.scalars(_unbatched_events(site).with_only_columns(ChangeEvent.id)))
+    issue_ids = list(session.scalars(_unbatched_issues(site).with_only_columns(HealthIssue.id)))
     if not event_ids and not issue_ids:
         return None
     batch = AlertBatch(
@@ -163,6 +181,53 @@ def create_batch(
             update(HealthIssue).where(HealthIssue.id.in_(issue_ids)).values(alert_batch_id=batch.id)
         )
     return batch
+
+
+def _unbatched_events(site: str | None) -> Select[tuple[ChangeEvent]]:
+    """The change events (of `site`) no batch covers yet, in the order they were recorded.
+
+    Only a finished crawl reports: the events of a crawl that did not finish (killed, cut short)
+    wait for the next crawl of their site that finishes, and go out with its own, as `diff`
+    shows them (coopspider.monitor.diff)."""
+    finished = (
+        select(CrawlRun.site, func.max(CrawlRun.id).label("last_finished"))
+        .where(CrawlRun.status == "finished")
+        .group_by(CrawlRun.site)
+        .subquery()
+    )
+    query = (
+        select(ChangeEvent)
+        .join(
+            finished,
+            (finished.c.site == ChangeEvent.site)
+            & (ChangeEvent.crawl_run_id <= finished.c.last_finished),
+        )
+        .where(~exists().where(AlertBatchEvent.event_id == ChangeEvent.id))
+    )
+    if site is not None:
+        query = query.where(ChangeEvent.site == site)
+    return query.order_by(ChangeEvent.id)
+
+
+def _unbatched_issues(site: str | None) -> Select[tuple[HealthIssue]]:
+    """The health issues (of `site`) no batch covers yet, oldest first."""
+    query = select(HealthIssue).where(HealthIssue.alert_batch_id.is_(None))
+    if site is not None:
+        query = query.where(HealthIssue.site == site)
+    return query.order_by(HealthIssue.id)
+
+
+def unbatched_events(session: Session, *, site: str | None) -> list[ChangeEvent]:
+    """What a new batch would cover now: the change events not in a batch, with their articles."""
+    query = _unbatched_events(site).options(selectinload(ChangeEvent.article))
+    return list(session.scalars(query))
+
+
+def unbatched_issues(session: Session, *, site: str | None) -> list[HealthIssue]:
+    """The health issues a new batch would cover now, with the run that first showed each."""
+    return list(
+        session.scalars(_unbatched_issues(site).options(selectinload(HealthIssue.first_run)))
+    )
 
 
 def batch_events(session: Session, batch_id: int) -> list[ChangeEvent]:

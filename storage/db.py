@@ -68,6 +68,55 @@ def create_db_engine(url: str, *, foreign_keys: bool = True, read_only: bool = F
     return engine
 
 
+# SQLite's result code for a read-only database (its extended codes share the low byte), and
+# PostgreSQL's SQLSTATEs for a role without the right and for a read-only transaction.
+_SQLITE_READONLY = 8
+_PG_REFUSED_WRITES = {"42501", "25006"}
+
+
+class ArchiveNotWritable(Exception):
+    """The database refuses writes here; the message says why, in one line."""
+
+
+def refuses_writes(error: BaseException) -> bool:
+    """Whether a database error says the archive cannot be written here: a read-only SQLite
+    file or folder, a PostgreSQL role without write rights, a read-only transaction."""
+    driver_error = getattr(error, "orig", error)
+    code = getattr(driver_error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == _SQLITE_READONLY
+    return getattr(driver_error, "sqlstate", None) in _PG_REFUSED_WRITES
+
+
+def database_problem(error: BaseException) -> str:
+    """A database error in one line: the driver's own first line, without SQLAlchemy's
+    statement, parameters and link; for a refused write, what usually causes it."""
+    driver_error = getattr(error, "orig", None) or error
+    lines = str(driver_error).strip().splitlines()
+    problem = lines[0] if lines else type(driver_error).__name__
+    if refuses_writes(error):
+        problem += " (a read-only file or folder, or a database role without the right to write)"
+    return problem
+
+
+def check_writable(factory: sessionmaker[Session]) -> None:
+    """Raise ArchiveNotWritable when the database refuses writes here. Tried with an update that
+    changes no row, rolled back: the database checks the right before it looks for rows."""
+    from sqlalchemy import false, update
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.models import CrawlRun
+
+    try:
+        with factory() as session:
+            session.execute(update(CrawlRun).where(false()).values(status=CrawlRun.status))
+            session.rollback()
+    except DBAPIError as error:
+        if refuses_writes(error):
+            raise ArchiveNotWritable(database_problem(error)) from error
+        raise
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic configuration for `url` using the migrations shipped inside this package."""
     config = Config()

@@ -167,6 +167,34 @@ def close_abandoned_runs(
     return closed
 
 
+# The stats keys of the process that records a run (see start_run's `owner`).
+OWNER_HOST = "coopspider/host"
+OWNER_PID = "coopspider/pid"
+
+
+def run_owner(host: str, pid: int) -> dict[str, Any]:
+    """The `owner` of a run recorded by process `pid` on machine `host`."""
+    return {OWNER_HOST: host, OWNER_PID: pid}
+
+
+def owner_of(run: CrawlRun) -> tuple[Any, Any]:
+    """(machine, process id) of the process that recorded `run`; (None, None) if unknown."""
+    owner = run.stats or {}
+    return owner.get(OWNER_HOST), owner.get(OWNER_PID)
+
+
+def run_of_process(
+    session: Session, site: str, *, host: str, pid: int, after: int | None
+) -> CrawlRun | None:
+    """The run of `site` that the crawl process `pid` on `host` recorded, after run `after`:
+    how whoever started a crawl finds that crawl's own run, whatever other crawls of the site
+    record meanwhile."""
+    query = select(CrawlRun).where(CrawlRun.site == site).order_by(CrawlRun.id)
+    if after is not None:
+        query = query.where(CrawlRun.id > after)
+    return next((run for run in session.scalars(query) if owner_of(run) == (host, pid)), None)
+
+
 def get_run(session: Session, run_id: int) -> CrawlRun | None:
     """The crawl run with this id, or None."""
     return session.get(CrawlRun, run_id)

@@ -35,6 +35,13 @@ from sqlalchemy.orm import Mapper, Session
 from storage.models import Article, ArticleVersion
 
 SEARCH_INDEX = "search_index"
+# A query is a few words, a pasted title at most. Beyond these bounds search refuses it: on SQLite
+# a query's cost grows faster than its length (1,024 common words took 27 s on 100,000 articles;
+# see bench/bench_report.py), and no one types so much to find one article.
+MAX_QUERY_WORDS = 64
+MAX_QUERY_CHARS = 1000
+# The most hits one search returns: far more than anyone reads; `coopspider export` gives all.
+MAX_HITS = 10_000
 # FTS5 ranks a word in the title as worth ten in the body (bm25 column weights).
 _SQLITE_RANK = "bm25(search_index, 10.0, 1.0)"
 _WORD = re.compile(r"\w+")
@@ -82,8 +89,24 @@ def fold(value: str | None) -> str:
 
 
 def query_words(query: str) -> list[str]:
-    """The folded words of a search query; every one of them must occur in a hit."""
-    return _WORD.findall(fold(query))
+    """The folded words of a search query, each once; every one of them must occur in a hit."""
+    return list(dict.fromkeys(_WORD.findall(fold(query))))
+
+
+def check_query(query: str, limit: int) -> None:
+    """Raise ValueError, with a message for the user, for a query or limit out of bounds."""
+    if (words := len(_WORD.findall(fold(query)))) > MAX_QUERY_WORDS:
+        raise ValueError(
+            f"the query has {words:,} words; search takes at most {MAX_QUERY_WORDS} "
+            "(every word must occur in a hit: a few distinctive ones find it)"
+        )
+    if len(query) > MAX_QUERY_CHARS:
+        raise ValueError(
+            f"the query is {len(query):,} characters long; search takes at most "
+            f"{MAX_QUERY_CHARS:,} (a few words, or a title)"
+        )
+    if not 1 <= limit <= MAX_HITS:
+        raise ValueError(f"the limit of hits must be from 1 to {MAX_HITS:,}, got {limit}")
 
 
 def described_by_models(name: str | None, type_: str, _parent_names: object) -> bool:
@@ -196,7 +219,10 @@ def _index_new_version(
 def search(
     session: Session, query: str, *, site: str | None = None, limit: int = 20
 ) -> list[SearchHit]:
-    """Articles whose latest title or body holds every word of `query`, best match first."""
+    """Articles whose latest title or body holds every word of `query`, best match first.
+
+    Raises ValueError for a query or limit out of bounds (see check_query)."""
+    check_query(query, limit)
     words = query_words(query)
     if not words:
         return []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
 
 from storage.changes import record_event
@@ -94,6 +94,28 @@ def known_articles(session: Session, site: str) -> list[KnownArticle]:
         )
         for article, published_at in session.execute(query)
     ]
+
+
+def walk_may_stop_at_known(session: Session, site: str, run_id: int | None) -> bool:
+    """Whether the crawl `run_id` may end a listing walk at a page of known articles: no crawl
+    of the site since its latest finished one (before `run_id`) archived a new article without
+    finishing. One killed half-way may have archived the newest new articles and not the older
+    ones, which only a walk of every listing page finds again."""
+    before = CrawlRun.id < run_id if run_id is not None else true()
+    last_finished = session.scalar(
+        select(func.max(CrawlRun.id)).where(
+            CrawlRun.site == site, CrawlRun.status == "finished", before
+        )
+    )
+    if last_finished is None:
+        return False
+    unfinished = select(CrawlRun.id).where(
+        CrawlRun.site == site, CrawlRun.id > last_finished, CrawlRun.status != "finished", before
+    )
+    archived_new = select(ArticleVersion.id).where(
+        ArticleVersion.crawl_run_id.in_(unfinished), ArticleVersion.version == 1
+    )
+    return not session.scalar(select(archived_new.exists()))
 
 
 def is_baseline_run(session: Session, site: str, run_id: int) -> bool:

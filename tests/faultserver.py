@@ -4,6 +4,7 @@
         server.faults["/robots.txt"] = status(500)
         server.faults[article.path] = status(503, times=2)   # two 503s, then the real page
         server.faults[other.path] = reset()                  # connection reset, every time
+        server.login = ("user", "password")                  # 401 without HTTP Basic auth
         server.hits(article.path)                            # [Hit(path, host, at), ...]
         server.fallback = trap                               # any other path, before the site
 
@@ -14,6 +15,7 @@ or returns False to let the sample site answer normally.
 
 from __future__ import annotations
 
+import base64
 import socket
 import struct
 import threading
@@ -43,6 +45,8 @@ class FaultServer(SampleServer):
 
     def __init__(self, site: SampleSite) -> None:
         self.faults: dict[str, Fault] = {}
+        # (user, password) every request must carry as HTTP Basic authentication, else 401.
+        self.login: tuple[str, str] | None = None
         self.fallback: Fault | None = None  # asked for the paths no fault names
         self._hits: list[Hit] = []
         self._lock = threading.Lock()
@@ -90,10 +94,17 @@ class FaultHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         host = self.headers.get("Host", "")
         attempt = self.owner.record(self.path, host)
+        if self.owner.login is not None and not self._logged_in(*self.owner.login):
+            self.send(401, "text/html", b"<h1>401</h1>", {"WWW-Authenticate": 'Basic realm="x"'})
+            return
         fault = self.owner.faults.get(_bare(self.path), self.owner.fallback)
         if fault is not None and fault(self, attempt):
             return
         self.send(*self.render())
+
+    def _logged_in(self, user: str, password: str) -> bool:
+        expected = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return self.headers.get("Authorization") == f"Basic {expected}"
 
     def render(self) -> tuple[int, str, bytes]:
         """The sample site's answer to this request: (status, content type, body)."""
@@ -233,5 +244,25 @@ def inject(snippet: str) -> Fault:
         return rewrite(lambda page: page.replace(b"</body>", extra + b"</body>", 1))(
             handler, attempt
         )
+
+    return answer
+
+
+def not_modified(etag: str | None = None, times: int | None = None) -> Fault:
+    """Answer "304 Not Modified" whatever the request asked, naming `etag` if given."""
+
+    def answer(handler: FaultHandler, _attempt: int) -> bool:
+        handler.send(304, "text/html", b"", headers={"ETag": etag} if etag else None)
+        return True
+
+    return _limited(times, answer)
+
+
+def tagged(etag: str) -> Fault:
+    """The real page, with the entity tag `etag` (the plain fault server sends no validators)."""
+
+    def answer(handler: FaultHandler, _attempt: int) -> bool:
+        handler.send(*handler.render(), headers={"ETag": etag})
+        return True
 
     return answer

@@ -19,6 +19,7 @@ from coopspider.cycle import (
     RunLocked,
     StepOutcome,
     crawl_command,
+    crawl_environment,
     default_lock_file,
     judge_crawl,
     run_cycle,
@@ -317,9 +318,14 @@ def test_crawl_command_carries_the_site_settings() -> None:
         ("-a", "full=1"),
         ("-s", "LOG_LEVEL=INFO"),
         ("-s", "CLOSESPIDER_TIMEOUT=600"),
-        ("-s", 'SITE_PROFILES={"kontum": {"categories": ["tin-tuc"], "date_order": "MDY"}}'),
         ("-s", "DOWNLOAD_DELAY=5"),
     ]
+    # The site tables (a base URL in them may hold a login) go by environment too.
+    env = crawl_environment(context)
+    assert env["COOPSPIDER_SITE_TABLES"] == (
+        '{"kontum": {"categories": ["tin-tuc"], "date_order": "MDY"}}'
+    )
+    assert env["COOPSPIDER_DATABASE_URL"] == "sqlite:///x.db"
 
 
 @dataclass

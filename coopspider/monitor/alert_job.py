@@ -22,23 +22,30 @@ from email.utils import make_msgid, parseaddr
 from sqlalchemy.orm import Session, sessionmaker
 
 from coopspider.monitor.alert_digest import Digest, EventInput, HealthInput, build_digest
-from coopspider.monitor.alert_health import RunFacts, judge_run
+from coopspider.monitor.alert_health import RunFacts, RunHealth, judge_run
 from coopspider.monitor.alert_render import compose_message, preview, subject
 from coopspider.monitor.alert_send import DeliveryError, SmtpSettings, deliver
 from storage import (
     AlertBatch,
+    ChangeEvent,
+    CrawlRun,
+    HealthIssue,
     articles_archived_before,
     batch_events,
     batch_health_issues,
     claim_batch,
     create_batch,
     dissolve_batch,
+    issue_changes,
     lock_outbox,
     mark_sent,
+    open_issue_kinds,
     pending_batches,
     record_run_health,
     release_batch,
     runs_to_check,
+    unbatched_events,
+    unbatched_issues,
     versions_of_events,
 )
 
@@ -143,57 +150,63 @@ def _claim(
 ) -> _Claim | None:
     """Claim the next batch to send, in one transaction under the outbox lock."""
     with factory.begin() as session:
-        claimed = _next_batches(session, settings, site, owner, first_only=True)
-        if not claimed:
+        batch = _next_batch(session, settings, site, owner)
+        if batch is None:
             return None
-        batch = claimed[0]
         return _Claim(batch.id, batch.message_id, batch.attempts, load_digest(session, batch.id))
 
 
 def _previews(
     factory: sessionmaker[Session], settings: SmtpSettings, site: str | None
 ) -> list[str]:
-    """Every message a real run would send now, rendered; nothing is committed."""
-    with factory() as session:  # closing without a commit rolls the claims back
-        batches = _next_batches(session, settings, site, "dry-run", first_only=False)
+    """Every message a real run would send now, rendered from what the archive holds: the
+    pending batches it would take over, then a new batch with the health issues the runs not
+    examined yet would open. Nothing is written, so a read-only archive does."""
+    with factory() as session:
         now = datetime.now(UTC)
+        digests = [
+            load_digest(session, batch.id)
+            for batch in pending_batches(session, site=site)
+            if _abandoned(batch, now)
+        ]
+        events = unbatched_events(session, site=site)
+        health = [_health_input(issue) for issue in unbatched_issues(session, site=site)]
+        health += _issues_health_would_open(session, site=site, now=now)
+        if events or health:
+            digests.append(_digest(session, events, health))
         return [
             preview(
                 compose_message(
-                    load_digest(session, batch.id),
+                    digest,
                     sender=settings.sender,
                     recipients=settings.recipients,
-                    message_id=batch.message_id,
+                    message_id=_message_id(settings),
                     date=now,
                 )
             )
-            for batch in batches
+            for digest in digests
         ]
 
 
-def _next_batches(
-    session: Session, settings: SmtpSettings, site: str | None, owner: str, *, first_only: bool
-) -> list[AlertBatch]:
-    """Claim the pending batches left behind (oldest first), then a new batch of what is left."""
+def _next_batch(
+    session: Session, settings: SmtpSettings, site: str | None, owner: str
+) -> AlertBatch | None:
+    """Claim the oldest pending batch left behind, else a new batch of what is left."""
     lock_outbox(session)
     now = datetime.now(UTC)
     check_health(session, site=site, now=now)
-    batches: list[AlertBatch] = []
     for batch in pending_batches(session, site=site):
         if _abandoned(batch, now):
             claim_batch(session, batch, owner=owner, claimed_at=now)
-            batches.append(batch)
-            if first_only:
-                return batches
-    domain = parseaddr(settings.sender)[1].rpartition("@")[2] or "localhost"
-    new = create_batch(
-        session,
-        site=site,
-        owner=owner,
-        created_at=now,
-        message_id=make_msgid("coopspider", domain=domain),
+            return batch
+    return create_batch(
+        session, site=site, owner=owner, created_at=now, message_id=_message_id(settings)
     )
-    return batches + [new] if new else batches
+
+
+def _message_id(settings: SmtpSettings) -> str:
+    domain = parseaddr(settings.sender)[1].rpartition("@")[2] or "localhost"
+    return make_msgid("coopspider", domain=domain)
 
 
 def _abandoned(batch: AlertBatch, now: datetime) -> bool:
@@ -217,8 +230,11 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
-def check_health(session: Session, *, site: str | None, now: datetime) -> None:
-    """Examine every crawl run not examined yet and record the health issues it opens or ends."""
+def _judged_runs(
+    session: Session, *, site: str | None, now: datetime
+) -> list[tuple[CrawlRun, RunHealth]]:
+    """Every crawl run not examined yet, oldest first, with its health."""
+    judged = []
     for run in runs_to_check(session, site=site, stale_before=now - STALE_RUN_AFTER):
         facts = RunFacts(
             status=run.status,
@@ -228,15 +244,47 @@ def check_health(session: Session, *, site: str | None, now: datetime) -> None:
             archived_before=articles_archived_before(session, run.site, run.started_at),
             stale=run.status == "running",
         )
-        health = judge_run(facts)
+        judged.append((run, judge_run(facts)))
+    return judged
+
+
+def check_health(session: Session, *, site: str | None, now: datetime) -> None:
+    """Examine every crawl run not examined yet and record the health issues it opens or ends."""
+    for run, health in _judged_runs(session, site=site, now=now):
         record_run_health(
             session, run, judged=health.judged, problems=health.problems, checked_at=now
         )
 
 
+def _issues_health_would_open(
+    session: Session, *, site: str | None, now: datetime
+) -> list[HealthInput]:
+    """The issues `check_health` would open now, worked out without writing them."""
+    open_kinds = open_issue_kinds(session, site=site)
+    opened = []
+    for run, health in _judged_runs(session, site=site, now=now):
+        still_open = open_kinds.setdefault(run.site, set())
+        new, resolved = issue_changes(still_open, health.judged, health.problems)
+        still_open.difference_update(resolved)
+        still_open.update(new)
+        opened += [
+            HealthInput(run.site, kind, health.problems[kind], run.started_at) for kind in new
+        ]
+    return opened
+
+
 def load_digest(session: Session, batch_id: int) -> Digest:
     """The digest of one batch: its change events (with the new reports' text) and issues."""
-    events = batch_events(session, batch_id)
+    health = [_health_input(issue) for issue in batch_health_issues(session, batch_id)]
+    return _digest(session, batch_events(session, batch_id), health)
+
+
+def _health_input(issue: HealthIssue) -> HealthInput:
+    return HealthInput(issue.site, issue.kind, issue.details, issue.first_run.started_at)
+
+
+def _digest(session: Session, events: list[ChangeEvent], health: list[HealthInput]) -> Digest:
+    """The digest of change events (with the new reports' text) and health issues."""
     versions = versions_of_events(session, [event for event in events if event.kind == "new"])
     inputs = [
         EventInput(
@@ -247,9 +295,5 @@ def load_digest(session: Session, batch_id: int) -> Digest:
             text=versions[event.id].body if event.id in versions else None,
         )
         for event in events
-    ]
-    health = [
-        HealthInput(issue.site, issue.kind, issue.details, issue.first_run.started_at)
-        for issue in batch_health_issues(session, batch_id)
     ]
     return build_digest(inputs, health)

@@ -1,22 +1,29 @@
-"""The diff report: what the latest crawl of each site found, built from recorded change events.
+"""The diff report: what the latest finished crawl of each site found, from recorded change events.
 
-`load_facts` reads, for each site, its latest completed run, that run's change events and the
-two counter readings the counter section compares; `build_report` turns those facts into the
-report (a plain JSON-ready dict) without touching the database. Both cost what the latest runs
-hold, not what the archive holds: every query is bounded by an index on the run or the site.
+Only a finished crawl reports. A crawl that did not finish (killed, cut short, failed) keeps
+what it archived, with its change events, but reports nothing itself: its events are reported
+by the next crawl of the site that finishes, together with that crawl's own. The alerts follow
+the same rule (storage.alerts), so `diff` and the e-mail tell one story: after a crawl killed
+when it had stored 25 of 30 new articles, and a crawl that then finished, both say 30 new.
+
+`load_facts` reads, for each site, that window of runs (after the finished crawl before the
+latest finished one, up to the latest run that ended), their change events and the two counter
+readings the counter section compares; `build_report` turns those facts into the report (a plain
+JSON-ready dict) without touching the database. Both cost what the latest runs hold, not what
+the archive holds: every query is bounded by an index on the run or the site.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import ChangeEvent, CounterObservation, CrawlRun, list_events
+from storage import CounterObservation, CrawlRun, list_events
 
 
 @dataclass(frozen=True)
@@ -29,8 +36,20 @@ class CounterReading:
 
 
 @dataclass(frozen=True)
+class UnfinishedRun:
+    """A crawl that ended without finishing, in the window the report covers."""
+
+    run_id: int
+    status: str
+    finish_reason: str | None
+    stats: dict[str, Any]
+    reported_later: bool  # after the reported run: its events wait for the next finished crawl
+
+
+@dataclass(frozen=True)
 class RunFacts:
-    """Everything the report says about one site: its latest run and what that run recorded."""
+    """Everything the report says about one site: the run it reports (the latest finished one,
+    else the latest that ended), the events it reports, and the crawls that did not finish."""
 
     site: str
     run_id: int
@@ -41,38 +60,61 @@ class RunFacts:
     events: list[dict[str, Any]]  # {"kind", "details"} in the order recorded
     counter: CounterReading | None  # the run's own reading
     previous_counter: CounterReading | None  # the reading before it, from an earlier run
+    unfinished: list[UnfinishedRun] = field(default_factory=list)
 
 
 def load_facts(session: Session, site: str | None = None) -> list[RunFacts]:
-    """The facts of the latest completed run of each site (or of `site`), by site name."""
-    latest = (
-        select(CrawlRun.site, func.max(CrawlRun.id).label("run_id"))
-        .where(CrawlRun.status != "running")
-        .group_by(CrawlRun.site)
-    )
+    """The facts of each site (or of `site`) that has a crawl that ended, by site name."""
+    ended = select(CrawlRun.site).where(CrawlRun.status != "running").distinct()
     if site is not None:
-        latest = latest.where(CrawlRun.site == site)
-    run_ids = [row.run_id for row in session.execute(latest)]
-    runs = sorted(
-        session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids))), key=lambda r: r.site
+        ended = ended.where(CrawlRun.site == site)
+    return [_site_facts(session, name) for name in sorted(session.scalars(ended))]
+
+
+def _site_facts(session: Session, site: str) -> RunFacts:
+    finished = session.scalars(
+        select(CrawlRun.id)
+        .where(CrawlRun.site == site, CrawlRun.status == "finished")
+        .order_by(CrawlRun.id.desc())
+        .limit(2)
+    ).all()
+    ended = select(CrawlRun).where(CrawlRun.site == site, CrawlRun.status != "running")
+    if finished:
+        # Every run that ended after the finished crawl before the latest finished one.
+        if len(finished) == 2:
+            ended = ended.where(CrawlRun.id > finished[1])
+        runs = list(session.scalars(ended.order_by(CrawlRun.id)))
+        reported = next(run for run in runs if run.id == finished[0])
+        reporting = [run.id for run in runs if run.id <= reported.id]
+    else:
+        # No crawl of the site ever finished: the latest one says why; it reports nothing.
+        runs = list(session.scalars(ended.order_by(CrawlRun.id.desc()).limit(1)))
+        reported, reporting = runs[0], []
+    return RunFacts(
+        site=site,
+        run_id=reported.id,
+        status=reported.status,
+        finish_reason=reported.finish_reason,
+        started_at=reported.started_at,
+        stats=dict(reported.stats or {}),
+        events=[
+            {"kind": event.kind, "details": dict(event.details)}
+            for event in list_events(session, run_ids=reporting)
+        ],
+        counter=_reading(session, site, run_id=reported.id),
+        previous_counter=_reading(session, site, before_run=reported.id),
+        unfinished=[
+            UnfinishedRun(
+                run_id=run.id,
+                status=run.status,
+                finish_reason=run.finish_reason,
+                stats=dict(run.stats or {}),
+                reported_later=run.id > reported.id,
+            )
+            for run in runs
+            if run.status != "finished" and run is not reported
+        ],
     )
-    events: dict[int, list[ChangeEvent]] = {}
-    for event in list_events(session, run_ids=run_ids):
-        events.setdefault(event.crawl_run_id, []).append(event)
-    return [
-        RunFacts(
-            site=run.site,
-            run_id=run.id,
-            status=run.status,
-            finish_reason=run.finish_reason,
-            started_at=run.started_at,
-            stats=dict(run.stats or {}),
-            events=[{"kind": e.kind, "details": dict(e.details)} for e in events.get(run.id, [])],
-            counter=_reading(session, run.site, run_id=run.id),
-            previous_counter=_reading(session, run.site, before_run=run.id),
-        )
-        for run in runs
-    ]
 
 
 def _reading(
@@ -178,33 +220,45 @@ _ERROR_STATS = {
 
 
 def run_errors(run: RunFacts) -> list[dict[str, Any]]:
-    """What went wrong in the run: a run that did not finish, and the error counts it kept."""
-    errors = []
-    if run.status != "finished":
-        errors.append(
-            {
-                "site": run.site,
-                "run_id": run.run_id,
-                "message": f"crawl {run.status} ({run.finish_reason or 'no reason recorded'})",
-            }
+    """What went wrong: the reported run's error counts, and each crawl in the window that did
+    not finish, with its own counts."""
+    errors = _errors(run.site, run.run_id, run.status, run.finish_reason, run.stats)
+    for other in run.unfinished:
+        where = (
+            "its changes are reported with the next crawl that finishes"
+            if other.reported_later
+            else "what it archived is reported here"
         )
+        errors += _errors(
+            run.site, other.run_id, other.status, other.finish_reason, other.stats, where
+        )
+    return errors
+
+
+def _errors(
+    site: str,
+    run_id: int,
+    status: str,
+    reason: str | None,
+    stats: dict[str, Any],
+    note: str | None = None,
+) -> list[dict[str, Any]]:
+    """One run's errors: that it did not finish (and `note`), and the error counts it kept."""
+    messages = []
+    if status != "finished":
+        ending = f"; {note}" if note else ""
+        messages.append(f"crawl {status} ({reason or 'no reason recorded'}){ending}")
     for key, what in _ERROR_STATS.items():
-        if count := run.stats.get(key):
-            errors.append({"site": run.site, "run_id": run.run_id, "message": f"{count} {what}"})
+        if count := stats.get(key):
+            messages.append(f"{count} {what}")
     server_errors = sum(
         value
-        for key, value in run.stats.items()
+        for key, value in stats.items()
         if key.startswith("downloader/response_status_count/5") and isinstance(value, int)
     )
     if server_errors:
-        errors.append(
-            {
-                "site": run.site,
-                "run_id": run.run_id,
-                "message": f"{server_errors} server errors (5xx)",
-            }
-        )
-    return errors
+        messages.append(f"{server_errors} server errors (5xx)")
+    return [{"site": site, "run_id": run_id, "message": message} for message in messages]
 
 
 def is_empty(report: dict[str, Any]) -> bool:

@@ -31,7 +31,9 @@ from storage import (
     finish_tracking,
     is_baseline_run,
     open_database,
+    owner_of,
     resolve_database_url,
+    run_owner,
 )
 from storage import start_run as start_run_record
 from storage.models import CrawlRun
@@ -54,9 +56,8 @@ def _process_alive(pid: int) -> bool:
 def is_abandoned(run: CrawlRun, now: datetime) -> bool:
     """Whether a run shown as running has no live crawl behind it: its process on this machine
     is gone, or (another machine's run) it started more than a day ago."""
-    owner = run.stats or {}
-    pid = owner.get("coopspider/pid")
-    if owner.get("coopspider/host") == socket.gethostname() and isinstance(pid, int):
+    host, pid = owner_of(run)
+    if host == socket.gethostname() and isinstance(pid, int):
         return not _process_alive(pid)
     return now - run.started_at > FOREIGN_RUN_ABANDONED_AFTER
 
@@ -132,7 +133,7 @@ class StorePipeline:
 
     def _start_run(self, spider_name: str, site: str, base_url: str) -> tuple[int, bool]:
         assert self.factory is not None
-        owner = {"coopspider/host": socket.gethostname(), "coopspider/pid": os.getpid()}
+        owner = run_owner(socket.gethostname(), os.getpid())
         for key, value in owner.items():
             self.crawler.stats.set_value(key, value)
         with self.factory.begin() as session:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -39,13 +40,19 @@ from coopspider.items import (
     CounterItem,
     ListingItem,
 )
-from coopspider.middlewares import ForbiddenByRobots
+from coopspider.middlewares import ForbiddenByRobots, RedirectLoop
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import looks_binary, page_text
 from coopspider.pages.listing import ListingPage
-from coopspider.profiles import SiteProfile, load_profiles, resolve_site
-from coopspider.urls import LinkKind, ParsedUrl, on_site, site_of
-from storage import KnownArticle, known_articles, open_database, resolve_database_url
+from coopspider.profiles import SiteProfile, load_profiles, resolve_site, site_tables
+from coopspider.urls import LinkKind, ParsedUrl, on_site, site_of, split_login
+from storage import (
+    KnownArticle,
+    known_articles,
+    open_database,
+    resolve_database_url,
+    walk_may_stop_at_known,
+)
 
 # Listing pages (and the home page) go before article pages: the listings decide which articles
 # to fetch, and a page linking 50,000 articles must not hold them up.
@@ -61,7 +68,8 @@ _FAILURE_REASONS: list[tuple[type[BaseException], str]] = [
     (ResponseDataLossError, "data_loss"),  # body shorter than its Content-Length
     (DownloadCancelledError, "too_large"),  # DOWNLOAD_MAXSIZE, size announced
     (CancelledError, "too_large"),  # DOWNLOAD_MAXSIZE, size found while reading
-    (IgnoreRequest, "ignored"),  # redirect loop, offsite redirect, robots.txt
+    (RedirectLoop, "redirect_loop"),  # a redirect back to a URL of its own chain
+    (IgnoreRequest, "ignored"),  # REDIRECT_MAX_TIMES redirects, offsite redirect, robots.txt
 ]
 
 
@@ -77,7 +85,9 @@ class LienminhSpider(scrapy.Spider):
     files a new site under that name), `base_url` (the site root, default the profile's),
     `profile` (the profile whose grammar a new site uses), `revisit_days`, `revisit_old_days`
     and `full` (override the REVISIT_DAYS, REVISIT_OLD_DAYS and FULL_CRAWL settings for this
-    crawl). The `SITE_PROFILES` setting holds the user's `[sites.NAME]` tables.
+    crawl). The `SITE_PROFILES` setting (else $COOPSPIDER_SITE_TABLES) holds the user's
+    `[sites.NAME]` tables. A login in the base URL (`https://user:password@host/`) is sent as
+    HTTP Basic authentication to the site's host.
     """
 
     name = "lienminh"
@@ -94,8 +104,18 @@ class LienminhSpider(scrapy.Spider):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.profile = resolve_site(profiles or load_profiles(), site, base_url, profile)
-        self.base_url = self.profile.base_url
+        chosen = resolve_site(profiles or load_profiles(), site, base_url, profile)
+        # A login in the base URL is sent as HTTP Basic authentication, to the site's host only,
+        # and never becomes part of a URL the crawl requests, logs or stores.
+        bare_url, login = split_login(chosen.base_url)
+        self.profile = replace(chosen, base_url=bare_url)
+        self.base_url = bare_url
+        self.login: dict[str, str] = {}
+        if login is not None:
+            user, password = login
+            # Scrapy compares this with the request's host and port.
+            host = urlsplit(bare_url).netloc
+            self.login = {"http_user": user, "http_pass": password, "http_auth_domain": host}
         self.site = self.profile.name
         self.article_ids: set[str] = set()
         self.extractor: Extractor | None = None
@@ -113,7 +133,8 @@ class LienminhSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
-        kwargs["profiles"] = load_profiles(crawler.settings.getdict("SITE_PROFILES"))
+        tables = site_tables(crawler.settings.getdict("SITE_PROFILES"))
+        kwargs["profiles"] = load_profiles(tables)
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Spider priority: the profile beats the project defaults, a -s on the command line wins.
         crawler.settings.update(spider.profile.settings(), priority="spider")
@@ -141,16 +162,22 @@ class LienminhSpider(scrapy.Spider):
         self.full = self._setting("FULL_CRAWL")
         self.revisit_within = timedelta(days=self._setting("REVISIT_DAYS"))
         self.revisit_old_after = timedelta(days=self._setting("REVISIT_OLD_DAYS"))
+        walk_may_stop = False
         if self.settings.getbool("COOPSPIDER_STORE_ENABLED", True):
-            self.known = await asyncio.to_thread(self._load_known)
-        # With nothing known there is no walk to cut short: every listing page is followed.
-        self.incremental = bool(self.known) and not self.full
+            self.known, walk_may_stop = await asyncio.to_thread(self._load_known)
+        # With nothing known there is no walk to cut short: every listing page is followed; nor
+        # after a crawl that archived new articles without finishing (walk_may_stop_at_known).
+        self.incremental = bool(self.known) and not self.full and walk_may_stop
         yield scrapy.Request(
             self.base_url,
             callback=self.parse_home,
             errback=self.fetch_failed,
             priority=LISTING_PRIORITY,
+            meta=self.login,
         )
+
+    def _revisits(self) -> Iterator[scrapy.Request]:
+        """Conditional requests for the known articles due for a re-check."""
         now = datetime.now(UTC)
         for known in self.known.values():
             if known.removed_at is None and (self.full or self._due(known, now)):
@@ -160,11 +187,14 @@ class LienminhSpider(scrapy.Spider):
                     self._on_this_site(known.url), known.article_id, known.category
                 )
 
-    def _load_known(self) -> dict[str, KnownArticle]:
+    def _load_known(self) -> tuple[dict[str, KnownArticle], bool]:
+        """The site's archived articles, and whether a listing walk may stop at known ones."""
         factory = open_database(resolve_database_url(self.settings.get("DATABASE_URL")))
+        run_id = self.crawler.stats.get_value("coopspider/run_id")
         try:
             with factory() as session:
-                return {known.article_id: known for known in known_articles(session, self.site)}
+                known = {known.article_id: known for known in known_articles(session, self.site)}
+                return known, walk_may_stop_at_known(session, self.site, run_id)
         finally:
             factory.kw["bind"].dispose()
 
@@ -191,6 +221,9 @@ class LienminhSpider(scrapy.Spider):
             total=counter.total,
             online=counter.online,
         )
+        # Known articles are asked for only now: a server that answers its home page with a 304
+        # (or not at all) would make every "304 Not Modified" to them meaningless.
+        yield from self._revisits()
         links = self._site_links(response)
         if not links:
             # The site's URL grammar fits none of its links: a site no profile knows, or one
@@ -307,6 +340,7 @@ class LienminhSpider(scrapy.Spider):
                     callback=self.parse_listing,
                     errback=self.fetch_failed,
                     priority=LISTING_PRIORITY,
+                    meta=self.login,
                 )
             elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
                 if article_room <= 0:
@@ -378,7 +412,7 @@ class LienminhSpider(scrapy.Spider):
             errback=self.fetch_failed,
             headers=headers,
             cb_kwargs={"article_id": article_id, "category": category},
-            meta={"handle_httpstatus_list": ARTICLE_STATUSES},
+            meta={"handle_httpstatus_list": ARTICLE_STATUSES, **self.login},
         )
 
     async def parse_article(
@@ -415,6 +449,9 @@ class LienminhSpider(scrapy.Spider):
     ) -> ArticleNotModifiedItem | ArticleGoneItem | None:
         """304 and 404/410 answers: unchanged, or gone when the archive knows the article."""
         stats = self.crawler.stats
+        if response.status == 304 and (doubt := _unfounded_304(response)) is not None:
+            self._not_fetched("http_304", response.url, doubt)
+            return None
         if article_id not in self.known:
             # A link to a page that never existed is the site's error, not a removal.
             self.logger.warning("Article link answers %s: %s", response.status, response.url)
@@ -452,9 +489,17 @@ class LienminhSpider(scrapy.Spider):
         )
         if failure.check(HttpError):
             reason = f"http_{failure.value.response.status}"
+        detail = str(failure.value) if failure.check(RedirectLoop) else None
+        self._not_fetched(reason, failure.request.url, detail)
+
+    def _not_fetched(self, reason: str, url: str, detail: str | None = None) -> None:
+        """Log and count a page not fetched, under coopspider/fetch_failed/{reason}."""
         self.crawler.stats.inc_value("coopspider/fetch_failed")
         self.crawler.stats.inc_value(f"coopspider/fetch_failed/{reason}")
-        self.logger.warning("Not fetched (%s): %s", reason, failure.request.url)
+        if detail:
+            self.logger.warning("Not fetched (%s): %s: %s", reason, url, detail)
+        else:
+            self.logger.warning("Not fetched (%s): %s", reason, url)
 
     def _is_page(self, response: Response) -> bool:
         """Whether the response is a readable HTML page; a file behind a page URL (an image, a
@@ -470,6 +515,30 @@ class LienminhSpider(scrapy.Spider):
     def _count_unparsed(self, response: Response, why: str) -> None:
         self.logger.warning("Page not parsed (%s): %s", why, response.url)
         self.crawler.stats.inc_value("coopspider/pages/unparsed")
+
+
+def _unfounded_304(response: Response) -> str | None:
+    """Why a "304 Not Modified" cannot be believed, or None: it answers a request that sent no
+    validator, or names another entity tag than the one asked about. Counting either as
+    "unchanged" would hide an edit."""
+    request = response.request
+    asked_tags = request.headers.get(b"If-None-Match") if request else None
+    asked_since = request.headers.get(b"If-Modified-Since") if request else None
+    if not asked_tags and not asked_since:
+        return "304 Not Modified to a request that sent no If-None-Match or If-Modified-Since"
+    answered_tag = response.headers.get(b"ETag")
+    if asked_tags and answered_tag:
+        asked = {_opaque_tag(tag) for tag in asked_tags.split(b",")}
+        if _opaque_tag(answered_tag) not in asked and b"*" not in asked:
+            tag = answered_tag.decode("latin-1")
+            return f"304 Not Modified for entity tag {tag}, not the one asked about"
+    return None
+
+
+def _opaque_tag(tag: bytes) -> bytes:
+    """An entity tag for the weak comparison of RFC 9110 (W/ dropped)."""
+    tag = tag.strip()
+    return tag[2:] if tag.startswith(b"W/") else tag
 
 
 def _header(response: Response, name: bytes) -> str | None:
