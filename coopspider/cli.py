@@ -409,14 +409,16 @@ def cmd_discover(args: argparse.Namespace) -> int:
     import datetime as dt
     from urllib.parse import urlsplit
 
-    from coopspider.config import CONFIG_FILE_NAME, Config, ConfigError, add_site_table
+    from coopspider.config import CONFIG_FILE_NAME, Config, ConfigError, add_site_table, masked_url
     from coopspider.discovery.report import default_name, site_toml, summary
     from coopspider.profiles import SITE_NAME
+    from coopspider.urls import split_login, with_login
 
     url = args.url.strip()
+    shown = masked_url(url)  # a login in the URL is never printed
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UserError(f"{args.url!r} is not an http:// or https:// URL")
+        raise UserError(f"{masked_url(args.url)!r} is not an http:// or https:// URL")
     name = args.name or default_name(url)
     if not SITE_NAME.fullmatch(name):
         raise UserError(f"--name {name!r}: use lower-case letters, digits, '-' and '_'")
@@ -433,7 +435,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
             "--name picks another name"
         )
     overrides = {"LOG_LEVEL": args.log_level, **dict(_setting(text) for text in args.set)}
-    print(f"Reading {url} (at most {args.max_requests} requests)", file=sys.stderr, flush=True)
+    print(f"Reading {shown} (at most {args.max_requests} requests)", file=sys.stderr, flush=True)
     started = time.monotonic()
     spider = _run_spider(
         "discover",
@@ -443,7 +445,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
         progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True),
     )
     if spider.start_failure is not None:
-        raise UserError(f"cannot read {url}: {spider.start_failure}")
+        raise UserError(f"cannot read {shown}: {spider.start_failure}")
     result = spider.conclusion
     if result is None:
         print(
@@ -453,10 +455,12 @@ def cmd_discover(args: argparse.Namespace) -> int:
     for line in summary(name, result, time.monotonic() - started):
         print(line, file=sys.stderr)
     if not result.verified:
-        print(f"coopspider: could not learn {url}; nothing was written", file=sys.stderr)
+        print(f"coopspider: could not learn {shown}; nothing was written", file=sys.stderr)
         return EXIT_FAILED
-    table = site_toml(name, result, dt.date.today())
-    sys.stdout.write(table)
+    # The site may have moved (redirected): its new root, with the login the user gave.
+    base_url = with_login(result.base_url, split_login(url)[1])
+    table = site_toml(name, result, dt.date.today(), base_url)
+    sys.stdout.write(site_toml(name, result, dt.date.today(), masked_url(base_url)))
     if args.write:
         try:
             replaced = add_site_table(config_file, name, table, replace=args.force)

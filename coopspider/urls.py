@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import regex
 
@@ -270,6 +270,15 @@ def split_login(url: str) -> tuple[str, tuple[str, str] | None]:
     userinfo, _, host = parts.netloc.rpartition("@")
     user, _, password = userinfo.partition(":")
     return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
+
+
+def with_login(url: str, login: tuple[str, str] | None) -> str:
+    """`url` with a (user, password) put back in front of its host (see `split_login`)."""
+    if login is None:
+        return url
+    parts = urlsplit(url)
+    user, password = (quote(part, safe="") for part in login)
+    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{parts.netloc}"))
 
 
 def host_of(url: str) -> str:

@@ -248,3 +248,18 @@ def test_a_home_page_with_twenty_thousand_links_is_still_learned() -> None:
         served = len(server.hits())
     assert done.returncode == 0, done.stderr[-3000:]
     assert served <= 40
+
+
+def test_a_login_in_the_url_is_used_shown_nowhere_and_written_only_to_the_file(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "coopspider.toml"
+    with FaultServer(build_site(articles=ARTICLES)) as server:
+        server.login = ("hoptacxa", "s3cr3t-pw")
+        url = server.base_url.replace("http://", "http://hoptacxa:s3cr3t-pw@")
+        done = coopspider("--config", str(config), "discover", url, "--write", *FAST)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "s3cr3t-pw" not in done.stdout + done.stderr
+    assert "hoptacxa:***@" in done.stdout
+    table = tomllib.loads(config.read_text(encoding="utf-8"))["sites"]["127-0-0-1"]
+    assert table["base_url"] == url

@@ -14,9 +14,12 @@ from coopspider.profiles import builtin_profiles
 _SHOWN = 5
 
 
-def site_toml(name: str, result: Conclusion, today: dt.date) -> str:
-    """The site's table in the configuration file's format, with what was seen as comments."""
+def site_toml(name: str, result: Conclusion, today: dt.date, base_url: str | None = None) -> str:
+    """The site's table in the configuration file's format, with what was seen as comments;
+    `base_url` in place of the one learned (the same with the login the user gave)."""
     table = site_table(result)
+    if base_url is not None:
+        table["base_url"] = base_url
     urls = table.pop("urls")
     assert isinstance(urls, dict)
     lines = [f"{DISCOVERED_MARK} on {today.isoformat()} from {result.start_url}"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -19,6 +20,7 @@ from scrapy.http import Response, TextResponse
 from coopspider.discovery.explore import HOME, Conclusion, Discovery, Visit, failed, read_page
 from coopspider.discovery.vocabulary import DiscoverySettings
 from coopspider.pages.decoding import looks_binary, page_text
+from coopspider.urls import split_login
 
 # One retry: a page that fails twice is reported, and the budget goes to other pages.
 _RETRIES = 1
@@ -43,7 +45,15 @@ class DiscoverSpider(scrapy.Spider):
     ) -> None:
         super().__init__(**kwargs)
         self.max_requests = int(max_requests)
-        self.discovery = Discovery(url, DiscoverySettings(max_requests=self.max_requests))
+        # A login in the URL is sent as HTTP Basic authentication to that host only, as the
+        # crawl does, and never appears in a URL requested or printed.
+        bare_url, login = split_login(url)
+        self.login: dict[str, str] = {}
+        if login is not None:
+            user, password = login
+            host = urlsplit(bare_url).netloc
+            self.login = {"http_user": user, "http_pass": password, "http_auth_domain": host}
+        self.discovery = Discovery(bare_url, DiscoverySettings(max_requests=self.max_requests))
         self.progress = progress or self.logger.info
         self.conclusion: Conclusion | None = None
         self.start_failure: str | None = None
@@ -67,7 +77,8 @@ class DiscoverSpider(scrapy.Spider):
 
     async def _fetch(self, url: str, purpose: str, why: str) -> Visit:
         self.progress(f"[{self._requests() + 1}/{self.max_requests}] {why}: {url}")
-        request = scrapy.Request(url, dont_filter=True, meta={"max_retry_times": _RETRIES})
+        meta = {"max_retry_times": _RETRIES, **self.login}
+        request = scrapy.Request(url, dont_filter=True, meta=meta)
         try:
             response = await self.crawler.engine.download_async(request)
         except IgnoreRequest as error:
