@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy import select
@@ -49,25 +50,36 @@ def new_categories(handler: FaultHandler, _attempt: int) -> bool:
     return True
 
 
+# Linux counts a process's peak memory from its fork: a child forked by this (large) pytest process
+# starts with pytest's peak. So a small Python starts the crawl and reports the crawl's own peak.
+PEAK_RSS_OF_CHILD = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024)
+"""
+
+
 def crawl_with_peak_rss(
     base_url: str, database_url: str, tmp_path: Path
 ) -> tuple[CrawlResult, int]:
     """`scrapy crawl lienminh` in a child process, and the peak resident memory (bytes) the
-    kernel counted for it (wait4's ru_maxrss, that child's own, whatever ran before it)."""
+    kernel counted for that process itself (wait4's ru_maxrss, measured by a small parent)."""
     feed, log = tmp_path / "items.jsonl", tmp_path / "crawl.log"
+    # Stopped after two minutes if the frontier never ends (it ends in seconds).
+    crawl = crawl_command(base_url, database_url, feed, *EAGER, "-s", "CLOSESPIDER_TIMEOUT=120")
     with log.open("w") as stderr:
-        child = subprocess.Popen(
-            # Stopped after two minutes if the frontier never ends (it ends in seconds).
-            crawl_command(base_url, database_url, feed, *EAGER, "-s", "CLOSESPIDER_TIMEOUT=120"),
+        measured = subprocess.run(
+            [sys.executable, "-c", PEAK_RSS_OF_CHILD, *crawl],
             cwd=ROOT,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=stderr,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            check=True,
         )
-        _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    result = CrawlResult(child.returncode, read_feed(feed), log.read_text(encoding="utf-8"))
-    return result, usage.ru_maxrss * 1024
+    returncode, peak_rss = (int(field) for field in measured.stdout.split())
+    return CrawlResult(returncode, read_feed(feed), log.read_text(encoding="utf-8")), peak_rss
 
 
 def test_listings_go_first_and_the_frontier_is_capped(tmp_path: Path, database_url: str) -> None:
