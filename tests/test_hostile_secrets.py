@@ -8,6 +8,7 @@ output and the Scrapy log of `crawl`, `run` and `scrapy crawl`, the command line
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 import threading
@@ -21,7 +22,8 @@ from tests.faultserver import FaultServer, stall
 from tests.test_cli import coopspider
 from tests.test_run import FAST, clean_env
 
-USER, SECRET = "crawler", "S3cr3t-Pa55"
+# Unique per run: the command-line scan sees every process on the machine, other test runs too.
+USER, SECRET = "crawler", f"S3cr3t-{secrets.token_hex(6)}"
 
 
 def with_login(base_url: str) -> str:
