@@ -86,8 +86,9 @@ def test_crawl_sample_then_export(tmp_path: Path, database_url: str) -> None:
 
 @pytest.mark.parametrize(
     ("options", "listing", "hint"),
-    [([], "tin-tuc-su-kien-3092.html", "-a site=thaibinh -a base_url="),
-     (["--grammar", "caobang"], "vi/news/tin-tuc-su-kien/", "-a site=caobang -a base_url="),
+    [([], "tin-tuc-su-kien-3092.html", "-a site=sample -a profile=thaibinh -a base_url="),
+     (["--grammar", "caobang"], "vi/news/tin-tuc-su-kien/",
+      "-a site=sample -a profile=caobang -a base_url="),
      # A grammar no site profile knows: query-string pages, and `discover` to learn them.
      (["--grammar", "php-onepath"], "news.php?p=2&cat=3092", "coopspider discover ")],
 )  # fmt: skip
