@@ -277,6 +277,7 @@ def _env(**extra: str) -> dict[str, str]:
     return {**clean, **extra}
 
 
+@pytest.mark.slow
 def test_config_check_shows_the_effective_configuration_without_secrets(tmp_path: Path) -> None:
     with_db_password = FULL.replace("sqlite:///archive/coop.sqlite3", "postgresql://u:dbPa55@h/d")
     path = write(tmp_path, with_db_password, mode=0o644)
@@ -302,6 +303,7 @@ def test_config_check_shows_the_effective_configuration_without_secrets(tmp_path
     assert "readable by group or others (mode 0644)" in done.stderr
 
 
+@pytest.mark.slow
 def test_config_check_without_a_file(tmp_path: Path) -> None:
     done = coopspider("config", "check", env=_env(), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -310,6 +312,7 @@ def test_config_check_without_a_file(tmp_path: Path) -> None:
     assert "sites: none configured; `coopspider run` crawls thaibinh" in done.stdout
 
 
+@pytest.mark.slow
 def test_config_check_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
     path = write(tmp_path, '[smtp]\nport = 0\n\n[sites.hue]\nbase_url = "ftp://hue"\n')
     # --config before the command works as well as after it.
@@ -324,6 +327,7 @@ def test_config_check_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_config_check_lists_site_profile_problems_with_the_rest(tmp_path: Path) -> None:
     """Problems of the site profiles (unknown profile, pattern without its group, a regex or a
     selector that does not compile, a required key missing, one in an inline table) come in
@@ -379,6 +383,7 @@ profile = "caobang"
     ]
 
 
+@pytest.mark.slow
 def test_other_commands_use_the_configured_database(tmp_path: Path) -> None:
     """`export` reads the database the configuration names, and fails clearly when it is bad."""
     write(tmp_path, '[database]\nurl = "sqlite:///from-config.sqlite3"\n')
@@ -392,6 +397,7 @@ def test_other_commands_use_the_configured_database(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["config"], ["config", "check"], ["run"]])
+@pytest.mark.slow
 def test_new_commands_have_help(command: list[str]) -> None:
     done = coopspider(*command, "--help")
     assert done.returncode == 0 and "usage: coopspider" in done.stdout

@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from coopspider.sample_site import build_site
@@ -20,6 +21,8 @@ from tests.conftest import scrapy_crawl
 from tests.faultserver import FaultServer, stall
 from tests.test_cli import coopspider
 from tests.test_run import FAST, clean_env
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 USER, SECRET = "crawler", "S3cr3t-Pa55"
 
