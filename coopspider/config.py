@@ -212,15 +212,10 @@ class _Reader:
             return
         # A key the file does not spell out (a required one, one in an inline table): the line
         # of the nearest table that holds it.
-        parts = key_path.split(".")
-        line = next(
-            (
-                found
-                for n in range(len(parts), 0, -1)
-                if (found := key_line(self.text, ".".join(parts[:n])))
-            ),
-            None,
-        )
+        parts, line = key_path.split("."), None
+        while parts and line is None:
+            line = key_line(self.text, ".".join(parts))
+            parts.pop()
         where = f"{self.file}:{line}" if line else f"{self.file}"
         self._problems.append((line or 0, f"{where}: {key_path}: {message}"))
         self._reported.add(key_path)
@@ -364,7 +359,8 @@ class _Reader:
                 revisit_old_days=self.value(table, f"{prefix}.revisit_old_days", _days(1)),
                 date_order=self.value(table, f"{prefix}.date_order", _date_order),
             )
-        self.profiles({name: tables[name] for name in sites})
+        if sites:
+            self.profiles({name: tables[name] for name in sites})
         return sites
 
     def profiles(self, tables: dict[str, Any]) -> None:

@@ -159,9 +159,11 @@ class _Checker:
             self.found.extend(error.problems)
             return _INVALID
 
-    def error(self) -> ProfileError:
-        lines = "\n".join(f"{self.where} {key}: {message}" for key, message in self.found)
-        return ProfileError(lines, list(self.found))
+    def error(self, problems: list[tuple[str, str]] | None = None) -> ProfileError:
+        """`problems` (default: those collected so far) as one ProfileError, a line each."""
+        problems = list(self.found if problems is None else problems)
+        lines = "\n".join(f"{self.where} {key}: {message}" for key, message in problems)
+        return ProfileError(lines, problems)
 
     def unknown_keys(
         self, table: Mapping[str, Any], allowed: set[str] | tuple[str, ...], prefix: str = ""
@@ -222,8 +224,7 @@ class _Checker:
             except ProfileError as error:
                 problems.extend((f"{key}[{number}]", message) for _, message in error.problems)
         if problems:
-            lines = "\n".join(f"{self.where} {where}: {message}" for where, message in problems)
-            raise ProfileError(lines, problems)
+            raise self.error(problems)
         return tuple(compiled)
 
     def pattern(self, text: str, key: str) -> regex.Pattern[str]:
