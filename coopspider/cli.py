@@ -30,8 +30,15 @@ from coopspider.text import strip_controls
 
 if TYPE_CHECKING:
     from coopspider.config import Config
+    from coopspider.sample_site import SampleSite
 
 SAMPLE_SITE_NAME = "sample"
+# Politeness off, for our own sample server on loopback: no need to be gentle with it.
+LOOPBACK_SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+}
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
@@ -150,10 +157,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                 site, profile = None, site
             server = stack.enter_context(serve(build_site(grammar=profile or "thaibinh")))
             base_url, site = server.base_url, site or SAMPLE_SITE_NAME
-            # Our own server on loopback: no need to be gentle with it.
-            overrides.update(
-                DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8
-            )
+            overrides.update(LOOPBACK_SETTINGS)
             print(f"Serving the sample site at {base_url}", flush=True)
         overrides.update(_setting(text) for text in args.set)
         _check_site(args, site, base_url, profile)
@@ -367,24 +371,52 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_sample_site(args: argparse.Namespace) -> int:
-    from coopspider.profiles import builtin_profiles
     from coopspider.sample_site import build_site, serve
 
-    site = build_site(articles=args.articles, markup=args.markup, grammar=args.grammar)
+    if args.day < 0:
+        raise UserError(f"--day must be 0 or more, got {args.day}")
+    site = build_site(
+        articles=args.articles, markup=args.markup, grammar=args.grammar, day=args.day
+    )
     try:
         server = serve(site, host=args.host, port=args.port)
     except OSError as error:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {error}") from error
     with server:
         print(server.base_url, flush=True)
-        if args.grammar in builtin_profiles():
-            hint = f"Crawl it with: scrapy crawl lienminh -a site={args.grammar} -a base_url="
-        else:
-            hint = "No site profile knows this grammar; learn it with: coopspider discover "
-        print(hint + server.base_url, file=sys.stderr, flush=True)
+        for line in _sample_site_hints(args, server.base_url, site):
+            print(line, file=sys.stderr, flush=True)
         with suppress(KeyboardInterrupt):
             server.wait()
     return EXIT_OK
+
+
+def _sample_site_hints(args: argparse.Namespace, url: str, site: SampleSite) -> list[str]:
+    """What `sample-site` says on stderr: the day served, how to move on, how to crawl it."""
+    from coopspider.profiles import builtin_profiles
+
+    lines = [
+        f"Day {args.day}: {len(site.articles)} articles, visitor counter {site.counter_total}. "
+        f"Serve --day {args.day + 1} next (same --port) for new and edited articles and a "
+        "higher counter."
+    ]
+    if args.grammar not in builtin_profiles():
+        return [
+            *lines,
+            f"No site profile knows this grammar; learn it with: coopspider discover {url}",
+        ]
+    fast = " ".join(
+        f"-s {name}={int(value) if isinstance(value, bool) else value}"
+        for name, value in LOOPBACK_SETTINGS.items()
+    )
+    return [
+        *lines,
+        f"Crawl it as site {SAMPLE_SITE_NAME!r} (politeness off: it is your own loopback server; "
+        "full=1 re-reads every article, so the edits are seen; LOG_LEVEL=WARNING shows the "
+        "progress line):",
+        f"  scrapy crawl lienminh -a site={SAMPLE_SITE_NAME} -a profile={args.grammar} "
+        f"-a base_url={url} -a full=1 {fast} -s LOG_LEVEL=WARNING",
+    ]
 
 
 # -- sites --------------------------------------------------------------------------------------
@@ -833,6 +865,14 @@ def build_parser() -> argparse.ArgumentParser:
         f"({', '.join(sorted(set(GRAMMARS) - set(builtin_profiles())))}); default thaibinh",
     )
     sample.add_argument("--articles", type=int, default=24)
+    sample.add_argument(
+        "--day",
+        type=int,
+        default=0,
+        metavar="N",
+        help="serve the site N days on: 2 new articles a day, 2 earlier ones edited, the "
+        "visitor counter higher (default 0; the same N always serves the same pages)",
+    )
     sample.set_defaults(handler=cmd_sample_site)
 
     sites = commands.add_parser(

@@ -201,6 +201,7 @@ class _Reader:
         self.file = file
         self.text = text
         self._problems: list[tuple[int, str]] = []
+        self._reported: set[str] = set()  # the key paths with a problem already
         self.sources: dict[str, str] = {}
 
     # -- reporting --
@@ -209,9 +210,15 @@ class _Reader:
         if variable:
             self._problems.append((0, f"environment variable {variable}: {message}"))
             return
-        line = key_line(self.text, key_path)
+        # A key the file does not spell out (a required one, one in an inline table): the line
+        # of the nearest table that holds it.
+        parts, line = key_path.split("."), None
+        while parts and line is None:
+            line = key_line(self.text, ".".join(parts))
+            parts.pop()
         where = f"{self.file}:{line}" if line else f"{self.file}"
         self._problems.append((line or 0, f"{where}: {key_path}: {message}"))
+        self._reported.add(key_path)
 
     @property
     def problems(self) -> list[str]:
@@ -352,7 +359,22 @@ class _Reader:
                 revisit_old_days=self.value(table, f"{prefix}.revisit_old_days", _days(1)),
                 date_order=self.value(table, f"{prefix}.date_order", _date_order),
             )
+        if sites:
+            self.profiles({name: tables[name] for name in sites})
         return sites
+
+    def profiles(self, tables: dict[str, Any]) -> None:
+        """The site tables must make valid site profiles too (URL patterns, selectors, the
+        profile they start from): their problems join the others, those of a key already
+        reported above left out."""
+        from coopspider.profiles import ProfileError, load_profiles
+
+        try:
+            load_profiles(tables)
+        except ProfileError as error:
+            for key_path, message in error.problems:
+                if key_path.split("[", 1)[0] not in self._reported:
+                    self.problem(key_path, message)
 
     def warnings(self, tables: dict[str, Any]) -> list[str]:
         """A password in a file others can read is worth a word, not a refusal."""
@@ -557,7 +579,7 @@ def key_line(text: str, key_path: str) -> int | None:
     inline tables are not located (the message then names the key path alone).
     """
     table: list[str] = []
-    wanted = key_path.split(".")
+    wanted = key_path.split("[", 1)[0].split(".")  # "urls.article[1]": the line of the list
     for number, line in enumerate(text.splitlines(), start=1):
         if header := _HEADER.match(line):
             table = _split_key(header[1])
@@ -667,8 +689,6 @@ def add_site_table(path: Path, name: str, table: str, *, replace: bool = False) 
     and keeps its permissions (a new file is private: it may later hold passwords). Returns
     whether a table was replaced; raises ConfigError.
     """
-    from coopspider.profiles import ProfileError, load_profiles
-
     text = _read(path) if path.exists() else ""
     replaced = name in _sites_of(path, text)
     if replaced:
@@ -694,11 +714,11 @@ def add_site_table(path: Path, name: str, table: str, *, replace: bool = False) 
             out.write(new_text)
             out.flush()
             os.fsync(out.fileno())
-        config = load_config(temporary, env={})
         try:
-            load_profiles(config.tables.get("sites", {}))
-        except ProfileError as error:
-            raise ConfigError([str(error)]) from error
+            load_config(temporary, env={})  # the site tables must make valid profiles too
+        except ConfigError as error:
+            named = [problem.replace(str(temporary), str(path), 1) for problem in error.problems]
+            raise ConfigError(named) from error
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as error:

@@ -24,7 +24,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from importlib import resources
@@ -45,7 +45,16 @@ SITE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")  # how site names are written
 
 
 class ProfileError(ValueError):
-    """A site profile or override that cannot be used, with the site and key at fault."""
+    """Site profiles or overrides that cannot be used, with the site and key at fault.
+
+    `problems` holds every (key, message) found, not only the first: the key is relative to the
+    profile's table ("urls.article[0]") from `profile_from_table`, a key path of the
+    configuration file ("sites.hungyen.urls.article[0]") from `load_profiles`.
+    """
+
+    def __init__(self, message: str, problems: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems if problems is not None else [("", message)]
 
 
 @dataclass(frozen=True)
@@ -125,24 +134,45 @@ _URL_KEYS = {
 _OVERRIDE_KEYS = {*_PROFILE_KEYS, "profile"}
 # Each kind of pattern needs one of these named groups.
 _REQUIRED_GROUPS = {"article": ("id",), "pagination": ("page", "offset")}
+_INVALID = object()  # what _Checker.collect returns for a value with a problem
 
 
 class _Checker:
-    """Reads values out of one TOML table, raising ProfileError with `where` in front."""
+    """Reads values out of one TOML table; a bad value is a ProfileError with `where` in front.
+
+    `collect` runs one check and keeps its problems instead of stopping, so that every problem of
+    a table is found in one pass; `error` is all of them as one ProfileError.
+    """
 
     def __init__(self, where: str) -> None:
         self.where = where
+        self.found: list[tuple[str, str]] = []
 
     def fail(self, key: str, message: str) -> ProfileError:
-        return ProfileError(f"{self.where} {key}: {message}")
+        return ProfileError(f"{self.where} {key}: {message}", [(key, message)])
+
+    def collect(self, check: Callable[[], Any]) -> Any:
+        """The value `check` returns, or _INVALID once its problems are kept."""
+        try:
+            return check()
+        except ProfileError as error:
+            self.found.extend(error.problems)
+            return _INVALID
+
+    def error(self, problems: list[tuple[str, str]] | None = None) -> ProfileError:
+        """`problems` (default: those collected so far) as one ProfileError, a line each."""
+        problems = list(self.found if problems is None else problems)
+        lines = "\n".join(f"{self.where} {key}: {message}" for key, message in problems)
+        return ProfileError(lines, problems)
 
     def unknown_keys(
         self, table: Mapping[str, Any], allowed: set[str] | tuple[str, ...], prefix: str = ""
     ) -> None:
-        for key in table:
-            if key not in allowed:
-                expected = ", ".join(sorted(allowed))
-                raise self.fail(prefix + key, f"unknown key; expected one of {expected}")
+        unknown = [key for key in table if key not in allowed]
+        expected = ", ".join(sorted(allowed))
+        self.found.extend(
+            (prefix + key, f"unknown key; expected one of {expected}") for key in unknown
+        )
 
     def text(self, table: Mapping[str, Any], key: str, default: str | None = None) -> str:
         value = table.get(key, default)
@@ -187,26 +217,35 @@ class _Checker:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(key, f"must be a list of regular expressions, got {value!r}")
-        compiled = []
+        compiled, problems = [], []
         for number, text in enumerate(value):
             try:
-                pattern = regex.compile(text)
-                catastrophic = catastrophic_repetition(text)
-            except (re.error, regex.error) as error:
-                raise self.fail(f"{key}[{number}]", f"{text!r} is not a regex: {error}") from error
-            if catastrophic:
-                raise self.fail(
-                    f"{key}[{number}]",
-                    f"{text!r} repeats a group whose own repetition has no separator, like "
-                    "([a-z]+-?)+: some URLs would take it minutes to reject; write the group "
-                    "without nested repetition, e.g. [a-z-]+",
-                )
-            groups = _REQUIRED_GROUPS.get(key.rsplit(".", 1)[-1], ())
-            if groups and not any(group in pattern.groupindex for group in groups):
-                wanted = " or ".join(f"(?P<{group}>...)" for group in groups)
-                raise self.fail(f"{key}[{number}]", f"{text!r} has no {wanted} group")
-            compiled.append(pattern)
+                compiled.append(self.pattern(text, key))
+            except ProfileError as error:
+                problems.extend((f"{key}[{number}]", message) for _, message in error.problems)
+        if problems:
+            raise self.error(problems)
         return tuple(compiled)
+
+    def pattern(self, text: str, key: str) -> regex.Pattern[str]:
+        """One URL pattern of `key`, compiled, with the named group its kind needs."""
+        try:
+            pattern = regex.compile(text)
+            catastrophic = catastrophic_repetition(text)
+        except (re.error, regex.error) as error:
+            raise self.fail(key, f"{text!r} is not a regex: {error}") from error
+        if catastrophic:
+            raise self.fail(
+                key,
+                f"{text!r} repeats a group whose own repetition has no separator, like "
+                "([a-z]+-?)+: some URLs would take it minutes to reject; write the group "
+                "without nested repetition, e.g. [a-z-]+",
+            )
+        groups = _REQUIRED_GROUPS.get(key.rsplit(".", 1)[-1], ())
+        if groups and not any(group in pattern.groupindex for group in groups):
+            wanted = " or ".join(f"(?P<{group}>...)" for group in groups)
+            raise self.fail(key, f"{text!r} has no {wanted} group")
+        return pattern
 
     def selector(self, value: Any, key: str) -> str | None:
         if value is None or value == "":
@@ -232,64 +271,79 @@ def profile_from_table(name: str, table: Mapping[str, Any], source: str) -> Site
     if not SITE_NAME.fullmatch(name):
         raise check.fail("name", "use lower-case letters, digits, '-' and '_'")
     check.unknown_keys(table, _PROFILE_KEYS)
-    for key in ("title", "base_url", "platform", "urls"):
-        if key not in table:
-            raise check.fail(key, "is required")
-    if "article" not in _table(table["urls"], check, "urls"):
-        raise check.fail("urls.article", "is required: the patterns of article URLs")
+    missing = [key for key in ("title", "base_url", "platform", "urls") if key not in table]
+    check.found.extend((key, "is required") for key in missing)
+    urls = table.get("urls", {})
+    if isinstance(urls, Mapping) and "urls" in table and "article" not in urls:
+        check.found.append(("urls.article", "is required: the patterns of article URLs"))
     blank = SiteProfile(name, "", "", "", UrlGrammar(article=()))
     return _apply(blank, table, check)
 
 
 def _apply(profile: SiteProfile, table: Mapping[str, Any], check: _Checker) -> SiteProfile:
-    """The profile with the keys of `table` applied (shared by built-ins and overrides)."""
+    """The profile with the keys of `table` applied (shared by built-ins and overrides).
+
+    Every key is checked, whatever the others hold; any problem raises them all together."""
     changes: dict[str, Any] = {}
+
+    def take(into: dict[str, Any], key: str, value: Callable[[], Any]) -> None:
+        if (checked := check.collect(value)) is not _INVALID:
+            into[key] = checked
+
     for key in ("title", "platform"):
         if key in table:
-            changes[key] = check.text(table, key)
+            take(changes, key, lambda key=key: check.text(table, key))
     if "base_url" in table:
-        changes["base_url"] = check.base_url(table["base_url"])
+        take(changes, "base_url", lambda: check.base_url(table["base_url"]))
     if "date_order" in table:
-        changes["date_order"] = check.date_order(table["date_order"])
+        take(changes, "date_order", lambda: check.date_order(table["date_order"]))
     if "download_delay" in table:
-        changes["download_delay"] = check.number(table["download_delay"], "download_delay", 0)
+        delay = table["download_delay"]
+        take(changes, "download_delay", lambda: check.number(delay, "download_delay", 0))
     if "concurrency" in table:
-        changes["concurrency"] = int(check.number(table["concurrency"], "concurrency", 1))
+        concurrency = table["concurrency"]
+        take(changes, "concurrency", lambda: int(check.number(concurrency, "concurrency", 1)))
     for key in ("categories", "skip_categories"):
         if key in table:
-            changes[key] = check.names(table[key], key)
+            take(changes, key, lambda key=key: check.names(table[key], key))
     for key in ("revisit_days", "revisit_old_days"):
         if key in table:
-            changes[key] = check.days(table[key], key)
-    if "urls" in table:
-        urls = _table(table["urls"], check, "urls")
+            take(changes, key, lambda key=key: check.days(table[key], key))
+    urls = check.collect(lambda: _table(table["urls"], check, "urls")) if "urls" in table else {}
+    if urls is not _INVALID and urls:
         check.unknown_keys(urls, _URL_KEYS, "urls.")
-        grammar: dict[str, Any] = {
-            key: check.patterns(urls[key], f"urls.{key}")
-            for key in ("article", "listing", "pagination")
-            if key in urls
-        }
+        grammar: dict[str, Any] = {}
+        for key in ("article", "listing", "pagination"):
+            if key in urls:
+                take(grammar, key, lambda key=key: check.patterns(urls[key], f"urls.{key}"))
         for key in ("article_links", "listing_links"):
             if key in urls:
-                grammar[key] = check.selector(urls[key], f"urls.{key}")
+                take(grammar, key, lambda key=key: check.selector(urls[key], f"urls.{key}"))
         if "items_per_page" in urls:
-            grammar["items_per_page"] = check.whole(urls["items_per_page"], "urls.items_per_page")
+            per_page = urls["items_per_page"]
+            take(grammar, "items_per_page", lambda: check.whole(per_page, "urls.items_per_page"))
         changed = replace(profile.grammar, **grammar)
         if changed.items_per_page is None and any(
             "offset" in pattern.groupindex for pattern in changed.pagination
         ):
-            raise check.fail(
-                "urls.items_per_page",
-                "is required when a pagination pattern has an (?P<offset>...) group",
+            check.found.append(
+                (
+                    "urls.items_per_page",
+                    "is required when a pagination pattern has an (?P<offset>...) group",
+                )
             )
         changes["grammar"] = changed
-    if "selectors" in table:
-        selectors = _table(table["selectors"], check, "selectors")
-        check.unknown_keys(selectors, {f.name for f in fields(FieldSelectors)}, "selectors.")
-        chosen = {
-            key: check.selector(value, f"selectors.{key}") for key, value in selectors.items()
-        }
+    selectors = table.get("selectors", {})
+    selectors = check.collect(lambda: _table(selectors, check, "selectors"))
+    if selectors is not _INVALID and selectors:
+        names = {f.name for f in fields(FieldSelectors)}
+        check.unknown_keys(selectors, names, "selectors.")
+        chosen: dict[str, Any] = {}
+        for key in (key for key in selectors if key in names):
+            take(chosen, key, lambda key=key: check.selector(selectors[key], f"selectors.{key}"))
         changes["selectors"] = replace(profile.selectors, **chosen)
+    if check.found:
+        raise check.error()
     return replace(profile, **changes)
 
 
@@ -337,28 +391,43 @@ def load_profiles(
     and may say which profile it starts from (`profile = "caobang"`; default thaibinh).
     """
     profiles = dict(builtin_profiles())
+    problems: list[tuple[str, str]] = []
+    lines: list[str] = []
     for name, table in (overrides or {}).items():
         check = _Checker(f"[sites.{name}]")
-        if not isinstance(name, str) or not SITE_NAME.fullmatch(name):
-            raise check.fail("name", "use lower-case letters, digits, '-' and '_'")
-        table = _table(table, check, "table")
-        check.unknown_keys(table, _OVERRIDE_KEYS)
-        # A new site without `profile` uses the Thái Bình grammar, as `scrapy crawl` does.
-        start_name = table.get("profile", name if name in profiles else DEFAULT_PROFILE)
-        if start_name not in builtin_profiles():
-            raise check.fail(
-                "profile",
-                f"unknown profile {start_name!r}; known: {known_names(builtin_profiles())}",
-            )
-        if name not in builtin_profiles() and "base_url" not in table:
-            raise check.fail("base_url", f"is required for the new site {name!r}")
-        start = replace(builtin_profiles()[start_name], name=name)
-        if name in builtin_profiles() and start_name != name:
-            # A known site that moved to another platform keeps its own name, title and root.
-            own = builtin_profiles()[name]
-            start = replace(start, title=own.title, base_url=own.base_url)
-        profiles[name] = _apply(start, table, check)
+        try:
+            profiles[name] = _override(profiles, name, table, check)
+        except ProfileError as error:
+            lines.append(str(error))
+            problems.extend((f"sites.{name}.{key}", message) for key, message in error.problems)
+    if problems:
+        raise ProfileError("\n".join(lines), problems)
     return profiles
+
+
+def _override(
+    profiles: Mapping[str, SiteProfile], name: str, table: Any, check: _Checker
+) -> SiteProfile:
+    """The profile of one `[sites.NAME]` table; raises every problem of the table at once."""
+    if not isinstance(name, str) or not SITE_NAME.fullmatch(name):
+        raise check.fail("name", "use lower-case letters, digits, '-' and '_'")
+    table = _table(table, check, "table")
+    check.unknown_keys(table, _OVERRIDE_KEYS)
+    # A new site without `profile` uses the Thái Bình grammar, as `scrapy crawl` does.
+    start_name = table.get("profile", name if name in profiles else DEFAULT_PROFILE)
+    if start_name not in builtin_profiles():
+        check.found.append(
+            ("profile", f"unknown profile {start_name!r}; known: {known_names(builtin_profiles())}")
+        )
+        start_name = DEFAULT_PROFILE  # the rest of the table is still checked
+    if name not in builtin_profiles() and "base_url" not in table:
+        check.found.append(("base_url", f"is required for the new site {name!r}"))
+    start = replace(builtin_profiles()[start_name], name=name)
+    if name in builtin_profiles() and start_name != name:
+        # A known site that moved to another platform keeps its own name, title and root.
+        own = builtin_profiles()[name]
+        start = replace(start, title=own.title, base_url=own.base_url)
+    return _apply(start, table, check)
 
 
 def known_names(profiles: Mapping[str, SiteProfile]) -> str:

@@ -265,6 +265,7 @@ def settings_for(port: int, **changes: Any) -> SmtpSettings:
 # -- the digest after new reports, once ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_digest_after_new_reports_then_nothing(factory: sessionmaker[Session], db_url: str) -> None:
     run, keys = crawl_run(
         factory,
@@ -381,6 +382,7 @@ def test_digest_after_new_reports_then_nothing(factory: sessionmaker[Session], d
         assert len(session.scalars(select(AlertBatchEvent)).all()) == 5
 
 
+@pytest.mark.slow
 def test_vietnamese_subject_and_body_decode_exactly(
     factory: sessionmaker[Session], db_url: str
 ) -> None:
@@ -402,6 +404,7 @@ def test_vietnamese_subject_and_body_decode_exactly(
     assert "Sáng ngày 9/1/2025" in mail.text
 
 
+@pytest.mark.slow
 def test_hostile_page_text_is_escaped_in_html(factory: sessionmaker[Session], db_url: str) -> None:
     run, keys = crawl_run(factory, [HOSTILE])
     record_new(factory, run, keys, [HOSTILE])
@@ -464,6 +467,7 @@ def test_hostile_page_text_is_escaped_in_html(factory: sessionmaker[Session], db
 # -- the server down or refusing -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_server_down_for_one_run_then_delivered_once(
     factory: sessionmaker[Session], db_url: str
 ) -> None:
@@ -488,6 +492,7 @@ def test_server_down_for_one_run_then_delivered_once(
     assert all(body.count(article["title"]) == 1 for article in ARTICLES)
 
 
+@pytest.mark.slow
 def test_server_refusing_the_message(factory: sessionmaker[Session], db_url: str) -> None:
     run, keys = crawl_run(factory, ARTICLES)
     record_new(factory, run, keys, ARTICLES)
@@ -505,6 +510,7 @@ def test_server_refusing_the_message(factory: sessionmaker[Session], db_url: str
     assert "2 tin mới" in mailbox.received[0].message["Subject"]
 
 
+@pytest.mark.slow
 def test_no_recipients_is_said_clearly(db_url: str) -> None:
     env = alert_env(db_url, free_port())
     del env["COOPSPIDER_ALERT_TO"]
@@ -514,6 +520,7 @@ def test_no_recipients_is_said_clearly(db_url: str) -> None:
     assert coopspider_alert(env, "--help").returncode == 0
 
 
+@pytest.mark.slow
 def test_dry_run_prints_and_changes_nothing(factory: sessionmaker[Session], db_url: str) -> None:
     run, keys = crawl_run(factory, ARTICLES)
     record_new(factory, run, keys, ARTICLES)
@@ -528,6 +535,7 @@ def test_dry_run_prints_and_changes_nothing(factory: sessionmaker[Session], db_u
         assert session.scalars(select(AlertBatch)).all() == []
 
 
+@pytest.mark.slow
 def test_site_option_sends_only_that_site(factory: sessionmaker[Session], db_url: str) -> None:
     run, keys = crawl_run(factory, ARTICLES[:1])
     record_new(factory, run, keys, ARTICLES[:1])
@@ -547,6 +555,7 @@ def test_site_option_sends_only_that_site(factory: sessionmaker[Session], db_url
 # -- exactly once under concurrency and crashes ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_concurrent_runs_never_send_a_change_twice(factory: sessionmaker[Session]) -> None:
     """Threads record changes and alert at the same time; every change arrives exactly once."""
     run, _ = crawl_run(factory, [])
@@ -594,6 +603,7 @@ def test_concurrent_runs_never_send_a_change_twice(factory: sessionmaker[Session
         assert {batch.status for batch in session.scalars(select(AlertBatch))} == {"sent"}
 
 
+@pytest.mark.slow
 def test_two_processes_at_once_send_each_change_once(
     factory: sessionmaker[Session], db_url: str
 ) -> None:
@@ -676,6 +686,7 @@ class DatabaseLock:
             engine.dispose()
 
 
+@pytest.mark.slow
 def test_killed_after_acceptance_before_commit_sends_once_more_and_loses_nothing(
     factory: sessionmaker[Session],
     db_url: str,
@@ -723,6 +734,7 @@ def test_killed_after_acceptance_before_commit_sends_once_more_and_loses_nothing
 # -- baseline and crawl health, from real crawls of the sample site --------------------------------
 
 
+@pytest.mark.slow
 def test_baseline_message_and_health_alerts_from_real_crawls(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -786,6 +798,7 @@ def test_baseline_message_and_health_alerts_from_real_crawls(
         assert len(mailbox.received) == 2
 
 
+@pytest.mark.slow
 def test_failed_and_unfinished_runs_and_unparsed_dates_are_alerted_once(
     factory: sessionmaker[Session],
 ) -> None:
@@ -818,6 +831,7 @@ def test_failed_and_unfinished_runs_and_unparsed_dates_are_alerted_once(
         ]
 
 
+@pytest.mark.slow
 def test_a_problem_that_ends_and_comes_back_is_alerted_again(
     factory: sessionmaker[Session],
 ) -> None:
@@ -899,6 +913,7 @@ def check_login(
 
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.slow
 def test_tls_and_login_keep_the_password_secret(
     security: str, certificate: tuple[Path, Path], tmp_path: Path, database_url: str
 ) -> None:
@@ -1148,6 +1163,7 @@ def test_html_diff_keeps_paragraph_breaks_and_escapes_both_sides() -> None:
     assert "&lt;c&gt;</del>" in html and "&lt;d&gt;</ins>" in html
 
 
+@pytest.mark.slow
 def test_unknown_health_kinds_are_refused(factory: sessionmaker[Session]) -> None:
     run, _ = crawl_run(factory, [])
     with factory() as session:

@@ -72,6 +72,7 @@ def listing_pages_past_the_first(paths: list[str]) -> list[str]:
     return [p for p in paths if classify(p).kind is LinkKind.LISTING and classify(p).page > 1]
 
 
+@pytest.mark.slow
 def test_first_crawl_is_a_baseline_not_a_flood_of_new_articles(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -87,6 +88,7 @@ def test_first_crawl_is_a_baseline_not_a_flood_of_new_articles(
     assert f"Lần thu thập đầu tiên: đã lưu {len(site.articles)} bài" in text
 
 
+@pytest.mark.slow
 def test_a_crawl_of_a_site_that_is_down_is_failed_and_not_the_baseline(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -106,6 +108,7 @@ def test_a_crawl_of_a_site_that_is_down_is_failed_and_not_the_baseline(
     assert report["new"] == []
 
 
+@pytest.mark.slow
 def test_diff_names_exactly_the_new_edited_and_removed_articles(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -159,6 +162,7 @@ def test_diff_names_exactly_the_new_edited_and_removed_articles(
     assert as_json["versions"][1]["fields"] == ["title", "body", "images"]
 
 
+@pytest.mark.slow
 def test_unchanged_content_gives_an_empty_diff_whatever_else_moved(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -190,6 +194,7 @@ def test_unchanged_content_gives_an_empty_diff_whatever_else_moved(
     )
 
 
+@pytest.mark.slow
 def test_server_errors_and_a_cut_short_crawl_remove_nothing(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -215,6 +220,7 @@ def test_server_errors_and_a_cut_short_crawl_remove_nothing(
     assert [entry["reason"] for entry in diff(database_url)["removed"]] == ["gone"]
 
 
+@pytest.mark.slow
 def test_article_gone_from_its_listing_is_removed_then_restored(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -234,6 +240,7 @@ def test_article_gone_from_its_listing_is_removed_then_restored(
     assert [e["url"] for e in restored] == [url_of(server, hidden)]
 
 
+@pytest.mark.slow
 def test_repeat_crawl_of_unchanged_site_is_a_fraction_of_the_first(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -269,11 +276,13 @@ def test_repeat_crawl_of_unchanged_site_is_a_fraction_of_the_first(
 
 
 @pytest.mark.parametrize("command", [["diff"], ["history"]])
+@pytest.mark.slow
 def test_diff_and_history_have_help(command: list[str]) -> None:
     done = coopspider(*command, "--help")
     assert done.returncode == 0 and "usage: coopspider" in done.stdout
 
 
+@pytest.mark.slow
 def test_history_of_an_unknown_url_and_diff_of_an_unknown_site_are_clear_errors(
     database_url: str,
 ) -> None:

@@ -33,11 +33,13 @@ def coopspider(
 
 
 @pytest.mark.parametrize("command", [[], ["crawl"], ["extract"], ["export"], ["sample-site"]])
+@pytest.mark.slow
 def test_every_command_has_help(command: list[str]) -> None:
     done = coopspider(*command, "--help")
     assert done.returncode == 0 and "usage: coopspider" in done.stdout
 
 
+@pytest.mark.slow
 def test_extract_saved_page_prints_fields_as_json() -> None:
     page = PAGES / "thaibinh-seed-hoi-nghi-so-ket.html"
     expected = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
@@ -50,6 +52,7 @@ def test_extract_saved_page_prints_fields_as_json() -> None:
     assert fields["article_id"] and set(fields) >= {"body", "images", "author", "summary"}
 
 
+@pytest.mark.slow
 def test_extract_live_url_from_sample_site() -> None:
     site = build_site()
     article = site.articles[0]
@@ -61,12 +64,14 @@ def test_extract_live_url_from_sample_site() -> None:
     assert fields["title"] == article.title and fields["article_id"] == article.article_id
 
 
+@pytest.mark.slow
 def test_extract_missing_file_is_a_clear_error() -> None:
     done = coopspider("extract", "no/such/page.html")
     assert done.returncode == 2
     assert "no such file" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_crawl_sample_then_export(tmp_path: Path, database_url: str) -> None:
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
     crawled = coopspider("crawl", "--sample", env=env, cwd=tmp_path)
@@ -86,8 +91,9 @@ def test_crawl_sample_then_export(tmp_path: Path, database_url: str) -> None:
 
 @pytest.mark.parametrize(
     ("options", "listing", "hint"),
-    [([], "tin-tuc-su-kien-3092.html", "-a site=thaibinh -a base_url="),
-     (["--grammar", "caobang"], "vi/news/tin-tuc-su-kien/", "-a site=caobang -a base_url="),
+    [([], "tin-tuc-su-kien-3092.html", "-a site=sample -a profile=thaibinh -a base_url="),
+     (["--grammar", "caobang"], "vi/news/tin-tuc-su-kien/",
+      "-a site=sample -a profile=caobang -a base_url="),
      # A grammar no site profile knows: query-string pages, and `discover` to learn them.
      (["--grammar", "php-onepath"], "news.php?p=2&cat=3092", "coopspider discover ")],
 )  # fmt: skip
@@ -113,6 +119,7 @@ def test_sample_site_command_serves_and_prints_its_url(
     assert f"{hint}{url}" in process.stderr.read()
 
 
+@pytest.mark.slow
 def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": "nosuchdb://x"}
     done = coopspider("export", env=env, cwd=tmp_path)

@@ -17,6 +17,7 @@ CAOBANG_PAGE = PAGES / "nukeviet-caobang-trung-khanh.html"
 
 
 @pytest.mark.parametrize("command", [["sites"], ["extract"], ["sample-site"]])
+@pytest.mark.slow
 def test_new_options_have_help(command: list[str]) -> None:
     done = coopspider(*command, "--help")
     assert done.returncode == 0 and "usage: coopspider" in done.stdout
@@ -47,6 +48,7 @@ def _explained(*args: str) -> dict[str, tuple[str, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_extract_explain_picks_the_profile_of_the_urls_host() -> None:
     url = json.loads(CAOBANG_PAGE.with_suffix(".json").read_text(encoding="utf-8"))["url"]
     explained = _explained(str(CAOBANG_PAGE), "--url", url)
@@ -56,23 +58,27 @@ def test_extract_explain_picks_the_profile_of_the_urls_host() -> None:
     assert explained["counter"][0] == "label"
 
 
+@pytest.mark.slow
 def test_extract_explain_with_another_site_uses_that_profile() -> None:
     explained = _explained(str(CAOBANG_PAGE), "--site", "thaibinh")
     assert explained["body"][0] == "structure"
 
 
+@pytest.mark.slow
 def test_extract_unknown_site_is_a_clear_error() -> None:
     done = coopspider("extract", str(CAOBANG_PAGE), "--site", "nosuch")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "unknown site 'nosuch'; known sites: camau, caobang, daknong" in done.stderr
 
 
+@pytest.mark.slow
 def test_crawl_unknown_site_is_a_clear_error(tmp_path: Path) -> None:
     done = coopspider("crawl", "--site", "nosuch", cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "unknown site 'nosuch'; known sites:" in done.stderr
 
 
+@pytest.mark.slow
 def test_crawl_sample_in_a_profiles_grammar(tmp_path: Path, database_url: str) -> None:
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
     done = coopspider("crawl", "--sample", "--site", "daknong", env=env, cwd=tmp_path)

@@ -277,6 +277,7 @@ def _env(**extra: str) -> dict[str, str]:
     return {**clean, **extra}
 
 
+@pytest.mark.slow
 def test_config_check_shows_the_effective_configuration_without_secrets(tmp_path: Path) -> None:
     with_db_password = FULL.replace("sqlite:///archive/coop.sqlite3", "postgresql://u:dbPa55@h/d")
     path = write(tmp_path, with_db_password, mode=0o644)
@@ -302,6 +303,7 @@ def test_config_check_shows_the_effective_configuration_without_secrets(tmp_path
     assert "readable by group or others (mode 0644)" in done.stderr
 
 
+@pytest.mark.slow
 def test_config_check_without_a_file(tmp_path: Path) -> None:
     done = coopspider("config", "check", env=_env(), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -310,6 +312,7 @@ def test_config_check_without_a_file(tmp_path: Path) -> None:
     assert "sites: none configured; `coopspider run` crawls thaibinh" in done.stdout
 
 
+@pytest.mark.slow
 def test_config_check_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
     path = write(tmp_path, '[smtp]\nport = 0\n\n[sites.hue]\nbase_url = "ftp://hue"\n')
     # --config before the command works as well as after it.
@@ -324,6 +327,63 @@ def test_config_check_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
+def test_config_check_lists_site_profile_problems_with_the_rest(tmp_path: Path) -> None:
+    """Problems of the site profiles (unknown profile, pattern without its group, a regex or a
+    selector that does not compile, a required key missing, one in an inline table) come in
+    the same list as the file's other problems, each with its line, all in one run."""
+    path = write(
+        tmp_path,
+        """\
+[smtp]
+port = "five"
+
+[sites.hungyen]
+base_url = "https://hungyen.example.org/"
+profile = "joomla"
+
+[sites.hungyen.urls]
+article = ['/tin-tuc/(\\d+)\\.html', '/bai/(?P<id>\\d+)']
+listing = ['/chuyen-muc/(']
+
+[sites.hungyen.selectors]
+title = "h1[["
+body = "div.content"
+
+[sites.thaibinh]
+selectors = { date = "span[[" }
+concurrency = 0
+revisit = 3
+
+[sites.bacninh]
+profile = "caobang"
+""",
+    )
+    done = coopspider("config", "check", "--config", str(path), env=_env(), cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    at = f"  {path}:"
+    assert done.stderr.splitlines() == [
+        "coopspider: error: invalid configuration:",
+        f"{at}2: smtp.port: expected a whole number, got 'five'",
+        f"{at}6: sites.hungyen.profile: unknown profile 'joomla'; known: camau, caobang, "
+        "daknong, kiengiang, kontum, quangtri, thaibinh",
+        f"{at}9: sites.hungyen.urls.article[0]: '/tin-tuc/(\\\\d+)\\\\.html' has no "
+        "(?P<id>...) group",
+        f"{at}10: sites.hungyen.urls.listing[0]: '/chuyen-muc/(' is not a regex: missing ) at "
+        "position 13",
+        f"{at}13: sites.hungyen.selectors.title: 'h1[[' is not a valid CSS or XPath selector: "
+        "Expected ident or '*', got <DELIM '[' at 3>",
+        f"{at}17: sites.thaibinh.selectors.date: 'span[[' is not a valid CSS or XPath selector: "
+        "Expected ident or '*', got <DELIM '[' at 5>",
+        f"{at}18: sites.thaibinh.concurrency: must be a number >= 1, got 0",
+        f"{at}19: sites.thaibinh.revisit: unknown key; expected one of: base_url, profile, "
+        "categories, skip_categories, revisit_days, revisit_old_days, date_order, title, "
+        "platform, download_delay, concurrency, urls, selectors",
+        f"{at}21: sites.bacninh.base_url: is required for the new site 'bacninh'",
+    ]
+
+
+@pytest.mark.slow
 def test_other_commands_use_the_configured_database(tmp_path: Path) -> None:
     """`export` reads the database the configuration names, and fails clearly when it is bad."""
     write(tmp_path, '[database]\nurl = "sqlite:///from-config.sqlite3"\n')
@@ -337,6 +397,7 @@ def test_other_commands_use_the_configured_database(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["config"], ["config", "check"], ["run"]])
+@pytest.mark.slow
 def test_new_commands_have_help(command: list[str]) -> None:
     done = coopspider(*command, "--help")
     assert done.returncode == 0 and "usage: coopspider" in done.stdout

@@ -13,6 +13,8 @@ from storage import count_articles, latest_versions, open_database
 from storage.models import ArticleVersion, CounterObservation, CrawlRun
 from tests.conftest import scrapy_crawl
 
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
+
 
 def _expected(article, base_url: str) -> dict:
     return {

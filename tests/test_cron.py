@@ -61,6 +61,7 @@ def logs(home: Path) -> list[Path]:
     return sorted((home / "logs").glob("run-*.log"))
 
 
+@pytest.mark.slow
 def test_a_run_leaves_a_dated_log_the_archive_and_exit_0(installation: Path) -> None:
     site = build_site()
     with serve(site) as server:
@@ -82,6 +83,7 @@ def test_a_run_leaves_a_dated_log_the_archive_and_exit_0(installation: Path) -> 
     factory.kw["bind"].dispose()
 
 
+@pytest.mark.slow
 def test_a_failed_crawl_passes_its_code_on_and_prints_the_log_end(installation: Path) -> None:
     configure(installation, f"http://127.0.0.1:{closed_port()}/")
     (installation / "logs").mkdir()
@@ -118,6 +120,7 @@ def test_a_run_still_going_makes_the_next_exit_75_at_once(installation: Path) ->
     assert not (installation / "data").exists(), "nothing was run"
 
 
+@pytest.mark.slow
 def test_a_run_over_the_time_bound_is_stopped_with_124(installation: Path) -> None:
     site = build_site()
     with serve(site) as server:

@@ -119,6 +119,7 @@ def test_fast_path_extras(text: str, expected: str) -> None:
         ("Jul 4, 2022 9:30 PM", "2022-07-04T21:30:00+07:00"),
     ],
 )
+@pytest.mark.slow
 def test_dateparser_fallback(text: str, expected: str) -> None:
     result = parse_date(text)
     assert result is not None and to_iso(result) == expected
@@ -329,6 +330,7 @@ local_datetimes = st.datetimes(
 
 @settings(max_examples=400, deadline=None)
 @given(fmt=st.sampled_from(FORMATS), dt=local_datetimes)
+@pytest.mark.slow
 def test_round_trip_formats(fmt: Callable[[datetime], Rendered], dt: datetime) -> None:
     text, expected, order = fmt(dt)
     assert parse_date(text, order=order) == expected, text
@@ -371,6 +373,7 @@ def _check_result(result: datetime | None) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=120))
+@pytest.mark.slow
 def test_random_text_never_raises(text: str) -> None:
     FUZZ_INPUTS["parse_date: random text"] += 1
     _check_result(parse_date(text))
@@ -388,6 +391,7 @@ DATEISH_TOKENS = list("0123456789/.-:, |()+") + [
     now=st.one_of(st.none(), st.datetimes(), st.datetimes(timezones=st.timezones())),
     order=st.sampled_from(["DMY", "MDY"]),
 )
+@pytest.mark.slow
 def test_dateish_text_never_raises(tokens: list[str], now: datetime | None, order: str) -> None:
     FUZZ_INPUTS["parse_date: random date-like tokens"] += 1
     _check_result(parse_date("".join(tokens), now=now, order=order))

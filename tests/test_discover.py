@@ -21,6 +21,8 @@ from tests.faultserver import FaultServer, body, rewrite
 from tests.othercms import serve_other_cms
 from tests.test_cli import coopspider
 
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
+
 # Politeness off for `discover` and `crawl`: the server is ours, on loopback.
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
 CRAWL_FAST = [*FAST, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
@@ -46,7 +48,6 @@ def _path(url: str) -> str:
     return unquote(parts.path) + (f"?{parts.query}" if parts.query else "")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("grammar", sorted(GRAMMARS))
 def test_discover_then_crawl_archives_every_article_and_nothing_else(
     grammar: str, tmp_path: Path, database_url: str
@@ -202,7 +203,6 @@ def test_the_request_budget_is_never_exceeded() -> None:
     assert "Not learned:" in done.stderr
 
 
-@pytest.mark.slow
 def test_a_site_in_another_cms_style(tmp_path: Path, database_url: str) -> None:
     """A site written apart from the sample site (tests/othercms.py): slug-only URLs under one
     and two levels of categories, `?page=N` pagers, a documents section in the article form."""

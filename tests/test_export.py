@@ -16,6 +16,8 @@ import pytest
 from storage import open_database, save_article, start_run
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
+
 T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
 TRICKY_BODY = 'Dòng "một", có dấu phẩy;\n\nDòng hai\r\nvới CRLF, tab\tvà = + - @ đầu ô.'
 

@@ -49,6 +49,7 @@ def test_worker_processes_extract_what_the_crawl_process_would() -> None:
     assert all(item["title"] for item in pooled)
 
 
+@pytest.mark.slow
 def test_a_dead_worker_costs_one_page_and_is_replaced() -> None:
     url, text = saved_pages()[0]
     extractor = Extractor(1)

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from coopspider.sample_site import build_site
@@ -22,6 +23,8 @@ from storage.models import Article, CrawlRun
 from tests.archive_checks import assert_consistent
 from tests.conftest import ROOT, crawl_command, read_feed
 from tests.faultserver import FaultServer, stall
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 LOCKED = "database is locked"
 

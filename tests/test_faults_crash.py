@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -107,6 +108,7 @@ def versions_per_article(database_url: str) -> dict[str, int]:
         factory.kw["bind"].dispose()
 
 
+@pytest.mark.slow
 def test_crawl_killed_half_way_leaves_a_consistent_archive_and_the_next_run_finishes(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -137,6 +139,7 @@ def test_crawl_killed_half_way_leaves_a_consistent_archive_and_the_next_run_fini
     assert versions_per_article(database_url) == {a.article_id: 1 for a in site.articles}
 
 
+@pytest.mark.slow
 def test_writer_process_killed_stops_the_crawl_as_failed_and_the_next_run_finishes(
     tmp_path: Path, database_url: str
 ) -> None:

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+import pytest
+
 from coopspider.sample_site import build_site
 from coopspider.urls import LinkKind, classify
 from storage import open_database
@@ -20,6 +22,8 @@ from tests.archive_checks import assert_consistent
 from tests.conftest import scrapy_crawl
 from tests.faultserver import FaultServer, body, inject, rewrite
 from tests.test_decoding import to_windows_1258
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 WARNSIZE, MAXSIZE = 100_000, 400_000
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8

@@ -27,6 +27,8 @@ from tests.faultserver import (
     truncate,
 )
 
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
+
 BACKOFF = 0.4
 FAULTY = ["-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=2", "-s", f"RETRY_BACKOFF_BASE={BACKOFF}"]
 

@@ -21,6 +21,8 @@ from coopspider.sample_site import build_site, serve
 from tests.conftest import ROOT, fresh_pg_schema, scrapy_crawl
 from tests.test_cli import coopspider
 
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
+
 SECRET = "S3cr3t-Pa55word"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,6 +87,7 @@ def _fragment() -> st.SearchStrategy[str]:
 
 @EXAMPLES
 @given(_fragment())
+@pytest.mark.slow
 def test_random_html_never_raises(html: str) -> None:
     FUZZ_INPUTS["ArticlePage.fields: random HTML"] += 1
     fields = ArticlePage(
@@ -101,6 +103,7 @@ def test_random_html_never_raises(html: str) -> None:
     st.integers(min_value=0),
     st.binary(max_size=40),
 )
+@pytest.mark.slow
 def test_mutated_real_pages_never_raise(page: Path, start: int, length: int, junk: bytes) -> None:
     FUZZ_INPUTS["ArticlePage.fields: mutated saved pages"] += 1
     body = page.read_bytes()

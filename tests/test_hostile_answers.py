@@ -12,12 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from coopspider.sample_site import build_site
 from storage import open_database
 from storage.models import Article, CrawlRun
 from tests.conftest import scrapy_crawl
 from tests.faultserver import FaultServer, not_modified, redirect, tagged
 from tests.test_faults_network import break_article
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 
 def last_seen(database_url: str) -> dict[str, datetime]:

@@ -33,6 +33,8 @@ from tests.conftest import ROOT, fresh_pg_schema, scrapy_crawl, selected_test_da
 from tests.test_changes import fresh_article
 from tests.test_run import clean_env, closed_port
 
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
+
 NEW_TITLE = "Hợp tác xã Đông Quý ra mắt sản phẩm mới"
 SITE_DOWN = "không đọc được trang chủ"  # the alert's sentence for a crawl of a site that was down
 ROOT_POWERS = "-dac_override,-dac_read_search,-fowner"

@@ -12,11 +12,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from coopspider.sample_site import build_site, serve
 from coopspider.sample_site.texts import PARAGRAPHS
 from coopspider.urls import LinkKind, classify
 from tests.conftest import scrapy_crawl
 from tests.test_cli import coopspider
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 LONG_WORDS = 30_000
 ADDED = "Số liệu được điều chỉnh lại theo báo cáo mới nhất của Liên minh."

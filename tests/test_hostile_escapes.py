@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from coopspider.sample_site import build_site, serve
@@ -18,6 +19,8 @@ from storage import open_database
 from storage.models import Article, ArticleVersion
 from tests.conftest import scrapy_crawl
 from tests.test_cli import coopspider
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 # Retitle the terminal window, ring the bell, clear the screen; a C1 CSI (0x9b) colours the text.
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b[H\x9b31m"

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from coopspider.sample_site import build_site
@@ -24,6 +25,8 @@ from storage import open_database
 from storage.models import CrawlRun
 from tests.conftest import ROOT, CrawlResult, crawl_command, read_feed
 from tests.faultserver import FaultHandler, FaultServer, rewrite
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 ARTICLE_LINKS = 50_000
 MAX_RSS = 300 * 1024 * 1024

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from coopspider.sample_site import SampleArticle, SampleSite, build_site
@@ -18,6 +19,8 @@ from storage import open_database
 from storage.models import Article, ChangeEvent
 from tests.conftest import scrapy_crawl
 from tests.faultserver import FaultServer, rewrite
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 EAGER = ["-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from coopspider.sample_site import build_site, serve
@@ -34,6 +35,7 @@ def test_the_site_is_one_host_and_port() -> None:
     assert not same_site("ftp://lienminhhtx.example/", default)
 
 
+@pytest.mark.slow
 def test_redirects_and_links_off_the_site_are_not_followed(
     tmp_path: Path, database_url: str
 ) -> None:

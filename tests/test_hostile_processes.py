@@ -17,6 +17,8 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_OK
 from coopspider.sample_site import build_site, serve
 from storage import open_database
@@ -27,6 +29,8 @@ from tests.test_changes import fresh_article
 from tests.test_cli import coopspider
 from tests.test_faults_crash import count_rows, runs, wait_until
 from tests.test_run import GatedSite, clean_env, closed_port, finish, start_run, write_config
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 ARTICLE_PAUSE = 0.25
 

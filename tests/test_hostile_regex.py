@@ -12,6 +12,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from coopspider.profiles import load_profiles
 from coopspider.sample_site import build_site
 from coopspider.urls import MATCH_TIMEOUT, catastrophic_repetition
@@ -35,6 +37,7 @@ def test_nested_repetition_is_told_apart_from_separated_repetition() -> None:
             assert not catastrophic_repetition(pattern.pattern), (profile.name, pattern.pattern)
 
 
+@pytest.mark.slow
 def test_config_check_and_a_crawl_refuse_nested_repetition(tmp_path: Path) -> None:
     config = tmp_path / "coopspider.toml"
     config.write_text(
@@ -54,6 +57,7 @@ def test_config_check_and_a_crawl_refuse_nested_repetition(tmp_path: Path) -> No
         assert "urls.article[0]" in done.stderr and "repeats a group" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_pattern_that_runs_too_long_gives_up_and_the_crawl_goes_on(
     tmp_path: Path, database_url: str
 ) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from coopspider.sample_site import build_site
@@ -21,6 +22,8 @@ from storage import open_database
 from storage.models import CrawlRun
 from tests.conftest import FAST, ROOT, scrapy_crawl
 from tests.faultserver import FaultServer, body, delayed
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 EAGER = ["-s", "CONCURRENT_REQUESTS=32", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32"]
 

@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from coopspider.sample_site import build_site
@@ -21,6 +22,8 @@ from tests.conftest import scrapy_crawl
 from tests.faultserver import FaultServer, stall
 from tests.test_cli import coopspider
 from tests.test_run import FAST, clean_env
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 # Unique per run: the command-line scan sees every process on the machine, other test runs too.
 USER, SECRET = "crawler", f"S3cr3t-{secrets.token_hex(6)}"

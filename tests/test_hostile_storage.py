@@ -14,6 +14,7 @@ import os
 import string
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from coopspider.items import MAX_ARTICLE_ID_CHARS
@@ -22,6 +23,8 @@ from storage import open_database
 from storage.models import Article, ArticleVersion, CrawlRun
 from tests.conftest import scrapy_crawl, selected_test_database
 from tests.test_cli import coopspider
+
+pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 # 120,000 distinct words of 10 letters: 1.2 MB of lexemes, over the 1 MB a PostgreSQL tsvector
 # holds.

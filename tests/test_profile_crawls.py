@@ -22,6 +22,7 @@ def test_every_shipped_profile_has_a_sample_grammar() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(builtin_profiles()))
+@pytest.mark.slow
 def test_crawl_of_each_profiles_sample_site(name: str, tmp_path: Path, database_url: str) -> None:
     site = build_site(grammar=name)
     grammar = GRAMMARS[name]
@@ -63,6 +64,7 @@ def test_crawl_of_each_profiles_sample_site(name: str, tmp_path: Path, database_
     ]
 
 
+@pytest.mark.slow
 def test_configured_site_profiles_reach_the_spider(tmp_path: Path, database_url: str) -> None:
     """The SITE_PROFILES setting (the config file's [sites.NAME] tables) changes the crawl."""
     site = build_site()

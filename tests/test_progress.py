@@ -9,6 +9,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from coopspider.progress import Progress
 from storage import open_database, save_article, start_run
 from tests.conftest import ROOT
@@ -30,6 +32,7 @@ def test_progress_draws_on_a_terminal_only() -> None:
     assert pipe.getvalue() == ""
 
 
+@pytest.mark.slow
 def test_export_shows_progress_on_a_terminal_and_keeps_stdout_clean(database_url: str) -> None:
     url = database_url
     factory = open_database(url)
@@ -45,6 +48,7 @@ def test_export_shows_progress_on_a_terminal_and_keeps_stdout_clean(database_url
     assert "exported articles: 5" in shown
 
 
+@pytest.mark.slow
 def test_crawl_shows_progress_on_a_terminal(database_url: str) -> None:
     url = database_url
     done, shown = run_on_terminal(["crawl", "--sample"], {"COOPSPIDER_DATABASE_URL": url})

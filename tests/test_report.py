@@ -260,6 +260,7 @@ def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_report_renders_in_chromium_with_the_chart_drawn(report_dir: Path) -> None:
     # A copy of the page with a probe that writes what the browser laid out into the DOM.
     probe = report_dir / "probe.html"
@@ -324,6 +325,7 @@ def test_report_links_each_change_to_the_archived_versions(report_dir: Path) -> 
     assert "bộ đếm giảm" in index.xpath("string(//ul[contains(@class, 'anomalies')])")
 
 
+@pytest.mark.slow
 def test_report_errors_are_clear(tmp_path: Path) -> None:
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}"}
     blocker = tmp_path / "file"

@@ -110,6 +110,7 @@ class GatedSite:
 # -- end to end -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_runs_started_together_one_runs_the_other_exits_locked(tmp_path: Path) -> None:
     site = build_site()
     gated = GatedSite(site)
@@ -140,6 +141,7 @@ def test_two_runs_started_together_one_runs_the_other_exits_locked(tmp_path: Pat
         assert code == EXIT_OK, err[-3000:]
 
 
+@pytest.mark.slow
 def test_a_failing_site_does_not_stop_the_others_and_gives_the_crawl_failed_code(
     tmp_path: Path,
 ) -> None:
@@ -161,6 +163,7 @@ def test_a_failing_site_does_not_stop_the_others_and_gives_the_crawl_failed_code
     assert archived_ids(tmp_path, "sample") == {a.article_id for a in site.articles}
 
 
+@pytest.mark.slow
 def test_a_crawl_over_run_timeout_is_stopped_and_counted_failed(tmp_path: Path) -> None:
     with serve(build_site()) as server:
         write_config(tmp_path, {"sample": server.base_url})
@@ -174,6 +177,7 @@ def test_a_crawl_over_run_timeout_is_stopped_and_counted_failed(tmp_path: Path) 
     assert time.monotonic() - started < 60
 
 
+@pytest.mark.slow
 def test_configured_categories_reach_the_spider(tmp_path: Path) -> None:
     site = build_site()
     with serve(site) as server:
@@ -189,6 +193,7 @@ def test_configured_categories_reach_the_spider(tmp_path: Path) -> None:
     assert not [path for path in fetched if path.startswith("/tin-tuc-su-kien/page-")]
 
 
+@pytest.mark.slow
 def test_unknown_site_and_bad_options_are_clear_errors(tmp_path: Path) -> None:
     write_config(tmp_path, {"one": "http://127.0.0.1:9/", "two": "http://127.0.0.1:9/"})
     code, _, err = finish(start_run(tmp_path, "--site", "three"))
@@ -201,6 +206,7 @@ def test_unknown_site_and_bad_options_are_clear_errors(tmp_path: Path) -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_database_that_cannot_be_opened_fails_the_crawl_step_cleanly(tmp_path: Path) -> None:
     (tmp_path / "occupied").write_text("a file where the database directory should be")
     (tmp_path / "coopspider.toml").write_text(
@@ -213,6 +219,7 @@ def test_a_database_that_cannot_be_opened_fails_the_crawl_step_cleanly(tmp_path:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_lock_file_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "occupied").write_text("a file where the lock directory should be")
     (tmp_path / "coopspider.toml").write_text('[run]\nlock_file = "occupied/run.lock"\n')
@@ -371,6 +378,7 @@ def test_every_step_runs_and_the_first_failure_sets_the_code() -> None:
     assert run_cycle(context, [_Step("crawl", 4, True)]) == (EXIT_OK, ["crawl ok"])
 
 
+@pytest.mark.slow
 def test_the_cycle_crawls_diffs_and_alerts_each_change_once(tmp_path: Path) -> None:
     from tests.test_alerts import smtp_server
     from tests.test_changes import fresh_article
@@ -418,6 +426,7 @@ def test_the_cycle_crawls_diffs_and_alerts_each_change_once(tmp_path: Path) -> N
         assert "alert: NOT sent" in out and "the changes go with the next run" in out
 
 
+@pytest.mark.slow
 def test_without_recipients_the_cycle_prints_the_digest(tmp_path: Path) -> None:
     site = build_site()
     with serve(site) as server:

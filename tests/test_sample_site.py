@@ -296,6 +296,7 @@ def test_a_new_version_of_the_site_is_served() -> None:
         assert fetch(urljoin(running.base_url, removed.path))[0] == 404
 
 
+@pytest.mark.slow
 def test_large_site_builds_and_renders_fast() -> None:
     started = time.perf_counter()
     site = build_site(articles=2000)
@@ -346,6 +347,7 @@ def walk(server: SampleServer) -> Walk:
 
 
 @pytest.mark.parametrize("grammar", sorted(GRAMMARS))
+@pytest.mark.slow
 def test_a_walk_from_the_home_page_reaches_every_page_and_nothing_else(grammar: str) -> None:
     site = build_site(grammar=grammar)
     with serve(site) as server:

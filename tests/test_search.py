@@ -85,6 +85,7 @@ def _fold_of_whole_string(value: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
+@pytest.mark.slow
 def test_fold_is_exactly_whole_string_nfd_for_every_character() -> None:
     # Rows of the contentless FTS5 index are deleted by giving back their indexed text, so the
     # per-character table must agree with the definition on every code point, in any order.
@@ -102,6 +103,7 @@ def test_fold_agrees_with_whole_string_nfd_on_any_text(value: str) -> None:
     "query",
     ["hop tac xa dong quy", "Hợp tác xã Đông Quý", "HỢP TÁC XÃ ĐÔNG QUÝ", "hợp tac XA đong quy"],
 )
+@pytest.mark.slow
 def test_search_ignores_accents_and_case_and_ranks_titles_first(
     factory: sessionmaker[Session], run_id: int, query: str
 ) -> None:
@@ -149,6 +151,7 @@ def test_index_follows_edits(factory: sessionmaker[Session], run_id: int) -> Non
         assert titles(session, "rau mau") == [DONG_QUY["title"]]
 
 
+@pytest.mark.slow
 def test_migration_indexes_articles_archived_before_it(db_url: str) -> None:
     opened = open_database(db_url)
     with opened.begin() as session:
@@ -201,6 +204,7 @@ def test_views_for_browsing_tools(factory: sessionmaker[Session], run_id: int) -
     assert [None if v is None else float(v) for _, _, _, _, v in series] == [None, 300.0, None]
 
 
+@pytest.mark.slow
 def test_search_command(tmp_path: Path, database_url: str) -> None:
     url = database_url
     opened = open_database(url)
@@ -229,6 +233,7 @@ def test_search_command(tmp_path: Path, database_url: str) -> None:
     assert "Traceback" not in empty.stderr
 
 
+@pytest.mark.slow
 def test_a_real_crawl_keeps_the_index(tmp_path: Path, database_url: str) -> None:
     """The spider's writer process archives through the ORM: its articles are searchable."""
     site = build_site()

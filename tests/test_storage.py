@@ -144,6 +144,7 @@ def test_default_url_is_relative_to_working_directory(
 # --- migrations ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_migrations_apply_on_first_open_and_are_idempotent(db_url: str, run_id: int) -> None:
     engine = create_engine(db_url)
     try:
@@ -159,6 +160,7 @@ def test_migrations_apply_on_first_open_and_are_idempotent(db_url: str, run_id: 
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_migrated_schema_matches_models(factory: sessionmaker[Session]) -> None:
     with factory.kw["bind"].connect() as connection:
         context = MigrationContext.configure(
@@ -167,6 +169,7 @@ def test_migrated_schema_matches_models(factory: sessionmaker[Session]) -> None:
         assert compare_metadata(context, Base.metadata) == []
 
 
+@pytest.mark.slow
 def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
     opened = open_database(db_url)
     with opened.begin() as session:
@@ -355,11 +358,13 @@ def test_timestamps_come_back_aware(factory: sessionmaker[Session], run_id: int)
         assert exported["fetched_at"] == "2025-03-01T02:00:00+00:00"
 
 
+@pytest.mark.slow
 def test_naive_datetimes_are_refused(factory: sessionmaker[Session]) -> None:
     with factory() as session, pytest.raises(ValueError, match="naive"):
         start_run(session, site="s", spider="p", base_url="u", started_at=datetime(2025, 1, 1))
 
 
+@pytest.mark.slow
 def test_article_without_date_or_fetch_time(factory: sessionmaker[Session], run_id: int) -> None:
     before = datetime.now(UTC)
     with factory.begin() as session:
@@ -497,6 +502,7 @@ def test_counters_stored(factory: sessionmaker[Session], run_id: int) -> None:
 # --- export --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_export_order_and_latest_version(factory: sessionmaker[Session], run_id: int) -> None:
     day = "2024-01-{:02d}T09:00:00+07:00"
     with factory.begin() as session:
@@ -559,6 +565,7 @@ def test_export_order_and_latest_version(factory: sessionmaker[Session], run_id:
 # --- concurrent writers --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_concurrent_writers_keep_constraints(factory: sessionmaker[Session], run_id: int) -> None:
     threads_count, articles = 6, [make_article(article_id=str(n)) for n in range(5)]
     barrier = threading.Barrier(threads_count)
@@ -610,6 +617,7 @@ def _open_and_save(url: str, worker: int) -> list[str]:
         opened.kw["bind"].dispose()
 
 
+@pytest.mark.slow
 def test_processes_opening_a_fresh_database_together(db_url: str) -> None:
     """Cron may start crawls at the same minute: first-use migration and writes must not clash."""
     workers = 4
@@ -625,6 +633,7 @@ def test_processes_opening_a_fresh_database_together(db_url: str) -> None:
 
 
 @pytest.mark.parametrize("with_another_article", [False, True])
+@pytest.mark.slow
 def test_insert_race_recovers(
     factory: sessionmaker[Session], run_id: int, with_another_article: bool
 ) -> None:
@@ -712,6 +721,7 @@ def test_content_hash_ignores_scheme_and_port_of_own_images() -> None:
 # --- change events -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run_id: int) -> None:
     with factory.begin() as session:
         save_article(session, make_article(), run_id)
@@ -745,11 +755,13 @@ def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run
         assert {event.kind for event in list_events(session, since=later)} == {"baseline", "new"}
 
 
+@pytest.mark.slow
 def test_change_event_kind_is_checked(factory: sessionmaker[Session], run_id: int) -> None:
     with factory.begin() as session, pytest.raises(ValueError, match="unknown change event"):
         record_event(session, site="thaibinh", kind="edited", run_id=run_id, details={})
 
 
+@pytest.mark.slow
 def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
     db_url: str, factory: sessionmaker[Session], run_id: int
 ) -> None:

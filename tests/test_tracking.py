@@ -6,6 +6,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,6 +62,7 @@ def list_all(session: Session, run: int, count: int) -> None:
     finish_tracking(session, site=SITE, run_id=run, listings=[everything], gone=[], baseline=True)
 
 
+@pytest.mark.slow
 def test_baseline_run_records_one_count_and_no_new_article(
     factory: sessionmaker[Session],  # noqa: F811
 ) -> None:
@@ -77,6 +79,7 @@ def test_baseline_run_records_one_count_and_no_new_article(
         assert not is_baseline_run(session, SITE, later)
 
 
+@pytest.mark.slow
 def test_new_and_changed_articles_are_recorded_with_their_word_level_fields(
     factory: sessionmaker[Session],  # noqa: F811
 ) -> None:
@@ -102,6 +105,7 @@ def test_new_and_changed_articles_are_recorded_with_their_word_level_fields(
     assert changed["diff"]["body"][1] == "Đoạn mới.\n\nHội nghị đã thành công."
 
 
+@pytest.mark.slow
 def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
     factory: sessionmaker[Session],  # noqa: F811
 ) -> None:
@@ -180,6 +184,7 @@ def test_unicode_form_and_whitespace_are_not_edits(
         assert events(session) == []
 
 
+@pytest.mark.slow
 def test_gone_and_unlisted_articles_are_removed_and_a_listing_restores_them(
     factory: sessionmaker[Session],  # noqa: F811
 ) -> None:
@@ -227,6 +232,7 @@ def test_gone_and_unlisted_articles_are_removed_and_a_listing_restores_them(
         assert not any(a.removed_at for a in session.query(Article))
 
 
+@pytest.mark.slow
 def test_last_page_of_a_listing_covers_every_older_article_and_an_empty_one_nothing(
     factory: sessionmaker[Session],  # noqa: F811
 ) -> None:
@@ -254,6 +260,7 @@ def test_last_page_of_a_listing_covers_every_older_article_and_an_empty_one_noth
         assert [e["article_id"] for e in events(session, "removed")] == ["1"]
 
 
+@pytest.mark.slow
 def test_not_modified_answer_updates_last_seen(
     factory: sessionmaker[Session],  # noqa: F811
 ) -> None:
@@ -285,6 +292,7 @@ def _observe(session: Session, total: int, day: int) -> None:
     finish_tracking(session, site=SITE, run_id=run, listings=[], gone=[], baseline=False)
 
 
+@pytest.mark.slow
 def test_counter_going_down_or_frozen_for_three_runs_is_an_anomaly(
     factory: sessionmaker[Session],  # noqa: F811
 ) -> None:

@@ -57,6 +57,7 @@ def test_a_batch_waits_a_moment_for_more_items_but_not_past_the_end(
     assert (len(alone), finished) == (1, False)
 
 
+@pytest.mark.slow
 def test_a_bad_item_in_a_batch_costs_only_itself(
     factory: sessionmaker[Session],  # noqa: F811
     run_id: int,  # noqa: F811
@@ -74,6 +75,7 @@ def test_a_bad_item_in_a_batch_costs_only_itself(
         assert Counter(event.kind for event in list_events(session, site="thaibinh")) == {"new": 2}
 
 
+@pytest.mark.slow
 def test_writer_process_stores_every_item_and_reports_each(
     db_url: str,  # noqa: F811
     factory: sessionmaker[Session],  # noqa: F811

@@ -11,6 +11,8 @@ Build::
     site = build_site(articles=24, per_page=6, markup="portal", seed=2023)  # or markup="classic"
     site = build_site(grammar="caobang")  # URLs of a site profile's platform
     site = build_site(grammar="aspx-query")  # URLs no shipped profile reads
+    site = build_site(day=3)  # 3 days on: 2 new articles a day, 2 earlier ones edited, the
+                              # counter higher (`generator.advance`); day 0 is the site above
 
 `SampleSite` (plain dataclasses, mutable; every page is rendered from the current data):
   - `.articles: list[SampleArticle]`, the ground truth: `article_id`, `slug`, `key` (what

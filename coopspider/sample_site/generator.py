@@ -26,6 +26,8 @@ _CATEGORY_CYCLE = [
     "hd-cua-cac-tctv",
     "chinh-sach-ho-tro",
 ]
+NEW_PER_DAY = 2  # articles published on each day of the site's life after day 0
+EDITS_PER_DAY = 2  # earlier articles edited on each such day
 _PERIODS = ["6 tháng đầu năm {y}", "quý I năm {y}", "9 tháng năm {y}", "năm {y}"]
 
 
@@ -49,9 +51,15 @@ def build_site(
     markup: str | None = None,
     seed: int = 2023,
     grammar: str = "thaibinh",
+    day: int = 0,
 ) -> SampleSite:
     """A site of `articles` articles (the seed article included), identical for identical args,
-    in the URL grammar of a site profile's platform and a markup (by default the grammar's)."""
+    in the URL grammar of a site profile's platform and a markup (by default the grammar's).
+
+    `day` N > 0 is the site N days later (see `advance`): newer articles, some edited, a higher
+    visitor counter."""
+    if day < 0:
+        raise ValueError(f"day must be 0 or more, got {day}")
     markup = markup or sample_grammar(grammar).markup
     rng = random.Random(seed)
     seed_data = load_seed_article()
@@ -68,7 +76,7 @@ def build_site(
         draft.article_id = str(next_id)
     if sample_grammar(grammar).id_is_slug:
         _make_slugs_unique(drafts)
-    return SampleSite(
+    site = SampleSite(
         articles=drafts,
         markup=markup,
         grammar=grammar,
@@ -76,6 +84,45 @@ def build_site(
         counter_total=seed_data["counter_total"],
         counter_online=seed_data["counter_online"],
     )
+    for number in range(1, day + 1):
+        advance(site, number, seed)
+    return site
+
+
+def advance(site: SampleSite, day: int, seed: int = 2023) -> None:
+    """Day `day` of the site's life, applied to the site of the day before: NEW_PER_DAY articles
+    published that day (dated `day` days after the newest article of day 0, so they head the
+    listings), EDITS_PER_DAY earlier articles edited (a body paragraph, or a title, changed in
+    place under the same URL) and the visitor counter up by a few hundred visits. The same
+    `day` and `seed` always give the same changes."""
+    rng = random.Random(f"{seed}-day-{day}")
+    earlier = list(site.articles)
+    newest = max((article.date for article in earlier), default=_START + dt.timedelta(_DAYS))
+    date = newest + dt.timedelta(days=1)
+    titles = {article.title for article in earlier}
+    decks: dict[str, list[tuple[str, str, str]]] = {}
+    next_id = max((int(a.article_id) for a in earlier if a.article_id.isdigit()), default=FIRST_ID)
+    slugs = {article.slug for article in earlier}
+    for number in range(NEW_PER_DAY):
+        draft = _generated_draft(rng, day * NEW_PER_DAY + number, titles, decks, date=date)
+        next_id += rng.randint(1, 9)
+        draft.article_id = str(next_id)
+        if sample_grammar(site.grammar).id_is_slug:
+            # Numbered as WordPress does, past every slug taken so far.
+            base, count = draft.slug, 1
+            while draft.slug in slugs:
+                count += 1
+                draft.slug = f"{base}-{count}"
+        slugs.add(draft.slug)
+        site.articles.append(draft)
+    on = f"{date.day}/{date.month}/{date.year}"
+    for number, article in enumerate(rng.sample(earlier, min(EDITS_PER_DAY, len(earlier)))):
+        if number % 2 == 0 or len(article.paragraphs) < 2:
+            article.paragraphs[-1] += f" (Cập nhật ngày {on}: {rng.choice(texts.UPDATES)})"
+        else:
+            article.title = f"{article.title} (cập nhật {on})"
+    site.counter_total += rng.randint(300, 900)
+    site.counter_online = rng.randint(15, 80)
 
 
 def _make_slugs_unique(drafts: list[SampleArticle]) -> None:
@@ -111,9 +158,10 @@ def _generated_draft(
     index: int,
     titles: set[str],
     decks: dict[str, list[tuple[str, str, str]]],
+    date: dt.date | None = None,
 ) -> SampleArticle:
     category = _CATEGORY_CYCLE[index % len(_CATEGORY_CYCLE)]
-    date = _START + dt.timedelta(days=rng.randint(0, _DAYS))
+    date = date or _START + dt.timedelta(days=rng.randint(0, _DAYS))
     for _ in range(10):
         slots = _slots(rng, date)
         # Deal templates like cards so a small site uses each one before repeating any.

@@ -239,6 +239,14 @@ AUTHORS = [
     "Thanh Thủy",
 ]
 # The part of day a lead opens with; "{d}/{m}" or "{d}/{m}/{y}" follows.
+# Sentences an editor adds to an article already published (`sample_site.generator.advance`).
+UPDATES = [
+    "bổ sung số liệu của các hợp tác xã đăng ký sau hội nghị",
+    "điều chỉnh tên đơn vị phối hợp tổ chức",
+    "sửa lại thời gian khai mạc theo thông báo mới của Ban tổ chức",
+    "thêm danh sách các mô hình được khen thưởng",
+    "đính chính số lượng thành viên tham gia",
+]
 WHEN = ["Sáng ngày", "Chiều ngày", "Ngày", "Sáng", "Chiều"]
 
 # Title templates by category, each with its lead (opened by "{when}, ") and its event noun.
