@@ -67,11 +67,25 @@ def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
     from coopspider.config import masked_url
-    from storage import database_problem, open_database
+    from storage import (
+        ArchiveMissing,
+        ArchiveOutdated,
+        SchemaMissing,
+        database_problem,
+        open_database,
+    )
 
     url = _database_url(args)
     try:
         factory = open_database(url, read_only=read_only)
+    except ArchiveMissing as error:
+        raise UserError(f"no archive at {masked_url(url)}: run a crawl first") from error
+    except ArchiveOutdated as error:
+        raise UserError(
+            f"the archive at {masked_url(url)} {error}: run a crawl first (it upgrades the archive)"
+        ) from error
+    except SchemaMissing as error:
+        raise UserError(f"cannot open the database {masked_url(url)}: {error}") from error
     except (SQLAlchemyError, OSError, ValueError) as error:
         problem = database_problem(error)
         raise UserError(f"cannot open the database {masked_url(url)}: {problem}") from error
@@ -713,23 +727,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="coopspider",
         description="Archive and monitor the news of Vietnam's provincial Cooperative Alliances.",
     )
-    parser.add_argument(
-        "--database",
-        metavar="URL",
-        help="SQLAlchemy database URL (default: $COOPSPIDER_DATABASE_URL, else database.url "
-        "in the configuration file, else sqlite:///data/coopspider.sqlite3)",
-    )
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="configuration file (default: coopspider.toml in the working directory, if any)",
-    )
+    _add_global_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    # Also accepted after the command; SUPPRESS keeps a value given before it.
-    config_option = argparse.ArgumentParser(add_help=False)
-    config_option.add_argument(
-        "--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file"
-    )
 
     crawl = commands.add_parser(
         "crawl",
@@ -844,7 +843,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     discover = commands.add_parser(
         "discover",
-        parents=[config_option],
         help="learn an alliance site's URL grammar and write its [sites.NAME] table",
         description="Read the site at URL the way a crawl does (robots.txt, politeness, our "
         "User-Agent) and learn from its own links which URLs are articles, which are category "
@@ -895,7 +893,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        parents=[config_option],
         help="the scheduled cycle: crawl every configured site, then diff and alert",
         description="Crawl each configured site (each in its own process; one failing does not "
         "stop the others), then the diff and the alert, under a lock so runs never overlap. "
@@ -921,7 +918,6 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     check = config_commands.add_parser(
         "check",
-        parents=[config_option],
         help="validate the configuration and show the effective settings",
         description="Validate the configuration file and the COOPSPIDER_* environment "
         "variables; print the effective settings with secrets masked and where each came from. "
@@ -976,7 +972,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=int, default=30, metavar="N", help="cover the last N days (default 30)"
     )
     report.set_defaults(handler=cmd_report)
+    # The global options are accepted after the command too: SUPPRESS keeps a value given before.
+    for command in [*commands.choices.values(), check]:
+        _add_global_options(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        default=default,
+        help="SQLAlchemy database URL (default: $COOPSPIDER_DATABASE_URL, else database.url "
+        "in the configuration file, else sqlite:///data/coopspider.sqlite3)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="configuration file (default: coopspider.toml in the working directory, if any)",
+    )
 
 
 def _add_scrapy_settings(parser: argparse.ArgumentParser, scope: str = "") -> None:

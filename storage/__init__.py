@@ -30,7 +30,10 @@ from storage.changes import list_events, record_event
 from storage.db import (
     DATABASE_URL_ENV,
     DEFAULT_DATABASE_URL,
+    ArchiveMissing,
     ArchiveNotWritable,
+    ArchiveOutdated,
+    SchemaMissing,
     alembic_config,
     check_writable,
     create_db_engine,
@@ -95,7 +98,10 @@ from storage.tracking import (
 )
 
 __all__ = [
+    "ArchiveMissing",
     "ArchiveNotWritable",
+    "ArchiveOutdated",
+    "SchemaMissing",
     "check_writable",
     "database_problem",
     "refuses_writes",
