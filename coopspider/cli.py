@@ -64,31 +64,17 @@ def _database_url(args: argparse.Namespace) -> str:
 def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
     """The archive, for reading only or for writing; a database that cannot be opened, or
     written by a writer, is a one-line UserError."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from coopspider.config import masked_url
-    from storage import (
-        ArchiveMissing,
-        ArchiveOutdated,
-        SchemaMissing,
-        database_problem,
-        open_database,
-    )
+    from coopspider.config import archive_problem
+    from storage import open_database
 
     url = _database_url(args)
     try:
         factory = open_database(url, read_only=read_only)
-    except ArchiveMissing as error:
-        raise UserError(f"no archive at {masked_url(url)}: run a crawl first") from error
-    except ArchiveOutdated as error:
-        raise UserError(
-            f"the archive at {masked_url(url)} {error}: run a crawl first (it upgrades the archive)"
-        ) from error
-    except SchemaMissing as error:
-        raise UserError(f"cannot open the database {masked_url(url)}: {error}") from error
-    except (SQLAlchemyError, OSError, ValueError) as error:
-        problem = database_problem(error)
-        raise UserError(f"cannot open the database {masked_url(url)}: {problem}") from error
+    except Exception as error:
+        problem = archive_problem(url, error)
+        if problem is None:
+            raise
+        raise UserError(problem) from error
     if not read_only:
         _require_writable(url, factory)
     return factory
@@ -562,7 +548,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         with run_lock(lock_file):
-            _refuse_a_read_only_archive(database_url)
+            # A database the run cannot open or write: one line, exit 2, before any crawl.
+            _open(args).kw["bind"].dispose()
             context = RunContext(
                 config=config,
                 database_url=database_url,
@@ -582,22 +569,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in lines:
         print(f"  {line}")
     return code
-
-
-def _refuse_a_read_only_archive(database_url: str) -> None:
-    """A database that opens but refuses writes is a setup problem: one line, exit 2, before
-    any crawl. One that does not open (a server down) is left to the run's steps, which fail
-    as they do in any outage."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from storage import open_database
-
-    try:
-        factory = open_database(database_url)
-    except (SQLAlchemyError, OSError, ValueError):
-        return
-    _require_writable(database_url, factory)
-    factory.kw["bind"].dispose()
 
 
 def _setting(text: str) -> tuple[str, str]:

@@ -96,8 +96,10 @@ def database_problem(error: BaseException) -> str:
     driver_error = getattr(error, "orig", None) or error
     lines = str(driver_error).strip().splitlines()
     problem = lines[0] if lines else type(driver_error).__name__
-    if refuses_writes(error):
-        problem += " (a read-only file or folder, or a database role without the right to write)"
+    if getattr(driver_error, "sqlstate", None) == "42501":
+        problem += " (the database role lacks a right it needs on the archive: GRANT it)"
+    elif refuses_writes(error):
+        problem += " (a read-only file or folder, or a read-only database)"
     return problem
 
 
@@ -147,8 +149,8 @@ class ArchiveOutdated(Exception):
     """The archive's schema is another version's; a writer (a crawl) migrates it."""
 
 
-class SchemaMissing(Exception):
-    """PostgreSQL's search_path names no schema that exists; the message says how to fix it."""
+class SchemaUnavailable(Exception):
+    """PostgreSQL's search_path names no schema the role may use; the message says the fix."""
 
 
 def open_database(url: str, *, read_only: bool = False) -> sessionmaker[Session]:
@@ -158,7 +160,7 @@ def open_database(url: str, *, read_only: bool = False) -> sessionmaker[Session]
     Readers (`read_only=True`, see create_db_engine) create and migrate nothing: their sessions
     cannot write, and an archive that is not there raises ArchiveMissing (ArchiveOutdated when
     its schema is another version's). A PostgreSQL URL whose search_path names no existing
-    schema raises SchemaMissing. Use it as `with factory.begin() as session: ...`; the caller
+    schema raises SchemaUnavailable. Use it as `with factory.begin() as session: ...`; the caller
     owns the transaction. `factory.kw["bind"].dispose()` closes the pooled connections.
     """
     if read_only and _missing_sqlite_file(url):
@@ -187,7 +189,8 @@ def _missing_sqlite_file(url: str) -> bool:
 
 
 def _require_schema(connection: Connection) -> None:
-    """SchemaMissing when no schema of PostgreSQL's search_path exists."""
+    """SchemaUnavailable when PostgreSQL's search_path names no schema the role may use (the
+    server then skips them all, and CREATE TABLE fails deep inside the first migration)."""
     if connection.dialect.name != "postgresql":
         return
     if connection.exec_driver_sql("SELECT current_schema()").scalar() is not None:
@@ -195,9 +198,16 @@ def _require_schema(connection: Connection) -> None:
     path = str(connection.exec_driver_sql("SHOW search_path").scalar() or "")
     names = [name.strip().strip('"') for name in path.split(",") if name.strip()]
     schema = next((name for name in names if name != "$user"), path)
-    raise SchemaMissing(
-        f'schema "{schema}" does not exist: create it first (CREATE SCHEMA "{schema}";) '
-        "or take the search_path option out of the URL"
+    found = "SELECT 1 FROM pg_namespace WHERE nspname = %(name)s"
+    if connection.exec_driver_sql(found, {"name": schema}).first() is None:
+        raise SchemaUnavailable(
+            f'schema "{schema}" does not exist: create it first (CREATE SCHEMA "{schema}";) '
+            "or take the search_path option out of the URL"
+        )
+    role = connection.exec_driver_sql("SELECT current_user").scalar()
+    raise SchemaUnavailable(
+        f'role "{role}" may not use schema "{schema}": GRANT USAGE ON SCHEMA "{schema}" '
+        f'TO "{role}"; (and CREATE for a role that crawls into a new archive)'
     )
 
 

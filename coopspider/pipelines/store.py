@@ -15,6 +15,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy.orm import Session, sessionmaker
 
+from coopspider.config import archive_problem
+from coopspider.exitcodes import refuse_to_start
 from coopspider.items import (
     ArticleGoneItem,
     ArticleItem,
@@ -102,7 +104,13 @@ class StorePipeline:
     async def open_spider(self) -> None:
         spider = self.crawler.spider
         # Opening applies migrations on first use, before the writer process opens its own engine.
-        self.factory = await asyncio.to_thread(open_database, self.database_url)
+        try:
+            self.factory = await asyncio.to_thread(open_database, self.database_url)
+        except Exception as error:
+            problem = archive_problem(self.database_url, error)
+            if problem is None:
+                raise
+            refuse_to_start(problem)
         await asyncio.to_thread(self._close_abandoned_runs, spider.site)
         self.run_id, self.baseline = await asyncio.to_thread(
             self._start_run, spider.name, spider.site, spider.base_url
