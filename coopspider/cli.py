@@ -80,6 +80,20 @@ def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
     return factory
 
 
+def _require_known_site(args: argparse.Namespace, factory: Any) -> None:
+    """A --site that is neither a profile, a configured site nor one the archive holds is a
+    UserError naming the known ones (a typo would otherwise read as "nothing found")."""
+    from storage import archived_sites
+
+    if args.site is None or args.site in _profiles(args):
+        return
+    with factory() as session:
+        known = set(archived_sites(session))
+    if args.site not in known:
+        known.update(_profiles(args))
+        raise UserError(f"unknown site {args.site!r}; known sites: {', '.join(sorted(known))}")
+
+
 def _require_writable(url: str, factory: Any) -> None:
     """A UserError, in one line, when the opened database refuses writes here."""
     from coopspider.config import masked_url
@@ -132,9 +146,16 @@ def _run_spider(name: str, overrides: dict[str, Any], **arguments: Any) -> Any:
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     from coopspider.config import masked_url
+    from coopspider.profiles import known_names
     from coopspider.sample_site import build_site, serve
 
     database_url = _database_url(args)
+    sample_grammars = {SAMPLE_SITE_NAME: None, **_profiles(args)}
+    if args.sample and args.site not in (None, *sample_grammars):
+        raise UserError(
+            f"unknown site {args.site!r}; known sites: {known_names(sample_grammars)} (with "
+            "--sample, --site names the profile whose URL grammar the sample site takes)"
+        )
     _open(args).kw["bind"].dispose()  # a database the crawl cannot write: one line, now
     overrides: dict[str, Any] = {
         "LOG_LEVEL": args.log_level,
@@ -341,6 +362,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     since = _since(args.since)
     select_rows = all_versions if args.versions else latest_versions
     factory = _open(args, read_only=True)
+    _require_known_site(args, factory)
     out = sys.stdout
     with factory() as session, Progress("exported articles") as progress:
         rows = (article_as_dict(a, v) for a, v in select_rows(session, site=args.site, since=since))
@@ -499,6 +521,7 @@ def cmd_alert(args: argparse.Namespace) -> int:
             "[alerts] to in the configuration file, or print the digest with --dry-run"
         )
     factory = _open(args, read_only=args.dry_run)
+    _require_known_site(args, factory)
     outcome = send_alerts(factory, settings, dry_run=args.dry_run, site=args.site)
     for text in outcome.previews:
         print(text)
@@ -605,6 +628,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from coopspider.monitor.render_text import render_report
 
     factory = _open(args, read_only=True)
+    _require_known_site(args, factory)
     with factory() as session:
         facts = load_facts(session, site=args.site)
     if args.site and not facts:
@@ -650,6 +674,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not query_words(args.query):
         raise UserError(f"nothing to search for in {args.query!r}: give at least one word")
     factory = _open(args, read_only=True)
+    _require_known_site(args, factory)
     with factory() as session:
         hits = search(session, args.query, site=args.site, limit=args.limit)
     for hit in hits:
@@ -676,6 +701,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir} exists and is not a directory")
     factory = _open(args, read_only=True)
+    _require_known_site(args, factory)
     with factory() as session:
         report = build_report(session, now=datetime.now(UTC), days=args.days, site=args.site)
     try:
