@@ -156,6 +156,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             f"unknown site {args.site!r}; known sites: {known_names(sample_grammars)} (with "
             "--sample, --site names the profile whose URL grammar the sample site takes)"
         )
+    if not args.sample:
+        _check_site(args, args.site, args.base_url, None)  # before the archive is made
     _open(args).kw["bind"].dispose()  # a database the crawl cannot write: one line, now
     overrides: dict[str, Any] = {
         "LOG_LEVEL": args.log_level,

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, make_url
 from coopspider.cli import build_parser
 from storage import open_database, start_run, upgrade_database
 from tests.conftest import ROOT, fresh_pg_schema, scrapy_crawl
+from tests.test_cli import coopspider as run_coopspider
 
 # Every command that only reads the archive, with the arguments it needs.
 READERS = [
@@ -37,16 +38,10 @@ READERS = [
 def coopspider(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """The command in a child process, with no archive URL from the environment."""
     environment = {**os.environ, **(env or {})}
     environment.pop("COOPSPIDER_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "coopspider.cli", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_coopspider(*args, env=environment, cwd=cwd)
 
 
 def one_line_error(done: subprocess.CompletedProcess[str], *phrases: str) -> str:
@@ -159,11 +154,13 @@ def test_an_unknown_site_of_a_reader_names_the_profiles_and_the_archives_sites(
     assert "unknown site" not in known.stderr
 
 
-def test_crawl_sample_with_an_unknown_site_files_nothing(tmp_path: Path) -> None:
+def test_crawl_of_an_unknown_site_files_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
     done = coopspider("crawl", "--sample", "--site", "nope", "--database", url, cwd=tmp_path)
     line = one_line_error(done, "unknown site 'nope'; known sites: ", "sample", "thaibinh")
     assert "URL grammar" in line
+    done = coopspider("crawl", "--site", "nope", "--database", url, cwd=tmp_path)
+    one_line_error(done, "unknown site 'nope'; known sites: camau, caobang")
     assert files_under(tmp_path) == []
 
 
