@@ -65,18 +65,21 @@ def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
     """The archive, for reading only or for writing; a database that cannot be opened, or
     written by a writer, is a one-line UserError."""
     from coopspider.config import archive_problem
-    from storage import open_database
+    from storage import check_writable, open_database
 
     url = _database_url(args)
+    factory = None
     try:
         factory = open_database(url, read_only=read_only)
+        if not read_only:
+            check_writable(factory)
     except Exception as error:
         problem = archive_problem(url, error)
         if problem is None:
             raise
+        if factory is not None:
+            factory.kw["bind"].dispose()
         raise UserError(problem) from error
-    if not read_only:
-        _require_writable(url, factory)
     return factory
 
 
@@ -92,18 +95,6 @@ def _require_known_site(args: argparse.Namespace, factory: Any) -> None:
     if args.site not in known:
         known.update(_profiles(args))
         raise UserError(f"unknown site {args.site!r}; known sites: {', '.join(sorted(known))}")
-
-
-def _require_writable(url: str, factory: Any) -> None:
-    """A UserError, in one line, when the opened database refuses writes here."""
-    from coopspider.config import masked_url
-    from storage import ArchiveNotWritable, check_writable
-
-    try:
-        check_writable(factory)
-    except ArchiveNotWritable as error:
-        factory.kw["bind"].dispose()
-        raise UserError(f"cannot write to the database {masked_url(url)}: {error}") from error
 
 
 # -- crawl ----------------------------------------------------------------------------------------

@@ -579,13 +579,21 @@ def _split_key(key: str) -> list[str]:
 
 
 def archive_problem(url: str, error: BaseException) -> str | None:
-    """Why the archive at `url` could not be opened, in one line with the password masked;
-    None for an error that is not about opening it."""
+    """Why the archive at `url` could not be opened (or written, for a writer), in one line with
+    the password masked; None for an error that is not about opening it."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from storage import ArchiveMissing, ArchiveOutdated, SchemaUnavailable, database_problem
+    from storage import (
+        ArchiveMissing,
+        ArchiveNotWritable,
+        ArchiveOutdated,
+        SchemaUnavailable,
+        database_problem,
+    )
 
     shown = masked_url(url)
+    if isinstance(error, ArchiveNotWritable):
+        return f"cannot write to the database {shown}: {error}"
     if isinstance(error, ArchiveMissing):
         return f"no archive at {shown}: run a crawl first"
     if isinstance(error, ArchiveOutdated):

@@ -315,3 +315,12 @@ def test_a_role_without_rights_is_told_what_to_grant(
     with pg_admin.begin() as connection:
         connection.exec_driver_sql(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
     every_command_says(url, tmp_path, "permission denied for table", "GRANT it")
+    # Allowed to read only: readers read, and `scrapy crawl` says so in one line too.
+    with pg_admin.begin() as connection:
+        connection.exec_driver_sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
+    assert coopspider("export", "--database", url, cwd=tmp_path).returncode == 0
+    crawled = scrapy_crawl("http://127.0.0.1:9/", url, tmp_path / "items.jsonl")
+    assert crawled.returncode == 2 and "Traceback" not in crawled.log, crawled.log[-3000:]
+    errors = [line for line in crawled.log.splitlines() if line.startswith("coopspider: error")]
+    assert len(errors) == 1 and "cannot write to the database" in errors[0], crawled.log[-3000:]
+    assert "permission denied for table crawl_runs" in errors[0]

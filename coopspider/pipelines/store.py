@@ -28,6 +28,7 @@ from coopspider.pipelines.writer import ArchiveWriter, Outcome
 from storage import (
     GoneSeen,
     ListingSeen,
+    check_writable,
     close_abandoned_runs,
     finish_run,
     finish_tracking,
@@ -106,6 +107,7 @@ class StorePipeline:
         # Opening applies migrations on first use, before the writer process opens its own engine.
         try:
             self.factory = await asyncio.to_thread(open_database, self.database_url)
+            await asyncio.to_thread(check_writable, self.factory)
         except Exception as error:
             problem = archive_problem(self.database_url, error)
             if problem is None:
