@@ -61,16 +61,16 @@ def _database_url(args: argparse.Namespace) -> str:
     return effective_database_url(_config(args), args.database)[0]
 
 
-def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
-    """The archive, for reading only or for writing; a database that cannot be opened, or
-    written by a writer, is a one-line UserError."""
+def _open(args: argparse.Namespace, *, read_only: bool = False, create: bool = True) -> Any:
+    """The archive, for reading only or for writing (created when missing unless `create` is
+    False); a database that cannot be opened, or written by a writer, is a one-line UserError."""
     from coopspider.config import archive_problem
     from storage import check_writable, open_database
 
     url = _database_url(args)
     factory = None
     try:
-        factory = open_database(url, read_only=read_only)
+        factory = open_database(url, read_only=read_only, create=create)
         if not read_only:
             check_writable(factory)
     except Exception as error:
@@ -513,7 +513,7 @@ def cmd_alert(args: argparse.Namespace) -> int:
             "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses) or "
             "[alerts] to in the configuration file, or print the digest with --dry-run"
         )
-    factory = _open(args, read_only=args.dry_run)
+    factory = _open(args, read_only=args.dry_run, create=False)  # no archive, nothing to send
     _require_known_site(args, factory)
     outcome = send_alerts(factory, settings, dry_run=args.dry_run, site=args.site)
     for text in outcome.previews:

@@ -153,17 +153,23 @@ class SchemaUnavailable(Exception):
     """PostgreSQL's search_path names no schema the role may use; the message says the fix."""
 
 
-def open_database(url: str, *, read_only: bool = False) -> sessionmaker[Session]:
+def open_database(
+    url: str, *, read_only: bool = False, create: bool = True
+) -> sessionmaker[Session]:
     """A session factory on the archive at `url`.
 
-    Writers (the default) get the database created and migrated to the latest schema first.
+    Writers (the default) get the database created and migrated to the latest schema first;
+    with `create=False` (a writer that only adds to an archive, such as the alert's record of
+    what it sent) one that is not there raises ArchiveMissing instead of being made.
     Readers (`read_only=True`, see create_db_engine) create and migrate nothing: their sessions
     cannot write, and an archive that is not there raises ArchiveMissing (ArchiveOutdated when
-    its schema is another version's). A PostgreSQL URL whose search_path names no existing
-    schema raises SchemaUnavailable. Use it as `with factory.begin() as session: ...`; the caller
-    owns the transaction. `factory.kw["bind"].dispose()` closes the pooled connections.
+    its schema is another version's). A PostgreSQL URL whose search_path names no schema the
+    role may use raises SchemaUnavailable. Use it as `with factory.begin() as session: ...`;
+    the caller owns the transaction. `factory.kw["bind"].dispose()` closes the pooled
+    connections.
     """
-    if read_only and _missing_sqlite_file(url):
+    must_exist = read_only or not create
+    if must_exist and _missing_sqlite_file(url):
         raise ArchiveMissing("no such file")
     engine = create_db_engine(url, read_only=read_only)
     try:
@@ -172,6 +178,8 @@ def open_database(url: str, *, read_only: bool = False) -> sessionmaker[Session]
             current = _archive_revision(connection)
         if read_only:
             _require_current(current, url)
+        elif current is None and not create:
+            raise ArchiveMissing("no archive tables")
         elif current != _head_revision(url):
             upgrade_database(url)
     except BaseException:

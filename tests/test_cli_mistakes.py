@@ -76,6 +76,14 @@ def test_a_reader_on_a_missing_archive_creates_nothing(command: list[str], tmp_p
     assert files_under(tmp_path) == [tmp_path / "data"]
 
 
+def test_a_real_alert_on_a_missing_archive_creates_nothing(tmp_path: Path) -> None:
+    url = "sqlite:///typo/archive.sqlite3"
+    mail = {"COOPSPIDER_SMTP_HOST": "127.0.0.1", "COOPSPIDER_ALERT_TO": "tin@example.org"}
+    done = coopspider("alert", "--database", url, cwd=tmp_path, env=mail)
+    one_line_error(done, f"no archive at {url}: run a crawl first")
+    assert files_under(tmp_path) == []
+
+
 def test_a_reader_on_an_empty_or_outdated_sqlite_archive_changes_nothing(tmp_path: Path) -> None:
     empty = tmp_path / "empty.sqlite3"
     empty.touch()
