@@ -68,35 +68,40 @@ def _database_url(args: argparse.Namespace) -> str:
     return effective_database_url(_config(args), args.database)[0]
 
 
-def _open(args: argparse.Namespace, *, read_only: bool = False) -> Any:
-    """The archive, for reading only or for writing; a database that cannot be opened, or
-    written by a writer, is a one-line UserError."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from coopspider.config import masked_url
-    from storage import database_problem, open_database
+def _open(args: argparse.Namespace, *, read_only: bool = False, create: bool = True) -> Any:
+    """The archive, for reading only or for writing (created when missing unless `create` is
+    False); a database that cannot be opened, or written by a writer, is a one-line UserError."""
+    from coopspider.config import archive_problem
+    from storage import check_writable, open_database
 
     url = _database_url(args)
+    factory = None
     try:
-        factory = open_database(url, read_only=read_only)
-    except (SQLAlchemyError, OSError, ValueError) as error:
-        problem = database_problem(error)
-        raise UserError(f"cannot open the database {masked_url(url)}: {problem}") from error
-    if not read_only:
-        _require_writable(url, factory)
+        factory = open_database(url, read_only=read_only, create=create)
+        if not read_only:
+            check_writable(factory)
+    except Exception as error:
+        problem = archive_problem(url, error)
+        if problem is None:
+            raise
+        if factory is not None:
+            factory.kw["bind"].dispose()
+        raise UserError(problem) from error
     return factory
 
 
-def _require_writable(url: str, factory: Any) -> None:
-    """A UserError, in one line, when the opened database refuses writes here."""
-    from coopspider.config import masked_url
-    from storage import ArchiveNotWritable, check_writable
+def _require_known_site(args: argparse.Namespace, factory: Any) -> None:
+    """A --site that is neither a profile, a configured site nor one the archive holds is a
+    UserError naming the known ones (a typo would otherwise read as "nothing found")."""
+    from storage import archived_sites
 
-    try:
-        check_writable(factory)
-    except ArchiveNotWritable as error:
-        factory.kw["bind"].dispose()
-        raise UserError(f"cannot write to the database {masked_url(url)}: {error}") from error
+    if args.site is None or args.site in _profiles(args):
+        return
+    with factory() as session:
+        known = set(archived_sites(session))
+    if args.site not in known:
+        known.update(_profiles(args))
+        raise UserError(f"unknown site {args.site!r}; known sites: {', '.join(sorted(known))}")
 
 
 # -- crawl ----------------------------------------------------------------------------------------
@@ -139,9 +144,18 @@ def _run_spider(name: str, overrides: dict[str, Any], **arguments: Any) -> Any:
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     from coopspider.config import masked_url
+    from coopspider.profiles import known_names
     from coopspider.sample_site import build_site, serve
 
     database_url = _database_url(args)
+    sample_grammars = {SAMPLE_SITE_NAME: None, **_profiles(args)}
+    if args.sample and args.site not in (None, *sample_grammars):
+        raise UserError(
+            f"unknown site {args.site!r}; known sites: {known_names(sample_grammars)} (with "
+            "--sample, --site names the profile whose URL grammar the sample site takes)"
+        )
+    if not args.sample:
+        _check_site(args, args.site, args.base_url, None)  # before the archive is made
     _open(args).kw["bind"].dispose()  # a database the crawl cannot write: one line, now
     overrides: dict[str, Any] = {
         "LOG_LEVEL": args.log_level,
@@ -345,6 +359,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     since = _since(args.since)
     select_rows = all_versions if args.versions else latest_versions
     factory = _open(args, read_only=True)
+    _require_known_site(args, factory)
     out = sys.stdout
     with factory() as session, Progress("exported articles") as progress:
         rows = (article_as_dict(a, v) for a, v in select_rows(session, site=args.site, since=since))
@@ -530,7 +545,8 @@ def cmd_alert(args: argparse.Namespace) -> int:
             "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses) or "
             "[alerts] to in the configuration file, or print the digest with --dry-run"
         )
-    factory = _open(args, read_only=args.dry_run)
+    factory = _open(args, read_only=args.dry_run, create=False)  # no archive, nothing to send
+    _require_known_site(args, factory)
     outcome = send_alerts(factory, settings, dry_run=args.dry_run, site=args.site)
     for text in outcome.previews:
         print(text)
@@ -580,7 +596,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         with run_lock(lock_file):
-            _refuse_a_read_only_archive(database_url)
+            # A database the run cannot open or write: one line, exit 2, before any crawl.
+            _open(args).kw["bind"].dispose()
             context = RunContext(
                 config=config,
                 database_url=database_url,
@@ -600,22 +617,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in lines:
         print(f"  {line}")
     return code
-
-
-def _refuse_a_read_only_archive(database_url: str) -> None:
-    """A database that opens but refuses writes is a setup problem: one line, exit 2, before
-    any crawl. One that does not open (a server down) is left to the run's steps, which fail
-    as they do in any outage."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from storage import open_database
-
-    try:
-        factory = open_database(database_url)
-    except (SQLAlchemyError, OSError, ValueError):
-        return
-    _require_writable(database_url, factory)
-    factory.kw["bind"].dispose()
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -652,6 +653,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from coopspider.monitor.render_text import render_report
 
     factory = _open(args, read_only=True)
+    _require_known_site(args, factory)
     with factory() as session:
         facts = load_facts(session, site=args.site)
     if args.site and not facts:
@@ -697,6 +699,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not query_words(args.query):
         raise UserError(f"nothing to search for in {args.query!r}: give at least one word")
     factory = _open(args, read_only=True)
+    _require_known_site(args, factory)
     with factory() as session:
         hits = search(session, args.query, site=args.site, limit=args.limit)
     for hit in hits:
@@ -723,6 +726,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir} exists and is not a directory")
     factory = _open(args, read_only=True)
+    _require_known_site(args, factory)
     with factory() as session:
         report = build_report(session, now=datetime.now(UTC), days=args.days, site=args.site)
     try:
@@ -745,23 +749,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="coopspider",
         description="Archive and monitor the news of Vietnam's provincial Cooperative Alliances.",
     )
-    parser.add_argument(
-        "--database",
-        metavar="URL",
-        help="SQLAlchemy database URL (default: $COOPSPIDER_DATABASE_URL, else database.url "
-        "in the configuration file, else sqlite:///data/coopspider.sqlite3)",
-    )
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="configuration file (default: coopspider.toml in the working directory, if any)",
-    )
+    _add_global_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    # Also accepted after the command; SUPPRESS keeps a value given before it.
-    config_option = argparse.ArgumentParser(add_help=False)
-    config_option.add_argument(
-        "--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file"
-    )
 
     crawl = commands.add_parser(
         "crawl",
@@ -884,7 +873,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     discover = commands.add_parser(
         "discover",
-        parents=[config_option],
         help="learn an alliance site's URL grammar and write its [sites.NAME] table",
         description="Read the site at URL the way a crawl does (robots.txt, politeness, our "
         "User-Agent) and learn from its own links which URLs are articles, which are category "
@@ -935,7 +923,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        parents=[config_option],
         help="the scheduled cycle: crawl every configured site, then diff and alert",
         description="Crawl each configured site (each in its own process; one failing does not "
         "stop the others), then the diff and the alert, under a lock so runs never overlap. "
@@ -961,7 +948,6 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     check = config_commands.add_parser(
         "check",
-        parents=[config_option],
         help="validate the configuration and show the effective settings",
         description="Validate the configuration file and the COOPSPIDER_* environment "
         "variables; print the effective settings with secrets masked and where each came from. "
@@ -1016,7 +1002,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=int, default=30, metavar="N", help="cover the last N days (default 30)"
     )
     report.set_defaults(handler=cmd_report)
+    # The global options are accepted after the command too: SUPPRESS keeps a value given before.
+    for command in [*commands.choices.values(), check]:
+        _add_global_options(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        default=default,
+        help="SQLAlchemy database URL (default: $COOPSPIDER_DATABASE_URL, else database.url "
+        "in the configuration file, else sqlite:///data/coopspider.sqlite3)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="configuration file (default: coopspider.toml in the working directory, if any)",
+    )
 
 
 def _add_scrapy_settings(parser: argparse.ArgumentParser, scope: str = "") -> None:

@@ -600,6 +600,33 @@ def _split_key(key: str) -> list[str]:
 # -- showing the configuration --------------------------------------------------------------------
 
 
+def archive_problem(url: str, error: BaseException) -> str | None:
+    """Why the archive at `url` could not be opened (or written, for a writer), in one line with
+    the password masked; None for an error that is not about opening it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage import (
+        ArchiveMissing,
+        ArchiveNotWritable,
+        ArchiveOutdated,
+        SchemaUnavailable,
+        database_problem,
+    )
+
+    shown = masked_url(url)
+    if isinstance(error, ArchiveNotWritable):
+        return f"cannot write to the database {shown}: {error}"
+    if isinstance(error, ArchiveMissing):
+        return f"no archive at {shown}: run a crawl first"
+    if isinstance(error, ArchiveOutdated):
+        return f"the archive at {shown} {error}: run a crawl first (it upgrades the archive)"
+    if isinstance(error, SchemaUnavailable):
+        return f"cannot open the database {shown}: {error}"
+    if isinstance(error, (SQLAlchemyError, OSError, ValueError)):
+        return f"cannot open the database {shown}: {database_problem(error)}"
+    return None
+
+
 def masked_url(url: str) -> str:
     """A database or site URL as messages and logs show it: the password in it replaced by ***
     (a site URL's user name too when it comes without a password: often a token)."""

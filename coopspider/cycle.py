@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from coopspider.config import DEFAULT_SITE, Config, SiteConfig, masked_url
+from coopspider.config import DEFAULT_SITE, Config, SiteConfig, archive_problem, masked_url
 from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_FAILED, EXIT_OK
 from coopspider.processes import dying_with_this_process
 from coopspider.profiles import SITE_TABLES_ENV
@@ -289,16 +289,15 @@ class DatabaseUnavailable(Exception):
 @contextmanager
 def _opened(database_url: str) -> Iterator[Any]:
     """The opened archive for one step, its connections closed afterwards."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from storage import database_problem, open_database
+    from storage import open_database
 
     try:
         factory = open_database(database_url)
-    except (SQLAlchemyError, OSError) as error:
-        where = masked_url(database_url)
-        problem = database_problem(error)
-        raise DatabaseUnavailable(f"cannot open the database {where}: {problem}") from error
+    except Exception as error:
+        problem = archive_problem(database_url, error)
+        if problem is None:
+            raise
+        raise DatabaseUnavailable(problem) from error
     try:
         yield factory
     finally:

@@ -17,9 +17,21 @@ When several steps of one `run` fail, the code is the first failing step's, in t
 cycle: crawl, diff, alert.
 """
 
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ALERTS_NOT_SENT = 3
 EXIT_CRAWL_FAILED = 4
 EXIT_LOCKED = 75
+
+
+def refuse_to_start(problem: str) -> NoReturn:
+    """Stop a crawl that cannot start, before Scrapy turns the error into pages of tracebacks:
+    one line on stderr, exit 2. SystemExit leaves Scrapy's event loop at once, quietly."""
+    print(f"coopspider: error: {problem}", file=sys.stderr, flush=True)
+    raise SystemExit(EXIT_USAGE)

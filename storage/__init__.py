@@ -30,7 +30,10 @@ from storage.changes import list_events, record_event
 from storage.db import (
     DATABASE_URL_ENV,
     DEFAULT_DATABASE_URL,
+    ArchiveMissing,
     ArchiveNotWritable,
+    ArchiveOutdated,
+    SchemaUnavailable,
     alembic_config,
     check_writable,
     create_db_engine,
@@ -59,6 +62,7 @@ from storage.repository import (
     VIETNAM_TZ,
     SaveResult,
     all_versions,
+    archived_sites,
     article_as_dict,
     article_versions,
     close_abandoned_runs,
@@ -95,7 +99,10 @@ from storage.tracking import (
 )
 
 __all__ = [
+    "ArchiveMissing",
     "ArchiveNotWritable",
+    "ArchiveOutdated",
+    "SchemaUnavailable",
     "check_writable",
     "database_problem",
     "refuses_writes",
@@ -120,6 +127,7 @@ __all__ = [
     "SaveResult",
     "alembic_config",
     "archive_article",
+    "archived_sites",
     "archive_articles",
     "confirm_unchanged",
     "article_as_dict",

@@ -8,7 +8,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,7 +41,7 @@ def create_db_engine(url: str, *, foreign_keys: bool = True, read_only: bool = F
         return create_engine(parsed, pool_pre_ping=True, execution_options=options)
 
     database = parsed.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    if database and not read_only and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
@@ -50,7 +51,8 @@ def create_db_engine(url: str, *, foreign_keys: bool = True, read_only: bool = F
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not read_only:  # WAL is a property of the file: the writer that made it set it
+            cursor.execute("PRAGMA journal_mode=WAL")
         # In WAL mode NORMAL never corrupts the file; a power cut can only drop the last commits,
         # which the next crawl fetches again. FULL would fsync on every article.
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -94,8 +96,10 @@ def database_problem(error: BaseException) -> str:
     driver_error = getattr(error, "orig", None) or error
     lines = str(driver_error).strip().splitlines()
     problem = lines[0] if lines else type(driver_error).__name__
-    if refuses_writes(error):
-        problem += " (a read-only file or folder, or a database role without the right to write)"
+    if getattr(driver_error, "sqlstate", None) == "42501":
+        problem += " (the database role lacks a right it needs on the archive: GRANT it)"
+    elif refuses_writes(error):
+        problem += " (a read-only file or folder, or a read-only database)"
     return problem
 
 
@@ -137,12 +141,100 @@ def downgrade_database(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def open_database(url: str, *, read_only: bool = False) -> sessionmaker[Session]:
-    """Migrate the database at `url` to the latest schema and return a session factory.
+class ArchiveMissing(Exception):
+    """Nothing to read at the URL: no SQLite file, or a database without the archive's tables."""
 
-    Use it as `with factory.begin() as session: ...`; the caller owns the transaction.
-    `factory.kw["bind"].dispose()` closes the pooled connections. Commands that only read ask
-    for `read_only=True` (see create_db_engine): their sessions cannot write.
+
+class ArchiveOutdated(Exception):
+    """The archive's schema is another version's; a writer (a crawl) migrates it."""
+
+
+class SchemaUnavailable(Exception):
+    """PostgreSQL's search_path names no schema the role may use; the message says the fix."""
+
+
+def open_database(
+    url: str, *, read_only: bool = False, create: bool = True
+) -> sessionmaker[Session]:
+    """A session factory on the archive at `url`.
+
+    Writers (the default) get the database created and migrated to the latest schema first;
+    with `create=False` (a writer that only adds to an archive, such as the alert's record of
+    what it sent) one that is not there raises ArchiveMissing instead of being made.
+    Readers (`read_only=True`, see create_db_engine) create and migrate nothing: their sessions
+    cannot write, and an archive that is not there raises ArchiveMissing (ArchiveOutdated when
+    its schema is another version's). A PostgreSQL URL whose search_path names no schema the
+    role may use raises SchemaUnavailable. Use it as `with factory.begin() as session: ...`;
+    the caller owns the transaction. `factory.kw["bind"].dispose()` closes the pooled
+    connections.
     """
-    upgrade_database(url)
-    return sessionmaker(create_db_engine(url, read_only=read_only), expire_on_commit=False)
+    must_exist = read_only or not create
+    if must_exist and _missing_sqlite_file(url):
+        raise ArchiveMissing("no such file")
+    engine = create_db_engine(url, read_only=read_only)
+    try:
+        with engine.connect() as connection:
+            _require_schema(connection)
+            current = _archive_revision(connection)
+        if read_only:
+            _require_current(current, url)
+        elif current is None and not create:
+            raise ArchiveMissing("no archive tables")
+        elif current != _head_revision(url):
+            upgrade_database(url)
+    except BaseException:
+        engine.dispose()
+        raise
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return False
+    return not database.startswith("file:") and not Path(database).is_file()
+
+
+def _require_schema(connection: Connection) -> None:
+    """SchemaUnavailable when PostgreSQL's search_path names no schema the role may use (the
+    server then skips them all, and CREATE TABLE fails deep inside the first migration)."""
+    if connection.dialect.name != "postgresql":
+        return
+    if connection.exec_driver_sql("SELECT current_schema()").scalar() is not None:
+        return
+    path = str(connection.exec_driver_sql("SHOW search_path").scalar() or "")
+    names = [name.strip().strip('"') for name in path.split(",") if name.strip()]
+    schema = next((name for name in names if name != "$user"), path)
+    found = "SELECT 1 FROM pg_namespace WHERE nspname = %(name)s"
+    if connection.exec_driver_sql(found, {"name": schema}).first() is None:
+        raise SchemaUnavailable(
+            f'schema "{schema}" does not exist: create it first (CREATE SCHEMA "{schema}";) '
+            "or take the search_path option out of the URL"
+        )
+    role = connection.exec_driver_sql("SELECT current_user").scalar()
+    raise SchemaUnavailable(
+        f'role "{role}" may not use schema "{schema}": GRANT USAGE ON SCHEMA "{schema}" '
+        f'TO "{role}"; (and CREATE for a role that crawls into a new archive)'
+    )
+
+
+def _archive_revision(connection: Connection) -> str | None:
+    """The archive's migration revision; None when it has no migration table (not made yet)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def _head_revision(url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+def _require_current(revision: str | None, url: str) -> None:
+    if revision is None:
+        raise ArchiveMissing("no archive tables")
+    head = _head_revision(url)
+    if revision != head:
+        raise ArchiveOutdated(
+            f"has schema revision {revision}, this version of coopspider reads {head}"
+        )

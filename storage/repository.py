@@ -206,6 +206,11 @@ def latest_run(session: Session, site: str) -> CrawlRun | None:
     return session.scalars(query).first()
 
 
+def archived_sites(session: Session) -> list[str]:
+    """The names of the sites the archive holds crawls of, sorted."""
+    return sorted(session.scalars(select(CrawlRun.site).distinct()))
+
+
 def save_article(session: Session, article: Mapping[str, Any], run_id: int) -> SaveResult:
     """Store one crawled article (ArticleItem fields) and say whether it is new, changed or not.
 

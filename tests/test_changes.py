@@ -17,6 +17,7 @@ import pytest
 from coopspider.sample_site import SampleArticle, SampleServer, SampleSite, build_site, serve
 from coopspider.sample_site import model as sample_model
 from coopspider.urls import LinkKind, classify
+from storage import open_database
 from tests.conftest import scrapy_crawl
 from tests.test_cli import coopspider
 
@@ -286,10 +287,13 @@ def test_diff_and_history_have_help(command: list[str]) -> None:
 def test_history_of_an_unknown_url_and_diff_of_an_unknown_site_are_clear_errors(
     database_url: str,
 ) -> None:
+    open_database(database_url).kw["bind"].dispose()  # an archive, empty
     history = coopspider("--database", database_url, "history", "http://x/a/b-1.html")
     assert history.returncode == 2 and "no archived article" in history.stderr
     unknown = coopspider("--database", database_url, "diff", "--site", "nowhere")
-    assert unknown.returncode == 2 and "no completed crawl of site 'nowhere'" in unknown.stderr
+    assert unknown.returncode == 2 and "unknown site 'nowhere'; known sites: " in unknown.stderr
+    profile = coopspider("--database", database_url, "diff", "--site", "kontum")
+    assert profile.returncode == 2 and "no completed crawl of site 'kontum'" in profile.stderr
     assert "Traceback" not in history.stderr + unknown.stderr
 
 

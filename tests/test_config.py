@@ -15,6 +15,7 @@ from coopspider.config import (
     key_line,
     load_config,
 )
+from storage import open_database
 from tests.conftest import ROOT
 from tests.test_cli import coopspider
 
@@ -387,9 +388,12 @@ profile = "caobang"
 def test_other_commands_use_the_configured_database(tmp_path: Path) -> None:
     """`export` reads the database the configuration names, and fails clearly when it is bad."""
     write(tmp_path, '[database]\nurl = "sqlite:///from-config.sqlite3"\n')
+    done = coopspider("export", env=_env(), cwd=tmp_path)  # a reader: it creates nothing
+    assert done.returncode == 2, done.stderr
+    assert "no archive at sqlite:///from-config.sqlite3: run a crawl first" in done.stderr
+    open_database(f"sqlite:///{tmp_path / 'from-config.sqlite3'}").kw["bind"].dispose()
     done = coopspider("export", env=_env(), cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "from-config.sqlite3").exists()
+    assert done.returncode == 0 and done.stdout == "", done.stderr
 
     write(tmp_path, "[database]\nurl = 5\n")
     done = coopspider("export", env=_env(), cwd=tmp_path)

@@ -207,16 +207,16 @@ def test_unknown_site_and_bad_options_are_clear_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_database_that_cannot_be_opened_fails_the_crawl_step_cleanly(tmp_path: Path) -> None:
+def test_a_database_that_cannot_be_opened_stops_the_run_before_any_crawl(tmp_path: Path) -> None:
     (tmp_path / "occupied").write_text("a file where the database directory should be")
     (tmp_path / "coopspider.toml").write_text(
         '[database]\nurl = "sqlite:///occupied/archive.sqlite3"\n'
         '[sites.x]\nbase_url = "http://127.0.0.1:9/"\n[run]\nlock_file = "run.lock"\n'
     )
     code, out, err = finish(start_run(tmp_path))
-    assert code == EXIT_CRAWL_FAILED, err
-    assert "crawl: cannot open the database sqlite:///occupied/archive.sqlite3: " in out
-    assert "Traceback" not in err
+    assert code == 2 and out == "", err
+    assert err.startswith("coopspider: error: cannot open the database sqlite:///occupied/")
+    assert len(err.splitlines()) == 1
 
 
 @pytest.mark.slow

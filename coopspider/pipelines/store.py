@@ -15,6 +15,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy.orm import Session, sessionmaker
 
+from coopspider.config import archive_problem
+from coopspider.exitcodes import refuse_to_start
 from coopspider.items import (
     ArticleGoneItem,
     ArticleItem,
@@ -26,6 +28,7 @@ from coopspider.pipelines.writer import ArchiveWriter, Outcome
 from storage import (
     GoneSeen,
     ListingSeen,
+    check_writable,
     close_abandoned_runs,
     finish_run,
     finish_tracking,
@@ -102,7 +105,14 @@ class StorePipeline:
     async def open_spider(self) -> None:
         spider = self.crawler.spider
         # Opening applies migrations on first use, before the writer process opens its own engine.
-        self.factory = await asyncio.to_thread(open_database, self.database_url)
+        try:
+            self.factory = await asyncio.to_thread(open_database, self.database_url)
+            await asyncio.to_thread(check_writable, self.factory)
+        except Exception as error:
+            problem = archive_problem(self.database_url, error)
+            if problem is None:
+                raise
+            refuse_to_start(problem)
         await asyncio.to_thread(self._close_abandoned_runs, spider.site)
         self.run_id, self.baseline = await asyncio.to_thread(
             self._start_run, spider.name, spider.site, spider.base_url

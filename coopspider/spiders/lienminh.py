@@ -32,6 +32,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
+from coopspider.exitcodes import refuse_to_start
 from coopspider.extraction import Extractor, default_processes
 from coopspider.items import (
     MAX_ARTICLE_ID_CHARS,
@@ -133,9 +134,12 @@ class LienminhSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
-        tables = site_tables(crawler.settings.getdict("SITE_PROFILES"))
-        kwargs["profiles"] = load_profiles(tables)
-        spider = super().from_crawler(crawler, *args, **kwargs)
+        try:
+            tables = site_tables(crawler.settings.getdict("SITE_PROFILES"))
+            kwargs["profiles"] = load_profiles(tables)
+            spider = super().from_crawler(crawler, *args, **kwargs)
+        except ValueError as error:  # an unknown site, a bad profile or argument: one line
+            refuse_to_start(str(error))
         # Spider priority: the profile beats the project defaults, a -s on the command line wins.
         crawler.settings.update(spider.profile.settings(), priority="spider")
         processes = crawler.settings.get("COOPSPIDER_EXTRACT_PROCESSES")
