@@ -62,6 +62,7 @@ def files_under(folder: Path) -> list[Path]:
 # -- 1. readers never create an archive -------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", READERS, ids=lambda command: command[0])
 def test_a_reader_on_a_missing_archive_creates_nothing(command: list[str], tmp_path: Path) -> None:
     url = "sqlite:///typo/archive.sqlite3"  # relative: in the working directory
@@ -76,6 +77,7 @@ def test_a_reader_on_a_missing_archive_creates_nothing(command: list[str], tmp_p
     assert files_under(tmp_path) == [tmp_path / "data"]
 
 
+@pytest.mark.slow
 def test_a_real_alert_on_a_missing_archive_creates_nothing(tmp_path: Path) -> None:
     url = "sqlite:///typo/archive.sqlite3"
     mail = {"COOPSPIDER_SMTP_HOST": "127.0.0.1", "COOPSPIDER_ALERT_TO": "tin@example.org"}
@@ -84,6 +86,7 @@ def test_a_real_alert_on_a_missing_archive_creates_nothing(tmp_path: Path) -> No
     assert files_under(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_a_reader_on_an_empty_or_outdated_sqlite_archive_changes_nothing(tmp_path: Path) -> None:
     empty = tmp_path / "empty.sqlite3"
     empty.touch()
@@ -109,6 +112,7 @@ def schema_relations(admin: Engine, url: str) -> list[str]:
         return [row[0] for row in rows]
 
 
+@pytest.mark.slow
 def test_readers_on_an_empty_postgresql_schema_create_no_table(
     pg_admin: Engine, tmp_path: Path
 ) -> None:
@@ -151,6 +155,7 @@ def archive_of_mysite(tmp_path: Path) -> str:
     ],
     ids=lambda command: command[0],
 )
+@pytest.mark.slow
 def test_an_unknown_site_of_a_reader_names_the_profiles_and_the_archives_sites(
     command: list[str], archive_of_mysite: str, tmp_path: Path
 ) -> None:
@@ -162,6 +167,7 @@ def test_an_unknown_site_of_a_reader_names_the_profiles_and_the_archives_sites(
     assert "unknown site" not in known.stderr
 
 
+@pytest.mark.slow
 def test_crawl_of_an_unknown_site_files_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
     done = coopspider("crawl", "--sample", "--site", "nope", "--database", url, cwd=tmp_path)
@@ -172,6 +178,7 @@ def test_crawl_of_an_unknown_site_files_nothing(tmp_path: Path) -> None:
     assert files_under(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_of_an_unknown_site_is_one_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
     done = subprocess.run(
@@ -228,6 +235,7 @@ def test_global_options_parse_before_or_after_every_command() -> None:
         assert args.database == "sqlite:///d.sqlite3" and args.config is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [[name, *arguments] for name, arguments in COMMANDS.items() if name != "sample-site"],
@@ -241,6 +249,7 @@ def test_config_after_the_command_is_the_one_read(command: list[str], tmp_path: 
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", READERS, ids=lambda command: command[0])
 def test_database_after_the_command_is_the_one_opened(command: list[str], tmp_path: Path) -> None:
     done = coopspider(*command, "--database", "sqlite:///after.sqlite3", cwd=tmp_path)
@@ -272,6 +281,7 @@ def every_command_says(url: str, tmp_path: Path, *phrases: str) -> None:
     assert len(errors) == 1 and all(phrase in errors[0] for phrase in phrases), crawled.log[-3000:]
 
 
+@pytest.mark.slow
 def test_a_missing_postgresql_schema_says_create_it(pg_admin: Engine, tmp_path: Path) -> None:
     schema = f"missing_{uuid.uuid4().hex[:8]}"
     url = pg_admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
@@ -287,6 +297,7 @@ def test_a_missing_postgresql_schema_says_create_it(pg_admin: Engine, tmp_path: 
         assert found.first() is None
 
 
+@pytest.mark.slow
 def test_a_refused_connection_and_an_unknown_role_are_one_line(
     pg_admin: Engine, tmp_path: Path
 ) -> None:
@@ -314,6 +325,7 @@ def pg_stranger(pg_admin: Engine) -> Iterator[tuple[str, str]]:
                 connection.exec_driver_sql(f'DROP ROLE "{role}"')
 
 
+@pytest.mark.slow
 def test_a_role_without_rights_is_told_what_to_grant(
     pg_admin: Engine, pg_stranger: tuple[str, str], tmp_path: Path
 ) -> None:
