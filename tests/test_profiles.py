@@ -255,7 +255,7 @@ def test_profiles_read_their_platforms_pages(case, name: str) -> None:
     profile = builtin_profiles()[name]
     response = HtmlResponse(url=case.url, body=case.body)
     page = ArticlePage(response.url, response.text, profile=profile)
-    assert all(score(case, page.fields()).values())
+    assert all(score(case, page.to_item()).values())
     assert profile.classify(case.url).kind is LinkKind.ARTICLE
 
 

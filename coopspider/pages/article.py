@@ -15,13 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 from urllib.parse import urljoin
 
 from lxml import etree
 
 from coopspider.dates import parse_date, to_iso
-from coopspider.items import ArticleItem
 from coopspider.pages.blocks import Block, Image, Layout, layout_of, parse_html
 from coopspider.pages.counter import Counter, counter_in_folded_lines
 from coopspider.pages.selectors import select
@@ -73,9 +72,31 @@ class Evidence:
     detail: str
 
 
+class Found(NamedTuple):
+    """A field's value and the evidence it was read from."""
+
+    value: Any
+    evidence: Evidence
+
+
+class ArticleFields(TypedDict):
+    """What one article page says (`ArticlePage.to_item`), as `coopspider extract` prints it."""
+
+    url: str  # the page's URL, as given
+    title: str | None  # the headline as printed, else the best meta title
+    published_at: str | None  # ISO 8601 with the +07:00 offset, None when no date parsed
+    published_raw: str | None  # the date text as printed (or the metadata value)
+    author: str | None  # the author's name without prefixes such as `Tin, ảnh:`
+    summary: str | None  # the lead paragraph, else the page's description
+    body: str  # the article's paragraphs, separated by one blank line ("" when none)
+    images: list[dict[str, str | None]]  # in-article images as {url, caption}, URLs absolute
+    counter: dict[str, int | None]  # the visitor counter as {total, online}
+
+
 # Evidence sources, most reliable first.
 SOURCES = ("selector", "json-ld", "meta", "label", "structure", "none")
 _NO_EVIDENCE = Evidence("none", "nothing on the page")
+_NOTHING = Found(None, _NO_EVIDENCE)
 
 
 class ArticlePage:
@@ -603,8 +624,8 @@ class ArticlePage:
         """The author's name without prefixes such as `Tin, ảnh:`, or None."""
         return self._author[0]
 
-    def paragraphs(self) -> list[str]:
-        """The article's paragraphs: lead included; captions, author, date and chrome left out."""
+    @cached_property
+    def _paragraphs(self) -> list[str]:
         caption_texts = set(self._captions.values())
         author_block = self._author_block[0]
         return [
@@ -613,29 +634,59 @@ class ArticlePage:
             if b is not author_block and b.text not in caption_texts and b is not self.title_block
         ]
 
+    def paragraphs(self) -> list[str]:
+        """The article's paragraphs: lead included; captions, author, date and chrome left out."""
+        return list(self._paragraphs)
+
+    @cached_property
+    def _body(self) -> Found:
+        paragraphs = self._paragraphs
+        if not paragraphs:
+            return Found("", _NO_EVIDENCE)
+        count = f"{len(paragraphs)} paragraphs"
+        if self._selected("body"):
+            selector = self._selector_evidence("body").detail
+            return Found("\n\n".join(paragraphs), Evidence("selector", f"{selector}: {count}"))
+        container = self._container
+        where = _describe(container) if container is not None else "the page"
+        detail = f"{count} after the title, in {where}"
+        if self._closing_byline is not None:
+            detail += f", up to the byline {self._closing_byline.text!r}"
+        return Found("\n\n".join(paragraphs), Evidence("structure", detail))
+
     def body(self) -> str:
         """Plain text of the article, paragraphs separated by one blank line."""
-        return "\n\n".join(self.paragraphs())
+        return self._body.value
+
+    @cached_property
+    def _summary(self) -> Found:
+        if self._paragraphs:
+            return Found(self._paragraphs[0], Evidence("structure", "first paragraph of the body"))
+        description = next((d for key in _V.meta_description_keys if (d := self.meta.get(key))), "")
+        return Found(description, Evidence("meta", "description")) if description else _NOTHING
 
     def summary(self) -> str | None:
         """The lead paragraph, else the page's description."""
-        paragraphs = self.paragraphs()
-        if paragraphs:
-            return paragraphs[0]
-        description = next(
-            (d for key in _V.meta_description_keys if (d := self.meta.get(key))), None
-        )
-        return description or None
+        return self._summary.value
 
-    def images(self) -> list[dict[str, str | None]]:
-        """In-article images as `{url, caption}`, URLs made absolute."""
-        return [
+    @cached_property
+    def _images(self) -> Found:
+        images = [
             {
                 "url": _join(self.base_href, image.src) or image.src,
                 "caption": _unwrap(self._captions.get(number)),
             }
             for number, image in enumerate(self._article_images)
         ]
+        if self.selectors.get("images") and self._selected("images"):
+            return Found(images, self._selector_evidence("images"))
+        if images:
+            return Found(images, Evidence("structure", "images among the article's paragraphs"))
+        return Found(images, _NO_EVIDENCE)
+
+    def images(self) -> list[dict[str, str | None]]:
+        """In-article images as `{url, caption}`, URLs made absolute."""
+        return [dict(image) for image in self._images.value]
 
     @cached_property
     def base_href(self) -> str:
@@ -664,81 +715,49 @@ class ArticlePage:
         """The site's visitor counter as printed on this page."""
         return self._counter[0]
 
-    def item(
-        self, *, site: str, article_id: str, category: str | None, fetched_at: str
-    ) -> ArticleItem:
-        """The article as the spider yields it."""
-        return ArticleItem(
+    # -- the one output -------------------------------------------------------------------------
+
+    @cached_property
+    def _found(self) -> dict[str, Found]:
+        """Every field with the evidence that won, in ArticleFields' order: the one computation
+        `to_item` and `explain` both read."""
+        date = self.found_date
+        counter, counter_evidence = self._counter
+        return {
+            "title": Found(*self._title),
+            "published_at": Found(to_iso(date.when) if date.when else None, date.evidence),
+            "published_raw": Found(date.raw, date.evidence),
+            "author": Found(*self._author),
+            "summary": self._summary,
+            "body": self._body,
+            "images": self._images,
+            "counter": Found({"total": counter.total, "online": counter.online}, counter_evidence),
+        }
+
+    def to_item(self) -> ArticleFields:
+        """Every extracted field (web-poet's `to_item`): what `coopspider extract` prints and
+        what the crawl's ArticleItem is built from."""
+        found = self._found
+        return ArticleFields(
             url=self.url,
-            site=site,
-            article_id=article_id,
-            category=category,
-            title=self.title() or "",
-            published_at=self.published_at(),
-            published_raw=self.published_raw(),
-            author=self.author(),
-            summary=self.summary(),
-            body=self.body(),
-            images=self.images(),
-            fetched_at=fetched_at,
+            title=found["title"].value,
+            published_at=found["published_at"].value,
+            published_raw=found["published_raw"].value,
+            author=found["author"].value,
+            summary=found["summary"].value,
+            body=found["body"].value,
+            images=[dict(image) for image in found["images"].value],
+            counter=dict(found["counter"].value),
         )
 
     def explain(self) -> dict[str, dict[str, Any]]:
-        """Per field: its value, the evidence that won (`source`) and exactly what (`detail`)."""
-        body_evidence = _NO_EVIDENCE
-        if self.paragraphs():
-            count = f"{len(self.paragraphs())} paragraphs"
-            if self._selected("body"):
-                selector = self._selector_evidence("body").detail
-                body_evidence = Evidence("selector", f"{selector}: {count}")
-            else:
-                container = self._container
-                where = _describe(container) if container is not None else "the page"
-                detail = f"{count} after the title, in {where}"
-                if self._closing_byline is not None:
-                    detail += f", up to the byline {self._closing_byline.text!r}"
-                body_evidence = Evidence("structure", detail)
-        images = self.images()
-        image_evidence = _NO_EVIDENCE
-        if self.selectors.get("images") and self._selected("images"):
-            image_evidence = self._selector_evidence("images")
-        elif images:
-            image_evidence = Evidence("structure", "images among the article's paragraphs")
-        summary_evidence = (
-            Evidence("structure", "first paragraph of the body")
-            if self.paragraphs()
-            else Evidence("meta", "description")
-            if self.summary()
-            else _NO_EVIDENCE
-        )
-        counter, counter_evidence = self._counter
-        found = [
-            ("title", self.title(), self._title[1]),
-            ("published_at", self.published_at(), self.found_date.evidence),
-            ("author", self.author(), self._author[1]),
-            ("summary", self.summary(), summary_evidence),
-            ("body", self.body(), body_evidence),
-            ("images", images, image_evidence),
-            ("counter", {"total": counter.total, "online": counter.online}, counter_evidence),
-        ]
+        """Per field of `to_item` (the raw date text left out: it shares the date's evidence): its
+        value, the evidence that won (`source`) and exactly what (`detail`)."""
+        values: dict[str, Any] = dict(self.to_item())
         return {
-            name: {"value": value, "source": evidence.source, "detail": evidence.detail}
-            for name, value, evidence in found
-        }
-
-    def fields(self) -> dict[str, Any]:
-        """Every extracted field, as `coopspider extract` prints them."""
-        counter = self.counter()
-        return {
-            "url": self.url,
-            "title": self.title(),
-            "published_at": self.published_at(),
-            "published_raw": self.published_raw(),
-            "author": self.author(),
-            "summary": self.summary(),
-            "body": self.body(),
-            "images": self.images(),
-            "counter": {"total": counter.total, "online": counter.online},
+            name: {"value": values[name], "source": e.source, "detail": e.detail}
+            for name, (_, e) in self._found.items()
+            if name != "published_raw"
         }
 
 
