@@ -271,7 +271,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     from coopspider.pages.article import ArticlePage
     from coopspider.pages.decoding import page_text
-    from coopspider.urls import classify
+    from coopspider.profiles import classify
 
     url, body, headers = _read_page(args.source, args.url, args.timeout)
     profile = _profile_for(args, args.site, url)

@@ -12,8 +12,9 @@ import re
 import unicodedata
 from pathlib import Path
 
+from coopspider.profiles import classify
 from coopspider.sample_site import build_site
-from coopspider.urls import LinkKind, classify
+from coopspider.urls import LinkKind
 from storage import open_database
 from storage.models import Article, CrawlRun
 from tests.archive_checks import assert_consistent

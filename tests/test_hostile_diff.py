@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from coopspider.profiles import classify
 from coopspider.sample_site import build_site, serve
 from coopspider.sample_site.texts import PARAGRAPHS
-from coopspider.urls import LinkKind, classify
+from coopspider.urls import LinkKind
 from tests.conftest import scrapy_crawl
 from tests.test_cli import coopspider
 

@@ -12,8 +12,9 @@ from w3lib.html import get_base_url
 
 from coopspider.pages.blocks import parse_html
 from coopspider.pages.selectors import select
+from coopspider.profiles import classify
 from coopspider.text import clean_line
-from coopspider.urls import LinkKind, ParsedUrl, UrlGrammar, classify
+from coopspider.urls import LinkKind, ParsedUrl, UrlGrammar
 
 _SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "#")
 # How far into a page a `<base href>` is looked for, as Scrapy's `response.urljoin` looks.
