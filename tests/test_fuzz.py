@@ -87,7 +87,7 @@ def _fragment() -> st.SearchStrategy[str]:
 @EXAMPLES
 @given(_fragment())
 def test_random_html_never_raises(html: str) -> None:
-    FUZZ_INPUTS["ArticlePage.fields: random HTML"] += 1
+    FUZZ_INPUTS["ArticlePage.to_item: random HTML"] += 1
     fields = ArticlePage(
         "https://example.vn/a/b-1.html", f"<html><body>{html}</body></html>"
     ).to_item()
@@ -102,7 +102,7 @@ def test_random_html_never_raises(html: str) -> None:
     st.binary(max_size=40),
 )
 def test_mutated_real_pages_never_raise(page: Path, start: int, length: int, junk: bytes) -> None:
-    FUZZ_INPUTS["ArticlePage.fields: mutated saved pages"] += 1
+    FUZZ_INPUTS["ArticlePage.to_item: mutated saved pages"] += 1
     body = page.read_bytes()
     start %= max(len(body), 1)
     mutated = body[:start] + junk + body[start + length % 2000 :]
