@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import scrapy
 from scrapy.http import Response
 
-from coopspider.urls import LinkKind, classify, on_site
+from coopspider.profiles import classify
+from coopspider.urls import LinkKind, on_site
 
 
 class BareSpider(scrapy.Spider):

@@ -42,7 +42,7 @@ OURS_ONLY = ("published_at", "images", "counter")
 
 
 def ours(url: str, html: str) -> dict[str, Any]:
-    return ArticlePage(url, html).fields()
+    return ArticlePage(url, html).to_item()
 
 
 def theirs(url: str, html: str) -> dict[str, Any]:

@@ -289,7 +289,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     from coopspider.pages.article import ArticlePage
     from coopspider.pages.decoding import page_text
-    from coopspider.urls import classify
+    from coopspider.profiles import classify
 
     url, body, headers = _read_page(args.source, args.url, args.timeout)
     profile = _profile_for(args, args.site, url)
@@ -298,7 +298,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     page = ArticlePage(
         response.url, page_text(response), date_order=args.date_order, profile=profile
     )
-    fields = page.fields()
+    fields = page.to_item()
     ok = bool(fields["title"] and fields["body"])
     if args.explain:
         print(f"url           {url}")
@@ -310,8 +310,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print(f"{name:<13} {found['source']:<10} {found['detail']}")
             print(f"{'':<13} = {_shorten(found['value'])}")
         return EXIT_OK if ok else EXIT_FAILED
-    fields = {"url": url, "article_id": parsed.article_id, "category": parsed.category, **fields}
-    json.dump(fields, sys.stdout, ensure_ascii=False, indent=2)
+    printed = {"url": url, "article_id": parsed.article_id, "category": parsed.category, **fields}
+    json.dump(printed, sys.stdout, ensure_ascii=False, indent=2)
     print()
     return EXIT_OK if ok else EXIT_FAILED
 

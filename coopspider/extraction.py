@@ -36,8 +36,21 @@ def extract_article(
     fetched_at: str,
 ) -> ArticleItem:
     """The article item of one page (runs in a worker process, or inline)."""
-    page = ArticlePage(url, html_text, date_order=date_order, profile=profile)
-    return page.item(site=site, article_id=article_id, category=category, fetched_at=fetched_at)
+    fields = ArticlePage(url, html_text, date_order=date_order, profile=profile).to_item()
+    return ArticleItem(
+        url=fields["url"],
+        site=site,
+        article_id=article_id,
+        category=category,
+        title=fields["title"] or "",
+        published_at=fields["published_at"],
+        published_raw=fields["published_raw"],
+        author=fields["author"],
+        summary=fields["summary"],
+        body=fields["body"],
+        images=fields["images"],
+        fetched_at=fetched_at,
+    )
 
 
 def default_processes() -> int:

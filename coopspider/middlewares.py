@@ -156,6 +156,13 @@ class SiteOnlyMiddleware(OffsiteMiddleware):
     """
 
     def should_follow(self, request: Request, spider: Spider) -> bool:
+        # Scrapy's documented way to change the offsite policy is this method; the filtering,
+        # `dont_filter`, `allow_offsite` and the offsite/* stats stay Scrapy's. Its own host
+        # checks do not fit the site as we define it, so the test is ours (`same_site`): the
+        # host regex (`get_host_regex`) and `scrapy.utils.url.url_is_from_any_domain` take
+        # `cdn.a.vn` as on `a.vn`'s site; the regex ignores the port (`a.vn:8081` would pass);
+        # `url_is_from_any_domain` compares the whole netloc, so `https://a.vn:443/` and
+        # `http://user@a.vn/` are off `a.vn`, and `a.vn` is off a base URL `www.a.vn`.
         base_url = getattr(spider, "base_url", None)
         if base_url is None:
             return super().should_follow(request, spider)

@@ -363,6 +363,12 @@ def builtin_profiles() -> dict[str, SiteProfile]:
     }
 
 
+def classify(url: str, grammar: UrlGrammar | None = None) -> ParsedUrl:
+    """Classify a URL by `grammar`, by default the default profile's (the Thái Bình alliance's
+    platform)."""
+    return (grammar or builtin_profiles()[DEFAULT_PROFILE].grammar).classify(url)
+
+
 def site_tables(setting: Mapping[str, Any]) -> Mapping[str, Any]:
     """The user's [sites.NAME] tables: the SITE_PROFILES setting, else the JSON object in
     $COOPSPIDER_SITE_TABLES (how `coopspider run` hands them to its crawls, off the command line:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cache, lru_cache
+from functools import lru_cache
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -246,19 +246,6 @@ def _in_item(item: tuple[Any, Any], code: int, char: str) -> bool:
             if name == str(category).replace("CATEGORY_", "CATEGORY_NOT_"):
                 return not test(char)
     return True
-
-
-@cache
-def _default_grammar() -> UrlGrammar:
-    # Imported here: profiles builds on this module, so this module cannot import it at load time.
-    from coopspider.profiles import DEFAULT_PROFILE, builtin_profiles
-
-    return builtin_profiles()[DEFAULT_PROFILE].grammar
-
-
-def classify(url: str, grammar: UrlGrammar | None = None) -> ParsedUrl:
-    """Classify a URL by `grammar`, by default the Thái Bình alliance's platform."""
-    return (grammar or _default_grammar()).classify(url)
 
 
 def split_login(url: str) -> tuple[str, tuple[str, str] | None]:

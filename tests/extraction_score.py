@@ -57,7 +57,7 @@ def cases() -> Iterator[Case]:
 def extract(case: Case) -> dict[str, Any]:
     """Our fields for one case, decoded the way the spider decodes responses."""
     response = HtmlResponse(url=case.url, body=case.body)
-    return ArticlePage(response.url, response.text).fields()
+    return ArticlePage(response.url, response.text).to_item()
 
 
 def _same_text(got: Any, want: Any) -> bool:

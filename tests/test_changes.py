@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from coopspider.profiles import classify
 from coopspider.sample_site import SampleArticle, SampleServer, SampleSite, build_site, serve
 from coopspider.sample_site import model as sample_model
-from coopspider.urls import LinkKind, classify
+from coopspider.urls import LinkKind
 from storage import open_database
 from tests.conftest import scrapy_crawl
 from tests.test_cli import coopspider

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from coopspider.profiles import classify
 from coopspider.sample_site import build_site, serve
-from coopspider.urls import classify
 from storage import count_articles, latest_versions, open_database
 from storage.models import ArticleVersion, CounterObservation, CrawlRun
 from tests.conftest import scrapy_crawl

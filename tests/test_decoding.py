@@ -46,7 +46,7 @@ def to_windows_1258(text: str) -> bytes:
 def test_windows_1258_pages_are_read_right(meta: str, headers: dict[str, str]) -> None:
     body = to_windows_1258(PAGE.format(meta=meta))
     response = HtmlResponse(url="http://example.vn/tin-tuc/a-1.html", body=body, headers=headers)
-    fields = ArticlePage(response.url, page_text(response)).fields()
+    fields = ArticlePage(response.url, page_text(response)).to_item()
     assert fields["title"] == "Hợp tác xã Đông Quý tổ chức đại hội thành viên"
     assert fields["published_at"] == "2023-07-13T00:00:00+07:00"
     assert fields["body"].startswith("Sáng ngày 13/7/2023, Hợp tác xã Đông Quý")

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from coopspider.profiles import classify
 from coopspider.sample_site import build_site
-from coopspider.urls import LinkKind, classify
+from coopspider.urls import LinkKind
 from storage import open_database
 from storage.models import Article, CrawlRun
 from tests.archive_checks import assert_consistent

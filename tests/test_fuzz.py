@@ -89,10 +89,10 @@ def _fragment() -> st.SearchStrategy[str]:
 @given(_fragment())
 @pytest.mark.slow
 def test_random_html_never_raises(html: str) -> None:
-    FUZZ_INPUTS["ArticlePage.fields: random HTML"] += 1
+    FUZZ_INPUTS["ArticlePage.to_item: random HTML"] += 1
     fields = ArticlePage(
         "https://example.vn/a/b-1.html", f"<html><body>{html}</body></html>"
-    ).fields()
+    ).to_item()
     assert isinstance(fields["body"], str)
 
 
@@ -105,11 +105,11 @@ def test_random_html_never_raises(html: str) -> None:
 )
 @pytest.mark.slow
 def test_mutated_real_pages_never_raise(page: Path, start: int, length: int, junk: bytes) -> None:
-    FUZZ_INPUTS["ArticlePage.fields: mutated saved pages"] += 1
+    FUZZ_INPUTS["ArticlePage.to_item: mutated saved pages"] += 1
     body = page.read_bytes()
     start %= max(len(body), 1)
     mutated = body[:start] + junk + body[start + length % 2000 :]
-    ArticlePage("https://example.vn/a/b-1.html", mutated.decode("utf-8", "replace")).fields()
+    ArticlePage("https://example.vn/a/b-1.html", mutated.decode("utf-8", "replace")).to_item()
 
 
 @EXAMPLES
@@ -130,7 +130,7 @@ def test_deeply_nested_page_is_still_read() -> None:
         + "</div>" * depth
         + "</body></html>"
     )
-    fields = ArticlePage("https://example.vn/a/b-1.html", page).fields()
+    fields = ArticlePage("https://example.vn/a/b-1.html", page).to_item()
     assert fields["title"] == "Hội nghị sơ kết công tác 6 tháng đầu năm 2023"
     assert fields["published_at"] == "2023-07-13T00:00:00+07:00"
     assert fields["body"].startswith("Liên minh HTX tỉnh tổ chức hội nghị.")

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from coopspider.profiles import classify
 from coopspider.sample_site import build_site, serve
 from coopspider.sample_site.texts import PARAGRAPHS
-from coopspider.urls import LinkKind, classify
+from coopspider.urls import LinkKind
 from tests.conftest import scrapy_crawl
 from tests.test_cli import coopspider
 

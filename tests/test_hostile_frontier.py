@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from coopspider.profiles import classify
 from coopspider.sample_site import build_site
-from coopspider.urls import LinkKind, classify
+from coopspider.urls import LinkKind
 from storage import open_database
 from storage.models import CrawlRun
 from tests.conftest import ROOT, CrawlResult, crawl_command, read_feed

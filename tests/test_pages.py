@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from scrapy.http import HtmlResponse
 
-from coopspider.pages.article import ArticlePage
+from coopspider.pages.article import SOURCES, ArticlePage
 from tests.extraction_score import FIELDS, SCORE_ONLY, TUNED, Case, cases, extract, score
 
 CASES = list(cases())
@@ -83,3 +83,17 @@ def test_explain_shows_the_printed_and_the_json_ld_author_when_they_differ() -> 
 def test_explain_says_where_the_body_ends() -> None:
     body = _explain("news-byline-then-teasers-app-box")["body"]
     assert body["detail"].endswith("up to the byline 'Thanh Hà'")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_explain_tells_the_evidence_for_exactly_what_to_item_gives(case: Case) -> None:
+    """One output: every value `explain` shows is the value `to_item` gives, field for field
+    (the URL and the raw date text, which shares the date's evidence, aside)."""
+    response = HtmlResponse(url=case.url, body=case.body)
+    item = ArticlePage(response.url, response.text).to_item()
+    explained = ArticlePage(response.url, response.text).explain()
+    assert list(explained) == [name for name in item if name not in ("url", "published_raw")]
+    assert {name: found["value"] for name, found in explained.items()} == {
+        name: item[name] for name in explained
+    }
+    assert all(found["source"] in SOURCES for found in explained.values())

@@ -255,7 +255,7 @@ def test_profiles_read_their_platforms_pages(case, name: str) -> None:
     profile = builtin_profiles()[name]
     response = HtmlResponse(url=case.url, body=case.body)
     page = ArticlePage(response.url, response.text, profile=profile)
-    assert all(score(case, page.fields()).values())
+    assert all(score(case, page.to_item()).values())
     assert profile.classify(case.url).kind is LinkKind.ARTICLE
 
 
@@ -315,16 +315,36 @@ def test_selectors_for_every_field_are_applied_first() -> None:
 
 def test_link_selectors_limit_where_links_are_taken_from() -> None:
     grammar = builtin_profiles()["thaibinh"].grammar
-    html = b"""<html><body><div id="menu"><a href="/tin-tuc/a-1.html">menu</a>
+    html = """<html><body><div id="menu"><a href="/tin-tuc/a-1.html">menu</a>
     <a href="/tin-tuc-3.html">cat</a></div>
     <div id="list"><a href="/tin-tuc/b-2.html">b</a><a href="/tin-tuc/page-2.htm">2</a></div>
     </body></html>"""
-    response = HtmlResponse(url="https://lienminhhtx.thaibinh.gov.vn/", body=html)
-    everything = [url for url, _ in ListingPage(response, grammar).classified_links()]
+    url = "https://lienminhhtx.thaibinh.gov.vn/"
+    everything = [link for link, _ in ListingPage(url, html, grammar).classified_links()]
     assert len(everything) == 4
     limited = dataclasses.replace(grammar, article_links="#list")
-    kept = [url.rsplit("/", 1)[1] for url, _ in ListingPage(response, limited).classified_links()]
+    kept = [
+        link.rsplit("/", 1)[1] for link, _ in ListingPage(url, html, limited).classified_links()
+    ]
     assert kept == ["tin-tuc-3.html", "b-2.html", "page-2.htm"]
+
+
+@pytest.mark.parametrize("padding", [0, 5000])
+def test_listing_links_resolve_as_scrapy_resolves_them(padding: int) -> None:
+    """A `<base href>` early in the page sets where relative links point; one past the first
+    4096 characters is not looked for, as with Scrapy's `response.urljoin`."""
+    html = (
+        f"<html><head><!-- {'x' * padding} --><base href='https://a.vn/tin-tuc/'></head>"
+        "<body><a href='b-2.html'>b</a><a href='/c-3.html'>c</a></body></html>"
+    )
+    links = ListingPage("https://a.vn/", html).links()
+    scrapy_links = [
+        HtmlResponse(url="https://a.vn/", body=html.encode()).urljoin(href)
+        for href in ("b-2.html", "/c-3.html")
+    ]
+    assert links == scrapy_links
+    expected_b = "https://a.vn/tin-tuc/b-2.html" if padding == 0 else "https://a.vn/b-2.html"
+    assert links == [expected_b, "https://a.vn/c-3.html"]
 
 
 def _spider_settings(cmdline: dict, **arguments: str) -> tuple[object, dict]:

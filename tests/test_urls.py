@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from coopspider.urls import LinkKind, classify, on_site
+from coopspider import urls
+from coopspider.profiles import classify
+from coopspider.urls import LinkKind, on_site
 
 BASE = "https://lienminhhtx.thaibinh.gov.vn/"
 
@@ -46,3 +52,15 @@ def test_http_and_https_forms_become_one_url() -> None:
 def test_other_hosts_are_not_followed() -> None:
     assert on_site("https://thaibinh.gov.vn/a/b-1.html", BASE) is None
     assert on_site("mailto:lienminh@thaibinh.gov.vn", BASE) is None
+
+
+def test_urls_stands_below_profiles() -> None:
+    """`urls` is the layer profiles build on: importing it loads no profile module (the import
+    cycle between the two is gone, not hidden in a function)."""
+    probe = "import sys, coopspider.urls; print('coopspider.profiles' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+    source = Path(urls.__file__).read_text(encoding="utf-8")
+    assert "coopspider.profiles" not in source

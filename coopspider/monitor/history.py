@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coopspider.urls import classify, host_of
+from coopspider.profiles import classify
+from coopspider.urls import host_of
 from storage import VIETNAM_TZ, Article, ArticleVersion, ChangeEvent, article_versions
 from storage import find_articles as find_by_url_or_id
 from storage.tracking import article_events, describe_change, version_content

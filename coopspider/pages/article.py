@@ -15,77 +15,44 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 from urllib.parse import urljoin
 
 from lxml import etree
 
 from coopspider.dates import parse_date, to_iso
-from coopspider.items import ArticleItem
 from coopspider.pages.blocks import Block, Image, Layout, layout_of, parse_html
 from coopspider.pages.counter import Counter, counter_in_folded_lines
 from coopspider.pages.selectors import select
+from coopspider.pages.settings import SETTINGS
+from coopspider.pages.vocabulary import VOCABULARY
 from coopspider.text import clean_line, fold
 
 if TYPE_CHECKING:
     from coopspider.profiles import SiteProfile
 
-_DATE_LABEL = re.compile(
-    r"^\s*(ngay dang|ngay cap nhat|cap nhat|ngay xuat ban|xuat ban|dang ngay|ngay dang tin|"
-    r"thoi gian dang|thoi gian|ngay gui|ngay|posted|published|date)\b"
-)
-_AUTHOR_LABEL = re.compile(
-    r"^\s*(?:tin,?\s*anh|tin va anh|bai,?\s*anh|bai va anh|nguoi dua tin|nguoi viet|nguoi dang|"
-    r"tac gia bai viet|tac gia|but danh|theo|bai|tin|pv|btv|author|by)\s*[:：]\s*",
-)
-_TICKER = re.compile(r"^\s*(tin moi|tin nong|moi cap nhat|breaking)\s*[:：]")
-# Headings that end an article's text: related lists, comments, tags, share bars.
-_END_MARKERS = re.compile(
-    r"^\s*(tin lien quan|cac tin khac|tin khac|cac tin da dua|tin cung chuyen muc|"
-    r"bai viet cung chuyen muc|bai viet lien quan|cac bai viet khac|bai viet khac|bai lien quan|"
-    r"xem them|doc them|tin moi hon|tin cu hon|tin moi nhat|tin doc nhieu|y kien ban doc|"
-    r"binh luan|gui binh luan|y kien cua ban|gui y kien|tu khoa|tags?|chia se bai viet|"
-    r"cac tin moi|tin tuc khac|cac bai khac|related)\b\s*[:：]?"
-)
-# Short lines of page furniture that sit inside or right after an article: skipped, never body.
-_FURNITURE = re.compile(
-    r"^\s*(chia se|in bai|ban in|in trang|gui email|gui bai|gui cho ban be|luot xem|so lan xem|"
-    r"luot doc|co chu|quay lai|quay ve|ve dau trang|len dau trang|tro ve|facebook|twitter|zalo|"
-    r"tweet|like|share|print|email|lien ket|a\s*a\s*a|\+|-)\b"
-)
-_FOOTER = re.compile(
-    r"^\s*(ban quyen|copyright|©|dia chi|dien thoai|co quan chu quan|chiu trach nhiem|giay phep|"
-    r"email\s*:|fax|thong ke truy cap|so nguoi truc tuyen|dang truc tuyen|dang online|"
-    r"tong luot truy cap|luot truy cap|so luot truy cap)"
-)
+_S = SETTINGS
+_V = VOCABULARY
+
+
+def _line_start(tokens: tuple[str, ...], after: str = "") -> re.Pattern[str]:
+    """A pattern matching a folded line that starts with one of `tokens`, then `after`."""
+    return re.compile(r"^\s*(?:" + "|".join(tokens) + ")" + after)
+
+
+_DATE_LABEL = _line_start(_V.date_labels, r"\b")
+_AUTHOR_LABEL = _line_start(_V.author_labels, r"\s*[:：]\s*")
+_TICKER = _line_start(_V.ticker_labels, r"\s*[:：]")
+_END_MARKERS = _line_start(_V.end_markers, r"\b\s*[:：]?")
+_FURNITURE = _line_start(_V.furniture, r"\b")
+_FOOTER = _line_start(_V.footer)
 _DIGIT = re.compile(r"\d")
-_SENTENCE_END = re.compile(r"[.!?…;:]\W*$")
-_TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]+\s+")
-_ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "webpage"}
-# Headline lengths: shorter than _SHORTEST_UNSUPPORTED_TITLE characters (two short words:
-# `Thông báo`, `Giấy mời`) a line needs an <h1> or metadata that agrees to be taken.
-_SHORTEST_TITLE = 4
-_SHORTEST_UNSUPPORTED_TITLE = 10
-_LONGEST_TITLE = 400
-_WINDOW_AFTER_TITLE = 8
-_WINDOW_BEFORE_TITLE = 3
-# What a heading level adds to a line's title score; deeper headings add 0.5.
-_HEADING_SCORES = {1: 3, 2: 2, 3: 1.5}
-# The most a title candidate's surroundings add to its own score: a date line by it and text
-# after it, 3 each.
-_MOST_FROM_SURROUNDINGS = 6
-# A line more linked than this is a menu item or a link list, never a visitor counter.
-_MOST_LINK_IN_COUNTER = 0.5
-# A line more linked than this is a link (a related article, a tag), not a paragraph of text.
-_MOST_LINK_IN_TEXT = 0.5
-# A line this long is a paragraph of text, not a name, caption or piece of page furniture.
-_LONG_PARAGRAPH = 80
-# The longest line an author line may be (`Tin, ảnh: ...` included).
-_LONGEST_AUTHOR_LINE = 120
-# How many lines after a possible closing byline are looked at for the links that confirm it,
-# and how many paragraphs among them mean the article goes on instead.
-_BYLINE_LOOKAHEAD = 6
-_PARAGRAPHS_THAT_GO_ON = 2
+_SENTENCE_END = re.compile("[" + re.escape(_V.sentence_ends) + r"]\W*$")
+_TITLE_SEPARATORS = re.compile(r"\s+[" + re.escape(_V.title_separators) + r"]+\s+")
+_WEEKDAY = re.compile("^(?:" + "|".join(_V.weekdays) + r")\b")
+_NAME_WORD = re.compile(
+    r"^[A-ZÀ-Ỹ\u0110][\w.'’-]*$|^(?:" + "|".join(map(re.escape, _V.name_connectors)) + ")$"
+)
 
 
 @dataclass(frozen=True)
@@ -105,9 +72,31 @@ class Evidence:
     detail: str
 
 
+class Found(NamedTuple):
+    """A field's value and the evidence it was read from."""
+
+    value: Any
+    evidence: Evidence
+
+
+class ArticleFields(TypedDict):
+    """What one article page says (`ArticlePage.to_item`), as `coopspider extract` prints it."""
+
+    url: str  # the page's URL, as given
+    title: str | None  # the headline as printed, else the best meta title
+    published_at: str | None  # ISO 8601 with the +07:00 offset, None when no date parsed
+    published_raw: str | None  # the date text as printed (or the metadata value)
+    author: str | None  # the author's name without prefixes such as `Tin, ảnh:`
+    summary: str | None  # the lead paragraph, else the page's description
+    body: str  # the article's paragraphs, separated by one blank line ("" when none)
+    images: list[dict[str, str | None]]  # in-article images as {url, caption}, URLs absolute
+    counter: dict[str, int | None]  # the visitor counter as {total, online}
+
+
 # Evidence sources, most reliable first.
 SOURCES = ("selector", "json-ld", "meta", "label", "structure", "none")
 _NO_EVIDENCE = Evidence("none", "nothing on the page")
+_NOTHING = Found(None, _NO_EVIDENCE)
 
 
 class ArticlePage:
@@ -183,7 +172,7 @@ class ArticlePage:
             for node in _ld_nodes(data):
                 kinds = node.get("@type")
                 kinds = kinds if isinstance(kinds, list) else [kinds]
-                if any(str(kind).lower() in _ARTICLE_TYPES for kind in kinds) and node.get(
+                if any(str(kind).lower() in _V.article_types for kind in kinds) and node.get(
                     "headline", node.get("datePublished")
                 ):
                     return node
@@ -194,9 +183,7 @@ class ArticlePage:
         """Titles the metadata gives, with where each came from."""
         candidates = [
             (Evidence("json-ld", "headline"), self.json_ld.get("headline")),
-            (Evidence("meta", "og:title"), self.meta.get("og:title")),
-            (Evidence("meta", "twitter:title"), self.meta.get("twitter:title")),
-            (Evidence("meta", "title"), self.meta.get("title")),
+            *((Evidence("meta", key), self.meta.get(key)) for key in _V.meta_title_keys),
         ]
         title_element = self.root.find(".//title")
         parts: list[tuple[Evidence, str]] = []
@@ -212,9 +199,11 @@ class ArticlePage:
         return [
             (evidence, clean_line(str(c)))
             for evidence, c in candidates
-            if c and len(clean_line(str(c))) >= _SHORTEST_TITLE
+            if c and len(clean_line(str(c))) >= _S.shortest_title
         ] + [
-            (evidence, part) for evidence, part in parts if len(part) >= _SHORTEST_UNSUPPORTED_TITLE
+            (evidence, part)
+            for evidence, part in parts
+            if len(part) >= _S.shortest_unsupported_title
         ]
 
     # -- title ----------------------------------------------------------------------------------
@@ -235,7 +224,7 @@ class ArticlePage:
         candidates.sort(key=lambda candidate: candidate[0], reverse=True)
         best: tuple[float, Block] | None = None
         for own, block in candidates:
-            if best is not None and own + _MOST_FROM_SURROUNDINGS < best[0]:
+            if best is not None and own + _S.most_from_surroundings < best[0]:
                 break
             score = self._title_score(block, own)
             # Of equal scores the line printed first wins.
@@ -245,19 +234,19 @@ class ArticlePage:
 
     def _title_score(self, block: Block, own: float) -> float:
         """The line's own score (see `_own_title_score`) plus what the lines around it say: at
-        most _MOST_FROM_SURROUNDINGS more."""
+        most `most_from_surroundings` more."""
         score = own
-        score += self._date_nearness(block)  # 3 at most
-        score += min(self._text_mass_after(block) / 400, 3)  # 3 at most
+        score += self._date_nearness(block)
+        score += min(self._text_mass_after(block) / _S.text_mass_per_point, _S.text_mass_most_score)
         # The rest only takes away.
-        if block.link_density > 0.5:
-            score -= 4
+        if block.link_density > _S.most_link_in_title:
+            score -= _S.linked_title_penalty
         if block.chrome:
-            score -= 4
-        if _SENTENCE_END.search(block.text) and len(block.text) > 150:
-            score -= 2
+            score -= _S.chrome_title_penalty
+        if _SENTENCE_END.search(block.text) and len(block.text) > _S.longest_sentence_title:
+            score -= _S.sentence_title_penalty
         if self._date_in(block.text) is not None:
-            score -= 3
+            score -= _S.dated_title_penalty
         return score
 
     @cached_property
@@ -265,26 +254,35 @@ class ArticlePage:
         """Entry i: the characters of the long, plain lines among the first i blocks."""
         totals = [0]
         for b in self.blocks:
-            plain = len(b.text) >= 60 and b.link_density < 0.3 and not b.chrome
+            plain = (
+                len(b.text) >= _S.plain_line_chars
+                and b.link_density < _S.plain_line_most_link
+                and not b.chrome
+            )
             totals.append(totals[-1] + (len(b.text) if plain else 0))
         return totals
 
     def _text_mass_after(self, block: Block) -> int:
-        """The characters of the long, plain lines among the 15 blocks after `block`."""
-        end = min(block.index + 16, len(self.blocks))
+        """The characters of the long, plain lines among the `text_mass_window` blocks after
+        `block`."""
+        end = min(block.index + 1 + _S.text_mass_window, len(self.blocks))
         return self._text_mass_before[end] - self._text_mass_before[block.index + 1]
 
     def _date_nearness(self, block: Block) -> float:
-        """3 when a date line directly follows (or precedes) the block, 1 when one is close by."""
+        """`date_right_by_score` when a date line directly follows (or precedes) the block,
+        `date_close_by_score` when one is close by."""
         for other in self._near(block):
-            if len(other.text) <= 120 and self._date_in(other.text) is not None:
-                right_after = other.index - block.index in (1, 2)
-                return 3.0 if right_after or other.index == block.index - 1 else 1.0
+            near = len(other.text) <= _S.longest_nearby_date_line
+            if near and self._date_in(other.text) is not None:
+                right_after = 1 <= other.index - block.index <= _S.date_right_after_lines
+                if right_after or other.index == block.index - 1:
+                    return _S.date_right_by_score
+                return _S.date_close_by_score
         return 0.0
 
     def _near(self, block: Block) -> Iterable[Block]:
-        start = max(block.index - _WINDOW_BEFORE_TITLE, 0)
-        after = self.blocks[block.index + 1 : block.index + 1 + _WINDOW_AFTER_TITLE]
+        start = max(block.index - _S.window_before_title, 0)
+        after = self.blocks[block.index + 1 : block.index + 1 + _S.window_after_title]
         before = reversed(self.blocks[start : block.index])
         return [*after, *before]
 
@@ -309,7 +307,7 @@ class ArticlePage:
 
     def _date_in(self, text: str) -> datetime | None:
         if text not in self._dates_seen:
-            dateless = len(text) > 160 or not _DIGIT.search(text)
+            dateless = len(text) > _S.longest_date_line or not _DIGIT.search(text)
             self._dates_seen[text] = None if dateless else parse_date(text, order=self.date_order)
         return self._dates_seen[text]
 
@@ -324,7 +322,9 @@ class ArticlePage:
         dated = [
             b
             for b in self._near(self.title_block)
-            if len(b.text) <= 160 and b.link_density < 0.5 and self._date_in(b.text)
+            if len(b.text) <= _S.longest_date_line
+            and b.link_density < _S.most_link_in_date_line
+            and self._date_in(b.text)
         ]
         labelled = [b for b in dated if _DATE_LABEL.match(b.folded)]
         return (labelled or dated or [None])[0]
@@ -332,16 +332,7 @@ class ArticlePage:
     def _meta_date(self) -> tuple[datetime, str, Evidence] | None:
         candidates = [
             (Evidence("json-ld", "datePublished"), self.json_ld.get("datePublished")),
-            *(
-                (Evidence("meta", key), self.meta.get(key))
-                for key in (
-                    "article:published_time",
-                    "datepublished",
-                    "pubdate",
-                    "og:published_time",
-                    "dc.date.issued",
-                )
-            ),
+            *((Evidence("meta", key), self.meta.get(key)) for key in _V.meta_date_keys),
         ]
         for element in self.root.iter("time"):
             candidates.append((Evidence("meta", "<time datetime>"), element.get("datetime")))
@@ -399,19 +390,23 @@ class ArticlePage:
         links_in_a_row = 0
         for block in self.blocks[self.title_block.index + 1 :]:
             folded = block.folded
-            if _END_MARKERS.match(folded) and len(block.text) < 80:
+            if _END_MARKERS.match(folded) and len(block.text) < _S.longest_end_marker:
                 break
             if _FOOTER.match(folded) or block.chrome:
-                if run and sum(len(b.text) for b in run) > 200:
+                if run and sum(len(b.text) for b in run) > _S.body_before_stop:
                     break
                 continue
-            if block.link_density > 0.6:
+            if block.link_density > _S.most_link_in_run_line:
                 links_in_a_row += 1
-                if links_in_a_row >= 2 and sum(len(b.text) for b in run) > 200:
+                if (
+                    links_in_a_row >= _S.link_lines_that_end_run
+                    and sum(len(b.text) for b in run) > _S.body_before_stop
+                ):
                     break
                 continue
             links_in_a_row = 0
-            if (len(block.text) < 40 and _FURNITURE.match(folded)) or _TICKER.match(folded):
+            furniture = len(block.text) < _S.longest_furniture and _FURNITURE.match(folded)
+            if furniture or _TICKER.match(folded):
                 continue
             run.append(block)
         return run
@@ -422,9 +417,9 @@ class ArticlePage:
         run: the article's own text box."""
         if selected := self._selected("body"):
             return selected[0]
-        long_blocks = [b for b in self._run if len(b.text) >= _LONG_PARAGRAPH]
+        long_blocks = [b for b in self._run if len(b.text) >= _S.long_paragraph]
         if not long_blocks:
-            long_blocks = [b for b in self._run if len(b.text) >= 30]
+            long_blocks = [b for b in self._run if len(b.text) >= _S.shortest_container_line]
         if not long_blocks:
             return None
         ancestors = [set(_ancestors(b.element)) for b in long_blocks]
@@ -450,11 +445,11 @@ class ArticlePage:
         for block in self._run_in_container:
             if block.heading:
                 continue
-            if len(block.text) >= _LONG_PARAGRAPH:
+            if len(block.text) >= _S.long_paragraph:
                 after_text = True
             elif (
                 after_text
-                and len(block.text) <= _LONGEST_AUTHOR_LINE
+                and len(block.text) <= _S.longest_author_line
                 and (_looks_like_name(block.text) or _AUTHOR_LABEL.match(block.folded))
                 and self._links_follow(block)
             ):
@@ -466,12 +461,12 @@ class ArticlePage:
         store buttons, "Xem thêm") before the text goes on: a box may say a sentence before its
         links (an app's pitch), an article's next section says more."""
         paragraphs = 0
-        for after in self.blocks[block.index + 1 : block.index + 1 + _BYLINE_LOOKAHEAD]:
-            if after.link_density > _MOST_LINK_IN_TEXT or _END_MARKERS.match(after.folded):
+        for after in self.blocks[block.index + 1 : block.index + 1 + _S.byline_lookahead]:
+            if after.link_density > _S.most_link_in_text or _END_MARKERS.match(after.folded):
                 return True
-            if len(after.text) >= _LONG_PARAGRAPH:
+            if len(after.text) >= _S.long_paragraph:
                 paragraphs += 1
-                if paragraphs >= _PARAGRAPHS_THAT_GO_ON:
+                if paragraphs >= _S.paragraphs_that_go_on:
                     return False
         return False
 
@@ -489,7 +484,7 @@ class ArticlePage:
                 block.element in inside
                 or first_inside is not None
                 and block.index < first_inside
-                and len(block.text) >= 60
+                and len(block.text) >= _S.shortest_lead
             ):
                 chosen.append(block)
         return [b for b in chosen if b is not self.date_block]
@@ -499,10 +494,11 @@ class ArticlePage:
         """Caption text by image position in `self.layout.images`."""
         captions: dict[int, str] = {}
         blocks = self._article_blocks or [None]
+        most_styled = _S.most_styled_paragraphs
         # Centred or italic text marks a caption only where the article's own paragraphs are not.
         styles = {
-            "centered": sum(b.centered for b in blocks if b) / len(blocks) < 0.5,
-            "italic": sum(b.italic for b in blocks if b) / len(blocks) < 0.5,
+            "centered": sum(b.centered for b in blocks if b) / len(blocks) < most_styled,
+            "italic": sum(b.italic for b in blocks if b) / len(blocks) < most_styled,
         }
         for number, image in enumerate(self._article_images):
             caption = self._caption_for(image, styles)
@@ -576,7 +572,7 @@ class ArticlePage:
         if self.title_block is not None:
             candidates += list(self._near(self.title_block))
         for block in candidates:
-            if len(block.text) <= _LONGEST_AUTHOR_LINE and (
+            if len(block.text) <= _S.longest_author_line and (
                 match := _AUTHOR_LABEL.match(block.folded)
             ):
                 name = _name_after_label(block.text, match.end())
@@ -591,8 +587,8 @@ class ArticlePage:
         if len(body) > 1 and _looks_like_name(body[-1].text):
             return body[-1], _strip_note(body[-1].text), closing
         # The signature may sit in its own cell or box just after the article's text box.
-        after = [b for b in self._run if body and b.index > body[-1].index][:2]
-        for block in after:
+        after = [b for b in self._run if body and b.index > body[-1].index]
+        for block in after[: _S.signature_lines_after]:
             if _looks_like_name(block.text):
                 return block, _strip_note(block.text), closing
         return None, None, _NO_EVIDENCE
@@ -628,8 +624,8 @@ class ArticlePage:
         """The author's name without prefixes such as `Tin, ảnh:`, or None."""
         return self._author[0]
 
-    def paragraphs(self) -> list[str]:
-        """The article's paragraphs: lead included; captions, author, date and chrome left out."""
+    @cached_property
+    def _paragraphs(self) -> list[str]:
         caption_texts = set(self._captions.values())
         author_block = self._author_block[0]
         return [
@@ -638,27 +634,59 @@ class ArticlePage:
             if b is not author_block and b.text not in caption_texts and b is not self.title_block
         ]
 
+    def paragraphs(self) -> list[str]:
+        """The article's paragraphs: lead included; captions, author, date and chrome left out."""
+        return list(self._paragraphs)
+
+    @cached_property
+    def _body(self) -> Found:
+        paragraphs = self._paragraphs
+        if not paragraphs:
+            return Found("", _NO_EVIDENCE)
+        count = f"{len(paragraphs)} paragraphs"
+        if self._selected("body"):
+            selector = self._selector_evidence("body").detail
+            return Found("\n\n".join(paragraphs), Evidence("selector", f"{selector}: {count}"))
+        container = self._container
+        where = _describe(container) if container is not None else "the page"
+        detail = f"{count} after the title, in {where}"
+        if self._closing_byline is not None:
+            detail += f", up to the byline {self._closing_byline.text!r}"
+        return Found("\n\n".join(paragraphs), Evidence("structure", detail))
+
     def body(self) -> str:
         """Plain text of the article, paragraphs separated by one blank line."""
-        return "\n\n".join(self.paragraphs())
+        return self._body.value
+
+    @cached_property
+    def _summary(self) -> Found:
+        if self._paragraphs:
+            return Found(self._paragraphs[0], Evidence("structure", "first paragraph of the body"))
+        description = next((d for key in _V.meta_description_keys if (d := self.meta.get(key))), "")
+        return Found(description, Evidence("meta", "description")) if description else _NOTHING
 
     def summary(self) -> str | None:
         """The lead paragraph, else the page's description."""
-        paragraphs = self.paragraphs()
-        if paragraphs:
-            return paragraphs[0]
-        description = self.meta.get("description") or self.meta.get("og:description")
-        return description or None
+        return self._summary.value
 
-    def images(self) -> list[dict[str, str | None]]:
-        """In-article images as `{url, caption}`, URLs made absolute."""
-        return [
+    @cached_property
+    def _images(self) -> Found:
+        images = [
             {
                 "url": _join(self.base_href, image.src) or image.src,
                 "caption": _unwrap(self._captions.get(number)),
             }
             for number, image in enumerate(self._article_images)
         ]
+        if self.selectors.get("images") and self._selected("images"):
+            return Found(images, self._selector_evidence("images"))
+        if images:
+            return Found(images, Evidence("structure", "images among the article's paragraphs"))
+        return Found(images, _NO_EVIDENCE)
+
+    def images(self) -> list[dict[str, str | None]]:
+        """In-article images as `{url, caption}`, URLs made absolute."""
+        return [dict(image) for image in self._images.value]
 
     @cached_property
     def base_href(self) -> str:
@@ -677,7 +705,7 @@ class ArticlePage:
         # Line by line as a reader sees them; a link (a menu item) is never part of a counter,
         # and blanking it keeps the lines around it from being read as adjacent.
         counter = counter_in_folded_lines(
-            ["" if b.link_density > _MOST_LINK_IN_COUNTER else b.folded for b in self.blocks]
+            ["" if b.link_density > _S.most_link_in_counter else b.folded for b in self.blocks]
         )
         if counter.total is None and counter.online is None:
             return counter, Evidence("none", "no labelled visitor numbers in the page text")
@@ -687,81 +715,49 @@ class ArticlePage:
         """The site's visitor counter as printed on this page."""
         return self._counter[0]
 
-    def item(
-        self, *, site: str, article_id: str, category: str | None, fetched_at: str
-    ) -> ArticleItem:
-        """The article as the spider yields it."""
-        return ArticleItem(
+    # -- the one output -------------------------------------------------------------------------
+
+    @cached_property
+    def _found(self) -> dict[str, Found]:
+        """Every field with the evidence that won, in ArticleFields' order: the one computation
+        `to_item` and `explain` both read."""
+        date = self.found_date
+        counter, counter_evidence = self._counter
+        return {
+            "title": Found(*self._title),
+            "published_at": Found(to_iso(date.when) if date.when else None, date.evidence),
+            "published_raw": Found(date.raw, date.evidence),
+            "author": Found(*self._author),
+            "summary": self._summary,
+            "body": self._body,
+            "images": self._images,
+            "counter": Found({"total": counter.total, "online": counter.online}, counter_evidence),
+        }
+
+    def to_item(self) -> ArticleFields:
+        """Every extracted field (web-poet's `to_item`): what `coopspider extract` prints and
+        what the crawl's ArticleItem is built from."""
+        found = self._found
+        return ArticleFields(
             url=self.url,
-            site=site,
-            article_id=article_id,
-            category=category,
-            title=self.title() or "",
-            published_at=self.published_at(),
-            published_raw=self.published_raw(),
-            author=self.author(),
-            summary=self.summary(),
-            body=self.body(),
-            images=self.images(),
-            fetched_at=fetched_at,
+            title=found["title"].value,
+            published_at=found["published_at"].value,
+            published_raw=found["published_raw"].value,
+            author=found["author"].value,
+            summary=found["summary"].value,
+            body=found["body"].value,
+            images=[dict(image) for image in found["images"].value],
+            counter=dict(found["counter"].value),
         )
 
     def explain(self) -> dict[str, dict[str, Any]]:
-        """Per field: its value, the evidence that won (`source`) and exactly what (`detail`)."""
-        body_evidence = _NO_EVIDENCE
-        if self.paragraphs():
-            count = f"{len(self.paragraphs())} paragraphs"
-            if self._selected("body"):
-                selector = self._selector_evidence("body").detail
-                body_evidence = Evidence("selector", f"{selector}: {count}")
-            else:
-                container = self._container
-                where = _describe(container) if container is not None else "the page"
-                detail = f"{count} after the title, in {where}"
-                if self._closing_byline is not None:
-                    detail += f", up to the byline {self._closing_byline.text!r}"
-                body_evidence = Evidence("structure", detail)
-        images = self.images()
-        image_evidence = _NO_EVIDENCE
-        if self.selectors.get("images") and self._selected("images"):
-            image_evidence = self._selector_evidence("images")
-        elif images:
-            image_evidence = Evidence("structure", "images among the article's paragraphs")
-        summary_evidence = (
-            Evidence("structure", "first paragraph of the body")
-            if self.paragraphs()
-            else Evidence("meta", "description")
-            if self.summary()
-            else _NO_EVIDENCE
-        )
-        counter, counter_evidence = self._counter
-        found = [
-            ("title", self.title(), self._title[1]),
-            ("published_at", self.published_at(), self.found_date.evidence),
-            ("author", self.author(), self._author[1]),
-            ("summary", self.summary(), summary_evidence),
-            ("body", self.body(), body_evidence),
-            ("images", images, image_evidence),
-            ("counter", {"total": counter.total, "online": counter.online}, counter_evidence),
-        ]
+        """Per field of `to_item` (the raw date text left out: it shares the date's evidence): its
+        value, the evidence that won (`source`) and exactly what (`detail`)."""
+        values: dict[str, Any] = dict(self.to_item())
         return {
-            name: {"value": value, "source": evidence.source, "detail": evidence.detail}
-            for name, value, evidence in found
-        }
-
-    def fields(self) -> dict[str, Any]:
-        """Every extracted field, as `coopspider extract` prints them."""
-        counter = self.counter()
-        return {
-            "url": self.url,
-            "title": self.title(),
-            "published_at": self.published_at(),
-            "published_raw": self.published_raw(),
-            "author": self.author(),
-            "summary": self.summary(),
-            "body": self.body(),
-            "images": self.images(),
-            "counter": {"total": counter.total, "online": counter.online},
+            name: {"value": values[name], "source": e.source, "detail": e.detail}
+            for name, (_, e) in self._found.items()
+            if name != "published_raw"
         }
 
 
@@ -769,9 +765,9 @@ def _could_be_title(block: Block, meta_titles: set[str]) -> bool:
     """Whether a line is long enough to be the headline: a short one (`Giấy mời`) only as the
     page's main heading or when the metadata gives the same title."""
     size = len(block.text)
-    if _SHORTEST_UNSUPPORTED_TITLE <= size <= _LONGEST_TITLE:
+    if _S.shortest_unsupported_title <= size <= _S.longest_title:
         return True
-    return _SHORTEST_TITLE <= size < _SHORTEST_UNSUPPORTED_TITLE and (
+    return _S.shortest_title <= size < _S.shortest_unsupported_title and (
         block.heading == 1 or block.folded in meta_titles
     )
 
@@ -781,14 +777,16 @@ def _own_title_score(block: Block, meta_titles: set[str]) -> float:
     folded = block.folded
     score = 0.0
     if folded in meta_titles:
-        score += 4
-    elif len(folded) >= 20 and any(folded in title for title in meta_titles):
-        score += 2
-    score += _HEADING_SCORES.get(block.heading, 0.5 if block.heading else 0)
+        score += _S.meta_title_score
+    elif len(folded) >= _S.shortest_partial_meta_title and any(
+        folded in title for title in meta_titles
+    ):
+        score += _S.partial_meta_title_score
+    score += _S.heading_score(block.heading)
     if block.emphasised:
-        score += 0.5
-    if block.text.isupper() and len(block.text) < 40:
-        score -= 1.5  # a section heading such as "TIN MỚI NHẤT", not a headline
+        score += _S.emphasised_title_score
+    if block.text.isupper() and len(block.text) < _S.longest_section_heading:
+        score -= _S.section_heading_penalty  # a section heading such as "TIN MỚI NHẤT"
     return score
 
 
@@ -830,10 +828,6 @@ def _precedes(first: etree._Element, second: etree._Element) -> bool:
     )
 
 
-_WEEKDAY = re.compile(r"^(Thứ|Chủ|CN|T[2-7])\b")
-_NAME_WORD = re.compile(r"^[A-ZÀ-Ỹ\u0110][\w.'’-]*$|^[-–&,]$|^(và|and)$")
-
-
 def _strip_note(text: str) -> str:
     """Drop a trailing parenthesised note and closing punctuation from a name line."""
     return clean_line(re.sub(r"\(.*?\)\s*$", "", text)).strip(" .-–/")
@@ -843,7 +837,11 @@ def _looks_like_name(text: str) -> bool:
     """A short line of capitalised words: how Vietnamese portals sign articles."""
     name = _strip_note(text)
     words = name.split()
-    if not 1 <= len(words) <= 8 or len(name) > 60 or any(ch.isdigit() for ch in name):
+    if (
+        not 1 <= len(words) <= _S.most_name_words
+        or len(name) > _S.longest_name
+        or any(ch.isdigit() for ch in name)
+    ):
         return False
     return all(_NAME_WORD.match(word) for word in words)
 
@@ -862,7 +860,7 @@ def _leading_name(text: str) -> str | None:
 def _name_before_date(text: str) -> str | None:
     """A name of two or more words printed right before the date on the date line."""
     name = _leading_name(text)
-    if not name or len(name.split()) < 2 or _DATE_LABEL.match(fold(name)):
+    if not name or len(name.split()) < _S.fewest_words_before_date or _DATE_LABEL.match(fold(name)):
         return None
     rest = clean_line(text)[len(name) :].lstrip(" ,-–|·(")
     return name if rest[:1].isdigit() or _WEEKDAY.match(rest) else None
@@ -883,24 +881,28 @@ def _unwrap(caption: str | None) -> str | None:
 def _boxed_with(image: Image, block: Block) -> bool:
     """Whether a small box (cell, figure, wrapper) holds just the image and this block's text."""
     for depth, ancestor in enumerate(_ancestors(image.element)):
-        if depth > 4:
+        if depth > _S.caption_box_depth:
             return False
         if any(e is block.element for e in ancestor.iter()):
             text = clean_line(ancestor.text_content())
-            return len(text) <= len(block.text) + 30
+            return len(text) <= len(block.text) + _S.caption_box_extra_chars
     return False
 
 
 def _looks_like_caption(block: Block, image: Image, styles: dict[str, bool]) -> bool:
     """A short line right after an image that reads like a caption rather than a paragraph."""
     text = block.text
-    if len(text) > 300 or block.heading or block.link_density > 0.5:
+    if (
+        len(text) > _S.longest_caption
+        or block.heading
+        or block.link_density > _S.most_link_in_caption
+    ):
         return False
     if block.figcaption or (text.startswith("(") and text.endswith(")")):
         return True
-    if block.folded.startswith(("anh:", "anh minh hoa", "(anh")):
+    if block.folded.startswith(_V.caption_prefixes):
         return True
     styled = (block.italic and styles["italic"]) or (block.centered and styles["centered"])
     if styled or _boxed_with(image, block):
         return True
-    return not _SENTENCE_END.search(text) and len(text) <= 200
+    return not _SENTENCE_END.search(text) and len(text) <= _S.longest_plain_caption

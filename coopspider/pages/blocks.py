@@ -13,6 +13,7 @@ from functools import cached_property
 
 from lxml import etree, html
 
+from coopspider.pages.settings import SETTINGS
 from coopspider.text import clean_line, fold
 
 # Elements whose text never reaches a reader.
@@ -87,11 +88,11 @@ class Block:
     @property
     def emphasised(self) -> bool:
         size = max(len(self.text), 1)
-        return (self.bold_chars + self.italic_chars) / size > 0.8
+        return (self.bold_chars + self.italic_chars) / size > SETTINGS.emphasised_share
 
     @property
     def italic(self) -> bool:
-        return self.italic_chars / max(len(self.text), 1) > 0.8
+        return self.italic_chars / max(len(self.text), 1) > SETTINGS.emphasised_share
 
 
 @dataclass
@@ -150,7 +151,7 @@ def _image_src(element: etree._Element) -> str:
 def _is_small(element: etree._Element) -> bool:
     for attribute in ("width", "height"):
         value = (element.get(attribute) or "").strip().removesuffix("px")
-        if value.isdigit() and int(value) < 60:
+        if value.isdigit() and int(value) < SETTINGS.smallest_picture:
             return True
     return False
 

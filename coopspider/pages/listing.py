@@ -6,26 +6,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
-from scrapy.http import TextResponse
+from lxml import etree
+from parsel import Selector
+from w3lib.html import get_base_url
 
 from coopspider.pages.blocks import parse_html
 from coopspider.pages.selectors import select
+from coopspider.profiles import classify
 from coopspider.text import clean_line
-from coopspider.urls import LinkKind, ParsedUrl, UrlGrammar, classify
+from coopspider.urls import LinkKind, ParsedUrl, UrlGrammar
 
 _SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "#")
+# How far into a page a `<base href>` is looked for, as Scrapy's `response.urljoin` looks.
+_BASE_SCAN = 4096
 
 
 class ListingPage:
-    """Links of a home page or a category listing; which of them to follow is the spider's call."""
+    """Links of a home page or a category listing, read from its URL and HTML like ArticlePage;
+    which of them to follow is the spider's call."""
 
-    def __init__(self, response: TextResponse, grammar: UrlGrammar | None = None) -> None:
-        self.response = response
+    def __init__(self, url: str, html_text: str, grammar: UrlGrammar | None = None) -> None:
+        self.url = url
         self.grammar = grammar
+        self.selector = Selector(text=html_text, type="html")
+        # Links resolve as Scrapy's `response.urljoin` resolves them: against the page's
+        # `<base href>` when its first 4096 characters set one.
+        self.base_url = get_base_url(html_text[:_BASE_SCAN], url)
 
     def links(self) -> list[str]:
         """Absolute URLs of all `<a href>` on the page, in page order, without duplicates."""
-        return self._absolute(self.response.xpath("//a/@href").getall())
+        return self._absolute(self.selector.xpath("//a/@href").getall())
 
     def classified_links(self) -> list[tuple[str, ParsedUrl]]:
         """Article and listing links with what the grammar makes of them, in page order.
@@ -50,7 +60,7 @@ class ListingPage:
     def _links_within(self, selector: str | None) -> set[str] | None:
         if not selector:
             return None
-        root = self.response.selector.root
+        root: etree._Element = self.selector.root
         hrefs = [
             link.get("href") or ""
             for element in select(root, selector)
@@ -63,7 +73,7 @@ class ListingPage:
         for href in hrefs:
             href = href.strip()
             if href and not href.startswith(_SKIPPED_SCHEMES):
-                seen.setdefault(self.response.urljoin(href), None)
+                seen.setdefault(urljoin(self.base_url, href), None)
         return list(seen)
 
 

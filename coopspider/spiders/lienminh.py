@@ -296,7 +296,8 @@ class LienminhSpider(scrapy.Spider):
         into categories the profile skips are left out, and so are article and listing links
         to another site (another host or port), which are counted."""
         links = []
-        for link, parsed in ListingPage(response, self.profile.grammar).classified_links():
+        page = ListingPage(response.url, response.text, self.profile.grammar)
+        for link, parsed in page.classified_links():
             url = on_site(link, self.base_url)
             if url is None:
                 self._offsite_link(link)
