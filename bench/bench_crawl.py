@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import os
 import re
 import resource
@@ -37,6 +38,8 @@ from urllib.parse import urljoin, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing the package
 
+from coopspider.settings import ITEM_PIPELINES  # noqa: E402
+
 FAST = [
     "-s",
     "DOWNLOAD_DELAY=0",
@@ -51,10 +54,26 @@ FAST = [
     "-s",
     "STATS_DUMP=1",
 ]
-# Crawl designs of `lienminh` the settings can choose: name -> extra arguments.
+# Crawl designs of `lienminh`: name -> extra arguments. The settings switch the extraction pool
+# off; writing in the crawl's process has no setting, so inline_store.py stands in for it.
+_INLINE_PIPELINES = {
+    **{
+        path: order for path, order in ITEM_PIPELINES.items() if not path.endswith(".StorePipeline")
+    },
+    "inline_store.InlineStorePipeline": 300,
+}
 DESIGNS = {
-    "pool": [],  # extraction worker pool (one per spare core) + archive writer process
-    "inline": ["-s", "COOPSPIDER_EXTRACT_PROCESSES=0"],  # extraction in the crawl's process
+    # extraction worker pool (one per spare core) and archive writer process: the default
+    "pool": [],
+    # extraction in the crawl's process, archive writer process
+    "inline-extract": ["-s", "COOPSPIDER_EXTRACT_PROCESSES=0"],
+    # extraction and archive writes in the crawl's process (writes from its worker threads)
+    "inline": [
+        "-s",
+        "COOPSPIDER_EXTRACT_PROCESSES=0",
+        "-s",
+        f"ITEM_PIPELINES={json.dumps(_INLINE_PIPELINES)}",
+    ],
 }
 # Targets of issue 17: the crawl against the bare spider.
 SPEED_TARGET = 0.80  # pages per second, at least this fraction of the bare spider's
@@ -92,12 +111,14 @@ _LINK_RE = re.compile(r"""(?:href|src)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Run:
-    """One crawl: pages fetched, seconds by Scrapy's clock, CPU seconds, peak resident MB."""
+    """One crawl: pages fetched, seconds by Scrapy's clock, CPU seconds, peak resident MB,
+    articles stored (counted by outcome in the crawl's stats: 0 for the bare spider)."""
 
     pages: int
     seconds: float
     cpu: float
     peak_mb: float
+    stored: int
 
     @property
     def speed(self) -> float:
@@ -135,8 +156,10 @@ def crawl(command: list[str]) -> Run:
     for (extraction workers, writer) used: the growth of this process's RUSAGE_CHILDREN, which
     the server, never waited for while it runs, does not enter."""
     cpu_before = _children_cpu()
+    # bench/ on the path: the `inline` design loads its pipeline from inline_store.py.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)])}
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
     )
     peak_kb = 0
     done = threading.Event()
@@ -158,7 +181,10 @@ def crawl(command: list[str]) -> Run:
     seconds = re.search(r"'elapsed_time_seconds': ([\d.]+)", log)
     if process.returncode != 0 or not pages or not seconds:
         sys.exit(f"crawl failed: {' '.join(command)}\n{log[-2000:]}")
-    return Run(int(pages.group(1)), float(seconds.group(1)), cpu, peak_kb / 1024)
+    if "'coopspider/store/errors'" in log:
+        sys.exit(f"crawl stored with errors: {' '.join(command)}")
+    stored = sum(int(n) for n in re.findall(r"'coopspider/articles/\w+': (\d+)", log))
+    return Run(int(pages.group(1)), float(seconds.group(1)), cpu, peak_kb / 1024, stored)
 
 
 def export_site(articles: int, base_url: str, folder: Path) -> int:
@@ -331,7 +357,7 @@ def report(results: dict[str, list[Run]], designs: list[str]) -> None:
     """Medians of each spider, then each design's ratios to the bare spider of the same round."""
     print(
         f"{'spider':<10} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'CPU s':>7} "
-        f"{'CPU ms/page':>12} {'peak MB':>8}"
+        f"{'CPU ms/page':>12} {'peak MB':>8} {'stored':>7}"
     )
     for name, runs in results.items():
         print(
@@ -339,7 +365,7 @@ def report(results: dict[str, list[Run]], designs: list[str]) -> None:
             f"{_median([r.seconds for r in runs]):>8.1f} {_median([r.speed for r in runs]):>8.1f} "
             f"{_median([r.cpu for r in runs]):>7.1f} "
             f"{_median([r.cpu_ms_per_page for r in runs]):>12.2f} "
-            f"{max(r.peak_mb for r in runs):>8.0f}"
+            f"{max(r.peak_mb for r in runs):>8.0f} {min(r.stored for r in runs):>7}"
         )
     bare = results["bare"]
     for design in designs:
