@@ -356,12 +356,12 @@ def _load() -> str:
 def report(results: dict[str, list[Run]], designs: list[str]) -> None:
     """Medians of each spider, then each design's ratios to the bare spider of the same round."""
     print(
-        f"{'spider':<10} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'CPU s':>7} "
+        f"{'spider':<15} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'CPU s':>7} "
         f"{'CPU ms/page':>12} {'peak MB':>8} {'stored':>7}"
     )
     for name, runs in results.items():
         print(
-            f"{name:<10} {int(_median([r.pages for r in runs])):>6} "
+            f"{name:<15} {int(_median([r.pages for r in runs])):>6} "
             f"{_median([r.seconds for r in runs]):>8.1f} {_median([r.speed for r in runs]):>8.1f} "
             f"{_median([r.cpu for r in runs]):>7.1f} "
             f"{_median([r.cpu_ms_per_page for r in runs]):>12.2f} "
