@@ -314,21 +314,23 @@ def main() -> None:
         help=f"crawl designs of lienminh to measure, comma-separated, of: {', '.join(DESIGNS)}",
     )
     parser.add_argument("--server", choices=["auto", "nginx", "python"], default="auto")
+    parser.add_argument("--nginx", default="nginx", help="nginx's name or path (default: nginx)")
     args = parser.parse_args()
     designs = [name.strip() for name in args.designs.split(",") if name.strip()]
     if unknown := set(designs) - set(DESIGNS):
         sys.exit(f"unknown design(s) {', '.join(sorted(unknown))}; known: {', '.join(DESIGNS)}")
 
-    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    # Debian installs nginx in /usr/sbin, which a user's PATH may leave out.
+    nginx = shutil.which(args.nginx) or shutil.which(args.nginx, path="/usr/sbin:/usr/local/sbin")
     if args.server == "nginx" and not nginx:
-        sys.exit("nginx not found (Debian: apt-get install nginx-light)")
+        sys.exit(f"{args.nginx} not found (Debian: apt-get install nginx-light)")
     if nginx and args.server != "python":
         site = nginx_site(nginx, args.articles)
     else:
         if args.server == "auto":
             print(
-                "note: nginx not found (Debian: apt-get install nginx-light); serving with the "
-                "Python sample-site server, which may limit the bare spider's speed"
+                f"note: {args.nginx} not found (Debian: apt-get install nginx-light); serving with "
+                "the Python sample-site server, which may limit the bare spider's speed"
             )
         site = python_site(args.articles)
 
