@@ -1,10 +1,11 @@
 """Compare our article extraction with trafilatura's on the saved page corpus (tests/pages/).
 
 Run: .venv/bin/python bench/bench_extract.py [--rounds N]      (needs: pip install -e '.[bench]')
-Both read the same decoded HTML of every page, in the same run. Prints, for each set of the corpus
-(the pages we tune on, the pages we only score: see tests/pages/README.md) and which of its pages
-are real, per field how many pages each got right (scored as tests/extraction_score.py scores
-them); then the time per page and the ratio.
+Both read the same decoded HTML of every page, in the same run. Prints one table for each part of
+the corpus (see tests/pages/README.md): the pages the extraction is tuned on and those it is only
+scored on, each split into our own pages (written for this project) and real pages (saved from the
+web, `real-*`, named in the heading); per field, how many pages each extractor got right (scored as
+tests/extraction_score.py scores them); then the time per page over the whole corpus and the ratio.
 Trafilatura gives a date without its time and no visitor counter: the date is compared by day for
 both, and the fields only we produce are reported for us alone.
 """
@@ -29,7 +30,7 @@ from scrapy.http import HtmlResponse  # noqa: E402
 
 from coopspider.pages.article import ArticlePage  # noqa: E402
 from coopspider.text import clean_paragraphs  # noqa: E402
-from tests.extraction_score import COMPARE, SETS, Case, cases  # noqa: E402
+from tests.extraction_score import COMPARE, SCORE_ONLY, SETS, TUNED, Case, cases  # noqa: E402
 
 try:
     import trafilatura
@@ -125,11 +126,21 @@ def run(extract: Extractor, pages: list[tuple[Case, str]], rounds: int) -> dict[
     }
 
 
-def report(name: str, cases: list[Case], mine: dict[str, Any], other: dict[str, Any]) -> None:
-    """One set's table: per field, pages right for us and for trafilatura."""
+# How each part of the corpus came to be, as its table's heading says it.
+SET_WORDS = {TUNED: "tuned on", SCORE_ONLY: "score-only, never tuned to"}
+ORIGIN_WORDS = {
+    False: "our own pages (written for this project)",
+    True: "real pages (saved from the web)",
+}
+
+
+def report(
+    name: str, real: bool, cases: list[Case], mine: dict[str, Any], other: dict[str, Any]
+) -> None:
+    """One part's table: per field, pages right for us and for trafilatura."""
     total = len(cases)
-    real = [case.name for case in cases if case.real]
-    print(f"\n{name}: {total} pages, {len(real)} real ({', '.join(real) or 'none'})")
+    names = f": {', '.join(case.name for case in cases)}" if real and cases else ""
+    print(f"\n{SET_WORDS[name]} - {ORIGIN_WORDS[real]}: {total} pages{names}")
     if not total:
         return
 
@@ -186,7 +197,9 @@ def main() -> None:
     mine = run(ours, pages, args.rounds)
     other = run(theirs, pages, args.rounds)
     for name in SETS:
-        report(name, [case for case, _ in pages if case.set == name], mine, other)
+        for real in (False, True):
+            part = [case for case, _ in pages if case.set == name and case.real == real]
+            report(name, real, part, mine, other)
     print(
         f"\n{'time per page':<22}{mine['per_page'] * 1000:>11.2f} ms"
         f"{other['per_page'] * 1000:>11.2f} ms   (whole corpus)"
