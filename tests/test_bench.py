@@ -37,6 +37,7 @@ def _bench(script: str, *args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
 def test_nginx_serves_every_page_as_the_sample_site_renders_it() -> None:
     site = build_site(articles=30)
@@ -97,6 +98,7 @@ def test_crawl_benchmark_without_nginx_says_so_and_uses_the_python_server() -> N
     assert set(_table(output)) == {"bare", "inline"}
 
 
+@pytest.mark.slow
 def test_extraction_benchmark_heads_each_table_with_its_set_and_origin() -> None:
     pytest.importorskip("trafilatura")
     output = _bench("bench_extract.py", "--rounds", "1")
@@ -112,6 +114,7 @@ def test_extraction_benchmark_heads_each_table_with_its_set_and_origin() -> None
     assert not any("real-" in h for h in headings if "our own pages" in h)
 
 
+@pytest.mark.slow
 def test_dates_benchmark_compares_default_and_tuned_dateparser_with_a_baseline() -> None:
     output = _bench("bench_dates.py", "--rounds", "1")
     rows = {
