@@ -655,7 +655,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from storage import VIETNAM_TZ, search
+    from storage import VIETNAM_TZ, count_matches, search
     from storage.search import check_query, query_words
 
     try:
@@ -667,12 +667,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     factory = _open(args, read_only=True)
     with factory() as session:
         hits = search(session, args.query, site=args.site, limit=args.limit)
+        total = len(hits)
+        if total == args.limit:  # there may be more than the limit shows
+            total = count_matches(session, args.query, site=args.site)
     for hit in hits:
         published = hit.published_at
         day = published.astimezone(VIETNAM_TZ).date().isoformat() if published else "-" * 10
         removed = "  (removed from the site)" if hit.removed_at else ""
         print(f"{day}  {hit.title}  <{hit.url}>{removed}")
-    print(f"{len(hits)} articles match {args.query!r}", file=sys.stderr)
+    shown = f"; the best {len(hits)} shown (--limit)" if total > len(hits) else ""
+    print(f"{total} articles match {args.query!r}{shown}", file=sys.stderr)
     return EXIT_OK
 
 
