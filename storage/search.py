@@ -45,6 +45,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement, TextClause
+from sqlalchemy.sql.selectable import TableClause
 
 from storage.models import Article, ArticleVersion
 
@@ -234,11 +236,11 @@ def _index_new_version(
 class _Matching:
     """How one query reads the index: which rows match, and the keys that order them."""
 
-    index: Any  # the search_index table
-    version_id: Any  # the column of an article's latest version id
-    matches: Any  # the condition on rows that hold every word
-    title_first: Any  # 0 when the title holds every word, else 1
-    badness: Any  # lower is better, within a title_first tier
+    index: TableClause  # the search_index table
+    version_id: ColumnClause[Any]  # the column of an article's latest version id
+    matches: ColumnElement[Any] | TextClause  # the condition on rows that hold every word
+    title_first: ColumnElement[int]  # 0 when the title holds every word, else 1
+    badness: ColumnElement[Any]  # lower is better, within a title_first tier
 
 
 def _matching(session: Session, words: list[str]) -> _Matching:
@@ -273,7 +275,9 @@ def _matching(session: Session, words: list[str]) -> _Matching:
     )
 
 
-def _on_site(statement: Select[Any], version_id: Any, site: str | None) -> Select[Any]:
+def _on_site(
+    statement: Select[Any], version_id: ColumnClause[Any], site: str | None
+) -> Select[Any]:
     if site is None:
         return statement
     return (
