@@ -238,22 +238,56 @@ def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
 # -- extract --------------------------------------------------------------------------------------
 
 
-def _read_page(source: str, url: str | None, timeout: float) -> tuple[str, bytes, dict[str, str]]:
-    """(url, body, headers) of a saved file or a live page."""
+class PageUnread(Exception):
+    """A page that could not be fetched (network, HTTP status): `extract` exits 1."""
+
+
+def _read_page(
+    source: str, url: str | None, timeout: float
+) -> tuple[str, bytes, dict[str, str], str | None]:
+    """(url, body, headers, fetched_at) of a saved file (fetched_at None: unknown) or a live
+    page. A source that is neither a file nor a valid http(s) URL is a UserError; a live page
+    that cannot be fetched is PageUnread."""
     path = Path(source)
     if path.is_file():
-        return url or path.resolve().as_uri(), path.read_bytes(), {}
-    if source.startswith(("http://", "https://")):
-        from coopspider.settings import USER_AGENT
+        return url or path.resolve().as_uri(), path.read_bytes(), {}, None
+    if not source.startswith(("http://", "https://")):
+        raise UserError(f"{source}: no such file, and not an http(s) URL")
+    from datetime import UTC, datetime
 
-        request = urllib.request.Request(source, headers={"User-Agent": USER_AGENT})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                headers = {"Content-Type": response.headers.get("Content-Type", "")}
-                return url or response.geturl(), response.read(), headers
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            raise UserError(f"cannot fetch {source}: {error}") from error
-    raise UserError(f"{source}: no such file, and not an http(s) URL")
+    from coopspider.dates import to_iso
+    from coopspider.settings import USER_AGENT
+
+    _check_url(source)
+    request = urllib.request.Request(source, headers={"User-Agent": USER_AGENT})
+    fetched_at = to_iso(datetime.now(UTC))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            headers = {"Content-Type": response.headers.get("Content-Type", "")}
+            return url or response.geturl(), response.read(), headers, fetched_at
+    except urllib.error.HTTPError as error:
+        raise PageUnread(f"cannot fetch {source}: HTTP {error.code} {error.reason}") from error
+    except urllib.error.URLError as error:
+        raise PageUnread(f"cannot fetch {source}: {error.reason}") from error
+    except (TimeoutError, OSError) as error:
+        raise PageUnread(f"cannot fetch {source}: {error or type(error).__name__}") from error
+    except ValueError as error:  # http.client.InvalidURL, a character a request cannot hold
+        raise UserError(f"{source!r} is not a valid URL: {error}") from error
+
+
+def _check_url(source: str) -> None:
+    """A UserError unless `source` is an http(s) URL with a host and a valid port."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(source)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        raise UserError(f"{source!r} is not a valid URL: {error}") from error
+    if not parts.hostname:
+        raise UserError(f"{source!r} is not a valid URL: no host")
+    if any(char.isspace() or not char.isprintable() for char in source):
+        raise UserError(f"{source!r} is not a valid URL: it holds a space or control character")
 
 
 def _site_tables(args: argparse.Namespace) -> dict[str, Any]:
@@ -289,31 +323,53 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     from coopspider.pages.article import ArticlePage
     from coopspider.pages.decoding import page_text
-    from coopspider.profiles import classify
+    from coopspider.urls import host_of
 
-    url, body, headers = _read_page(args.source, args.url, args.timeout)
+    try:
+        url, body, headers, fetched_at = _read_page(args.source, args.url, args.timeout)
+    except PageUnread as error:
+        print(f"coopspider: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     profile = _profile_for(args, args.site, url)
     response = HtmlResponse(url=url, body=body, headers=headers)
-    parsed = classify(url, profile.grammar if profile else None)
+    # Only a site profile knows its URL grammar: another host's URL says nothing of ids.
+    parsed = profile.grammar.classify(url) if profile else None
     page = ArticlePage(
         response.url, page_text(response), date_order=args.date_order, profile=profile
     )
     fields = page.to_item()
-    ok = bool(fields["title"] and fields["body"])
+    missing = [name for name in ("title", "body") if not fields[name]]
+    if missing:
+        print(
+            f"coopspider: {url}: not read as an article (no {' and no '.join(missing)})",
+            file=sys.stderr,
+        )
     if args.explain:
+        host = host_of(url) or url
         print(f"url           {url}")
         print(f"site profile  {profile.name if profile else '(none: generic evidence only)'}")
-        print(
-            f"url grammar   {parsed.kind.value}, id {parsed.article_id}, category {parsed.category}"
-        )
+        if parsed is None:
+            print(f"url grammar   (none: no site profile for {host}; --site NAME reads it as one)")
+        else:
+            print(
+                f"url grammar   {parsed.kind.value}, id {parsed.article_id}, "
+                f"category {parsed.category}"
+            )
         for name, found in page.explain().items():
             print(f"{name:<13} {found['source']:<10} {found['detail']}")
             print(f"{'':<13} = {_shorten(found['value'])}")
-        return EXIT_OK if ok else EXIT_FAILED
-    printed = {"url": url, "article_id": parsed.article_id, "category": parsed.category, **fields}
-    json.dump(printed, sys.stdout, ensure_ascii=False, indent=2)
+        return EXIT_FAILED if missing else EXIT_OK
+    fields = {
+        "url": url,
+        "site": profile.name if profile else None,
+        "article_id": parsed.article_id if parsed else None,
+        "category": parsed.category if parsed else None,
+        **fields,
+        "fetched_at": fetched_at,
+    }
+    json.dump(fields, sys.stdout, ensure_ascii=False, indent=2)
     print()
-    return EXIT_OK if ok else EXIT_FAILED
+    return EXIT_FAILED if missing else EXIT_OK
 
 
 def _shorten(value: Any, limit: int = 110) -> str:
@@ -689,7 +745,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from storage import VIETNAM_TZ, search
+    from storage import VIETNAM_TZ, count_matches, search
     from storage.search import check_query, query_words
 
     try:
@@ -702,12 +758,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     _require_known_site(args, factory)
     with factory() as session:
         hits = search(session, args.query, site=args.site, limit=args.limit)
+        total = len(hits)
+        if total == args.limit:  # there may be more than the limit shows
+            total = count_matches(session, args.query, site=args.site)
     for hit in hits:
         published = hit.published_at
         day = published.astimezone(VIETNAM_TZ).date().isoformat() if published else "-" * 10
         removed = "  (removed from the site)" if hit.removed_at else ""
         print(f"{day}  {hit.title}  <{hit.url}>{removed}")
-    print(f"{len(hits)} articles match {args.query!r}", file=sys.stderr)
+    shown = f"; the best {len(hits)} shown (--limit)" if total > len(hits) else ""
+    print(f"{total} articles match {args.query!r}{shown}", file=sys.stderr)
     return EXIT_OK
 
 

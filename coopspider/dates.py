@@ -105,6 +105,7 @@ _DECOR = (
 )
 _GAP = rf"{_SEP}(?:{_DECOR}{_SEP})*"
 _TIME_AFTER_RE = re.compile(_GAP + _TIME)
+_CLOCK_RE = re.compile(_TIME)
 _TIME_BEFORE_RE = re.compile(r"(?=\d)" + _TIME + _GAP + r"\Z")
 
 _UNITS = {
@@ -154,6 +155,11 @@ def parse_date(text: str, *, now: datetime | None = None, order: str = "DMY") ->
     if relative is not None:
         return relative
     return _fallback(low, order)
+
+
+def prints_time(raw: str | None) -> bool:
+    """Whether a printed date text holds a time of day (`08:30`, `8h30`, `8 giờ`)."""
+    return bool(raw) and _CLOCK_RE.search(str(raw).lower()) is not None
 
 
 def to_iso(dt: datetime) -> str:

@@ -84,7 +84,7 @@ from storage.repository import (
     store_article,
     store_articles,
 )
-from storage.search import SearchHit, described_by_models, fold, search
+from storage.search import SearchHit, count_matches, described_by_models, fold, search
 from storage.tracking import (
     GoneSeen,
     KnownArticle,
@@ -181,6 +181,7 @@ __all__ = [
     "all_versions",
     # full-text search
     "SearchHit",
+    "count_matches",
     "fold",
     "described_by_models",
     "search",

@@ -8,7 +8,10 @@ SQLite's own `remove_diacritics` leaves đ alone, it is a letter of its own, not
 - SQLite: `search_index`, a contentless FTS5 table (only the index is stored, no second copy of
   the text) whose rowid is the id of the article's latest row in `article_versions`.
 - PostgreSQL: `search_index(article_pk, version_id, title tsvector, document tsvector)`, a GIN
-  index on the document (title and body); hits are ranked by how well their title matches.
+  index on the document (title and body).
+
+Hits whose title holds every word come first, then the others; within each, SQLite ranks by
+bm25 (the title weighted ten times the body), PostgreSQL by the title's ts_rank.
 
 Every new row of `article_versions` inserted through the ORM (`save_article`, or any other
 archiving code) is indexed by a mapper event in the same transaction, replacing its article's
@@ -28,9 +31,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, column, event, func, literal_column, select, table, text
+from sqlalchemy import (
+    Connection,
+    Select,
+    case,
+    column,
+    event,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement, TextClause
+from sqlalchemy.sql.selectable import TableClause
 
 from storage.models import Article, ArticleVersion
 
@@ -216,46 +232,107 @@ def _index_new_version(
     add_to_index(connection, [(version.article_pk, version.id, version.title, version.body)])
 
 
+@dataclass(frozen=True)
+class _Matching:
+    """How one query reads the index: which rows match, and the keys that order them."""
+
+    index: TableClause  # the search_index table
+    version_id: ColumnClause[Any]  # the column of an article's latest version id
+    matches: ColumnElement[Any] | TextClause  # the condition on rows that hold every word
+    title_first: ColumnElement[int]  # 0 when the title holds every word, else 1
+    badness: ColumnElement[Any]  # lower is better, within a title_first tier
+
+
+def _matching(session: Session, words: list[str]) -> _Matching:
+    if _dialect(session) == "sqlite":
+        index = table(SEARCH_INDEX, column("rowid"))
+        # Each word quoted: FTS5 query syntax (AND, NEAR, *, :) in the query stays plain text.
+        match = " ".join(f'"{word}"' for word in words)
+        in_title = (
+            select(index.c.rowid)
+            .where(
+                text("search_index MATCH :title_match").bindparams(title_match=f"title : ({match})")
+            )
+            .correlate(None)
+        )
+        return _Matching(
+            index,
+            index.c.rowid,
+            text("search_index MATCH :match").bindparams(match=match),
+            case((index.c.rowid.in_(in_title), 0), else_=1),
+            literal_column(_SQLITE_RANK),  # bm25: lower is better
+        )
+    index = table(SEARCH_INDEX, column("version_id"), column("title"), column("document"))
+    tsquery = func.plainto_tsquery(literal_column("'simple'"), " ".join(words))
+    return _Matching(
+        index,
+        index.c.version_id,
+        index.c.document.op("@@")(tsquery),
+        case((index.c.title.op("@@")(tsquery), 0), else_=1),
+        # Ranked by the title alone: ranking by the whole text reads every matching document
+        # (seconds for a common word in 100,000 articles).
+        -func.ts_rank(index.c.title, tsquery),
+    )
+
+
+def _on_site(
+    statement: Select[Any], version_id: ColumnClause[Any], site: str | None
+) -> Select[Any]:
+    if site is None:
+        return statement
+    return (
+        statement.join(ArticleVersion, ArticleVersion.id == version_id)
+        .join(Article, Article.id == ArticleVersion.article_pk)
+        .where(Article.site == site)
+    )
+
+
+def count_matches(session: Session, query: str, *, site: str | None = None) -> int:
+    """How many articles `search` would find for `query` without a limit."""
+    words = query_words(query)
+    if not words:
+        return 0
+    found = _matching(session, words)
+    statement = select(func.count()).select_from(found.index).where(found.matches)
+    return session.scalar(_on_site(statement, found.version_id, site)) or 0
+
+
 def search(
     session: Session, query: str, *, site: str | None = None, limit: int = 20
 ) -> list[SearchHit]:
-    """Articles whose latest title or body holds every word of `query`, best match first.
+    """Articles whose latest title or body holds every word of `query`, best match first:
+    those whose title holds every word, then the others, each by rank.
 
     Raises ValueError for a query or limit out of bounds (see check_query)."""
     check_query(query, limit)
     words = query_words(query)
     if not words:
         return []
-    if _dialect(session) == "sqlite":
-        index = table(SEARCH_INDEX, column("rowid"))
-        version_id = index.c.rowid
-        # Each word quoted: FTS5 query syntax (AND, NEAR, *, :) in the query stays plain text.
-        match = " ".join(f'"{word}"' for word in words)
-        matches = text("search_index MATCH :match").bindparams(match=match)
-        badness = literal_column(_SQLITE_RANK)  # bm25: lower is better
-    else:
-        index = table(SEARCH_INDEX, column("version_id"), column("title"), column("document"))
-        version_id = index.c.version_id
-        tsquery = func.plainto_tsquery(literal_column("'simple'"), " ".join(words))
-        matches = index.c.document.op("@@")(tsquery)
-        # Ranked by the title alone: ranking by the whole text reads every matching document
-        # (seconds for a common word in 100,000 articles).
-        badness = -func.ts_rank(index.c.title, tsquery)
+    found = _matching(session, words)
     # The best `limit` hits are picked from the index alone (ties: the latest archived first);
-    # only they are joined to their articles.
-    best = select(version_id.label("version_id"), badness.label("badness")).where(matches)
-    if site is not None:
-        best = (
-            best.join(ArticleVersion, ArticleVersion.id == version_id)
-            .join(Article, Article.id == ArticleVersion.article_pk)
-            .where(Article.site == site)
+    # only they are joined to their articles. A rank alone does not put title hits first: FTS5's
+    # bm25 gives a word in most articles next to no weight, title or not, and ts_rank puts a
+    # title holding one word many times before one holding them all.
+    best = (
+        select(
+            found.version_id.label("version_id"),
+            found.title_first.label("title_first"),
+            found.badness.label("badness"),
         )
-    hits = best.order_by(badness, version_id.desc()).limit(limit).subquery()
+        .select_from(found.index)
+        .where(found.matches)
+    )
+    best = _on_site(best, found.version_id, site)
+    hits = (
+        best.order_by(found.title_first, found.badness, found.version_id.desc())
+        .limit(limit)
+        .subquery()
+    )
     statement = (
         select(Article, ArticleVersion)
         .join(ArticleVersion, ArticleVersion.article_pk == Article.id)
         .join(hits, hits.c.version_id == ArticleVersion.id)
-        .order_by(hits.c.badness, ArticleVersion.id.desc())
+        .order_by(hits.c.title_first, hits.c.badness, ArticleVersion.id.desc())
     )
     return [
         SearchHit(

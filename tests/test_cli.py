@@ -9,12 +9,14 @@ import os
 import subprocess
 import sys
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from coopspider.sample_site import build_site, serve
 from tests.conftest import ROOT
+from tests.faultserver import FaultServer, body, status
 
 PAGES = ROOT / "tests" / "pages"
 
@@ -58,17 +60,73 @@ def test_extract_live_url_from_sample_site() -> None:
     article = site.articles[0]
     with serve(site) as server:
         url = server.base_url.rstrip("/") + article.path
-        done = coopspider("extract", url)
+        before = datetime.now(UTC)
+        done = coopspider("extract", url, "--site", "thaibinh")
+        after = datetime.now(UTC)
+        # 127.0.0.1 is no profile's host: no site, and no URL grammar guessed for it.
+        unknown = coopspider("extract", url)
+        explained = coopspider("extract", url, "--explain")
     assert done.returncode == 0, done.stderr
     fields = json.loads(done.stdout)
     assert fields["title"] == article.title and fields["article_id"] == article.article_id
+    assert fields["site"] == "thaibinh" and fields["category"] == article.path.split("/")[1]
+    fetched_at = datetime.fromisoformat(fields["fetched_at"])
+    assert fields["fetched_at"].endswith("+07:00")
+    assert before.replace(microsecond=0) <= fetched_at <= after
+    assert list(fields)[:4] == ["url", "site", "article_id", "category"]
+
+    assert unknown.returncode == 0, unknown.stderr
+    fields = json.loads(unknown.stdout)
+    assert fields["title"] == article.title and fields["fetched_at"]
+    assert fields["site"] is fields["article_id"] is fields["category"] is None
+    assert explained.returncode == 0, explained.stderr
+    grammar = [line for line in explained.stdout.splitlines() if line.startswith("url grammar")]
+    assert grammar == [
+        "url grammar   (none: no site profile for 127.0.0.1; --site NAME reads it as one)"
+    ]
 
 
 @pytest.mark.slow
-def test_extract_missing_file_is_a_clear_error() -> None:
-    done = coopspider("extract", "no/such/page.html")
-    assert done.returncode == 2
-    assert "no such file" in done.stderr and "Traceback" not in done.stderr
+def test_extract_saved_page_has_no_fetch_time() -> None:
+    page = PAGES / "thaibinh-seed-hoi-nghi-so-ket.html"
+    done = coopspider("extract", str(page))
+    assert done.returncode == 0, done.stderr
+    fields = json.loads(done.stdout)
+    assert fields["fetched_at"] is None and fields["site"] is None
+
+
+@pytest.mark.slow
+def test_extract_exit_1_for_a_page_it_could_not_read() -> None:
+    site = build_site()
+    with FaultServer(site) as server:
+        base = server.base_url.rstrip("/")
+        server.faults["/trang-trong.html"] = body(b"<html><body><p>Trang</p></body></html>")
+        server.faults["/loi.html"] = status(503)
+        not_article = coopspider("extract", base + "/trang-trong.html")
+        missing = coopspider("extract", base + "/khong-co-1.html")
+        failing = coopspider("extract", base + "/loi.html")
+    refused = coopspider("extract", base + "/tin-tuc/bai-1.html")  # the server is gone
+    for done in (not_article, missing, failing, refused):
+        assert done.returncode == 1, done.stderr
+        assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert "not read as an article (no title and no body)" in not_article.stderr
+    assert json.loads(not_article.stdout)["body"] == ""
+    assert missing.stderr.startswith(f"coopspider: error: cannot fetch {base}/khong-co-1.html: ")
+    assert "HTTP 404" in missing.stderr and "HTTP 503" in failing.stderr
+    assert "refused" in refused.stderr.lower() and refused.stdout == ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "source",
+    ["no/such/page.html", "http://", "http://127.0.0.1:99999/a.html", "http://[::1/a.html",
+     "http://exa mple.org/a.html", "ftp://example.org/a.html"],
+)  # fmt: skip
+def test_extract_bad_input_is_exit_2(source: str) -> None:
+    done = coopspider("extract", source)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert "not a valid URL" in done.stderr or "no such file" in done.stderr
 
 
 @pytest.mark.slow

@@ -342,3 +342,76 @@ def test_new_commands_and_options_have_help(command: str) -> None:
     assert done.returncode == 0 and f"usage: coopspider {command}" in done.stdout
     expected = {"report": "--days", "search": "--limit", "export": "--bom"}[command]
     assert expected in done.stdout
+
+
+def test_report_dates_order_and_days_without_readings(tmp_path: Path, database_url: str) -> None:
+    # Four new articles found one after the other: published on the 10th (the page printed a
+    # date alone), the 20th at 08:30, without a date, and the 15th at a printed 00:00.
+    printed = [
+        ("201", "2025-03-10T00:00:00+07:00", "Ngày: 10/03/2025"),
+        ("202", "2025-03-20T08:30:00+07:00", "20/03/2025 08:30"),
+        ("203", None, "hôm kia"),
+        ("204", "2025-03-15T00:00:00+07:00", "15/03/2025 00:00"),
+    ]
+    factory = open_database(database_url)
+    found_at = NOW - timedelta(hours=5)
+    with factory.begin() as session:
+        run = start_run(
+            session, site="thaibinh", spider="lienminh", base_url="http://x/", started_at=found_at
+        )
+        for index, (article_id, published_at, raw) in enumerate(printed):
+            item = article(article_id, f"Bài {article_id}", "Nội dung.", fetched_at=found_at)
+            save_article(session, {**item, "published_at": published_at, "published_raw": raw}, run)
+            pk = session.scalars(select(Article.id).where(Article.article_id == article_id)).one()
+            details = {"url": item["url"], "title": item["title"], "published_at": published_at}
+            record_event(
+                session,
+                site="thaibinh",
+                kind="new",
+                run_id=run,
+                article_pk=pk,
+                details=details,
+                detected_at=found_at + timedelta(minutes=index),
+            )
+        # Readings six and five days ago, then yesterday: three days in between have none.
+        for days_ago, total in ((6, 1000), (5, 1300), (1, 2500)):
+            moment = datetime.combine(NOW.date() - timedelta(days=days_ago), time(), VIETNAM_TZ)
+            reading = {"site": "thaibinh", "url": "http://x/", "total": total, "online": 2}
+            save_counter(session, {**reading, "observed_at": moment.isoformat()}, run)
+    factory.kw["bind"].dispose()
+
+    env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
+    done = coopspider("report", "--out", str(tmp_path / "report"), "--days", "10", env=env)
+    assert done.returncode == 0, done.stderr
+    index = lxml_html.parse(str(tmp_path / "report" / "index.html")).getroot()
+    listed = [
+        " ".join(li.text_content().split())
+        for li in index.xpath("//h2[@id='moi']/following-sibling::ul[1]/li")
+    ]
+    assert [line.split(" · ")[:2] for line in listed] == [
+        ["20/03/2025", "Bài 202"],
+        ["15/03/2025", "Bài 204"],
+        ["10/03/2025", "Bài 201"],
+        ["không rõ ngày", "Bài 203"],
+    ]
+
+    shown = {}
+    for page in (tmp_path / "report" / "articles").glob("*.html"):
+        root = lxml_html.parse(str(page)).getroot()
+        meta = " ".join(
+            root.xpath("//p[@class='meta'][contains(., 'Ngày đăng')]")[0].text_content().split()
+        )
+        shown[root.xpath("//h3")[-1].text_content()] = meta.split(" · ")[0]
+    assert shown == {
+        "Bài 201": "Ngày đăng: 10/03/2025",  # no time printed: no 00:00
+        "Bài 202": "Ngày đăng: 20/03/2025 08:30",
+        "Bài 203": "Ngày đăng: hôm kia",
+        "Bài 204": "Ngày đăng: 15/03/2025 00:00",  # printed, so shown
+    }
+
+    chart = index.xpath("//svg[contains(@class, 'counter-chart')]")[0]
+    gaps = chart.xpath(".//rect[@class='no-data']")
+    assert gaps and all(float(gap.get("height")) > 100 for gap in gaps)  # a band, not a line
+    legend = [" ".join(t.text_content().split()) for t in chart.xpath(".//g[@class='legend']/text")]
+    assert legend == ["lượt truy cập trong ngày", "chưa có số liệu"]
+    assert [t.text_content() for t in gaps[0].xpath("title")][0].endswith("chưa có số liệu")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coopspider.sample_site import build_site, serve
 from storage import (
     Article,
+    count_matches,
     downgrade_database,
     fold,
     open_database,
@@ -134,6 +135,52 @@ def test_search_filters_by_site(factory: sessionmaker[Session], run_id: int) -> 
         assert titles(session, "dong quy", site="hungyen") == ["Đông Quý ở Hưng Yên"]
         assert len(titles(session, "dong quy")) == 2
         assert titles(session, "dong quy", site="nowhere") == []
+
+
+def test_title_hits_come_first_and_the_count_is_not_capped_by_the_limit(
+    factory: sessionmaker[Session], run_id: int, db_url: str, tmp_path: Path
+) -> None:
+    # One article with every word in its long title, archived first (it loses the ties), and 23
+    # more hits with the words in their text, some with two of the words four times in their
+    # short titles. The words are in most articles: bm25 gives them next to no weight, title or
+    # not, and ranks short titles and texts full of them first; ts_rank ranks a title holding two
+    # of the words four times before one holding all three once.
+    in_title = make_article(
+        url="http://lienminhhtx.example/tin-tuc-su-kien/dong-quy-3000.html",
+        article_id="3000",
+        title="Hợp tác xã Đông Quý mở rộng sản xuất, trồng thêm 20 ha rau màu vụ đông trên đất "
+        "bãi ven sông Trà Lý",
+        body="Đông Quý trồng thêm 20 ha rau màu vụ đông.",
+    )
+    crowd = [
+        make_article(
+            url=f"http://lienminhhtx.example/tin-tuc-su-kien/hop-nhat-{3001 + n}.html",
+            article_id=str(3001 + n),
+            title=f"Hợp nhất xã: xã Đông Hải, xã Nam Hải hợp thành xã Hải Đông ({n})"
+            if n % 2
+            else f"Tổng kết năm ({n})",
+            body="Hợp tác xã nông nghiệp, hợp tác xã dịch vụ và hợp tác xã vận tải. " * (1 + n % 4),
+        )
+        for n in range(23)
+    ]
+    fill(factory, run_id, in_title, *crowd)
+    with factory() as session:
+        assert titles(session, "hợp tác xã", limit=20)[0] == in_title["title"]
+        assert titles(session, "hop tac xa", limit=3)[0] == in_title["title"]
+        assert len(titles(session, "hop tac xa", limit=100)) == 24
+        assert count_matches(session, "hợp tác xã") == 24
+        assert count_matches(session, "hợp tác xã", site="nowhere") == 0
+        assert count_matches(session, "dong quy") == 1
+
+    env = {**os.environ, "COOPSPIDER_DATABASE_URL": db_url}
+    done = coopspider("search", "hợp tác xã", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 20 and in_title["title"] in lines[0]
+    assert done.stderr.strip() == "24 articles match 'hợp tác xã'; the best 20 shown (--limit)"
+    every = coopspider("search", "hợp tác xã", "--limit", "24", env=env, cwd=tmp_path)
+    assert len(every.stdout.splitlines()) == 24
+    assert every.stderr.strip() == "24 articles match 'hợp tác xã'"
 
 
 def test_index_follows_edits(factory: sessionmaker[Session], run_id: int) -> None:

@@ -10,7 +10,9 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime
 from typing import Any
 
@@ -307,6 +309,31 @@ def _esc(text: str) -> str:
 # -- the message -----------------------------------------------------------------------------------
 
 
+class _MailPolicy(EmailPolicy):
+    """`email.policy.default`, but the Subject is folded by `email.header.Header`.
+
+    The default policy's folder (Python 3.11-3.13: CPython gh-144156) can put the space between
+    two words at a fold between two encoded words, where RFC 2047 decoders drop it ("bất
+    thường" read back as "bấtthường"). `Header` keeps every space inside an encoded word.
+    """
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() != "subject":
+            return super().fold(name, value)
+        encoded = Header(str(value), charset="utf-8", header_name=name).encode(
+            linesep=self.linesep, maxlinelen=self.max_line_length
+        )
+        return f"{name}: {encoded}{self.linesep}"
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() != "subject":
+            return super().fold_binary(name, value)
+        return self.fold(name, value).encode("ascii")
+
+
+MAIL_POLICY = _MailPolicy()
+
+
 def compose_message(
     digest: Digest,
     *,
@@ -316,7 +343,7 @@ def compose_message(
     date: datetime,
 ) -> EmailMessage:
     """multipart/alternative, UTF-8: the text part, then the HTML part."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     # Page text of an archive written before normalisation dropped control characters may hold
     # some: none reaches a mail reader or the terminal of a dry run.
     message["Subject"] = strip_controls(subject(digest))

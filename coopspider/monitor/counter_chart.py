@@ -18,7 +18,7 @@ HEIGHT = 280
 _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 64, 16, 20, 40
 _MAX_X_LABELS = 8
 _BAR_COLOUR = "#2b6cb0"
-_GAP_COLOUR = "#cbd5e0"
+_GAP_COLOUR = "#edf2f7"
 
 
 def nice_ticks(maximum: float, count: int = 5) -> list[int]:
@@ -34,7 +34,8 @@ def nice_ticks(maximum: float, count: int = 5) -> list[int]:
 
 
 def counter_chart_svg(days: Sequence[CounterDay], *, site: str) -> str:
-    """An SVG bar chart of visits per day; days without data show a thin grey mark."""
+    """An SVG bar chart of visits per day; a day without data is a pale band the plot's height,
+    named "chưa có số liệu" in the legend."""
     ticks = nice_ticks(max((d.visits for d in days if d.visits is not None), default=0))
     plot_width = WIDTH - _MARGIN_LEFT - _MARGIN_RIGHT
     plot_height = HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM
@@ -79,15 +80,16 @@ def counter_chart_svg(days: Sequence[CounterDay], *, site: str) -> str:
         x = _MARGIN_LEFT + index * slot + (slot - bar_width) / 2
         shown = day.day.strftime("%d/%m/%Y")
         if day.visits is None:
+            # A pale band the plot's height, not a mark on the zero line: no reading is not 0.
             mark = ET.SubElement(
                 bars,
                 "rect",
                 {
                     "class": "no-data",
                     "x": f"{x:.1f}",
-                    "y": str(bottom - 2),
+                    "y": str(_MARGIN_TOP),
                     "width": f"{bar_width:.1f}",
-                    "height": "2",
+                    "height": str(plot_height),
                     "fill": _GAP_COLOUR,
                 },
             )
@@ -110,6 +112,8 @@ def counter_chart_svg(days: Sequence[CounterDay], *, site: str) -> str:
         )
         ET.SubElement(bar, "title").text = f"{shown}: {format_number(day.visits)} lượt truy cập"
 
+    _legend(svg, gaps=any(day.visits is None for day in days))
+
     labels = ET.SubElement(svg, "g", {"class": "x-axis", "font-size": "11", "fill": "#4a5568"})
     every = max(1, math.ceil(len(days) / _MAX_X_LABELS))
     for index in range(0, len(days), every):
@@ -130,3 +134,22 @@ def counter_chart_svg(days: Sequence[CounterDay], *, site: str) -> str:
         },
     )
     return ET.tostring(svg, encoding="unicode")
+
+
+def _legend(svg: ET.Element, *, gaps: bool) -> None:
+    """What the colours mean, above the plot: the grey band only when some day has it."""
+    legend = ET.SubElement(svg, "g", {"class": "legend", "font-size": "11", "fill": "#4a5568"})
+    entries = [(_BAR_COLOUR, "lượt truy cập trong ngày")]
+    if gaps:
+        entries.append((_GAP_COLOUR, "chưa có số liệu"))
+    x = float(_MARGIN_LEFT)
+    for colour, text in entries:
+        ET.SubElement(
+            legend,
+            "rect",
+            {"x": f"{x:.1f}", "y": "4", "width": "10", "height": "10", "fill": colour,
+             "stroke": "#a0aec0"},
+        )  # fmt: skip
+        label = ET.SubElement(legend, "text", {"x": f"{x + 14:.1f}", "y": "13"})
+        label.text = text
+        x += 14 + 7 * len(text) + 16

@@ -178,6 +178,12 @@ def build_report(session: Session, *, now: datetime, days: int, site: str | None
             by_kind[event.kind].append(_article_event(event.kind, event, details))
     for listed in by_kind.values():
         listed.sort(key=lambda item: item.detected_at, reverse=True)
+    # New articles by publication date, newest first; those without a date after the dated ones
+    # (the sort is stable: equal dates stay newest found first).
+    by_kind["new"].sort(
+        key=lambda item: item.published_at or datetime.min.replace(tzinfo=VIETNAM_TZ),
+        reverse=True,
+    )
 
     named = {
         item.article_pk

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from coopspider.dates import prints_time
 from coopspider.monitor.counter_chart import counter_chart_svg
 from coopspider.monitor.report_data import Report, format_number
 from coopspider.progress import Progress
@@ -37,6 +38,7 @@ def _environment() -> Environment:
     environment.filters.update(
         vn_datetime=lambda moment: moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M"),
         vn_date=lambda moment: moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y"),
+        vn_published=published_text,
         number=format_number,
         web_url=lambda url: bool(url) and urlsplit(str(url)).scheme in ("http", "https"),
     )
@@ -83,6 +85,14 @@ def _write_whole(path: Path, content: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def published_text(moment: datetime, raw: str | None) -> str:
+    """A publication date, with its time only when the page printed one or the time is not
+    midnight (the metadata gave it): a page that printed a date alone is stored at 00:00."""
+    local = moment.astimezone(VIETNAM_TZ)
+    midnight = (local.hour, local.minute, local.second) == (0, 0, 0)
+    return local.strftime("%d/%m/%Y" if midnight and not prints_time(raw) else "%d/%m/%Y %H:%M")
 
 
 def summary_line(report: Report) -> str:
