@@ -7,7 +7,6 @@ named by an event gets its full history (every archived version, and what each e
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -16,22 +15,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from coopspider.monitor.vocabulary import (
+    FIELD_LABELS,
+    counter_anomaly_sentence,
+    field_label,
+    in_reading_order,
+    moment_text,
+    removal_reason,
+    value_text,
+)
 from coopspider.monitor.worddiff import Operation, shown_word_diff
 from storage import VIETNAM_TZ, Article, ArticleVersion, CounterObservation, CrawlRun, list_events
 from storage.changes import detail_time
-
-# The fields of a version a reader compares, in reading order, with their Vietnamese labels.
-FIELD_LABELS = {
-    "title": "Tiêu đề",
-    "published_at": "Ngày đăng",
-    "author": "Tác giả",
-    "summary": "Tóm tắt",
-    "body": "Nội dung",
-    "images": "Hình ảnh",
-    "category": "Chuyên mục",
-}
-REMOVAL_REASONS = {"gone": "trang không còn (lỗi {status})", "unlisted": "không còn trong danh mục"}
-ANOMALY_LABELS = {"decrease": "bộ đếm giảm", "frozen": "bộ đếm đứng yên"}
 
 
 @dataclass(frozen=True)
@@ -208,10 +203,7 @@ def build_report(session: Session, *, now: datetime, days: int, site: str | None
 
 
 def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEvent:
-    note = ""
-    if kind == "removed":
-        reason = REMOVAL_REASONS.get(details.get("reason", ""), "{reason}")
-        note = reason.format(status=details.get("status", "?"), reason=details.get("reason", ""))
+    note = removal_reason(details.get("reason"), details.get("status")) if kind == "removed" else ""
     diff = details.get("diff") or {}
     return ArticleEvent(
         kind=kind,
@@ -224,48 +216,21 @@ def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEve
         note=note,
         to_version=details.get("to_version"),
         diffs=[
-            FieldDiff.between(name, FIELD_LABELS.get(name, name), *map(_as_text, diff[name]))
-            for name in _in_reading_order(details.get("fields") or list(diff))
+            FieldDiff.between(name, field_label(name), *map(value_text, diff[name]))
+            for name in in_reading_order(details.get("fields") or list(diff))
             if name in diff
         ],
     )
 
 
 def _anomaly_text(details: dict[str, Any], detected_at: datetime) -> str:
-    label = ANOMALY_LABELS.get(details.get("anomaly", ""), str(details.get("anomaly", "")))
-    seen = detected_at.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
-    numbers = " → ".join(
-        format_number(value) if isinstance(value, int) else "?"
-        for value in (details.get("previous_total"), details.get("total"))
+    sentence = counter_anomaly_sentence(
+        str(details.get("anomaly", "")),
+        details.get("total"),
+        details.get("previous_total"),
+        details.get("runs"),
     )
-    return f"{seen}: {label} ({numbers})"
-
-
-def format_number(value: int) -> str:
-    """An integer the Vietnamese way: 1.234.567."""
-    return f"{value:,}".replace(",", ".")
-
-
-def _in_reading_order(names: Iterable[str]) -> list[str]:
-    order = list(FIELD_LABELS)
-    return sorted(names, key=lambda name: order.index(name) if name in order else len(order))
-
-
-def _as_text(value: Any) -> str:
-    """A field value as the text a reader compares: images one per line, dates in Vietnam."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, str):
-        moment = detail_time(value, VIETNAM_TZ) if value[:4].isdigit() and "T" in value else None
-        return _as_text(moment) if moment else value
-    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
-        return "\n".join(
-            " — ".join(str(part) for part in (item.get("url"), item.get("caption")) if part)
-            for item in value
-        )
-    return json.dumps(value, ensure_ascii=False)
+    return f"{moment_text(detected_at)}: {sentence}"
 
 
 def counter_series(
@@ -418,7 +383,7 @@ def version_diffs(old: ArticleVersion, new: ArticleVersion) -> list[FieldDiff]:
     for name, label in FIELD_LABELS.items():
         if name == "category":
             continue  # kept on the article, not on its versions
-        before, after = _as_text(getattr(old, name)), _as_text(getattr(new, name))
+        before, after = value_text(getattr(old, name)), value_text(getattr(new, name))
         if before != after:
             diffs.append(FieldDiff.between(name, label, before, after))
     return diffs
