@@ -777,7 +777,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from coopspider.monitor.report_data import build_report
+    from coopspider.monitor.report_data import build_report, load_report_source
     from coopspider.monitor.report_html import summary_line, write_report
 
     if args.days < 1:
@@ -788,7 +788,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     factory = _open(args, read_only=True)
     _require_known_site(args, factory)
     with factory() as session:
-        report = build_report(session, now=datetime.now(UTC), days=args.days, site=args.site)
+        source = load_report_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
+        report = build_report(source)
     try:
         index = write_report(report, out_dir)
     except OSError as error:

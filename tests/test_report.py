@@ -15,7 +15,12 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from coopspider.monitor.counter_chart import counter_chart_svg, nice_ticks
-from coopspider.monitor.report_data import CounterDay, build_report, daily_visits
+from coopspider.monitor.report_data import (
+    CounterDay,
+    build_report,
+    daily_visits,
+    load_report_source,
+)
 from coopspider.monitor.vocabulary import number_text
 from storage import (
     VIETNAM_TZ,
@@ -192,9 +197,12 @@ def test_report_model_reads_the_events(database_url: str) -> None:
     pks = build_archive(url)
     factory = open_database(url)
     with factory() as session:
-        report = build_report(session, now=NOW, days=7, site="thaibinh")
-        older = build_report(session, now=NOW - timedelta(days=30), days=7)
+        source = load_report_source(session, now=NOW, days=7, site="thaibinh")
+        older_source = load_report_source(session, now=NOW - timedelta(days=30), days=7)
     factory.kw["bind"].dispose()
+    # Built after the session closed: the builder reads only what was loaded (a lazy load on a
+    # detached row would raise).
+    report, older = build_report(source), build_report(older_source)
     assert [item.title for item in report.new] == [HOSTILE_TITLE]
     assert [item.title for item in report.changed] == ["Hội nghị sơ kết 6 tháng"]
     assert [diff.field for diff in report.changed[0].diffs] == ["title", "body"]

@@ -13,7 +13,7 @@ from coopspider.monitor.alert_render import render_html, render_text
 from coopspider.monitor.diff import build_report as build_diff_report
 from coopspider.monitor.diff import load_facts
 from coopspider.monitor.render_text import render_report
-from coopspider.monitor.report_data import build_report
+from coopspider.monitor.report_data import build_report, load_report_source
 from coopspider.monitor.report_html import render_pages
 from storage import (
     VIETNAM_TZ,
@@ -108,7 +108,7 @@ def test_an_image_and_a_removal_read_the_same_everywhere(database_url: str) -> N
         digest = build_digest(
             EventInput(event.site, event.kind, event.details) for event in list_events(session)
         )
-        report = build_report(session, now=NOW, days=2)
+        report = build_report(load_report_source(session, now=NOW, days=2))
     factory.kw["bind"].dispose()
     mail_text, mail_html = render_text(digest), render_html(digest)
     pages = dict(render_pages(report))
