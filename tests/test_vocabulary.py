@@ -10,11 +10,10 @@ from sqlalchemy import select
 
 from coopspider.monitor.alert_digest import EventInput, build_digest
 from coopspider.monitor.alert_render import render_html, render_text
-from coopspider.monitor.diff import build_report as build_diff_report
-from coopspider.monitor.diff import load_facts
-from coopspider.monitor.render_text import render_report
+from coopspider.monitor.diff import build_diff, load_facts
 from coopspider.monitor.report_data import build_report, load_report_source
 from coopspider.monitor.report_html import render_pages
+from coopspider.monitor.text_render import render_diff
 from storage import (
     VIETNAM_TZ,
     Article,
@@ -104,7 +103,7 @@ def test_an_image_and_a_removal_read_the_same_everywhere(database_url: str) -> N
     build_archive(database_url)
     factory = open_database(database_url)
     with factory() as session:
-        diff_text = render_report(build_diff_report(load_facts(session)))
+        diff_text = render_diff(build_diff(load_facts(session)))
         digest = build_digest(
             EventInput(event.site, event.kind, event.details) for event in list_events(session)
         )

@@ -91,7 +91,7 @@ class CounterSeries:
 
 
 @dataclass(frozen=True)
-class RunHealth:
+class RunSummary:
     """One crawl run and the numbers that say whether it went well."""
 
     run_id: int
@@ -155,7 +155,7 @@ class Report:
     removed: list[ArticleEvent]
     restored: list[ArticleEvent]
     counters: list[CounterSeries]
-    runs: list[RunHealth]
+    runs: list[RunSummary]
     articles: dict[int, ArticleHistory]
 
 
@@ -261,7 +261,7 @@ def build_report(source: ReportSource) -> Report:
         counters=counter_series(
             source.readings, since=source.since, now=source.now, anomalies=anomalies
         ),
-        runs=[run_health(run) for run in source.runs],
+        runs=[run_summary(run) for run in source.runs],
         articles={article.id: article_history(article) for article in source.articles},
     )
 
@@ -357,10 +357,10 @@ def daily_visits(
     return [CounterDay(day, round(visits[day]) if day in visits else None) for day in days]
 
 
-def run_health(run: CrawlRun) -> RunHealth:
+def run_summary(run: CrawlRun) -> RunSummary:
     """A crawl run with its page and error counts."""
     stats = run.stats or {}
-    return RunHealth(
+    return RunSummary(
         run_id=run.id,
         site=run.site,
         started_at=run.started_at,

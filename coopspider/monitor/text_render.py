@@ -28,7 +28,7 @@ from storage.changes import detail_time
 _INDENT = "      "
 
 
-def render_report(report: dict[str, Any]) -> str:
+def render_diff(report: dict[str, Any]) -> str:
     """The diff report as text, grouped by site."""
     sites = sorted({entry["site"] for entry in report["counters"]})
     sites += sorted(
