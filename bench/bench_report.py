@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing the
 from sqlalchemy import Connection, create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from coopspider.monitor.report_data import build_report  # noqa: E402
+from coopspider.monitor.report_data import build_report, load_report_source  # noqa: E402
 from coopspider.monitor.report_html import write_report  # noqa: E402
 from coopspider.sample_site import texts  # noqa: E402
 from storage import (  # noqa: E402
@@ -302,7 +302,7 @@ def main() -> None:
 
         def report() -> Any:
             with factory() as session:
-                model = build_report(session, now=NOW, days=DAYS)
+                model = build_report(load_report_source(session, now=NOW, days=DAYS))
             write_report(model, folder / "report")
             return model
 

@@ -705,8 +705,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from coopspider.monitor.diff import build_report, load_facts
-    from coopspider.monitor.render_text import render_report
+    from coopspider.monitor.diff import build_diff, load_facts
+    from coopspider.monitor.text_render import render_diff
 
     factory = _open(args, read_only=True)
     _require_known_site(args, factory)
@@ -714,18 +714,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
         facts = load_facts(session, site=args.site)
     if args.site and not facts:
         raise UserError(f"no completed crawl of site {args.site!r} in the archive")
-    report = build_report(facts)
+    report = build_diff(facts)
     if args.json:
         json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
-        sys.stdout.write(render_report(report))
+        sys.stdout.write(render_diff(report))
     return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     from coopspider.monitor.history import find_article, load_history
-    from coopspider.monitor.render_text import render_history
+    from coopspider.monitor.text_render import render_history
 
     factory = _open(args, read_only=True)
     with factory() as session:
@@ -777,7 +777,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from coopspider.monitor.report_data import build_report
+    from coopspider.monitor.report_data import build_report, load_report_source
     from coopspider.monitor.report_html import summary_line, write_report
 
     if args.days < 1:
@@ -788,7 +788,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     factory = _open(args, read_only=True)
     _require_known_site(args, factory)
     with factory() as session:
-        report = build_report(session, now=datetime.now(UTC), days=args.days, site=args.site)
+        source = load_report_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
+        report = build_report(source)
     try:
         index = write_report(report, out_dir)
     except OSError as error:

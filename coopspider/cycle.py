@@ -228,14 +228,14 @@ class DiffStep:
     failure_code = EXIT_FAILED
 
     def run(self, context: RunContext) -> StepOutcome:
-        from coopspider.monitor.diff import build_report, load_facts
+        from coopspider.monitor.diff import build_diff, load_facts
 
         # A failed crawl recorded no changes: its line from the crawl step says why.
         sites = [crawl.site for crawl in context.crawls if crawl.ok]
         if not sites:
             return StepOutcome(True, ["diff: no crawl went well, nothing to compare"])
         with _opened(context.database_url) as factory, factory() as session:
-            reports = {site: build_report(load_facts(session, site=site)) for site in sites}
+            reports = {site: build_diff(load_facts(session, site=site)) for site in sites}
         return StepOutcome(True, [describe_changes(site, reports[site]) for site in sites])
 
 
