@@ -1117,7 +1117,7 @@ class _PrintableStream:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not isinstance(sys.stdout, _PrintableStream):
-        sys.stdout = _PrintableStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = _PrintableStream(sys.stdout)
     try:
         return args.handler(args)
     except UserError as error:
