@@ -359,7 +359,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print(f"{name:<13} {found['source']:<10} {found['detail']}")
             print(f"{'':<13} = {_shorten(found['value'])}")
         return EXIT_FAILED if missing else EXIT_OK
-    fields = {
+    record = {
         "url": url,
         "site": profile.name if profile else None,
         "article_id": parsed.article_id if parsed else None,
@@ -367,7 +367,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         **fields,
         "fetched_at": fetched_at,
     }
-    json.dump(fields, sys.stdout, ensure_ascii=False, indent=2)
+    json.dump(record, sys.stdout, ensure_ascii=False, indent=2)
     print()
     return EXIT_FAILED if missing else EXIT_OK
 

@@ -77,16 +77,36 @@ class Extractor:
             initargs=(os.getpid(),),
         )
 
-    async def article(self, url: str, html_text: str, **fields: object) -> ArticleItem:
+    async def article(
+        self,
+        url: str,
+        html_text: str,
+        *,
+        date_order: str,
+        profile: SiteProfile | None = None,
+        site: str,
+        article_id: str,
+        category: str | None,
+        fetched_at: str,
+    ) -> ArticleItem:
         """The article item of one page; a worker that died is replaced before the error is
         raised, so one pathological page costs that page only."""
+        extract = partial(
+            extract_article,
+            url,
+            html_text,
+            date_order=date_order,
+            profile=profile,
+            site=site,
+            article_id=article_id,
+            category=category,
+            fetched_at=fetched_at,
+        )
         if self.executor is None:
-            return extract_article(url, html_text, **fields)  # type: ignore[arg-type]
+            return extract()
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(
-                self.executor, partial(extract_article, url, html_text, **fields)
-            )
+            return await loop.run_in_executor(self.executor, extract)
         except BrokenProcessPool:
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.executor = self._new_executor()

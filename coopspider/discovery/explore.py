@@ -984,12 +984,12 @@ class Discovery:
             categories = set()
             for number, index in enumerate(chain, start=1):
                 parts = self._parts_of(index)
-                parsed = grammar.classify(parts.key) if parts else None
-                if parsed is None or parsed.kind is not LinkKind.LISTING or parsed.page != number:
+                read = grammar.classify(parts.key) if parts else None
+                if read is None or read.kind is not LinkKind.LISTING or read.page != number:
                     where = parts.key if parts else "?"
-                    problems.append(f"{where} is listing page {number} but reads as {parsed}")
-                elif parsed is not None:
-                    categories.add(parsed.category)
+                    problems.append(f"{where} is listing page {number} but reads as {read}")
+                else:
+                    categories.add(read.category)
             if len(categories) > 1:
                 problems.append(
                     f"the pages of one listing read as categories {sorted(map(str, categories))}"

@@ -368,7 +368,7 @@ def run_health(
 def article_histories(session: Session, article_pks: Iterable[int]) -> list[ArticleHistory]:
     """Each article with all its versions and the word diff of each edit."""
     wanted = sorted(set(article_pks))
-    histories = []
+    histories: list[ArticleHistory] = []
     # Chunks keep the IN list within every database's limit on bound parameters.
     for start in range(0, len(wanted), 500):
         query = (
