@@ -437,7 +437,7 @@ def _override(
     return _apply(start, table, check)
 
 
-def known_names(profiles: Mapping[str, SiteProfile]) -> str:
+def known_names(profiles: Mapping[str, object]) -> str:
     """The profile names, comma-separated, for messages."""
     return ", ".join(sorted(profiles))
 
