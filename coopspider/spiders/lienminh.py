@@ -37,6 +37,7 @@ from coopspider.extraction import Extractor, default_processes
 from coopspider.items import (
     MAX_ARTICLE_ID_CHARS,
     ArticleGoneItem,
+    ArticleItem,
     ArticleNotModifiedItem,
     CounterItem,
     ListingItem,
@@ -213,7 +214,7 @@ class LienminhSpider(scrapy.Spider):
         parts = urlsplit(url)
         return urljoin(self.base_url, parts.path + (f"?{parts.query}" if parts.query else ""))
 
-    def parse_home(self, response: Response) -> Iterator[Any]:
+    def parse_home(self, response: Response) -> Iterator[CounterItem | scrapy.Request]:
         """The home page gives the counter reading of this crawl and the first links."""
         if not self._is_page(response):
             return
@@ -242,7 +243,7 @@ class LienminhSpider(scrapy.Spider):
             )
         yield from self.follow_links(links, response.url)
 
-    def parse_listing(self, response: Response) -> Iterator[Any]:
+    def parse_listing(self, response: Response) -> Iterator[ListingItem | scrapy.Request]:
         """A category page: what it lists, the articles to fetch, and maybe the next page."""
         if not self._is_page(response):
             return
@@ -428,7 +429,7 @@ class LienminhSpider(scrapy.Spider):
 
     async def parse_article(
         self, response: Response, article_id: str, category: str | None
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[ArticleItem | ArticleNotModifiedItem | ArticleGoneItem]:
         if response.status in ARTICLE_STATUSES:
             if (answer := self._article_answer(response, article_id)) is not None:
                 yield answer
