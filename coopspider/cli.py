@@ -29,7 +29,10 @@ from coopspider.exitcodes import (
 from coopspider.text import strip_controls
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from coopspider.config import Config
+    from coopspider.profiles import SiteProfile
     from coopspider.sample_site import SampleSite
 
 SAMPLE_SITE_NAME = "sample"
@@ -295,7 +298,7 @@ def _site_tables(args: argparse.Namespace) -> dict[str, Any]:
     return dict(_config(args).tables.get("sites", {}))
 
 
-def _profiles(args: argparse.Namespace) -> dict[str, Any]:
+def _profiles(args: argparse.Namespace) -> dict[str, SiteProfile]:
     """The site profiles: the built-in ones with the configuration file's tables applied."""
     from coopspider.profiles import ProfileError, load_profiles
 
@@ -305,7 +308,7 @@ def _profiles(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError(f"invalid configuration: {error}") from error
 
 
-def _profile_for(args: argparse.Namespace, name: str | None, url: str) -> Any:
+def _profile_for(args: argparse.Namespace, name: str | None, url: str) -> SiteProfile | None:
     """The profile `--site` names, else the one whose host the URL is on, else None."""
     from coopspider.profiles import known_names
     from coopspider.urls import host_of
@@ -359,7 +362,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print(f"{name:<13} {found['source']:<10} {found['detail']}")
             print(f"{'':<13} = {_shorten(found['value'])}")
         return EXIT_FAILED if missing else EXIT_OK
-    fields = {
+    record = {
         "url": url,
         "site": profile.name if profile else None,
         "article_id": parsed.article_id if parsed else None,
@@ -367,7 +370,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         **fields,
         "fetched_at": fetched_at,
     }
-    json.dump(fields, sys.stdout, ensure_ascii=False, indent=2)
+    json.dump(record, sys.stdout, ensure_ascii=False, indent=2)
     print()
     return EXIT_FAILED if missing else EXIT_OK
 
@@ -394,7 +397,7 @@ def _spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def _since(value: str | None) -> Any:
+def _since(value: str | None) -> datetime | None:
     """--since as an aware datetime: a date is midnight in Vietnam; ISO 8601 times are kept."""
     if value is None:
         return None
@@ -1118,7 +1121,7 @@ class _PrintableStream:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not isinstance(sys.stdout, _PrintableStream):
-        sys.stdout = _PrintableStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = _PrintableStream(sys.stdout)
     try:
         return args.handler(args)
     except UserError as error:

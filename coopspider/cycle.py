@@ -27,13 +27,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from coopspider.config import DEFAULT_SITE, Config, SiteConfig, archive_problem, masked_url
 from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_FAILED, EXIT_OK
 from coopspider.processes import dying_with_this_process
 from coopspider.profiles import SITE_TABLES_ENV
 from coopspider.urls import host_of
+
+if TYPE_CHECKING:
+    from storage.models import CrawlRun
 
 SPIDER = "lienminh"
 # After CLOSESPIDER_TIMEOUT asks the spider to stop, this long to finish writing before a kill.
@@ -144,7 +147,7 @@ def run_lock(path: Path) -> Iterator[None]:
             handle.truncate(0)
 
 
-def _holder_pid(handle: Any) -> str | None:
+def _holder_pid(handle: TextIO) -> str | None:
     """The pid the lock's holder wrote; it writes just after taking the lock, so wait briefly
     for a holder that has only just started."""
     for _ in range(20):
@@ -448,7 +451,7 @@ def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutc
         )
 
 
-def judge_crawl(returncode: int | None, run: Any, seconds: float) -> str | None:
+def judge_crawl(returncode: int | None, run: CrawlRun | None, seconds: float) -> str | None:
     """Why a crawl failed, or None: from the child's exit status (None: killed) and its run row.
 
     A crawl whose spider "finished" can still have read nothing: a site that is down answers
