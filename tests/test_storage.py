@@ -55,6 +55,7 @@ from storage import (
     store_articles,
     upgrade_database,
 )
+from storage.db import HEAD_REVISION
 from tests.conftest import fresh_pg_schema
 
 TABLES = {"crawl_runs", "articles", "article_versions", "counter_observations", "change_events"}
@@ -142,6 +143,11 @@ def test_default_url_is_relative_to_working_directory(
 
 
 # --- migrations ----------------------------------------------------------------------------
+
+
+def test_head_revision_constant_is_the_newest_migration() -> None:
+    # open_database trusts HEAD_REVISION to skip Alembic: a new migration must move it too.
+    assert head_revision(DEFAULT_DATABASE_URL) == HEAD_REVISION
 
 
 @pytest.mark.slow
