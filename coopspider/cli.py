@@ -12,8 +12,6 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from contextlib import ExitStack, suppress
 from pathlib import Path
@@ -253,6 +251,8 @@ def _read_page(
         return url or path.resolve().as_uri(), path.read_bytes(), {}, None
     if not source.startswith(("http://", "https://")):
         raise UserError(f"{source}: no such file, and not an http(s) URL")
+    import urllib.error
+    import urllib.request
     from datetime import UTC, datetime
 
     from coopspider.dates import to_iso
