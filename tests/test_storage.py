@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import (
     DEFAULT_DATABASE_URL,
-    VIETNAM_TZ,
+    UTC_PLUS_7,
     Article,
     ArticleVersion,
     Base,
@@ -565,7 +565,7 @@ def test_export_order_and_latest_version(factory: sessionmaker[Session], run_id:
             "version",
         }
         assert rows[0][1].published_at is not None
-        assert rows[0][1].published_at.astimezone(VIETNAM_TZ).day == 3
+        assert rows[0][1].published_at.astimezone(UTC_PLUS_7).day == 3
 
 
 # --- concurrent writers --------------------------------------------------------------------
@@ -742,7 +742,7 @@ def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run
             run_id=run_id,
             article_pk=article_pk,
             details={"fields": ["title"], "diff": {"title": ["Cũ", "Mới"]}},
-            detected_at=datetime(2025, 3, 1, 9, tzinfo=VIETNAM_TZ),
+            detected_at=datetime(2025, 3, 1, 9, tzinfo=UTC_PLUS_7),
         )
         record_event(session, site="other", kind="new", run_id=run_id, details={"url": "u"})
 

@@ -28,7 +28,7 @@ from coopspider.monitor.alert_digest import (
     RestoredReport,
 )
 from coopspider.text import strip_controls
-from storage import VIETNAM_TZ
+from storage import UTC_PLUS_7
 
 SUBJECT_PREFIX = "[coopspider]"
 SUBJECT_SITES = 3  # sites named in the subject before "và N trang khác"
@@ -140,7 +140,7 @@ def health_sentence(problem: HealthProblem) -> str:
 def report_line(report: NewReport) -> str:
     """Date and category of a new report."""
     date = (
-        report.published_at.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y")
+        report.published_at.astimezone(UTC_PLUS_7).strftime("%d/%m/%Y")
         if report.published_at
         else "không rõ ngày"
     )
@@ -149,7 +149,7 @@ def report_line(report: NewReport) -> str:
 
 
 def _moment(moment: datetime) -> str:
-    return moment.astimezone(VIETNAM_TZ).strftime("%H:%M %d/%m/%Y")
+    return moment.astimezone(UTC_PLUS_7).strftime("%H:%M %d/%m/%Y")
 
 
 def _number(value: int | None) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from coopspider.monitor.worddiff import shown_word_diff
-from storage import VIETNAM_TZ
+from storage import UTC_PLUS_7
 
 FIELD_LABELS = {
     "title": "Tiêu đề",
@@ -188,7 +188,7 @@ def _date(value: str | None) -> str:
 
 def _moment(value: str) -> str:
     """An ISO time as Vietnamese read it: dd/mm/yyyy HH:MM in UTC+7."""
-    return datetime.fromisoformat(value).astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
+    return datetime.fromisoformat(value).astimezone(UTC_PLUS_7).strftime("%d/%m/%Y %H:%M")
 
 
 def _number(value: int | float) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from coopspider.monitor.worddiff import Operation, shown_word_diff
-from storage import VIETNAM_TZ, Article, ArticleVersion, CounterObservation, CrawlRun, list_events
+from storage import UTC_PLUS_7, Article, ArticleVersion, CounterObservation, CrawlRun, list_events
 from storage.changes import detail_time
 
 # The fields of a version a reader compares, in reading order, with their Vietnamese labels.
@@ -158,8 +158,8 @@ def build_report(session: Session, *, now: datetime, days: int, site: str | None
     """The report of the last `days` days (Vietnam calendar days, today included)."""
     if days < 1:
         raise ValueError("a report covers at least one day")
-    first_day = now.astimezone(VIETNAM_TZ).date() - timedelta(days=days - 1)
-    since = datetime.combine(first_day, time(), VIETNAM_TZ)
+    first_day = now.astimezone(UTC_PLUS_7).date() - timedelta(days=days - 1)
+    since = datetime.combine(first_day, time(), UTC_PLUS_7)
     # A report as of `now`: what was found later is left out (and so reports can be redone).
     events = [
         event for event in list_events(session, site=site, since=since) if event.detected_at <= now
@@ -181,7 +181,7 @@ def build_report(session: Session, *, now: datetime, days: int, site: str | None
     # New articles by publication date, newest first; those without a date after the dated ones
     # (the sort is stable: equal dates stay newest found first).
     by_kind["new"].sort(
-        key=lambda item: item.published_at or datetime.min.replace(tzinfo=VIETNAM_TZ),
+        key=lambda item: item.published_at or datetime.min.replace(tzinfo=UTC_PLUS_7),
         reverse=True,
     )
 
@@ -220,7 +220,7 @@ def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEve
         url=str(details.get("url", "")),
         title=str(details.get("title", "")),
         detected_at=event.detected_at,
-        published_at=detail_time(details.get("published_at"), VIETNAM_TZ),
+        published_at=detail_time(details.get("published_at"), UTC_PLUS_7),
         note=note,
         to_version=details.get("to_version"),
         diffs=[
@@ -233,7 +233,7 @@ def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEve
 
 def _anomaly_text(details: dict[str, Any], detected_at: datetime) -> str:
     label = ANOMALY_LABELS.get(details.get("anomaly", ""), str(details.get("anomaly", "")))
-    seen = detected_at.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
+    seen = detected_at.astimezone(UTC_PLUS_7).strftime("%d/%m/%Y %H:%M")
     numbers = " → ".join(
         format_number(value) if isinstance(value, int) else "?"
         for value in (details.get("previous_total"), details.get("total"))
@@ -256,9 +256,9 @@ def _as_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
+        return value.astimezone(UTC_PLUS_7).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, str):
-        moment = detail_time(value, VIETNAM_TZ) if value[:4].isdigit() and "T" in value else None
+        moment = detail_time(value, UTC_PLUS_7) if value[:4].isdigit() and "T" in value else None
         return _as_text(moment) if moment else value
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):
         return "\n".join(
@@ -287,8 +287,8 @@ def counter_series(
     readings: dict[str, list[CounterObservation]] = {}
     for reading in session.scalars(query.order_by(CounterObservation.observed_at)):
         readings.setdefault(reading.site, []).append(reading)
-    first_day = since.astimezone(VIETNAM_TZ).date()
-    last_day = now.astimezone(VIETNAM_TZ).date()
+    first_day = since.astimezone(UTC_PLUS_7).date()
+    last_day = now.astimezone(UTC_PLUS_7).date()
     series = []
     for name in sorted(set(readings) | set(anomalies or {})):
         known = [(r.observed_at, r.total) for r in readings.get(name, []) if r.total is not None]
@@ -321,10 +321,10 @@ def daily_visits(
         if span <= 0 or end_total < start_total:
             continue
         rate = (end_total - start_total) / span
-        moment = start.astimezone(VIETNAM_TZ)
-        end_local = end.astimezone(VIETNAM_TZ)
+        moment = start.astimezone(UTC_PLUS_7)
+        end_local = end.astimezone(UTC_PLUS_7)
         while moment < end_local:
-            midnight = datetime.combine(moment.date() + timedelta(days=1), time(), VIETNAM_TZ)
+            midnight = datetime.combine(moment.date() + timedelta(days=1), time(), UTC_PLUS_7)
             stop = min(midnight, end_local)
             visits[moment.date()] = (
                 visits.get(moment.date(), 0.0) + rate * (stop - moment).total_seconds()

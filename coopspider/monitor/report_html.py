@@ -22,7 +22,7 @@ from coopspider.monitor.counter_chart import counter_chart_svg
 from coopspider.monitor.report_data import Report, format_number
 from coopspider.progress import Progress
 from coopspider.text import strip_controls
-from storage import VIETNAM_TZ
+from storage import UTC_PLUS_7
 
 INDEX = "index.html"
 
@@ -36,8 +36,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters.update(
-        vn_datetime=lambda moment: moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M"),
-        vn_date=lambda moment: moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y"),
+        vn_datetime=lambda moment: moment.astimezone(UTC_PLUS_7).strftime("%d/%m/%Y %H:%M"),
+        vn_date=lambda moment: moment.astimezone(UTC_PLUS_7).strftime("%d/%m/%Y"),
         vn_published=published_text,
         number=format_number,
         web_url=lambda url: bool(url) and urlsplit(str(url)).scheme in ("http", "https"),
@@ -90,7 +90,7 @@ def _write_whole(path: Path, content: str) -> None:
 def published_text(moment: datetime, raw: str | None) -> str:
     """A publication date, with its time only when the page printed one or the time is not
     midnight (the metadata gave it): a page that printed a date alone is stored at 00:00."""
-    local = moment.astimezone(VIETNAM_TZ)
+    local = moment.astimezone(UTC_PLUS_7)
     midnight = (local.hour, local.minute, local.second) == (0, 0, 0)
     return local.strftime("%d/%m/%Y" if midnight and not prints_time(raw) else "%d/%m/%Y %H:%M")
 
@@ -102,5 +102,5 @@ def summary_line(report: Report) -> str:
     return (
         f"{len(report.new)} new, {len(report.changed)} edited, {len(report.removed)} removed "
         f"articles and {runs} in the {report.days} days to "
-        f"{moment.astimezone(VIETNAM_TZ):%Y-%m-%d %H:%M}"
+        f"{moment.astimezone(UTC_PLUS_7):%Y-%m-%d %H:%M}"
     )
