@@ -12,8 +12,6 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from contextlib import ExitStack, suppress
 from pathlib import Path
@@ -200,7 +198,7 @@ def _check_site(
 
 
 def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
-    from storage import VIETNAM_TZ, get_run, latest_versions
+    from storage import UTC_PLUS_7, get_run, latest_versions
 
     reason = stats.get("finish_reason", "unknown")
     counts = {
@@ -231,7 +229,7 @@ def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
         print(f"The archive holds {len(rows)} articles of site {run.site if run else '?'}:")
         for article, version in rows[: args.show]:
             published = version.published_at
-            date = published.astimezone(VIETNAM_TZ).date().isoformat() if published else "-" * 10
+            date = published.astimezone(UTC_PLUS_7).date().isoformat() if published else "-" * 10
             print(f"  {date}  {version.title}  <{article.url}>")
         if len(rows) > args.show:
             print(f"  ... and {len(rows) - args.show} more (coopspider export)")
@@ -256,6 +254,8 @@ def _read_page(
         return url or path.resolve().as_uri(), path.read_bytes(), {}, None
     if not source.startswith(("http://", "https://")):
         raise UserError(f"{source}: no such file, and not an http(s) URL")
+    import urllib.error
+    import urllib.request
     from datetime import UTC, datetime
 
     from coopspider.dates import to_iso
@@ -401,10 +401,10 @@ def _since(value: str | None) -> datetime | None:
     """--since as an aware datetime: a date is midnight in Vietnam; ISO 8601 times are kept."""
     if value is None:
         return None
-    from storage import VIETNAM_TZ, parse_timestamp
+    from storage import UTC_PLUS_7, parse_timestamp
 
     try:
-        return parse_timestamp(value, VIETNAM_TZ)
+        return parse_timestamp(value, UTC_PLUS_7)
     except ValueError as error:
         raise UserError(f"--since {value!r}: not a date (YYYY-MM-DD) or ISO 8601 time") from error
 
@@ -748,7 +748,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from storage import VIETNAM_TZ, count_matches, search
+    from storage import UTC_PLUS_7, count_matches, search
     from storage.search import check_query, query_words
 
     try:
@@ -766,7 +766,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             total = count_matches(session, args.query, site=args.site)
     for hit in hits:
         published = hit.published_at
-        day = published.astimezone(VIETNAM_TZ).date().isoformat() if published else "-" * 10
+        day = published.astimezone(UTC_PLUS_7).date().isoformat() if published else "-" * 10
         removed = "  (removed from the site)" if hit.removed_at else ""
         print(f"{day}  {hit.title}  <{hit.url}>{removed}")
     shown = f"; the best {len(hits)} shown (--limit)" if total > len(hits) else ""

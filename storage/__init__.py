@@ -59,7 +59,7 @@ from storage.models import (
     HealthIssue,
 )
 from storage.repository import (
-    VIETNAM_TZ,
+    UTC_PLUS_7,
     SaveResult,
     all_versions,
     archived_sites,
@@ -84,7 +84,7 @@ from storage.repository import (
     store_article,
     store_articles,
 )
-from storage.search import SearchHit, count_matches, described_by_models, fold, search
+from storage.search import SearchHit, count_matches, described_by_models, fold_for_search, search
 from storage.tracking import (
     GoneSeen,
     KnownArticle,
@@ -113,7 +113,7 @@ __all__ = [
     "GoneSeen",
     "KnownArticle",
     "ListingSeen",
-    "VIETNAM_TZ",
+    "UTC_PLUS_7",
     "AlertBatch",
     "AlertBatchEvent",
     "Article",
@@ -182,7 +182,7 @@ __all__ = [
     # full-text search
     "SearchHit",
     "count_matches",
-    "fold",
+    "fold_for_search",
     "described_by_models",
     "search",
 ]
