@@ -134,18 +134,21 @@ def scrapyd_node(tmp_path: Path, database_url: str) -> Iterator[ScrapydNode]:
             process.wait(timeout=30)
 
 
-def build_egg(target: Path) -> bytes:
-    """The egg `scrapyd-deploy --build-egg` makes from the repository, as a deployer would."""
+def scrapyd_deploy(*arguments: str, env: dict[str, str] | None = None) -> str:
+    """Run scrapyd-client's `scrapyd-deploy` from the repository root, as a deployer would."""
     deploy = Path(sys.executable).with_name("scrapyd-deploy")
-    built = subprocess.run(
-        [str(deploy), "--build-egg", str(target)],
+    done = subprocess.run(
+        [str(deploy), *arguments],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert built.returncode == 0, f"scrapyd-deploy --build-egg failed:\n{built.stderr[-3000:]}"
-    return target.read_bytes()
+    assert done.returncode == 0, (
+        f"scrapyd-deploy {' '.join(arguments)} failed:\n{done.stderr[-3000:]}"
+    )
+    return done.stdout + done.stderr
 
 
 def imported_from(egg: Path, cwd: Path) -> str:
@@ -176,7 +179,8 @@ def test_egg_deployed_to_scrapyd_archives_the_sample_site(
     tmp_path: Path, scrapyd_node: ScrapydNode, sample_server: SampleServer, database_url: str
 ) -> None:
     egg_path = tmp_path / f"{PROJECT}.egg"
-    egg = build_egg(egg_path)
+    scrapyd_deploy("--build-egg", str(egg_path))
+    egg = egg_path.read_bytes()
     where = imported_from(egg_path, scrapyd_node.home)
     assert where.startswith(str(egg_path)), (
         f"a job would not run the egg's code but {where}: coopspider is installed on this node "
@@ -207,3 +211,24 @@ def test_egg_deployed_to_scrapyd_archives_the_sample_site(
     jobs_list = json.dumps(scrapyd_node.get("listjobs.json", project=PROJECT))
     for place, text in (("job log", log), ("job list", jobs_list), ("job", json.dumps(finished))):
         assert database_url not in text, f"the archive URL appears in the {place}"
+
+
+@pytest.mark.slow
+def test_scrapyd_deploy_sends_the_egg_to_a_target(
+    tmp_path: Path, scrapyd_node: ScrapydNode
+) -> None:
+    # A deployer's own scrapy.cfg (read before the project's) adds a target for this node.
+    user_config = tmp_path / "config"
+    user_config.mkdir()
+    user_config.joinpath("scrapy.cfg").write_text(
+        f"[deploy:testnode]\nurl = {scrapyd_node.url}\n", encoding="utf-8"
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(user_config)}
+    output = scrapyd_deploy("testnode", "--version", "20261205", env=env)
+    assert '"status": "ok"' in output, output
+
+    versions = scrapyd_node.get("listversions.json", project=PROJECT)["versions"]
+    assert versions == ["20261205"]
+    # Listing the spiders runs the egg on the node: its settings entry point and its imports.
+    spiders = scrapyd_node.get("listspiders.json", project=PROJECT)
+    assert "lienminh" in spiders.get("spiders", []), spiders
