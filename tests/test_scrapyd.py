@@ -151,6 +151,14 @@ def scrapyd_deploy(*arguments: str, env: dict[str, str] | None = None) -> str:
     return done.stdout + done.stderr
 
 
+def deploy_built_egg(node: ScrapydNode, folder: Path) -> Path:
+    """Build the egg with `scrapyd-deploy --build-egg` into `folder` and add it to the node."""
+    egg = folder / f"{PROJECT}.egg"
+    scrapyd_deploy("--build-egg", str(egg))
+    node.post("addversion.json", [("project", PROJECT), ("version", "1")], egg=egg.read_bytes())
+    return egg
+
+
 def imported_from(egg: Path, cwd: Path) -> str:
     """Where a job process on the node (the egg at the end of sys.path, where Scrapyd's runner
     adds it) imports coopspider from."""
@@ -178,16 +186,13 @@ def wait_for_job(node: ScrapydNode, job: str) -> dict[str, Any]:
 def test_egg_deployed_to_scrapyd_archives_the_sample_site(
     tmp_path: Path, scrapyd_node: ScrapydNode, sample_server: SampleServer, database_url: str
 ) -> None:
-    egg_path = tmp_path / f"{PROJECT}.egg"
-    scrapyd_deploy("--build-egg", str(egg_path))
-    egg = egg_path.read_bytes()
+    egg_path = deploy_built_egg(scrapyd_node, tmp_path)
     where = imported_from(egg_path, scrapyd_node.home)
     assert where.startswith(str(egg_path)), (
         f"a job would not run the egg's code but {where}: coopspider is installed on this node "
         "in a way that shadows deployed eggs (install it editable, or only its dependencies)"
     )
 
-    scrapyd_node.post("addversion.json", [("project", PROJECT), ("version", "1")], egg=egg)
     fields = [("project", PROJECT), ("spider", "lienminh"), ("base_url", sample_server.base_url)]
     fields += [("setting", setting) for setting in FAST_SETTINGS]
     job = scrapyd_node.post("schedule.json", fields)["jobid"]
@@ -232,3 +237,18 @@ def test_scrapyd_deploy_sends_the_egg_to_a_target(
     # Listing the spiders runs the egg on the node: its settings entry point and its imports.
     spiders = scrapyd_node.get("listspiders.json", project=PROJECT)
     assert "lienminh" in spiders.get("spiders", []), spiders
+
+
+@pytest.mark.slow
+def test_scrapyd_job_refuses_an_archive_url_in_its_settings(
+    tmp_path: Path, scrapyd_node: ScrapydNode, sample_server: SampleServer
+) -> None:
+    deploy_built_egg(scrapyd_node, tmp_path)
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    fields = [("project", PROJECT), ("spider", "lienminh"), ("base_url", sample_server.base_url)]
+    fields += [("setting", f"DATABASE_URL=sqlite:///{elsewhere}")]
+    wait_for_job(scrapyd_node, scrapyd_node.post("schedule.json", fields)["jobid"])
+
+    assert "not from a DATABASE_URL job setting" in scrapyd_node.log()
+    assert not elsewhere.exists()
+    assert not sample_server.requests.paths(), "the refused job crawled the site"
