@@ -6,8 +6,10 @@ reaches it only through its environment, as on a real node.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -118,20 +120,33 @@ def scrapyd_node(tmp_path: Path, database_url: str) -> Iterator[ScrapydNode]:
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
     scrapyd = Path(sys.executable).with_name("scrapyd")
     with home.joinpath("process.log").open("wb") as output:
+        # Its own process group: the teardown stops a job still running with it.
         process = subprocess.Popen(
-            [str(scrapyd)], cwd=home, env=env, stdout=output, stderr=subprocess.STDOUT
+            [str(scrapyd)],
+            cwd=home,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     node = ScrapydNode(f"http://127.0.0.1:{port}/", home, process)
     try:
         wait_until_answering(node)
         yield node
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop_process_group(process)
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop the process and what it started; a group already gone (Scrapyd exited) is fine."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 def scrapyd_deploy(*arguments: str, env: dict[str, str] | None = None) -> str:
