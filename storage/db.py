@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,22 +139,24 @@ def _copy_tree(source: Traversable, target: Path) -> None:
 
 
 @contextmanager
-def migrations_directory() -> Iterator[Path]:
-    """The shipped migrations as a folder on disk, for as long as the block runs.
-
-    Alembic lists and loads its scripts from a real folder. Inside a zipped egg (a project deployed
-    to Scrapyd) the package has none, so the migrations are copied out to a temporary one.
-    """
-    import tempfile
-    from importlib import resources
-
-    shipped = resources.files(__package__ or "storage").joinpath("migrations")
+def folder_on_disk(shipped: Traversable) -> Iterator[Path]:
+    """`shipped` (package data) as a folder on disk for as long as the block runs: itself when
+    it is one, else a temporary copy (package data inside a zip, such as an egg on Scrapyd)."""
     if isinstance(shipped, Path):
         yield shipped
         return
-    with tempfile.TemporaryDirectory(prefix="coopspider-migrations-") as copy:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="coopspider-data-") as copy:
         _copy_tree(shipped, Path(copy))
         yield Path(copy)
+
+
+def migrations_directory() -> AbstractContextManager[Path]:
+    """The shipped migrations as a folder on disk: Alembic lists and loads its scripts from one."""
+    from importlib import resources
+
+    return folder_on_disk(resources.files(__package__ or "storage").joinpath("migrations"))
 
 
 def alembic_config(url: str, script_location: Path = MIGRATIONS_DIR) -> Config:
