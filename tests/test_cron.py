@@ -15,6 +15,7 @@ import pytest
 from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
 from coopspider.sample_site import build_site, serve
 from storage import count_articles, open_database
+from storage.models import CrawlRun
 from tests.conftest import ROOT
 from tests.test_run import FAST, clean_env, closed_port
 
@@ -143,10 +144,22 @@ def test_a_run_over_the_time_bound_is_stopped_with_124(installation: Path) -> No
     with serve(site) as server:
         configure(installation, server.base_url)
         # A polite delay makes the crawl far longer than the bound.
-        done = cron(installation, "-s", "DOWNLOAD_DELAY=30", COOPSPIDER_TIMEOUT="3s")
+        done = cron(installation, "-s", "DOWNLOAD_DELAY=5", COOPSPIDER_TIMEOUT="3s")
     assert done.returncode == 124
     [log] = logs(installation)
     assert "== stopped: the run took longer than 3s" in log.read_text(encoding="utf-8")
+    # The crawl runs in a process group of its own, out of timeout's reach: `run` passed the
+    # SIGTERM on, so the crawl stopped, closed its run (if it had got as far as opening one on
+    # a busy machine) and is gone, like the rest of the tree.
+    factory = open_database(f"sqlite:///{installation / 'data' / 'archive.sqlite3'}")
+    with factory() as session:
+        runs = session.query(CrawlRun).all()
+        assert [(run.status, run.finish_reason) for run in runs] in ([], [("failed", "shutdown")])
+        crawl_pids = [run.stats["coopspider/pid"] for run in runs]
+    factory.kw["bind"].dispose()
+    for pid in crawl_pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_a_missing_virtualenv_is_named(tmp_path: Path) -> None:
