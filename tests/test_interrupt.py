@@ -17,8 +17,13 @@ from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_INTERRUPTED
 from coopspider.sample_site import build_site, serve
 from storage import RUN_INTERRUPTED, count_articles, open_database
 from storage.models import CrawlRun
+from tests.conftest import ROOT, crawl_command
 from tests.test_run import clean_env, closed_port, run_rows, write_config
 
+INTERRUPTED_LINE = (
+    "coopspider: interrupted: finishing the pages in flight and their archive writes "
+    "(Ctrl-C again to stop at once)"
+)
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
 
 
@@ -51,7 +56,7 @@ def stored(database: str) -> int:
     factory = open_database(database, read_only=True, create=False)
     try:
         with factory() as session:
-            return count_articles(session, site="sample")
+            return count_articles(session)
     finally:
         factory.kw["bind"].dispose()
 
@@ -100,10 +105,7 @@ def test_ctrl_c_stops_the_crawl_keeps_its_articles_and_records_it_interrupted(
 
     assert crawl.returncode == EXIT_INTERRUPTED, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
-    assert stderr.splitlines() == [
-        "coopspider: interrupted: finishing the pages in flight and their archive writes "
-        "(Ctrl-C again to stop at once)"
-    ]
+    assert stderr.splitlines() == [INTERRUPTED_LINE]
     assert "not parsed" not in stdout and "baseline" not in stdout
 
     after = stored(database)
@@ -160,10 +162,7 @@ def test_ctrl_c_at_the_terminal_stops_run_and_its_crawl_once_cleanly(tmp_path: P
 
     assert process.returncode == EXIT_INTERRUPTED, stderr
     # One Ctrl-C reached the crawl once: a second would have stopped it at once, unrecorded.
-    assert stderr.splitlines() == [
-        "coopspider: interrupted: finishing the pages in flight and their archive writes "
-        "(Ctrl-C again to stop at once)"
-    ]
+    assert stderr.splitlines() == [INTERRUPTED_LINE]
     assert "Run finished" not in stdout, "no diff or alert after an interruption"
     assert before <= stored(database) < len(site.articles)
     [run] = run_rows(tmp_path)
@@ -187,3 +186,31 @@ def test_sigterm_to_run_alone_is_passed_on_and_run_waits_for_its_crawl(tmp_path:
     assert (run.status, run.finish_reason) == ("failed", "shutdown")
     with pytest.raises(ProcessLookupError):
         os.kill(run.stats["coopspider/pid"], 0)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_scrapy_crawl_the_same_way(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    site = build_site()
+    with serve(site) as server:
+        crawl = subprocess.Popen(
+            crawl_command(server.base_url, database, tmp_path / "items.jsonl")
+            + ["-s", "DOWNLOAD_DELAY=0.5", "-s", "LOG_LEVEL=ERROR"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        before = wait_for_articles(database, crawl, at_least=2)
+        os.killpg(crawl.pid, signal.SIGINT)
+        _, stderr = crawl.communicate(timeout=60)
+
+    assert crawl.returncode == EXIT_INTERRUPTED, stderr
+    assert stderr.splitlines() == [INTERRUPTED_LINE]
+    assert before <= stored(database) < len(site.articles)
+    factory = open_database(database, read_only=True, create=False)
+    with factory() as session:
+        [run] = session.query(CrawlRun).all()
+        assert (run.status, run.finish_reason) == ("failed", RUN_INTERRUPTED)
+    factory.kw["bind"].dispose()
