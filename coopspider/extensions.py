@@ -14,6 +14,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import call_later
 
 from coopspider.exitcodes import EXIT_INTERRUPTED
 from coopspider.progress import Progress
@@ -78,11 +79,9 @@ class Interruption:
         return cls(crawler)
 
     def spider_opened(self, **_: Any) -> None:
-        from twisted.internet import reactor
-
         # Scrapy installs its own handlers once the reactor has started, which may be after
         # the spider opened: ours goes in on the reactor's next turn, after them.
-        reactor.callLater(0, signal.signal, signal.SIGINT, self._first)
+        call_later(0, signal.signal, signal.SIGINT, self._first)
 
     def _first(self, signum: int, frame: FrameType | None) -> None:
         from twisted.internet import reactor
@@ -117,7 +116,8 @@ def _exit_interrupted() -> None:
 
     # What the exit handlers skipped by os._exit would do: release the queues' semaphores of the
     # helper processes (else the resource tracker warns of leaks), flush the log.
-    util._exit_function()
+    # No public name does it; this one has been multiprocessing's exit handler since Python 2.6.
+    util._exit_function()  # type: ignore[attr-defined]
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
