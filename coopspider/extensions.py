@@ -73,6 +73,7 @@ class Interruption:
         self.crawler = crawler
         self.closing: asyncio.Future[None] | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Interruption:
@@ -82,6 +83,12 @@ class Interruption:
         # Scrapy installs its own handlers once the reactor has started, which may be after
         # the spider opened: ours goes in on the reactor's next turn, after them.
         call_later(0, signal.signal, signal.SIGINT, self._first)
+
+    def engine_stopped(self, **_: Any) -> None:
+        # The crawl is over: Ctrl-C means KeyboardInterrupt again to whoever ran it in-process
+        # (a test, a notebook), not a stop request to a crawl that is gone.
+        if signal.getsignal(signal.SIGINT) == self._first:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def _first(self, signum: int, frame: FrameType | None) -> None:
         from twisted.internet import reactor
