@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from coopspider.exitcodes import (
     EXIT_ALERTS_NOT_SENT,
+    EXIT_CRAWL_FAILED,
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_LOCKED,
     EXIT_OK,
     EXIT_USAGE,
@@ -198,8 +200,16 @@ def _check_site(
 
 
 def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
+    from coopspider.cycle import home_page_failure
+    from coopspider.extensions import INTERRUPTED_STAT
+    from coopspider.pipelines.store import HOME_PAGE_UNREAD_STAT
     from storage import UTC_PLUS_7, get_run, latest_versions
 
+    if stats.get(INTERRUPTED_STAT):
+        return EXIT_INTERRUPTED  # the crawl said so on stderr, in one line
+    if stats.get(HOME_PAGE_UNREAD_STAT):
+        print(f"coopspider: crawl failed: {home_page_failure(stats)}", file=sys.stderr)
+        return EXIT_CRAWL_FAILED
     reason = stats.get("finish_reason", "unknown")
     counts = {
         kind: stats.get(f"coopspider/articles/{kind}", 0)
@@ -636,6 +646,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from coopspider.cycle import (
         LockUnavailable,
         RunContext,
+        RunInterrupted,
         RunLocked,
         cycle_steps,
         lock_file_for,
@@ -669,6 +680,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except RunLocked as locked:
         print(f"coopspider: {locked}; not starting", file=sys.stderr)
         return EXIT_LOCKED
+    except RunInterrupted:
+        return EXIT_INTERRUPTED  # the crawl said so on stderr, in one line
+    except KeyboardInterrupt:  # between crawls, or during the diff or the alert
+        print("coopspider: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except LockUnavailable as error:
         raise UserError(str(error)) from error
     verdict = "all went well" if code == EXIT_OK else f"exit code {code}"

@@ -341,6 +341,8 @@ def run_cycle(context: RunContext, steps: Sequence[Step]) -> tuple[int, list[str
     for step in steps:
         try:
             outcome = step.run(context)
+        except RunInterrupted:
+            raise  # the user stopped the run: no further step
         except DatabaseUnavailable as error:
             outcome = StepOutcome(False, [f"{step.name}: {error}"])
         except Exception as error:  # noqa: BLE001 - one broken step must not hide the others
@@ -402,6 +404,49 @@ def crawl_environment(context: RunContext) -> dict[str, str]:
     }
 
 
+class RunInterrupted(Exception):
+    """Ctrl-C (SIGINT) stopped the run during the crawl of `site`: its crawl has recorded its
+    run as interrupted; the run starts nothing more."""
+
+    def __init__(self, site: str) -> None:
+        super().__init__(f"interrupted during the crawl of {site}")
+        self.site = site
+
+
+class StopSignalsForwarded:
+    """SIGINT and SIGTERM received by `run` while a crawl runs are passed on to the crawl (which
+    runs in its own process group, out of reach of the terminal's and of timeout(1)'s signals)
+    and remembered; one arriving before the crawl has started is passed on once it has."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.child: subprocess.Popen[bytes] | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignalsForwarded:
+        self.previous = {signum: signal.signal(signum, self._forward) for signum in self.SIGNALS}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+    def to(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+        for signum in self.received:
+            self._send(signum)
+
+    def _forward(self, signum: int, _frame: Any) -> None:
+        self.received.append(signum)
+        self._send(signum)
+
+    def _send(self, signum: int) -> None:
+        if self.child is not None and self.child.returncode is None:
+            self.child.send_signal(signum)
+
+
 def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutcome:
     """Run one site's crawl to its end and judge it from its exit status and its run record."""
     from storage import close_abandoned_runs, latest_run, run_of_process
@@ -410,18 +455,23 @@ def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutc
         before = latest_run(session, site.name)
     before_id = before.id if before else None
     started = time.monotonic()
-    # Not subprocess.run: it kills the child on Ctrl-C, while Scrapy, which gets the same
-    # SIGINT from the terminal, is closing the crawl cleanly; leaving the block waits for it.
-    with subprocess.Popen(
-        crawl_command(context, site),
-        env=crawl_environment(context),
-        stdin=subprocess.DEVNULL,
-        stdout=sys.stderr.fileno(),  # Scrapy's output is log, not summary
-        # A run killed outright must not leave its crawl behind: SIGTERM makes it stop as a
-        # Ctrl-C would, its run recorded as failed ("shutdown"). (A preexec_fn is safe here:
-        # the run starts no thread.)
-        preexec_fn=dying_with_this_process(signal.SIGTERM),
-    ) as child:
+    with (
+        StopSignalsForwarded() as forwarded,
+        subprocess.Popen(
+            crawl_command(context, site),
+            env=crawl_environment(context),
+            stdin=subprocess.DEVNULL,
+            stdout=sys.stderr.fileno(),  # Scrapy's output is log, not summary
+            # Its own process group: a Ctrl-C at the terminal reaches `run` alone, which passes it
+            # on once (the crawl taking two for "stop at once").
+            process_group=0,
+            # A run killed outright must not leave its crawl behind: SIGTERM makes it stop, its
+            # run recorded as failed ("shutdown"). (A preexec_fn is safe here: the run starts no
+            # thread.)
+            preexec_fn=dying_with_this_process(signal.SIGTERM),
+        ) as child,
+    ):
+        forwarded.to(child)
         try:
             returncode: int | None = child.wait(context.config.run.timeout + STOP_GRACE_S)
         except subprocess.TimeoutExpired:
@@ -443,12 +493,20 @@ def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutc
                 closed_at=datetime.now(UTC),
             )
         failure = judge_crawl(returncode, run, time.monotonic() - started)
-        return CrawlOutcome(
+        outcome = CrawlOutcome(
             site=site.name,
             failure=failure,
             run_id=run.id if run else None,
             stats=dict(run.stats or {}) if run else {},
         )
+    if signal.SIGTERM in forwarded.received:
+        # Stopped from outside (timeout(1) of cron/coopspider-cron, systemd): the crawl has
+        # closed its run; `run` now ends as SIGTERM would have ended it.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+    if signal.SIGINT in forwarded.received:
+        raise RunInterrupted(site.name)
+    return outcome
 
 
 def judge_crawl(returncode: int | None, run: CrawlRun | None, seconds: float) -> str | None:
@@ -465,10 +523,30 @@ def judge_crawl(returncode: int | None, run: CrawlRun | None, seconds: float) ->
     if run is None:
         return "the crawl did not start (no run recorded; see the log)"
     if run.finish_reason == "home_page_unread":
-        return "the home page could not be read"
+        return home_page_failure(run.stats or {})
     if run.status != "finished":
         return f"the crawl did not finish ({run.finish_reason or run.status})"
     return None
+
+
+def home_page_failure(stats: dict[str, Any]) -> str:
+    """Why a crawl read nothing, in words, from its stats: the home page's failed fetch (the
+    spider reads nothing else before it)."""
+    reasons = sorted(
+        key.removeprefix(_FETCH_FAILED)
+        for key, count in stats.items()
+        if key.startswith(_FETCH_FAILED) and count
+    )
+    words = ", ".join(
+        f"HTTP {reason.removeprefix('http_')}"
+        if reason.startswith("http_")
+        else reason.replace("_", " ")
+        for reason in reasons
+    )
+    return "the home page could not be read" + (f": {words}" if words else "")
+
+
+_FETCH_FAILED = "coopspider/fetch_failed/"
 
 
 def describe_crawl(outcome: CrawlOutcome) -> str:

@@ -54,6 +54,7 @@ from coopspider.monitor.vocabulary import shorten_diff
 from coopspider.monitor.worddiff import word_diff
 from coopspider.sample_site import build_site, serve
 from storage import (
+    RUN_INTERRUPTED,
     AlertBatch,
     AlertBatchEvent,
     Article,
@@ -1192,6 +1193,19 @@ def test_judge_run(facts: RunFacts, problems: set[str]) -> None:
     health = judge_run(facts)
     assert set(health.problems) == problems
     assert set(health.problems) <= health.judged
+
+
+def test_an_interrupted_run_opens_and_ends_no_health_problem() -> None:
+    # Ctrl-C after 2 of 30 pages, none parsed yet: none of it is the scraper's fault.
+    facts = replace(
+        run_facts("failed", archived=24, pages__unparsed=5), finish_reason=RUN_INTERRUPTED
+    )
+    health = judge_run(facts)
+    assert health.problems == {} and health.judged == frozenset()
+    assert judge_run(replace(facts, finish_reason="shutdown")).problems.keys() == {
+        "run_failed",
+        "pages_unparsed",
+    }
 
 
 def test_dates_are_shown_in_vietnam_time() -> None:
