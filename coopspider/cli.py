@@ -702,7 +702,6 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     from coopspider.cycle import lock_file_for
 
     config = _config(args)
-    _profiles(args)  # the [sites.NAME] tables must make valid site profiles too
     if config.path is None:
         print(
             f"No configuration file ({CONFIG_FILE_NAME} is not in {Path.cwd()}): "
