@@ -250,12 +250,9 @@ class AlertStep:
 
     def run(self, context: RunContext) -> StepOutcome:
         from coopspider.monitor.alert_job import send_alerts
-        from coopspider.monitor.alert_send import SettingsError
+        from coopspider.monitor.alert_send import SmtpSettings
 
-        try:
-            settings = alert_settings(context.config)
-        except SettingsError as error:
-            return StepOutcome(False, [f"alert: not sent: {error}"])
+        settings = SmtpSettings.from_config(context.config)
         # A run of one site alerts that site's changes; a run of all, every site's.
         site = context.sites[0].name if len(context.sites) == 1 else None
         dry_run = not settings.recipients
@@ -275,14 +272,6 @@ class AlertStep:
         return StepOutcome(
             True, [f"alert: sent to {recipients}: {message.subject}" for message in outcome.sent]
         )
-
-
-def alert_settings(config: Config) -> Any:
-    """The SMTP settings: the environment over the configuration file's [smtp] and [alerts]."""
-    from coopspider.monitor.alert_send import smtp_settings
-
-    section = {**config.tables.get("smtp", {}), **config.tables.get("alerts", {})}
-    return smtp_settings(os.environ, section)
 
 
 class DatabaseUnavailable(Exception):
@@ -363,8 +352,8 @@ def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
     The base URL is an argument only when it is not the one the site tables give (--base-url),
     so a login in the configured one stays off the command line.
     """
-    configured = context.config.tables.get("sites", {}).get(site.name, {}).get("base_url")
-    given = site.base_url if site.base_url != str(configured or "").strip() else None
+    configured = context.config.sites.get(site.name, SiteConfig(site.name)).base_url
+    given = site.base_url if site.base_url != configured else None
     arguments = {"site": site.name, "base_url": given}
     # The revisit window of incremental crawls (the spider's REVISIT_DAYS / REVISIT_OLD_DAYS).
     for key in ("revisit_days", "revisit_old_days"):
@@ -400,7 +389,7 @@ def crawl_environment(context: RunContext) -> dict[str, str]:
         DATABASE_URL_ENV: context.database_url,
         # The [sites.NAME] tables, a base URL's login included: the spider applies them to the
         # site profiles (categories, date order, URL patterns, selectors, politeness).
-        SITE_TABLES_ENV: json.dumps(context.config.tables.get("sites", {}), ensure_ascii=False),
+        SITE_TABLES_ENV: json.dumps(context.config.site_tables, ensure_ascii=False),
     }
 
 

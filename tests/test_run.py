@@ -308,7 +308,7 @@ def test_crawl_command_carries_the_site_settings() -> None:
     context = RunContext(
         config=Config(
             run=RunConfig(timeout=600),
-            tables={"sites": {"kontum": {"categories": ["tin-tuc"], "date_order": "MDY"}}},
+            site_tables={"kontum": {"categories": ["tin-tuc"], "date_order": "MDY"}},
         ),
         database_url="sqlite:///x.db",
         sites=[site],
