@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from coopspider.exitcodes import (
     EXIT_ALERTS_NOT_SENT,
+    EXIT_CRAWL_FAILED,
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_LOCKED,
     EXIT_OK,
     EXIT_USAGE,
@@ -198,8 +200,16 @@ def _check_site(
 
 
 def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
+    from coopspider.cycle import home_page_failure
+    from coopspider.extensions import INTERRUPTED_STAT
+    from coopspider.pipelines.store import HOME_PAGE_UNREAD_STAT
     from storage import UTC_PLUS_7, get_run, latest_versions
 
+    if stats.get(INTERRUPTED_STAT):
+        return EXIT_INTERRUPTED  # the crawl said so on stderr, in one line
+    if stats.get(HOME_PAGE_UNREAD_STAT):
+        print(f"coopspider: crawl failed: {home_page_failure(stats)}", file=sys.stderr)
+        return EXIT_CRAWL_FAILED
     reason = stats.get("finish_reason", "unknown")
     counts = {
         kind: stats.get(f"coopspider/articles/{kind}", 0)
@@ -295,7 +305,7 @@ def _check_url(source: str) -> None:
 
 def _site_tables(args: argparse.Namespace) -> dict[str, Any]:
     """The configuration file's `[sites.NAME]` tables, which adjust or add site profiles."""
-    return dict(_config(args).tables.get("sites", {}))
+    return dict(_config(args).site_tables)
 
 
 def _profiles(args: argparse.Namespace) -> dict[str, SiteProfile]:
@@ -535,7 +545,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     else:
         config = _config(args)
     config_file = Path(args.config) if args.config else (config.path or Path(CONFIG_FILE_NAME))
-    if args.write and not args.force and name in config.tables.get("sites", {}):
+    if args.write and not args.force and name in config.site_tables:
         raise UserError(
             f"{config_file} has a [sites.{name}] table already; --force replaces it, "
             "--name picks another name"
@@ -591,14 +601,10 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_alert(args: argparse.Namespace) -> int:
-    from coopspider.cycle import alert_settings
     from coopspider.monitor.alert_job import send_alerts
-    from coopspider.monitor.alert_send import SettingsError
+    from coopspider.monitor.alert_send import SmtpSettings
 
-    try:
-        settings = alert_settings(_config(args))
-    except SettingsError as error:
-        raise UserError(str(error)) from error
+    settings = SmtpSettings.from_config(_config(args))
     if not settings.recipients and not args.dry_run:
         raise UserError(
             "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses) or "
@@ -636,6 +642,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from coopspider.cycle import (
         LockUnavailable,
         RunContext,
+        RunInterrupted,
         RunLocked,
         cycle_steps,
         lock_file_for,
@@ -669,6 +676,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except RunLocked as locked:
         print(f"coopspider: {locked}; not starting", file=sys.stderr)
         return EXIT_LOCKED
+    except RunInterrupted:
+        return EXIT_INTERRUPTED  # the crawl said so on stderr, in one line
+    except KeyboardInterrupt:  # between crawls, or during the diff or the alert
+        print("coopspider: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except LockUnavailable as error:
         raise UserError(str(error)) from error
     verdict = "all went well" if code == EXIT_OK else f"exit code {code}"
@@ -690,7 +702,6 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     from coopspider.cycle import lock_file_for
 
     config = _config(args)
-    _profiles(args)  # the [sites.NAME] tables must make valid site profiles too
     if config.path is None:
         print(
             f"No configuration file ({CONFIG_FILE_NAME} is not in {Path.cwd()}): "

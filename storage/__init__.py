@@ -47,6 +47,7 @@ from storage.db import (
 from storage.models import (
     EVENT_KINDS,
     HEALTH_KINDS,
+    RUN_INTERRUPTED,
     AlertBatch,
     AlertBatchEvent,
     Article,
@@ -110,6 +111,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "EVENT_KINDS",
     "HEALTH_KINDS",
+    "RUN_INTERRUPTED",
     "GoneSeen",
     "KnownArticle",
     "ListingSeen",

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from coopspider.processes import ignore_sigint, sigint_held_for_children
 from storage import (
     archive_articles,
     confirm_unchanged,
@@ -140,6 +141,7 @@ def _write_until_done(
     tasks: Queue[Task | None],
     outcomes: Queue[Outcome],
 ) -> None:
+    ignore_sigint()  # on Ctrl-C the crawl sends the end of the queue: what is queued is written
     factory = open_database(database_url)
     save = savers(baseline)
     finished = False
@@ -165,7 +167,8 @@ class ArchiveWriter:
             name="coopspider-writer",
             daemon=True,
         )
-        self.process.start()
+        with sigint_held_for_children():
+            self.process.start()
 
     def try_submit(self, kind: str, record: dict[str, Any]) -> bool:
         """Queue an item without waiting; False when the queue is full."""
