@@ -11,8 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from storage.models import Article, CrawlRun
 from tests.archive_checks import assert_consistent
 from tests.conftest import ROOT, crawl_command, scrapy_crawl
 from tests.faultserver import FaultServer, stall
+from tests.helpers import wait_until
 
 # One request at a time, each article answered after a pause: the crawl lasts long enough to be
 # killed in the middle.
@@ -44,13 +43,6 @@ def count_rows(database_url: str, table: str) -> int:
         return 0
     finally:
         engine.dispose()
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def start_slow_crawl(

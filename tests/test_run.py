@@ -31,6 +31,7 @@ from coopspider.sample_site import SampleSite, build_site, serve
 from storage import latest_versions, open_database
 from storage.models import CrawlRun
 from tests.conftest import ROOT
+from tests.helpers import wait_until
 
 # Politeness off for our own loopback server; quiet Scrapy logs.
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "--log-level", "WARNING"]
@@ -119,9 +120,7 @@ def test_two_runs_started_together_one_runs_the_other_exits_locked(tmp_path: Pat
         write_config(tmp_path, {"sample": server.base_url})
         runs = [start_run(tmp_path), start_run(tmp_path)]
         try:
-            deadline = time.monotonic() + 120
-            while all(run.poll() is None for run in runs) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(lambda: any(run.poll() is not None for run in runs), "a run to exit")
             loser = next(run for run in runs if run.poll() is not None)
             winner = next(run for run in runs if run is not loser)
             code, out, err = finish(loser)
