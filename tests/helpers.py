@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+PAGES = ROOT / "tests" / "pages"
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = 120) -> None:
@@ -12,3 +19,17 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = 120)
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.02)
+
+
+def coopspider(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the `coopspider` command in a child process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "coopspider.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -20,7 +20,7 @@ from coopspider.sample_site import model as sample_model
 from coopspider.urls import LinkKind
 from storage import open_database
 from tests.conftest import scrapy_crawl
-from tests.test_cli import coopspider
+from tests.helpers import coopspider
 
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 

@@ -17,7 +17,7 @@ from coopspider.config import (
 )
 from storage import open_database
 from tests.conftest import ROOT
-from tests.test_cli import coopspider
+from tests.helpers import coopspider
 
 FULL = """\
 [database]

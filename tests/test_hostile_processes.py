@@ -25,9 +25,8 @@ from storage import open_database
 from storage.models import CrawlRun
 from tests.conftest import ROOT, crawl_command, scrapy_crawl
 from tests.faultserver import FaultServer, stall
-from tests.helpers import wait_until
+from tests.helpers import coopspider, wait_until
 from tests.test_changes import fresh_article
-from tests.test_cli import coopspider
 from tests.test_faults_crash import count_rows, runs
 from tests.test_run import GatedSite, clean_env, closed_port, finish, start_run, write_config
 

@@ -33,7 +33,7 @@ from storage import (
 )
 from storage.search import query_words
 from tests.conftest import scrapy_crawl
-from tests.test_cli import coopspider
+from tests.helpers import coopspider
 from tests.test_storage import (  # noqa: F401 - db_url, factory, run_id are fixtures
     T0,
     db_url,
