@@ -16,7 +16,8 @@ from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
 from coopspider.sample_site import build_site, serve
 from storage import count_articles, open_database
 from tests.conftest import ROOT
-from tests.test_run import FAST, clean_env, closed_port
+from tests.helpers import clean_env, closed_port
+from tests.test_run import FAST
 
 SCRIPT = ROOT / "cron" / "coopspider-cron"
 DAY = 24 * 3600

@@ -20,8 +20,8 @@ from sqlalchemy import create_engine, text
 from coopspider.sample_site import build_site
 from tests.conftest import scrapy_crawl
 from tests.faultserver import FaultServer, stall
-from tests.helpers import coopspider
-from tests.test_run import FAST, clean_env
+from tests.helpers import clean_env, coopspider
+from tests.test_run import FAST
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 

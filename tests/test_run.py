@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -31,15 +30,10 @@ from coopspider.sample_site import SampleSite, build_site, serve
 from storage import latest_versions, open_database
 from storage.models import CrawlRun
 from tests.conftest import ROOT
-from tests.helpers import wait_until
+from tests.helpers import clean_env, closed_port, wait_until
 
 # Politeness off for our own loopback server; quiet Scrapy logs.
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "--log-level", "WARNING"]
-
-
-def clean_env() -> dict[str, str]:
-    """The environment without the user's COOPSPIDER_* settings."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
 
 
 def start_run(workdir: Path, *args: str) -> subprocess.Popen[str]:
@@ -81,13 +75,6 @@ def run_rows(workdir: Path) -> list[CrawlRun]:
             return list(session.query(CrawlRun).order_by(CrawlRun.id))
     finally:
         factory.kw["bind"].dispose()
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: connecting to it is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class GatedSite:
@@ -379,8 +366,8 @@ def test_every_step_runs_and_the_first_failure_sets_the_code() -> None:
 
 @pytest.mark.slow
 def test_the_cycle_crawls_diffs_and_alerts_each_change_once(tmp_path: Path) -> None:
+    from tests.helpers import fresh_article
     from tests.test_alerts import smtp_server
-    from tests.test_changes import fresh_article
 
     site = build_site()
     with serve(site) as server, smtp_server() as mailbox:
