@@ -9,14 +9,19 @@ import socket
 import subprocess
 import sys
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from coopspider.sample_site import SampleArticle, SampleSite
 from tests.conftest import ROOT
 
 PAGES = ROOT / "tests" / "pages"
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
+T0 = dt.datetime(2025, 3, 1, 1, 0, tzinfo=dt.UTC)
+TRICKY_BODY = 'Dòng "một", có dấu phẩy;\n\nDòng hai\r\nvới CRLF, tab\tvà = + - @ đầu ô.'
+TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = 120) -> None:
@@ -66,3 +71,51 @@ def fresh_article(site: SampleSite, article_id: str, title: str) -> SampleArticl
         paragraphs=[f"{paragraph} ({title})" for paragraph in model.paragraphs],
         images=[],
     )
+
+
+def expected_item(article: SampleArticle, base_url: str) -> dict[str, Any]:
+    """The fields the spider should extract from a sample-site article served at `base_url`."""
+    return {
+        "title": article.title,
+        "published_at": f"{article.date.isoformat()}T00:00:00+07:00",
+        "author": article.author,
+        "body": "\n\n".join(article.paragraphs),
+        "images": [
+            {"url": base_url.rstrip("/") + path, "caption": caption}
+            for path, caption in article.images
+        ],
+    }
+
+
+def item(article_id: str, title: str, fetched_at: str, **extra: object) -> dict:
+    """An article item whose body and caption hold CSV-awkward text (quotes, CRLF, tab, formula
+    starts)."""
+    return {
+        "url": f"http://lienminhhtx.example/tin-tuc-su-kien/bai-{article_id}.html",
+        "site": "thaibinh",
+        "article_id": article_id,
+        "category": "tin-tuc-su-kien",
+        "title": title,
+        "published_at": "2025-02-27T08:00:00+07:00",
+        "published_raw": "27/02/2025",
+        "author": None,
+        "summary": "Tóm tắt",
+        "body": TRICKY_BODY,
+        "images": [{"url": "http://x/a.jpg", "caption": 'Ảnh "đẹp", phải'}],
+        "fetched_at": fetched_at,
+        **extra,
+    }
+
+
+def to_windows_1258(text: str) -> bytes:
+    """Encode as windows-1258 does: base letters precomposed, tone marks as combining bytes."""
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", char)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONE_MARKS))
+            tones = "".join(c for c in parts if c in TONE_MARKS)
+            out += base.encode("cp1258") + tones.encode("cp1258")
+    return bytes(out)
