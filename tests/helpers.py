@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from coopspider.sample_site import SampleArticle, SampleSite
-from tests.conftest import ROOT
 
+ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "tests" / "pages"
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 T0 = dt.datetime(2025, 3, 1, 1, 0, tzinfo=dt.UTC)
@@ -119,3 +119,23 @@ def to_windows_1258(text: str) -> bytes:
             tones = "".join(c for c in parts if c in TONE_MARKS)
             out += base.encode("cp1258") + tones.encode("cp1258")
     return bytes(out)
+
+
+def make_article(**changes: Any) -> dict[str, Any]:
+    """An ArticleItem as a dict, as the pipelines hand it over."""
+    article = {
+        "url": "http://lienminhhtx.example/tin-tuc-su-kien/hoi-nghi-1234.html",
+        "site": "thaibinh",
+        "article_id": "1234",
+        "category": "tin-tuc-su-kien",
+        "title": "Hội nghị tổng kết năm 2024",
+        "published_at": "2022-05-09T00:00:00+07:00",
+        "published_raw": "Ngày: 09/05/2022",
+        "author": "Thùy Dung",
+        "summary": "Sáng ngày 9/5, Liên minh HTX tỉnh tổ chức hội nghị.",
+        "body": "Sáng ngày 9/5, Liên minh HTX tỉnh tổ chức hội nghị.\n\nHội nghị đã thành công.",
+        "images": [{"url": "http://lienminhhtx.example/a.jpg", "caption": "(Toàn cảnh hội nghị)"}],
+        "fetched_at": "2025-03-01T02:00:00+00:00",
+    }
+    article.update(changes)
+    return article

@@ -66,13 +66,8 @@ from storage import (
     save_article,
     start_run,
 )
-from tests import test_storage
 from tests.conftest import ROOT, scrapy_crawl
-from tests.helpers import wait_until
-from tests.test_storage import T0, make_article
-
-# The storage tests' fixtures: a SQLite file, or a fresh PostgreSQL schema when it answers.
-db_url = test_storage.db_url
+from tests.helpers import T0, make_article, wait_until
 
 SITE = "thaibinh"
 SENDER = "Coopspider <coopspider@example.org>"

@@ -57,57 +57,9 @@ from storage import (
     store_articles,
     upgrade_database,
 )
-from tests.conftest import fresh_pg_schema
-from tests.helpers import wait_until
+from tests.helpers import T0, make_article, wait_until
 
 TABLES = {"crawl_runs", "articles", "article_versions", "counter_observations", "change_events"}
-T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nested' / 'archive.sqlite3'}"
-        return
-    with fresh_pg_schema(request.getfixturevalue("pg_admin"), "test_storage") as url:
-        yield url
-
-
-@pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    """The opened (migrated) database; its connections are closed afterwards."""
-    opened = open_database(db_url)
-    yield opened
-    opened.kw["bind"].dispose()
-
-
-@pytest.fixture
-def run_id(factory: sessionmaker[Session]) -> int:
-    with factory.begin() as session:
-        return start_run(
-            session, site="thaibinh", spider="coop", base_url="http://x/", started_at=T0
-        )
-
-
-def make_article(**changes: Any) -> dict[str, Any]:
-    """An ArticleItem as a dict, as the pipelines hand it over."""
-    article = {
-        "url": "http://lienminhhtx.example/tin-tuc-su-kien/hoi-nghi-1234.html",
-        "site": "thaibinh",
-        "article_id": "1234",
-        "category": "tin-tuc-su-kien",
-        "title": "Hội nghị tổng kết năm 2024",
-        "published_at": "2022-05-09T00:00:00+07:00",
-        "published_raw": "Ngày: 09/05/2022",
-        "author": "Thùy Dung",
-        "summary": "Sáng ngày 9/5, Liên minh HTX tỉnh tổ chức hội nghị.",
-        "body": "Sáng ngày 9/5, Liên minh HTX tỉnh tổ chức hội nghị.\n\nHội nghị đã thành công.",
-        "images": [{"url": "http://lienminhhtx.example/a.jpg", "caption": "(Toàn cảnh hội nghị)"}],
-        "fetched_at": "2025-03-01T02:00:00+00:00",
-    }
-    article.update(changes)
-    return article
 
 
 def alembic_revision(engine: Engine) -> str | None:
