@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
@@ -22,6 +23,8 @@ VIETNAM = dt.timezone(dt.timedelta(hours=7))
 T0 = dt.datetime(2025, 3, 1, 1, 0, tzinfo=dt.UTC)
 TRICKY_BODY = 'Dòng "một", có dấu phẩy;\n\nDòng hai\r\nvới CRLF, tab\tvà = + - @ đầu ô.'
 TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+# `coopspider run` with politeness off: the sites are ours, on loopback.
+RUN_FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "--log-level", "WARNING"]
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = 120) -> None:
@@ -139,3 +142,47 @@ def make_article(**changes: Any) -> dict[str, Any]:
     }
     article.update(changes)
     return article
+
+
+def start_run(workdir: Path, *args: str) -> subprocess.Popen[str]:
+    """`coopspider run` in `workdir`, without the user's COOPSPIDER_* settings."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "coopspider.cli", "run", *RUN_FAST, *args],
+        cwd=workdir,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str, str]:
+    """Wait for `process`: its exit code, stdout and stderr."""
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def write_config(workdir: Path, sites: dict[str, str], extra: str = "") -> None:
+    """A coopspider.toml in `workdir`: the archive under data/, one table per site."""
+    tables = "".join(f'[sites.{n}]\nbase_url = "{url}"\n{extra}\n' for n, url in sites.items())
+    (workdir / "coopspider.toml").write_text(
+        f'[database]\nurl = "sqlite:///data/archive.sqlite3"\n\n{tables}', encoding="utf-8"
+    )
+
+
+class GatedSite:
+    """A sample site that holds every request until the test opens the gate: a crawl of it is
+    surely still going while the test acts."""
+
+    def __init__(self, site: SampleSite) -> None:
+        self.site = site
+        self.reached = threading.Event()
+        self.gate = threading.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.site, name)  # everything but render is the site's own
+
+    def render(self, path: str, base_url: str | None = None) -> tuple[int, str, bytes]:
+        self.reached.set()
+        self.gate.wait(120)
+        return self.site.render(path, base_url)

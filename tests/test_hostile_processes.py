@@ -25,9 +25,18 @@ from storage import open_database
 from storage.models import CrawlRun
 from tests.conftest import ROOT, crawl_command, scrapy_crawl
 from tests.faultserver import FaultServer, stall
-from tests.helpers import clean_env, closed_port, coopspider, fresh_article, wait_until
+from tests.helpers import (
+    GatedSite,
+    clean_env,
+    closed_port,
+    coopspider,
+    finish,
+    fresh_article,
+    start_run,
+    wait_until,
+    write_config,
+)
 from tests.test_faults_crash import count_rows, runs
-from tests.test_run import GatedSite, finish, start_run, write_config
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,39 +25,21 @@ from coopspider.cycle import (
     select_sites,
 )
 from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
-from coopspider.sample_site import SampleSite, build_site, serve
+from coopspider.sample_site import build_site, serve
 from storage import latest_versions, open_database
 from storage.models import CrawlRun
 from tests.conftest import ROOT
-from tests.helpers import clean_env, closed_port, wait_until
+from tests.helpers import (
+    GatedSite,
+    closed_port,
+    finish,
+    start_run,
+    wait_until,
+    write_config,
+)
+
 
 # Politeness off for our own loopback server; quiet Scrapy logs.
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "--log-level", "WARNING"]
-
-
-def start_run(workdir: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "coopspider.cli", "run", *FAST, *args],
-        cwd=workdir,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=timeout)
-    return process.returncode, out, err
-
-
-def write_config(workdir: Path, sites: dict[str, str], extra: str = "") -> None:
-    tables = "".join(f'[sites.{n}]\nbase_url = "{url}"\n{extra}\n' for n, url in sites.items())
-    (workdir / "coopspider.toml").write_text(
-        f'[database]\nurl = "sqlite:///data/archive.sqlite3"\n\n{tables}', encoding="utf-8"
-    )
-
-
 def archived_ids(workdir: Path, site: str) -> set[str]:
     factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
     try:
@@ -75,24 +56,6 @@ def run_rows(workdir: Path) -> list[CrawlRun]:
             return list(session.query(CrawlRun).order_by(CrawlRun.id))
     finally:
         factory.kw["bind"].dispose()
-
-
-class GatedSite:
-    """A sample site that holds every request until the test opens the gate: a crawl of it is
-    surely still going while the test acts."""
-
-    def __init__(self, site: SampleSite) -> None:
-        self.site = site
-        self.reached = threading.Event()
-        self.gate = threading.Event()
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.site, name)  # everything but render is the site's own
-
-    def render(self, path: str, base_url: str | None = None) -> tuple[int, str, bytes]:
-        self.reached.set()
-        self.gate.wait(120)
-        return self.site.render(path, base_url)
 
 
 # -- end to end -----------------------------------------------------------------------------------
