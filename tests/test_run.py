@@ -330,7 +330,7 @@ def test_every_step_runs_and_the_first_failure_sets_the_code() -> None:
 @pytest.mark.slow
 def test_the_cycle_crawls_diffs_and_alerts_each_change_once(tmp_path: Path) -> None:
     from tests.helpers import fresh_article
-    from tests.test_alerts import smtp_server
+    from tests.smtpserver import smtp_server
 
     site = build_site()
     with serve(site) as server, smtp_server() as mailbox:
