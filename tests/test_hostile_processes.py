@@ -23,6 +23,7 @@ from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_OK
 from coopspider.sample_site import build_site, serve
 from storage import open_database
 from storage.models import CrawlRun
+from tests.archive_checks import count_rows, runs
 from tests.conftest import ROOT, crawl_command, scrapy_crawl
 from tests.faultserver import FaultServer, stall
 from tests.helpers import (
@@ -36,7 +37,6 @@ from tests.helpers import (
     wait_until,
     write_config,
 )
-from tests.test_faults_crash import count_rows, runs
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
