@@ -1,8 +1,14 @@
-"""The archive's invariants, checked with SQL on the database as a crash or a bad page left it."""
+"""The archive as a crash or a bad page left it: its invariants checked with SQL, its rows."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage import open_database
+from storage.models import CrawlRun
 
 _BROKEN_ROWS = {
     "duplicate articles": "SELECT site, article_id FROM articles"
@@ -32,3 +38,38 @@ def assert_consistent(database_url: str) -> None:
                 assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
     finally:
         engine.dispose()
+
+
+def count_rows(database_url: str, table: str) -> int:
+    """Rows in `table` as a plain reader sees them; 0 before the table exists."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(text(f"SELECT count(*) FROM {table}")) or 0
+    except SQLAlchemyError:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def runs(database_url: str) -> list[tuple[str, str | None]]:
+    """(status, finish reason) of every crawl run, oldest first."""
+    factory = open_database(database_url)
+    try:
+        with factory() as session:
+            return [
+                (run.status, run.finish_reason)
+                for run in session.query(CrawlRun).order_by(CrawlRun.id)
+            ]
+    finally:
+        factory.kw["bind"].dispose()
+
+
+def run_rows(workdir: Path) -> list[CrawlRun]:
+    """Every crawl run of the archive a `coopspider` command keeps in `workdir`, oldest first."""
+    factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
+    try:
+        with factory() as session:
+            return list(session.query(CrawlRun).order_by(CrawlRun.id))
+    finally:
+        factory.kw["bind"].dispose()

@@ -22,10 +22,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from coopspider.sample_site import SampleServer, build_site, serve
+from storage import open_database, start_run
+from tests.helpers import ROOT, T0
 
-ROOT = Path(__file__).resolve().parent.parent
 # Politeness off: the server is ours, on loopback.
 FAST = [
     "-s",
@@ -168,3 +170,32 @@ def scrapy_crawl(base_url: str, database_url: str, feed: Path, *extra: str) -> C
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     return CrawlResult(done.returncode, read_feed(feed), done.stderr)
+
+
+# The storage fixtures: every test that takes them runs on SQLite and on PostgreSQL.
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / 'archive.sqlite3'}"
+        return
+    with fresh_pg_schema(request.getfixturevalue("pg_admin"), "test_storage") as url:
+        yield url
+
+
+@pytest.fixture
+def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """The opened (migrated) database; its connections are closed afterwards."""
+    opened = open_database(db_url)
+    yield opened
+    opened.kw["bind"].dispose()
+
+
+@pytest.fixture
+def run_id(factory: sessionmaker[Session]) -> int:
+    with factory.begin() as session:
+        return start_run(
+            session, site="thaibinh", spider="coop", base_url="http://x/", started_at=T0
+        )

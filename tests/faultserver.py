@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
-from coopspider.sample_site import SampleServer, SampleSite
+from coopspider.sample_site import SampleArticle, SampleServer, SampleSite
 
 Fault = Callable[["FaultHandler", int], bool]
 
@@ -266,3 +266,9 @@ def tagged(etag: str) -> Fault:
         return True
 
     return answer
+
+
+def break_article(server: FaultServer, article: SampleArticle, fault: Fault) -> None:
+    """Apply `fault` under every path the article is linked under."""
+    for path in article.paths:
+        server.faults[path] = fault

@@ -6,8 +6,6 @@ the archive is a real SQLite file or a fresh PostgreSQL schema (fixtures from te
 
 from __future__ import annotations
 
-import asyncio
-import email.policy
 import os
 import re
 import signal
@@ -16,19 +14,14 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
@@ -62,12 +55,9 @@ from storage import (
     save_article,
     start_run,
 )
-from tests import test_storage
 from tests.conftest import ROOT, scrapy_crawl
-from tests.test_storage import T0, make_article, wait_until_blocked
-
-# The storage tests' fixtures: a SQLite file, or a fresh PostgreSQL schema when it answers.
-db_url = test_storage.db_url
+from tests.helpers import T0, make_article, wait_until
+from tests.smtpserver import free_port, smtp_server
 
 SITE = "thaibinh"
 SENDER = "Coopspider <coopspider@example.org>"
@@ -96,62 +86,6 @@ HOSTILE = {
 
 
 # -- a real SMTP server on 127.0.0.1 ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Received:
-    envelope_from: str
-    envelope_to: list[str]
-    message: EmailMessage
-    raw: bytes
-
-    @property
-    def text(self) -> str:
-        return self.message.get_body(preferencelist=("plain",)).get_content()
-
-    @property
-    def html(self) -> str:
-        return self.message.get_body(preferencelist=("html",)).get_content()
-
-
-@dataclass
-class Mailbox:
-    """An aiosmtpd handler keeping what it accepts; it can refuse, or run a hook first."""
-
-    port: int = 0
-    received: list[Received] = field(default_factory=list)
-    refuse: str | None = None  # an SMTP reply for DATA instead of 250
-    delay: float = 0.0
-    before_accept: Callable[[], None] | None = None
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.refuse:
-            return self.refuse
-        await asyncio.sleep(self.delay)
-        if self.before_accept:
-            self.before_accept()
-        raw = envelope.original_content or envelope.content
-        message = message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, raw))
-        return "250 Message accepted for delivery"
-
-
-@contextmanager
-def smtp_server(port: int | None = None, **smtp_options: Any) -> Iterator[Mailbox]:
-    mailbox = Mailbox(port=port or free_port())
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, **smtp_options)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
 
 
 # -- the archive -----------------------------------------------------------------------------------
@@ -759,6 +693,19 @@ class DatabaseLock:
             self.connection = create_engine(self.url).connect()
             self.connection.exec_driver_sql("LOCK TABLE alert_batches IN EXCLUSIVE MODE")
 
+    def holds_up(self, process: subprocess.Popen) -> bool:
+        """Whether `process` waits for this lock. PostgreSQL lists its request on the table as not
+        granted; on SQLite it sleeps in the kernel, which the alert command only does in SQLite's
+        busy handler."""
+        if self.url.get_backend_name() == "sqlite":
+            return Path(f"/proc/{process.pid}/wchan").read_text() == "hrtimer_nanosleep"
+        return bool(
+            self.connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks"
+                " WHERE NOT granted AND relation = 'alert_batches'::regclass"
+            ).scalar()
+        )
+
     def release(self) -> None:
         if self.url.get_backend_name() == "sqlite":
             self.connection.execute("ROLLBACK")
@@ -789,12 +736,8 @@ def test_killed_after_acceptance_before_commit_sends_once_more_and_loses_nothing
             stderr=subprocess.PIPE,
         )
         try:
-            deadline = time.monotonic() + 60
-            while not mailbox.received and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert mailbox.received, "the alert never reached the server"
-            wait_until_blocked(factory.kw["bind"])
-            time.sleep(1.0)  # the 250 reply is read and the commit waits for our lock
+            wait_until(lambda: mailbox.received, "the alert to reach the server", timeout=60)
+            wait_until(lambda: lock.holds_up(process), "the alert to wait for our lock", 30)
             assert process.poll() is None
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=30)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import unicodedata
@@ -20,9 +19,7 @@ from coopspider.sample_site import model as sample_model
 from coopspider.urls import LinkKind
 from storage import open_database
 from tests.conftest import scrapy_crawl
-from tests.test_cli import coopspider
-
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
+from tests.helpers import VIETNAM, coopspider, fresh_article
 
 
 def recent_site(articles: int = 24) -> SampleSite:
@@ -32,21 +29,6 @@ def recent_site(articles: int = 24) -> SampleSite:
     for days_ago, article in enumerate(site.latest()[:6], start=1):
         article.date = today - dt.timedelta(days=days_ago)
     return site
-
-
-def fresh_article(site: SampleSite, article_id: str, title: str) -> SampleArticle:
-    """A new article published today in the first category, its text borrowed and marked."""
-    model = site.latest()[0]
-    return dataclasses.replace(
-        model,
-        article_id=article_id,
-        slug=f"bai-moi-{article_id}",
-        categories=[model.categories[0]],
-        title=title,
-        date=dt.datetime.now(VIETNAM).date(),
-        paragraphs=[f"{paragraph} ({title})" for paragraph in model.paragraphs],
-        images=[],
-    )
 
 
 def crawl(server: SampleServer, database_url: str, tmp_path: Path, *extra: str) -> list[str]:

@@ -17,21 +17,7 @@ import pytest
 from coopspider.sample_site import build_site, serve
 from tests.conftest import ROOT
 from tests.faultserver import FaultServer, body, status
-
-PAGES = ROOT / "tests" / "pages"
-
-
-def coopspider(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "coopspider.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from tests.helpers import PAGES, coopspider
 
 
 @pytest.mark.parametrize("command", [[], ["crawl"], ["extract"], ["export"], ["sample-site"]])

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, make_url
 from coopspider.cli import build_parser
 from storage import open_database, start_run, upgrade_database
 from tests.conftest import ROOT, fresh_pg_schema, scrapy_crawl
-from tests.test_cli import coopspider as run_coopspider
+from tests.helpers import coopspider as run_coopspider
 
 # Every command that only reads the archive, with the arguments it needs.
 READERS = [

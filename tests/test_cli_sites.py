@@ -11,7 +11,7 @@ import pytest
 
 from coopspider.profiles import builtin_profiles
 from coopspider.sample_site import build_site
-from tests.test_cli import PAGES, coopspider
+from tests.helpers import PAGES, coopspider
 
 CAOBANG_PAGE = PAGES / "nukeviet-caobang-trung-khanh.html"
 

@@ -21,7 +21,7 @@ from coopspider.profiles import load_profiles
 from coopspider.spiders.lienminh import LienminhSpider
 from storage import open_database
 from tests.conftest import ROOT
-from tests.test_cli import coopspider
+from tests.helpers import coopspider
 
 FULL = """\
 [database]

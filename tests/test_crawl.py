@@ -12,21 +12,9 @@ from coopspider.sample_site import build_site, serve
 from storage import count_articles, latest_versions, open_database
 from storage.models import ArticleVersion, CounterObservation, CrawlRun
 from tests.conftest import scrapy_crawl
+from tests.helpers import expected_item
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
-
-
-def _expected(article, base_url: str) -> dict:
-    return {
-        "title": article.title,
-        "published_at": f"{article.date.isoformat()}T00:00:00+07:00",
-        "author": article.author,
-        "body": "\n\n".join(article.paragraphs),
-        "images": [
-            {"url": base_url.rstrip("/") + path, "caption": caption}
-            for path, caption in article.images
-        ],
-    }
 
 
 @pytest.mark.parametrize("markup", ["portal", "classic"])
@@ -45,7 +33,7 @@ def test_crawl_archives_every_article_once_with_its_fields(
     ids = [item["article_id"] for item in result.articles]
     assert sorted(ids) == sorted(by_id), "each article exactly once per crawl"
     for item in result.articles:
-        want = _expected(by_id[item["article_id"]], server.base_url)
+        want = expected_item(by_id[item["article_id"]], server.base_url)
         got = {key: item[key] for key in want}
         assert got == want, item["url"]
         assert item["site"] == "sample" and item["published_raw"]

@@ -17,7 +17,7 @@ from coopspider.sample_site import build_site, serve
 from storage import count_articles, open_database
 from storage.models import CrawlRun
 from tests.conftest import ROOT
-from tests.test_run import FAST, clean_env, closed_port
+from tests.helpers import RUN_FAST, clean_env, closed_port
 
 SCRIPT = ROOT / "cron" / "coopspider-cron"
 DAY = 24 * 3600
@@ -67,7 +67,7 @@ def test_a_run_leaves_a_dated_log_the_archive_and_exit_0(installation: Path) -> 
     site = build_site()
     with serve(site) as server:
         configure(installation, server.base_url)
-        done = cron(installation, *FAST)
+        done = cron(installation, *RUN_FAST)
     assert done.returncode == EXIT_OK, done.stderr
     assert done.stdout == "" and done.stderr == "", "silent when all went well: no cron mail"
 
@@ -96,7 +96,7 @@ def test_a_failed_crawl_passes_its_code_on_and_prints_the_log_end(installation: 
     os.utime(old, (time.time() - 40 * DAY, time.time() - 40 * DAY))
     os.utime(unrelated, (time.time() - 40 * DAY, time.time() - 40 * DAY))
 
-    done = cron(installation, *FAST, COOPSPIDER_LOG_KEEP_DAYS="30")
+    done = cron(installation, *RUN_FAST, COOPSPIDER_LOG_KEEP_DAYS="30")
     assert done.returncode == EXIT_CRAWL_FAILED
     assert done.stderr.startswith(f"coopspider run failed with exit code {EXIT_CRAWL_FAILED}; log:")
     assert "sample: crawl FAILED: the home page could not be read" in done.stderr

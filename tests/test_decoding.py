@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import pytest
 from scrapy.http import HtmlResponse
 
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import looks_binary, page_text
+from tests.helpers import to_windows_1258
 
-TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 PAGE = (
     "<html><head>{meta}<title>Hội nghị HTX</title></head><body><h1>Hợp tác xã Đông Quý tổ chức "
     "đại hội thành viên</h1><p>Ngày: 13/07/2023</p><p>Sáng ngày 13/7/2023, Hợp tác xã Đông Quý "
     "tổ chức đại hội thành viên thường niên với sự tham dự của hơn một trăm thành viên.</p>"
     "<p>Thùy Dung</p></body></html>"
 )
-
-
-def to_windows_1258(text: str) -> bytes:
-    """Encode as windows-1258 does: base letters precomposed, tone marks as combining bytes."""
-    out = bytearray()
-    for char in unicodedata.normalize("NFC", text):
-        try:
-            out += char.encode("cp1258")
-        except UnicodeEncodeError:
-            parts = unicodedata.normalize("NFD", char)
-            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONE_MARKS))
-            tones = "".join(c for c in parts if c in TONE_MARKS)
-            out += base.encode("cp1258") + tones.encode("cp1258")
-    return bytes(out)
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 from coopspider.sample_site import build_site, serve
 from coopspider.sample_site.grammars import GRAMMARS
 from tests.faultserver import FaultServer, body, rewrite
+from tests.helpers import coopspider
 from tests.othercms import serve_other_cms
-from tests.test_cli import coopspider
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 

@@ -8,36 +8,15 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from storage import open_database, save_article, start_run
 from tests.conftest import ROOT
+from tests.helpers import T0, TRICKY_BODY, item
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
-
-T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
-TRICKY_BODY = 'Dòng "một", có dấu phẩy;\n\nDòng hai\r\nvới CRLF, tab\tvà = + - @ đầu ô.'
-
-
-def item(article_id: str, title: str, fetched_at: str, **extra: object) -> dict:
-    return {
-        "url": f"http://lienminhhtx.example/tin-tuc-su-kien/bai-{article_id}.html",
-        "site": "thaibinh",
-        "article_id": article_id,
-        "category": "tin-tuc-su-kien",
-        "title": title,
-        "published_at": "2025-02-27T08:00:00+07:00",
-        "published_raw": "27/02/2025",
-        "author": None,
-        "summary": "Tóm tắt",
-        "body": TRICKY_BODY,
-        "images": [{"url": "http://x/a.jpg", "caption": 'Ảnh "đẹp", phải'}],
-        "fetched_at": fetched_at,
-        **extra,
-    }
 
 
 @pytest.fixture

@@ -11,46 +11,24 @@ import os
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from coopspider.pipelines.store import is_abandoned
 from coopspider.sample_site import build_site
 from storage import open_database
 from storage.models import Article, CrawlRun
-from tests.archive_checks import assert_consistent
+from tests.archive_checks import assert_consistent, count_rows, runs
 from tests.conftest import ROOT, crawl_command, scrapy_crawl
 from tests.faultserver import FaultServer, stall
+from tests.helpers import wait_until
 
 # One request at a time, each article answered after a pause: the crawl lasts long enough to be
 # killed in the middle.
 SLOW = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
 ARTICLE_PAUSE = 0.25
-
-
-def count_rows(database_url: str, table: str) -> int:
-    """Rows in `table` as a plain reader sees them; 0 before the table exists."""
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return connection.scalar(text(f"SELECT count(*) FROM {table}")) or 0
-    except SQLAlchemyError:
-        return 0
-    finally:
-        engine.dispose()
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def start_slow_crawl(
@@ -85,18 +63,6 @@ def writer_pid(crawl_pid: int) -> int:
         if parent == crawl_pid and b"spawn_main" in cmdline:
             return int(entry.name)
     raise AssertionError(f"no writer process under {crawl_pid}")
-
-
-def runs(database_url: str) -> list[tuple[str, str | None]]:
-    factory = open_database(database_url)
-    try:
-        with factory() as session:
-            return [
-                (run.status, run.finish_reason)
-                for run in session.query(CrawlRun).order_by(CrawlRun.id)
-            ]
-    finally:
-        factory.kw["bind"].dispose()
 
 
 def versions_per_article(database_url: str) -> dict[str, int]:

@@ -22,7 +22,7 @@ from storage.models import Article, CrawlRun
 from tests.archive_checks import assert_consistent
 from tests.conftest import scrapy_crawl
 from tests.faultserver import FaultServer, body, inject, rewrite
-from tests.test_decoding import to_windows_1258
+from tests.helpers import to_windows_1258
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 

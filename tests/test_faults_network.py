@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 
-from coopspider.sample_site import SampleArticle, build_site
+from coopspider.sample_site import build_site
 from storage import open_database
 from storage.models import Article, ArticleVersion, CrawlRun
 from tests.conftest import CrawlResult, scrapy_crawl
 from tests.faultserver import (
     Fault,
     FaultServer,
+    break_article,
     inject,
     redirect,
     reset,
@@ -36,12 +37,6 @@ FAULTY = ["-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=2", "-s", f"RETRY_BACKO
 def crawl(server: FaultServer, database_url: str, feed: Path) -> CrawlResult:
     # Full crawls: every article is asked for again each time, not only the recent ones.
     return scrapy_crawl(server.base_url, database_url, feed, *FAULTY, "-a", "full=1")
-
-
-def break_article(server: FaultServer, article: SampleArticle, fault: Fault) -> None:
-    """Apply `fault` under every path the article is linked under."""
-    for path in article.paths:
-        server.faults[path] = fault
 
 
 def archive(database_url: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from coopspider.sample_site import build_site, serve
 from tests.conftest import ROOT, fresh_pg_schema, scrapy_crawl
-from tests.test_cli import coopspider
+from tests.helpers import coopspider
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 

@@ -18,8 +18,7 @@ from coopspider.sample_site import build_site
 from storage import open_database
 from storage.models import Article, CrawlRun
 from tests.conftest import scrapy_crawl
-from tests.faultserver import FaultServer, not_modified, redirect, tagged
-from tests.test_faults_network import break_article
+from tests.faultserver import FaultServer, break_article, not_modified, redirect, tagged
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 

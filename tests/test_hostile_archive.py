@@ -30,8 +30,7 @@ from sqlalchemy.engine import make_url
 from coopspider.sample_site import build_site, serve
 from storage.search import MAX_HITS, MAX_QUERY_CHARS, MAX_QUERY_WORDS
 from tests.conftest import ROOT, fresh_pg_schema, scrapy_crawl, selected_test_database
-from tests.test_changes import fresh_article
-from tests.test_run import clean_env, closed_port
+from tests.helpers import clean_env, closed_port, fresh_article
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 

@@ -19,7 +19,7 @@ from coopspider.sample_site import build_site, serve
 from coopspider.sample_site.texts import PARAGRAPHS
 from coopspider.urls import LinkKind
 from tests.conftest import scrapy_crawl
-from tests.test_cli import coopspider
+from tests.helpers import coopspider
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 

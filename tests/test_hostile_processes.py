@@ -23,12 +23,20 @@ from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_OK
 from coopspider.sample_site import build_site, serve
 from storage import open_database
 from storage.models import CrawlRun
+from tests.archive_checks import count_rows, runs
 from tests.conftest import ROOT, crawl_command, scrapy_crawl
 from tests.faultserver import FaultServer, stall
-from tests.test_changes import fresh_article
-from tests.test_cli import coopspider
-from tests.test_faults_crash import count_rows, runs, wait_until
-from tests.test_run import GatedSite, clean_env, closed_port, finish, start_run, write_config
+from tests.helpers import (
+    GatedSite,
+    clean_env,
+    closed_port,
+    coopspider,
+    finish,
+    fresh_article,
+    start_run,
+    wait_until,
+    write_config,
+)
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 

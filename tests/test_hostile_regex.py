@@ -19,7 +19,7 @@ from coopspider.sample_site import build_site
 from coopspider.urls import MATCH_TIMEOUT, catastrophic_repetition
 from tests.conftest import scrapy_crawl
 from tests.faultserver import FaultServer, inject
-from tests.test_cli import coopspider
+from tests.helpers import coopspider
 
 NESTED = r"/(?P<category>[a-z-]+)/(?P<id>([a-z]+-?)+\d+)\.html"
 # Alternatives that overlap under a repetition: exponential too, but not nested repetition.

@@ -20,8 +20,7 @@ from sqlalchemy import create_engine, text
 from coopspider.sample_site import build_site
 from tests.conftest import scrapy_crawl
 from tests.faultserver import FaultServer, stall
-from tests.test_cli import coopspider
-from tests.test_run import FAST, clean_env
+from tests.helpers import RUN_FAST, clean_env, coopspider
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
@@ -96,7 +95,7 @@ def test_a_login_in_the_base_url_is_used_and_never_shown(tmp_path: Path, databas
             server.faults[path] = stall(0.1)
         with CommandLines(SECRET) as command_lines:
             ran = subprocess.run(
-                [sys.executable, "-m", "coopspider.cli", "run", *FAST, "--log-level", "DEBUG"],
+                [sys.executable, "-m", "coopspider.cli", "run", *RUN_FAST, "--log-level", "DEBUG"],
                 cwd=tmp_path,
                 env=env,
                 capture_output=True,

@@ -22,7 +22,7 @@ from coopspider.sample_site import build_site, serve
 from storage import open_database
 from storage.models import Article, ArticleVersion, CrawlRun
 from tests.conftest import scrapy_crawl, selected_test_database
-from tests.test_cli import coopspider
+from tests.helpers import coopspider
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 

@@ -17,8 +17,9 @@ from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_INTERRUPTED
 from coopspider.sample_site import build_site, serve
 from storage import RUN_INTERRUPTED, count_articles, open_database
 from storage.models import CrawlRun
+from tests.archive_checks import run_rows
 from tests.conftest import ROOT, crawl_command
-from tests.test_run import clean_env, closed_port, run_rows, write_config
+from tests.helpers import clean_env, closed_port, write_config
 
 INTERRUPTED_LINE = (
     "coopspider: interrupted: finishing the pages in flight and their archive writes "

@@ -14,7 +14,7 @@ from coopspider.profiles import builtin_profiles
 from coopspider.sample_site import build_site, serve
 from coopspider.sample_site.grammars import GRAMMARS
 from tests.conftest import scrapy_crawl
-from tests.test_crawl import _expected
+from tests.helpers import expected_item
 
 
 def test_every_shipped_profile_has_a_sample_grammar() -> None:
@@ -37,7 +37,7 @@ def test_crawl_of_each_profiles_sample_site(name: str, tmp_path: Path, database_
     category_ids = dict((slug, cid) for slug, cid, _ in site.category_specs)
     for item in result.articles:
         article = by_key[item["article_id"]]
-        want = _expected(article, server.base_url)
+        want = expected_item(article, server.base_url)
         assert {key: item[key] for key in want} == want, item["url"]
         assert item["site"] == name
         in_url = {

@@ -14,7 +14,7 @@ import pytest
 from coopspider.progress import Progress
 from storage import open_database, save_article, start_run
 from tests.conftest import ROOT
-from tests.test_export import T0, item
+from tests.helpers import T0, item
 
 
 class Terminal(io.StringIO):

@@ -32,7 +32,7 @@ from storage import (
     save_counter,
     start_run,
 )
-from tests.test_cli import coopspider
+from tests.helpers import coopspider
 
 # The archive's clock: noon yesterday in Vietnam, so everything it holds is in the past for the
 # `report` command, which reads the real clock.

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,43 +25,21 @@ from coopspider.cycle import (
     select_sites,
 )
 from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
-from coopspider.sample_site import SampleSite, build_site, serve
+from coopspider.sample_site import build_site, serve
 from storage import latest_versions, open_database
-from storage.models import CrawlRun
+from tests.archive_checks import run_rows
 from tests.conftest import ROOT
+from tests.helpers import (
+    GatedSite,
+    closed_port,
+    finish,
+    start_run,
+    wait_until,
+    write_config,
+)
+
 
 # Politeness off for our own loopback server; quiet Scrapy logs.
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "--log-level", "WARNING"]
-
-
-def clean_env() -> dict[str, str]:
-    """The environment without the user's COOPSPIDER_* settings."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
-
-
-def start_run(workdir: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "coopspider.cli", "run", *FAST, *args],
-        cwd=workdir,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=timeout)
-    return process.returncode, out, err
-
-
-def write_config(workdir: Path, sites: dict[str, str], extra: str = "") -> None:
-    tables = "".join(f'[sites.{n}]\nbase_url = "{url}"\n{extra}\n' for n, url in sites.items())
-    (workdir / "coopspider.toml").write_text(
-        f'[database]\nurl = "sqlite:///data/archive.sqlite3"\n\n{tables}', encoding="utf-8"
-    )
-
-
 def archived_ids(workdir: Path, site: str) -> set[str]:
     factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
     try:
@@ -71,40 +47,6 @@ def archived_ids(workdir: Path, site: str) -> set[str]:
             return {article.article_id for article, _ in latest_versions(session, site=site)}
     finally:
         factory.kw["bind"].dispose()
-
-
-def run_rows(workdir: Path) -> list[CrawlRun]:
-    factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
-    try:
-        with factory() as session:
-            return list(session.query(CrawlRun).order_by(CrawlRun.id))
-    finally:
-        factory.kw["bind"].dispose()
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: connecting to it is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class GatedSite:
-    """A sample site that holds every request until the test opens the gate: a crawl of it is
-    surely still going while the test acts."""
-
-    def __init__(self, site: SampleSite) -> None:
-        self.site = site
-        self.reached = threading.Event()
-        self.gate = threading.Event()
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.site, name)  # everything but render is the site's own
-
-    def render(self, path: str, base_url: str | None = None) -> tuple[int, str, bytes]:
-        self.reached.set()
-        self.gate.wait(120)
-        return self.site.render(path, base_url)
 
 
 # -- end to end -----------------------------------------------------------------------------------
@@ -119,9 +61,7 @@ def test_two_runs_started_together_one_runs_the_other_exits_locked(tmp_path: Pat
         write_config(tmp_path, {"sample": server.base_url})
         runs = [start_run(tmp_path), start_run(tmp_path)]
         try:
-            deadline = time.monotonic() + 120
-            while all(run.poll() is None for run in runs) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(lambda: any(run.poll() is not None for run in runs), "a run to exit")
             loser = next(run for run in runs if run.poll() is not None)
             winner = next(run for run in runs if run is not loser)
             code, out, err = finish(loser)
@@ -391,8 +331,8 @@ def test_every_step_runs_and_the_first_failure_sets_the_code() -> None:
 
 @pytest.mark.slow
 def test_the_cycle_crawls_diffs_and_alerts_each_change_once(tmp_path: Path) -> None:
-    from tests.test_alerts import smtp_server
-    from tests.test_changes import fresh_article
+    from tests.helpers import fresh_article
+    from tests.smtpserver import smtp_server
 
     site = build_site()
     with serve(site) as server, smtp_server() as mailbox:

@@ -16,7 +16,7 @@ import pytest
 from coopspider.sample_site import build_site
 from coopspider.sample_site.generator import EDITS_PER_DAY, NEW_PER_DAY
 from tests.conftest import ROOT
-from tests.test_cli import coopspider
+from tests.helpers import coopspider
 
 
 def test_each_day_adds_articles_edits_earlier_ones_and_raises_the_counter() -> None:

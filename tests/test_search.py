@@ -1,10 +1,6 @@
 """Full-text search, the index kept in step with the archive, and the browsing views, on SQLite
 and PostgreSQL; the `coopspider search` command in a child process."""
 
-# The storage tests' fixtures are imported by name; ruff takes the test arguments that use them
-# for redefinitions.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import os
@@ -33,14 +29,7 @@ from storage import (
 )
 from storage.search import query_words
 from tests.conftest import scrapy_crawl
-from tests.test_cli import coopspider
-from tests.test_storage import (  # noqa: F401 - db_url, factory, run_id are fixtures
-    T0,
-    db_url,
-    factory,
-    make_article,
-    run_id,
-)
+from tests.helpers import T0, coopspider, make_article
 
 DONG_QUY = make_article(
     url="http://lienminhhtx.example/tin-tuc-su-kien/dong-quy-2001.html",

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
+import re
 import threading
 import time
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, inspect, select, text
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,56 +60,9 @@ from storage import (
     upgrade_database,
 )
 from storage.db import HEAD_REVISION, MIGRATIONS_DIR, folder_on_disk
-from tests.conftest import fresh_pg_schema
+from tests.helpers import T0, make_article, wait_until
 
 TABLES = {"crawl_runs", "articles", "article_versions", "counter_observations", "change_events"}
-T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nested' / 'archive.sqlite3'}"
-        return
-    with fresh_pg_schema(request.getfixturevalue("pg_admin"), "test_storage") as url:
-        yield url
-
-
-@pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    """The opened (migrated) database; its connections are closed afterwards."""
-    opened = open_database(db_url)
-    yield opened
-    opened.kw["bind"].dispose()
-
-
-@pytest.fixture
-def run_id(factory: sessionmaker[Session]) -> int:
-    with factory.begin() as session:
-        return start_run(
-            session, site="thaibinh", spider="coop", base_url="http://x/", started_at=T0
-        )
-
-
-def make_article(**changes: Any) -> dict[str, Any]:
-    """An ArticleItem as a dict, as the pipelines hand it over."""
-    article = {
-        "url": "http://lienminhhtx.example/tin-tuc-su-kien/hoi-nghi-1234.html",
-        "site": "thaibinh",
-        "article_id": "1234",
-        "category": "tin-tuc-su-kien",
-        "title": "Hội nghị tổng kết năm 2024",
-        "published_at": "2022-05-09T00:00:00+07:00",
-        "published_raw": "Ngày: 09/05/2022",
-        "author": "Thùy Dung",
-        "summary": "Sáng ngày 9/5, Liên minh HTX tỉnh tổ chức hội nghị.",
-        "body": "Sáng ngày 9/5, Liên minh HTX tỉnh tổ chức hội nghị.\n\nHội nghị đã thành công.",
-        "images": [{"url": "http://lienminhhtx.example/a.jpg", "caption": "(Toàn cảnh hội nghị)"}],
-        "fetched_at": "2025-03-01T02:00:00+00:00",
-    }
-    article.update(changes)
-    return article
 
 
 def alembic_revision(engine: Engine) -> str | None:
@@ -257,8 +212,7 @@ def test_content_hash_ignores_unicode_form_whitespace_and_offset() -> None:
         fetched_at="2030-01-01T00:00:00+00:00",
     )
     assert content_hash(article) == content_hash(variant)
-    assert len(content_hash(article)) == 64
-    assert int(content_hash(article), 16) >= 0
+    assert re.fullmatch("[0-9a-f]{64}", content_hash(article)), "sha256 in lowercase hex"
 
 
 @pytest.mark.parametrize(
@@ -659,50 +613,77 @@ def test_processes_opening_a_fresh_database_together(db_url: str) -> None:
 def test_insert_race_recovers(
     factory: sessionmaker[Session], run_id: int, with_another_article: bool
 ) -> None:
-    """A writer that finds no row, then loses the insert race, uses the winner's row, and still
-    creates the other articles of its batch."""
+    """Two writers store the same new article at once: the second uses the winner's row, and still
+    creates the other articles of its batch.
+
+    PostgreSQL: the second finds no row, inserts, waits on the unique index for the first's
+    transaction and, when that commits, loses the insert race and locks the winner's row.
+    SQLite: BEGIN IMMEDIATE makes the second wait before it reads, so there is no race to lose."""
+    engine = factory.kw["bind"]
     first = factory()
     first.begin()
     assert save_article(first, make_article(), run_id) == "new"
     other = make_article(article_id="5678", url="http://lienminhhtx.example/tin-tuc/b-5678.html")
     batch = [make_article(), other] if with_another_article else [make_article()]
     outcome: list[str] = []
+    began_at: list[float] = []
 
     def second_writer() -> None:
         with factory.begin() as session:
+            session.connection()
+            began_at.append(time.monotonic())
             outcome.extend(stored.result for stored in store_articles(session, batch, run_id))
 
     thread = threading.Thread(target=second_writer)
-    thread.start()
-    wait_until_blocked(factory.kw["bind"])
+    with waiting_for_a_lock(engine, thread) as waiting:
+        thread.start()
+        wait_until(waiting, "the second writer to wait for the first", timeout=10)
+    committed_at = time.monotonic()
     first.commit()
     first.close()
     thread.join(timeout=60)
     assert outcome == ["unchanged", "new"][: len(batch)]
+    if engine.dialect.name == "sqlite":
+        assert began_at[0] > committed_at, "the second writer began before the first committed"
     with factory() as session:
         assert count_articles(session) == len(batch)
         assert len(session.scalars(select(ArticleVersion)).all()) == len(batch)
 
 
-def wait_until_blocked(engine: Engine, timeout: float = 10.0) -> None:
-    """Wait until another connection waits on a lock (PostgreSQL), or a moment (SQLite)."""
-    if engine.dialect.name != "postgresql":
-        time.sleep(0.3)
-        return
-    deadline = time.monotonic() + timeout
-    with engine.connect() as connection:
-        while time.monotonic() < deadline:
-            waiting = connection.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock'"
+@contextmanager
+def waiting_for_a_lock(engine: Engine, writer: threading.Thread) -> Iterator[Callable[[], bool]]:
+    """A condition true while `writer`'s connection waits for a lock another transaction holds.
+
+    PostgreSQL: its backend has a lock request not granted in pg_locks. SQLite: it has started
+    BEGIN IMMEDIATE (which waits, while another writer holds the lock, until that one commits).
+    """
+    connections: list[Any] = []
+    statements: list[str] = []
+
+    def note(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.current_thread() is writer:
+            connections.append(connection.connection.dbapi_connection)
+            statements.append(statement)
+
+    def postgresql_waits() -> bool:
+        if not connections:
+            return False
+        with engine.connect() as connection:
+            return bool(
+                connection.scalar(
+                    text("SELECT count(*) FROM pg_locks WHERE pid = :pid AND NOT granted"),
+                    {"pid": connections[-1].info.backend_pid},
                 )
             )
-            connection.rollback()
-            if waiting:
-                return
-            time.sleep(0.02)
-    pytest.fail("the second writer never waited for the first")
+
+    def sqlite_waits() -> bool:
+        return "BEGIN IMMEDIATE" in statements
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield postgresql_waits if engine.dialect.name == "postgresql" else sqlite_waits
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_offsets_other_than_vietnam_are_kept_as_instants(

@@ -25,7 +25,7 @@ from storage import (
     start_run,
 )
 from storage.models import CrawlRun
-from tests.test_storage import T0, db_url, factory, make_article  # noqa: F401
+from tests.helpers import T0, make_article
 
 SITE = "thaibinh"
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coopspider.pipelines import writer
 from coopspider.pipelines.writer import ArchiveWriter, Outcome, _queued_after, _write, savers
 from storage import Article, list_events
-from tests.test_storage import db_url, factory, make_article, run_id  # noqa: F401
+from tests.helpers import make_article
 
 
 def numbered(number: int, **changes: Any) -> dict[str, Any]:
