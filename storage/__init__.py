@@ -2,8 +2,7 @@
 
 Typical use::
 
-    factory = open_database(resolve_database_url(None))
-    with factory.begin() as session:
+    with open_database(resolve_database_url(None)) as database, database.begin() as session:
         run_id = start_run(session, site=..., spider=..., base_url=..., started_at=...)
 """
 
@@ -33,6 +32,7 @@ from storage.db import (
     ArchiveMissing,
     ArchiveNotWritable,
     ArchiveOutdated,
+    Database,
     SchemaUnavailable,
     alembic_config,
     check_writable,
@@ -102,6 +102,7 @@ __all__ = [
     "ArchiveMissing",
     "ArchiveNotWritable",
     "ArchiveOutdated",
+    "Database",
     "SchemaUnavailable",
     "check_writable",
     "database_problem",

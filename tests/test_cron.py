@@ -78,9 +78,9 @@ def test_a_run_leaves_a_dated_log_the_archive_and_exit_0(installation: Path) -> 
     assert text.rstrip().splitlines()[-1].startswith("== exit code 0 (finished ")
 
     factory = open_database(f"sqlite:///{installation / 'data' / 'archive.sqlite3'}")
-    with factory() as session:
+    with factory.session() as session:
         assert count_articles(session, site="sample") == len(site.articles)
-    factory.kw["bind"].dispose()
+    factory.close()
 
 
 @pytest.mark.slow

@@ -51,7 +51,7 @@ def archive(tmp_path: Path, database_url: str) -> dict[str, str]:
         edited = item("2", "Bài hai (sửa)", "2025-03-05T02:00:00+00:00", site="thaibinh")
         save_article(session, edited, run)
         save_article(session, item("3", "Bài khác", "2025-03-01T02:00:00+00:00", site="hy"), run)
-    factory.kw["bind"].dispose()
+    factory.close()
     return {**os.environ, "COOPSPIDER_DATABASE_URL": url}
 
 

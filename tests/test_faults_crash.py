@@ -90,22 +90,22 @@ def writer_pid(crawl_pid: int) -> int:
 def runs(database_url: str) -> list[tuple[str, str | None]]:
     factory = open_database(database_url)
     try:
-        with factory() as session:
+        with factory.session() as session:
             return [
                 (run.status, run.finish_reason)
                 for run in session.query(CrawlRun).order_by(CrawlRun.id)
             ]
     finally:
-        factory.kw["bind"].dispose()
+        factory.close()
 
 
 def versions_per_article(database_url: str) -> dict[str, int]:
     factory = open_database(database_url)
     try:
-        with factory() as session:
+        with factory.session() as session:
             return {a.article_id: len(a.versions) for a in session.query(Article)}
     finally:
-        factory.kw["bind"].dispose()
+        factory.close()
 
 
 @pytest.mark.slow

@@ -40,7 +40,7 @@ def test_export_shows_progress_on_a_terminal_and_keeps_stdout_clean(database_url
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
         for number in range(5):
             save_article(session, item(str(number), f"Bài {number}", T0.isoformat()), run)
-    factory.kw["bind"].dispose()
+    factory.close()
 
     done, shown = run_on_terminal(["export"], {"COOPSPIDER_DATABASE_URL": url})
     assert done.returncode == 0

@@ -147,7 +147,7 @@ def build_archive(database_url: str) -> dict[str, int]:
         save_counter(
             session, {**reset, "observed_at": (NOW - timedelta(hours=1)).isoformat()}, second
         )
-    factory.kw["bind"].dispose()
+    factory.close()
     return pks
 
 
@@ -190,10 +190,10 @@ def test_report_model_reads_the_events(database_url: str) -> None:
     url = database_url
     pks = build_archive(url)
     factory = open_database(url)
-    with factory() as session:
+    with factory.session() as session:
         report = build_report(session, now=NOW, days=7, site="thaibinh")
         older = build_report(session, now=NOW - timedelta(days=30), days=7)
-    factory.kw["bind"].dispose()
+    factory.close()
     assert [item.title for item in report.new] == [HOSTILE_TITLE]
     assert [item.title for item in report.changed] == ["Hội nghị sơ kết 6 tháng"]
     assert [diff.field for diff in report.changed[0].diffs] == ["title", "body"]
@@ -378,7 +378,7 @@ def test_report_dates_order_and_days_without_readings(tmp_path: Path, database_u
             moment = datetime.combine(NOW.date() - timedelta(days=days_ago), time(), VIETNAM_TZ)
             reading = {"site": "thaibinh", "url": "http://x/", "total": total, "online": 2}
             save_counter(session, {**reading, "observed_at": moment.isoformat()}, run)
-    factory.kw["bind"].dispose()
+    factory.close()
 
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
     done = coopspider("report", "--out", str(tmp_path / "report"), "--days", "10", env=env)

@@ -67,19 +67,19 @@ def write_config(workdir: Path, sites: dict[str, str], extra: str = "") -> None:
 def archived_ids(workdir: Path, site: str) -> set[str]:
     factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
     try:
-        with factory() as session:
+        with factory.session() as session:
             return {article.article_id for article, _ in latest_versions(session, site=site)}
     finally:
-        factory.kw["bind"].dispose()
+        factory.close()
 
 
 def run_rows(workdir: Path) -> list[CrawlRun]:
     factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
     try:
-        with factory() as session:
+        with factory.session() as session:
             return list(session.query(CrawlRun).order_by(CrawlRun.id))
     finally:
-        factory.kw["bind"].dispose()
+        factory.close()
 
 
 def closed_port() -> int:

@@ -27,7 +27,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 from storage import (
     DEFAULT_DATABASE_URL,
@@ -36,6 +35,7 @@ from storage import (
     ArticleVersion,
     Base,
     CounterObservation,
+    Database,
     alembic_config,
     article_as_dict,
     content_hash,
@@ -72,15 +72,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+def factory(db_url: str) -> Iterator[Database]:
     """The opened (migrated) database; its connections are closed afterwards."""
     opened = open_database(db_url)
     yield opened
-    opened.kw["bind"].dispose()
+    opened.close()
 
 
 @pytest.fixture
-def run_id(factory: sessionmaker[Session]) -> int:
+def run_id(factory: Database) -> int:
     with factory.begin() as session:
         return start_run(
             session, site="thaibinh", spider="coop", base_url="http://x/", started_at=T0
@@ -137,7 +137,7 @@ def test_default_url_is_relative_to_working_directory(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COOPSPIDER_DATABASE_URL", raising=False)
     opened = open_database(resolve_database_url(None))
-    opened.kw["bind"].dispose()
+    opened.close()
     assert (tmp_path / "data" / "coopspider.sqlite3").is_file()
 
 
@@ -153,7 +153,7 @@ def test_migrations_apply_on_first_open_and_are_idempotent(db_url: str, run_id: 
         reopened = open_database(db_url)
         with reopened.begin() as session:
             assert get_run(session, run_id) is not None
-        reopened.kw["bind"].dispose()
+        reopened.close()
         upgrade_database(db_url)
         assert alembic_revision(engine) == head_revision(db_url)
     finally:
@@ -161,8 +161,8 @@ def test_migrations_apply_on_first_open_and_are_idempotent(db_url: str, run_id: 
 
 
 @pytest.mark.slow
-def test_migrated_schema_matches_models(factory: sessionmaker[Session]) -> None:
-    with factory.kw["bind"].connect() as connection:
+def test_migrated_schema_matches_models(factory: Database) -> None:
+    with factory.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_name": described_by_models}
         )
@@ -175,7 +175,7 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
     with opened.begin() as session:
         run = start_run(session, site="s", spider="p", base_url="http://x/", started_at=T0)
         save_article(session, make_article(), run)
-    opened.kw["bind"].dispose()
+    opened.close()
 
     engine = create_engine(db_url)
     try:
@@ -192,7 +192,7 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
         assert count_articles(session) == 0
         run = start_run(session, site="s", spider="p", base_url="http://x/", started_at=T0)
         assert save_article(session, make_article(), run) == "new"
-    reopened.kw["bind"].dispose()
+    reopened.close()
 
 
 def test_sqlite_file_settings(tmp_path: Any) -> None:
@@ -200,12 +200,12 @@ def test_sqlite_file_settings(tmp_path: Any) -> None:
     opened = open_database(f"sqlite:///{database}")
     try:
         assert database.is_file()
-        with opened() as session:
+        with opened.session() as session:
             assert session.scalar(text("PRAGMA journal_mode")) == "wal"
             assert session.scalar(text("PRAGMA foreign_keys")) == 1
             assert session.scalar(text("PRAGMA busy_timeout")) >= 30000
     finally:
-        opened.kw["bind"].dispose()
+        opened.close()
 
 
 def test_opening_leaves_logging_alone(tmp_path: Any) -> None:
@@ -213,7 +213,7 @@ def test_opening_leaves_logging_alone(tmp_path: Any) -> None:
     handlers = list(logging.root.handlers)
     level = logging.root.level
     opened = open_database(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
-    opened.kw["bind"].dispose()
+    opened.close()
     assert not logger.disabled
     assert logging.root.handlers == handlers
     assert logging.root.level == level
@@ -267,9 +267,7 @@ def test_content_hash_is_stable_under_nfd_and_spacing(body: str) -> None:
 # --- articles and versions -----------------------------------------------------------------
 
 
-def test_save_new_unchanged_changed_keeps_every_version(
-    factory: sessionmaker[Session], run_id: int
-) -> None:
+def test_save_new_unchanged_changed_keeps_every_version(factory: Database, run_id: int) -> None:
     original = make_article()
     with factory.begin() as session:
         assert save_article(session, original, run_id) == "new"
@@ -318,9 +316,7 @@ def test_save_new_unchanged_changed_keeps_every_version(
         assert count_articles(session) == 1
 
 
-def test_content_reverting_makes_a_third_version(
-    factory: sessionmaker[Session], run_id: int
-) -> None:
+def test_content_reverting_makes_a_third_version(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
         results = [
             save_article(session, make_article(body=body), run_id) for body in ("A", "B", "A")
@@ -330,10 +326,10 @@ def test_content_reverting_makes_a_third_version(
         assert list(versions) == ["A", "B", "A"]
 
 
-def test_timestamps_come_back_aware(factory: sessionmaker[Session], run_id: int) -> None:
+def test_timestamps_come_back_aware(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
         save_article(session, make_article(published_at="2022-05-09T08:30:00+07:00"), run_id)
-    with factory() as session:
+    with factory.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         article = version.article
         run = get_run(session, run_id)
@@ -359,13 +355,13 @@ def test_timestamps_come_back_aware(factory: sessionmaker[Session], run_id: int)
 
 
 @pytest.mark.slow
-def test_naive_datetimes_are_refused(factory: sessionmaker[Session]) -> None:
-    with factory() as session, pytest.raises(ValueError, match="naive"):
+def test_naive_datetimes_are_refused(factory: Database) -> None:
+    with factory.session() as session, pytest.raises(ValueError, match="naive"):
         start_run(session, site="s", spider="p", base_url="u", started_at=datetime(2025, 1, 1))
 
 
 @pytest.mark.slow
-def test_article_without_date_or_fetch_time(factory: sessionmaker[Session], run_id: int) -> None:
+def test_article_without_date_or_fetch_time(factory: Database, run_id: int) -> None:
     before = datetime.now(UTC)
     with factory.begin() as session:
         save_article(
@@ -380,7 +376,7 @@ def test_article_without_date_or_fetch_time(factory: sessionmaker[Session], run_
             ),
             run_id,
         )
-    with factory() as session:
+    with factory.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         assert version.published_at is None
         assert version.fetched_at >= before - timedelta(seconds=1)
@@ -392,7 +388,7 @@ def test_article_without_date_or_fetch_time(factory: sessionmaker[Session], run_
 # --- runs and counters ---------------------------------------------------------------------
 
 
-def test_run_finished_with_json_safe_stats(factory: sessionmaker[Session], run_id: int) -> None:
+def test_run_finished_with_json_safe_stats(factory: Database, run_id: int) -> None:
     stats = {
         "start_time": T0,
         "elapsed_time_seconds": 12.5,
@@ -410,7 +406,7 @@ def test_run_finished_with_json_safe_stats(factory: sessionmaker[Session], run_i
             finish_reason="finished",
             stats=stats,
         )
-    with factory() as session:
+    with factory.session() as session:
         run = get_run(session, run_id)
         assert run is not None
         assert (run.status, run.finish_reason) == ("finished", "finished")
@@ -426,8 +422,8 @@ def test_run_finished_with_json_safe_stats(factory: sessionmaker[Session], run_i
         assert get_run(session, run_id + 1000) is None
 
 
-def test_run_status_is_checked(factory: sessionmaker[Session], run_id: int) -> None:
-    with factory() as session:
+def test_run_status_is_checked(factory: Database, run_id: int) -> None:
+    with factory.session() as session:
         with pytest.raises(ValueError):
             finish_run(
                 session, run_id, finished_at=T0, status="running", finish_reason=None, stats={}
@@ -449,7 +445,7 @@ def test_run_status_is_checked(factory: sessionmaker[Session], run_id: int) -> N
         assert run is not None and run.status == "failed"
 
 
-def test_counters_stored(factory: sessionmaker[Session], run_id: int) -> None:
+def test_counters_stored(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
         save_counter(
             session,
@@ -484,7 +480,7 @@ def test_counters_stored(factory: sessionmaker[Session], run_id: int) -> None:
             },
             run_id,
         )
-    with factory() as session:
+    with factory.session() as session:
         rows = session.scalars(select(CounterObservation).order_by(CounterObservation.id)).all()
         assert [(r.total, r.online) for r in rows] == [
             (280451, 43),
@@ -503,7 +499,7 @@ def test_counters_stored(factory: sessionmaker[Session], run_id: int) -> None:
 
 
 @pytest.mark.slow
-def test_export_order_and_latest_version(factory: sessionmaker[Session], run_id: int) -> None:
+def test_export_order_and_latest_version(factory: Database, run_id: int) -> None:
     day = "2024-01-{:02d}T09:00:00+07:00"
     with factory.begin() as session:
         for site, article_id, published in [
@@ -525,7 +521,7 @@ def test_export_order_and_latest_version(factory: sessionmaker[Session], run_id:
             run_id,
         )
 
-    with factory() as session:
+    with factory.session() as session:
         rows = list(latest_versions(session))
         assert [(a.site, a.article_id) for a, _ in rows] == [
             ("a-site", "12"),
@@ -566,7 +562,7 @@ def test_export_order_and_latest_version(factory: sessionmaker[Session], run_id:
 
 
 @pytest.mark.slow
-def test_concurrent_writers_keep_constraints(factory: sessionmaker[Session], run_id: int) -> None:
+def test_concurrent_writers_keep_constraints(factory: Database, run_id: int) -> None:
     threads_count, articles = 6, [make_article(article_id=str(n)) for n in range(5)]
     barrier = threading.Barrier(threads_count)
     results: list[tuple[str, str]] = []
@@ -594,7 +590,7 @@ def test_concurrent_writers_keep_constraints(factory: sessionmaker[Session], run
     for article in articles:
         assert tally[(article["article_id"], "new")] == 1
         assert tally[(article["article_id"], "unchanged")] == threads_count - 1
-    with factory() as session:
+    with factory.session() as session:
         assert count_articles(session) == len(articles) + 1
         shared = session.scalars(select(Article).where(Article.article_id == "99")).one()
         assert [v.version for v in shared.versions] == list(range(1, threads_count + 1))
@@ -614,7 +610,7 @@ def _open_and_save(url: str, worker: int) -> list[str]:
             save_article(session, make_article(article_id="99", body=f"bản {worker}"), run)
         return results
     finally:
-        opened.kw["bind"].dispose()
+        opened.close()
 
 
 @pytest.mark.slow
@@ -625,21 +621,19 @@ def test_processes_opening_a_fresh_database_together(db_url: str) -> None:
         results = list(pool.map(_open_and_save, [db_url] * workers, range(workers)))
     assert sorted(r for result in results for r in result) == ["new"] * 3 + ["unchanged"] * 9
     opened = open_database(db_url)
-    with opened() as session:
+    with opened.session() as session:
         assert count_articles(session) == 4
         shared = session.scalars(select(Article).where(Article.article_id == "99")).one()
         assert [v.version for v in shared.versions] == list(range(1, workers + 1))
-    opened.kw["bind"].dispose()
+    opened.close()
 
 
 @pytest.mark.parametrize("with_another_article", [False, True])
 @pytest.mark.slow
-def test_insert_race_recovers(
-    factory: sessionmaker[Session], run_id: int, with_another_article: bool
-) -> None:
+def test_insert_race_recovers(factory: Database, run_id: int, with_another_article: bool) -> None:
     """A writer that finds no row, then loses the insert race, uses the winner's row, and still
     creates the other articles of its batch."""
-    first = factory()
+    first = factory.session()
     first.begin()
     assert save_article(first, make_article(), run_id) == "new"
     other = make_article(article_id="5678", url="http://lienminhhtx.example/tin-tuc/b-5678.html")
@@ -652,23 +646,23 @@ def test_insert_race_recovers(
 
     thread = threading.Thread(target=second_writer)
     thread.start()
-    wait_until_blocked(factory.kw["bind"])
+    wait_until_blocked(factory)
     first.commit()
     first.close()
     thread.join(timeout=60)
     assert outcome == ["unchanged", "new"][: len(batch)]
-    with factory() as session:
+    with factory.session() as session:
         assert count_articles(session) == len(batch)
         assert len(session.scalars(select(ArticleVersion)).all()) == len(batch)
 
 
-def wait_until_blocked(engine: Engine, timeout: float = 10.0) -> None:
+def wait_until_blocked(database: Database, timeout: float = 10.0) -> None:
     """Wait until another connection waits on a lock (PostgreSQL), or a moment (SQLite)."""
-    if engine.dialect.name != "postgresql":
+    if database.dialect != "postgresql":
         time.sleep(0.3)
         return
     deadline = time.monotonic() + timeout
-    with engine.connect() as connection:
+    with database.connect() as connection:
         while time.monotonic() < deadline:
             waiting = connection.scalar(
                 text(
@@ -683,12 +677,10 @@ def wait_until_blocked(engine: Engine, timeout: float = 10.0) -> None:
     pytest.fail("the second writer never waited for the first")
 
 
-def test_offsets_other_than_vietnam_are_kept_as_instants(
-    factory: sessionmaker[Session], run_id: int
-) -> None:
+def test_offsets_other_than_vietnam_are_kept_as_instants(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
         save_article(session, make_article(published_at="2022-05-09T00:00:00+09:00"), run_id)
-    with factory() as session:
+    with factory.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         assert version.published_at == datetime(2022, 5, 9, tzinfo=timezone(timedelta(hours=9)))
         assert article_as_dict(version.article, version)["published_at"] == (
@@ -722,7 +714,7 @@ def test_content_hash_ignores_scheme_and_port_of_own_images() -> None:
 
 
 @pytest.mark.slow
-def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run_id: int) -> None:
+def test_change_events_round_trip_and_filter(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
         save_article(session, make_article(), run_id)
         article_pk = session.scalars(select(Article.id)).one()
@@ -740,7 +732,7 @@ def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run
         )
         record_event(session, site="other", kind="new", run_id=run_id, details={"url": "u"})
 
-    with factory() as session:
+    with factory.session() as session:
         changed = list_events(session, site="thaibinh", kinds=["changed"])
         assert [event.details["diff"]["title"] for event in changed] == [["Cũ", "Mới"]]
         assert changed[0].detected_at == datetime(2025, 3, 1, 2, tzinfo=UTC)
@@ -756,20 +748,19 @@ def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run
 
 
 @pytest.mark.slow
-def test_change_event_kind_is_checked(factory: sessionmaker[Session], run_id: int) -> None:
+def test_change_event_kind_is_checked(factory: Database, run_id: int) -> None:
     with factory.begin() as session, pytest.raises(ValueError, match="unknown change event"):
         record_event(session, site="thaibinh", kind="edited", run_id=run_id, details={})
 
 
 @pytest.mark.slow
 def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
-    db_url: str, factory: sessionmaker[Session], run_id: int
+    db_url: str, factory: Database, run_id: int
 ) -> None:
     """A report reading for minutes must not make the crawl wait, nor write by mistake."""
-    reader_factory = open_database(db_url, read_only=True)
-    writer_engine = factory.kw["bind"]
+    reader_database = open_database(db_url, read_only=True)
     try:
-        with reader_factory() as reader:
+        with reader_database.session() as reader:
             assert count_articles(reader) == 0  # the read transaction is open from here
             done = threading.Event()
 
@@ -783,10 +774,9 @@ def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
             # The busy timeout is 30 s: a writer held up by the reader would still be waiting.
             assert done.wait(10), "the writer waited for a reader"
             writer.join()
-        with reader_factory() as reader:
+        with reader_database.session() as reader:
             assert count_articles(reader) == 1
             with pytest.raises(DBAPIError, match="read-?only"):
                 reader.execute(text("DELETE FROM articles"))
     finally:
-        reader_factory.kw["bind"].dispose()
-        writer_engine.dispose()
+        reader_database.close()

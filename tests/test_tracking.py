@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from storage import (
     Article,
+    Database,
     GoneSeen,
     ListingSeen,
     archive_article,
@@ -64,7 +65,7 @@ def list_all(session: Session, run: int, count: int) -> None:
 
 @pytest.mark.slow
 def test_baseline_run_records_one_count_and_no_new_article(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         run = new_run(session, finished=False)
@@ -81,7 +82,7 @@ def test_baseline_run_records_one_count_and_no_new_article(
 
 @pytest.mark.slow
 def test_new_and_changed_articles_are_recorded_with_their_word_level_fields(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         first = new_run(session)
@@ -107,7 +108,7 @@ def test_new_and_changed_articles_are_recorded_with_their_word_level_fields(
 
 @pytest.mark.slow
 def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     """Same verdicts, versions and events, an article repeated in the batch included."""
 
@@ -143,7 +144,7 @@ def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
             "changed",
         ]
     )
-    with factory() as session:
+    with factory.session() as session:
         by_site = {
             site: [
                 (event.kind, event.article.article_id, event.details)
@@ -172,7 +173,7 @@ def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
 
 
 def test_unicode_form_and_whitespace_are_not_edits(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     original = article(1, 1)
     respaced = dict(original)
@@ -186,7 +187,7 @@ def test_unicode_form_and_whitespace_are_not_edits(
 
 @pytest.mark.slow
 def test_gone_and_unlisted_articles_are_removed_and_a_listing_restores_them(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         first = new_run(session)
@@ -234,7 +235,7 @@ def test_gone_and_unlisted_articles_are_removed_and_a_listing_restores_them(
 
 @pytest.mark.slow
 def test_last_page_of_a_listing_covers_every_older_article_and_an_empty_one_nothing(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         first = new_run(session)
@@ -262,7 +263,7 @@ def test_last_page_of_a_listing_covers_every_older_article_and_an_empty_one_noth
 
 @pytest.mark.slow
 def test_not_modified_answer_updates_last_seen(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         run = new_run(session)
@@ -294,7 +295,7 @@ def _observe(session: Session, total: int, day: int) -> None:
 
 @pytest.mark.slow
 def test_counter_going_down_or_frozen_for_three_runs_is_an_anomaly(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         for day, total in enumerate([100, 150, 90, 90, 90, 90, 120, 110], start=1):
