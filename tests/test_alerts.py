@@ -64,8 +64,8 @@ from storage import (
     open_database,
     record_event,
     record_run_health,
-    save_article,
     start_run,
+    store_articles,
 )
 from tests import test_storage
 from tests.conftest import ROOT, scrapy_crawl
@@ -189,7 +189,7 @@ def crawl_run(
         )
         for fields in articles:
             article = make_article(site=site, url=article_url(fields["article_id"]), **fields)
-            save_article(session, article, run)
+            store_articles(session, [article], run)
         finish_run(
             session,
             run,

@@ -22,9 +22,9 @@ from storage import (
     finish_run,
     open_database,
     record_event,
-    save_article,
     save_counter,
     start_run,
+    store_articles,
 )
 from tests.test_cli import coopspider
 
@@ -67,7 +67,7 @@ def build_archive(database_url: str) -> dict[str, int]:
             article("101", "Hội nghị sơ kết", "Nội dung cũ của hội nghị.", fetched_at=first_at),
             article("102", "Bài sẽ bị gỡ", "Sẽ biến mất.", fetched_at=first_at),
         ):
-            save_article(session, item, first)
+            store_articles(session, [item], first)
         finish_run(
             session,
             first,
@@ -89,9 +89,9 @@ def build_archive(database_url: str) -> dict[str, int]:
             session, site="thaibinh", spider="lienminh", base_url="http://x/", started_at=second_at
         )
         fetched = {"fetched_at": second_at}
-        save_article(session, article("103", HOSTILE_TITLE, HOSTILE_BODY, **fetched), second)
+        store_articles(session, [article("103", HOSTILE_TITLE, HOSTILE_BODY, **fetched)], second)
         edited = article("101", "Hội nghị sơ kết 6 tháng", "Nội dung mới của hội nghị.", **fetched)
-        save_article(session, edited, second)
+        store_articles(session, [edited], second)
         pks = {
             row.article_id: row.id
             for row in session.scalars(select(Article).order_by(Article.article_id))
@@ -361,7 +361,9 @@ def test_report_dates_order_and_days_without_readings(tmp_path: Path, database_u
         )
         for index, (article_id, published_at, raw) in enumerate(printed):
             item = article(article_id, f"Bài {article_id}", "Nội dung.", fetched_at=found_at)
-            save_article(session, {**item, "published_at": published_at, "published_raw": raw}, run)
+            store_articles(
+                session, [{**item, "published_at": published_at, "published_raw": raw}], run
+            )
             pk = session.scalars(select(Article.id).where(Article.article_id == article_id)).one()
             details = {"url": item["url"], "title": item["title"], "published_at": published_at}
             record_event(

@@ -26,10 +26,10 @@ from storage import (
     downgrade_database,
     fold,
     open_database,
-    save_article,
     save_counter,
     search,
     start_run,
+    store_articles,
     upgrade_database,
 )
 from storage.search import query_words
@@ -68,7 +68,7 @@ OTHER = make_article(
 def fill(factory: Database, run_id: int, *articles: dict) -> None:
     with factory.begin() as session:
         for article in articles:
-            save_article(session, article, run_id)
+            store_articles(session, [article], run_id)
 
 
 def titles(session: Session, query: str, **options: object) -> list[str]:
@@ -205,8 +205,8 @@ def test_migration_indexes_articles_archived_before_it(db_url: str) -> None:
     with opened.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
         for article in (DONG_QUY, MENTION, OTHER):
-            save_article(session, article, run)
-        save_article(session, {**OTHER, "title": "Chè Tân Cương được mùa"}, run)
+            store_articles(session, [article], run)
+        store_articles(session, [{**OTHER, "title": "Chè Tân Cương được mùa"}], run)
     opened.close()
 
     downgrade_database(db_url, "0002")  # as if archived before the index existed
@@ -259,7 +259,7 @@ def test_search_command(tmp_path: Path, database_url: str) -> None:
     with opened.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
         for article in (DONG_QUY, MENTION, OTHER):
-            save_article(session, article, run)
+            store_articles(session, [article], run)
         removed = session.scalars(select(Article).where(Article.article_id == "2002")).one()
         removed.removed_at = datetime(2025, 3, 2, tzinfo=UTC)
     opened.close()

@@ -49,7 +49,6 @@ from storage import (
     open_database,
     record_event,
     resolve_database_url,
-    save_article,
     save_counter,
     start_run,
     store_articles,
@@ -174,7 +173,7 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
     opened = open_database(db_url)
     with opened.begin() as session:
         run = start_run(session, site="s", spider="p", base_url="http://x/", started_at=T0)
-        save_article(session, make_article(), run)
+        store_articles(session, [make_article()], run)
     opened.close()
 
     engine = create_engine(db_url)
@@ -191,7 +190,7 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
     with reopened.begin() as session:
         assert count_articles(session) == 0
         run = start_run(session, site="s", spider="p", base_url="http://x/", started_at=T0)
-        assert save_article(session, make_article(), run) == "new"
+        assert store_articles(session, [make_article()], run)[0].result == "new"
     reopened.close()
 
 
@@ -270,7 +269,7 @@ def test_content_hash_is_stable_under_nfd_and_spacing(body: str) -> None:
 def test_save_new_unchanged_changed_keeps_every_version(factory: Database, run_id: int) -> None:
     original = make_article()
     with factory.begin() as session:
-        assert save_article(session, original, run_id) == "new"
+        assert store_articles(session, [original], run_id)[0].result == "new"
 
     with factory.begin() as session:
         second = start_run(
@@ -287,7 +286,7 @@ def test_save_new_unchanged_changed_keeps_every_version(factory: Database, run_i
         fetched_at="2025-03-02T02:00:00+00:00",
     )
     with factory.begin() as session:
-        assert save_article(session, respaced, second) == "unchanged"
+        assert store_articles(session, [respaced], second)[0].result == "unchanged"
 
     changed = make_article(
         body=original["body"] + "\n\nĐoạn bổ sung.",
@@ -295,8 +294,8 @@ def test_save_new_unchanged_changed_keeps_every_version(factory: Database, run_i
         fetched_at="2025-03-03T02:00:00+00:00",
     )
     with factory.begin() as session:
-        assert save_article(session, changed, second) == "changed"
-        assert save_article(session, changed, second) == "unchanged"
+        assert store_articles(session, [changed], second)[0].result == "changed"
+        assert store_articles(session, [changed], second)[0].result == "unchanged"
 
     with factory.begin() as session:
         article = session.scalars(select(Article)).one()
@@ -318,9 +317,8 @@ def test_save_new_unchanged_changed_keeps_every_version(factory: Database, run_i
 
 def test_content_reverting_makes_a_third_version(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
-        results = [
-            save_article(session, make_article(body=body), run_id) for body in ("A", "B", "A")
-        ]
+        bodies = [make_article(body=body) for body in ("A", "B", "A")]
+        results = [stored.result for stored in store_articles(session, bodies, run_id)]
         versions = session.scalars(select(ArticleVersion.body).order_by(ArticleVersion.version))
         assert results == ["new", "changed", "changed"]
         assert list(versions) == ["A", "B", "A"]
@@ -328,7 +326,7 @@ def test_content_reverting_makes_a_third_version(factory: Database, run_id: int)
 
 def test_timestamps_come_back_aware(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
-        save_article(session, make_article(published_at="2022-05-09T08:30:00+07:00"), run_id)
+        store_articles(session, [make_article(published_at="2022-05-09T08:30:00+07:00")], run_id)
     with factory.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         article = version.article
@@ -364,16 +362,18 @@ def test_naive_datetimes_are_refused(factory: Database) -> None:
 def test_article_without_date_or_fetch_time(factory: Database, run_id: int) -> None:
     before = datetime.now(UTC)
     with factory.begin() as session:
-        save_article(
+        store_articles(
             session,
-            make_article(
-                published_at=None,
-                published_raw=None,
-                author=None,
-                summary=None,
-                images=[],
-                fetched_at="",
-            ),
+            [
+                make_article(
+                    published_at=None,
+                    published_raw=None,
+                    author=None,
+                    summary=None,
+                    images=[],
+                    fetched_at="",
+                )
+            ],
             run_id,
         )
     with factory.session() as session:
@@ -510,14 +510,14 @@ def test_export_order_and_latest_version(factory: Database, run_id: int) -> None
             ("a-site", "13", day.format(3)),
             ("a-site", "14", day.format(2)),
         ]:
-            save_article(
+            store_articles(
                 session,
-                make_article(site=site, article_id=article_id, published_at=published),
+                [make_article(site=site, article_id=article_id, published_at=published)],
                 run_id,
             )
-        save_article(
+        store_articles(
             session,
-            make_article(site="a-site", article_id="14", published_at=day.format(2), title="Sửa"),
+            [make_article(site="a-site", article_id="14", published_at=day.format(2), title="Sửa")],
             run_id,
         )
 
@@ -573,10 +573,17 @@ def test_concurrent_writers_keep_constraints(factory: Database, run_id: int) -> 
             barrier.wait()
             for article in articles:
                 with factory.begin() as session:
-                    results.append((article["article_id"], save_article(session, article, run_id)))
+                    results.append(
+                        (
+                            article["article_id"],
+                            store_articles(session, [article], run_id)[0].result,
+                        )
+                    )
             # Every worker also brings its own edit of one shared article.
             with factory.begin() as session:
-                save_article(session, make_article(article_id="99", body=f"bản {worker}"), run_id)
+                store_articles(
+                    session, [make_article(article_id="99", body=f"bản {worker}")], run_id
+                )
         except BaseException as exc:  # reported to the main thread
             errors.append(exc)
 
@@ -605,9 +612,11 @@ def _open_and_save(url: str, worker: int) -> list[str]:
         results = []
         for n in range(3):
             with opened.begin() as session:
-                results.append(save_article(session, make_article(article_id=str(n)), run))
+                results.append(
+                    store_articles(session, [make_article(article_id=str(n))], run)[0].result
+                )
         with opened.begin() as session:
-            save_article(session, make_article(article_id="99", body=f"bản {worker}"), run)
+            store_articles(session, [make_article(article_id="99", body=f"bản {worker}")], run)
         return results
     finally:
         opened.close()
@@ -635,7 +644,7 @@ def test_insert_race_recovers(factory: Database, run_id: int, with_another_artic
     creates the other articles of its batch."""
     first = factory.session()
     first.begin()
-    assert save_article(first, make_article(), run_id) == "new"
+    assert store_articles(first, [make_article()], run_id)[0].result == "new"
     other = make_article(article_id="5678", url="http://lienminhhtx.example/tin-tuc/b-5678.html")
     batch = [make_article(), other] if with_another_article else [make_article()]
     outcome: list[str] = []
@@ -679,7 +688,7 @@ def wait_until_blocked(database: Database, timeout: float = 10.0) -> None:
 
 def test_offsets_other_than_vietnam_are_kept_as_instants(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
-        save_article(session, make_article(published_at="2022-05-09T00:00:00+09:00"), run_id)
+        store_articles(session, [make_article(published_at="2022-05-09T00:00:00+09:00")], run_id)
     with factory.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         assert version.published_at == datetime(2022, 5, 9, tzinfo=timezone(timedelta(hours=9)))
@@ -716,7 +725,7 @@ def test_content_hash_ignores_scheme_and_port_of_own_images() -> None:
 @pytest.mark.slow
 def test_change_events_round_trip_and_filter(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
-        save_article(session, make_article(), run_id)
+        store_articles(session, [make_article()], run_id)
         article_pk = session.scalars(select(Article.id)).one()
         record_event(
             session, site="thaibinh", kind="baseline", run_id=run_id, details={"articles": 1}
@@ -766,7 +775,7 @@ def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
 
             def write() -> None:
                 with factory.begin() as session:
-                    save_article(session, make_article(), run_id)
+                    store_articles(session, [make_article()], run_id)
                 done.set()
 
             writer = threading.Thread(target=write)
