@@ -118,11 +118,6 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @property
-    def url(self) -> str:
-        """The URL it was opened with, password included (the caller gave it)."""
-        return self._engine.url.render_as_string(hide_password=False)
-
-    @property
     def dialect(self) -> str:
         """The database's kind: "sqlite" or "postgresql"."""
         return self._engine.dialect.name

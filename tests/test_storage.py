@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,11 +27,14 @@ from alembic.script import ScriptDirectory
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from storage import (
     DEFAULT_DATABASE_URL,
     VIETNAM_TZ,
+    ArchiveMissing,
+    ArchiveOutdated,
     Article,
     ArticleVersion,
     Base,
@@ -192,6 +196,36 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
         run = start_run(session, site="s", spider="p", base_url="http://x/", started_at=T0)
         assert store_articles(session, [make_article()], run)[0].result == "new"
     reopened.close()
+
+
+def test_opening_for_reading_creates_nothing(db_url: str) -> None:
+    with pytest.raises(ArchiveMissing):
+        open_database(db_url, read_only=True)
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        assert not Path(url.database or "").parent.exists()  # not even its folder
+        return
+    engine = create_engine(db_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_opening_an_older_archive_for_reading_migrates_nothing(db_url: str) -> None:
+    head = head_revision(db_url)
+    scripts = ScriptDirectory.from_config(alembic_config(db_url))
+    older = scripts.get_revision(head).down_revision
+    assert isinstance(older, str)
+    upgrade_database(db_url, older)
+    with pytest.raises(ArchiveOutdated):
+        open_database(db_url, read_only=True)
+    engine = create_engine(db_url)
+    try:
+        assert alembic_revision(engine) == older
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_file_settings(tmp_path: Any) -> None:
