@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
@@ -14,7 +15,7 @@ from coopspider.urls import LinkKind, on_site
 class BareSpider(scrapy.Spider):
     name = "bare"
 
-    def __init__(self, base_url: str, **kwargs: object) -> None:
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_url = base_url
         self.article_ids: set[str] = set()
@@ -30,7 +31,11 @@ class BareSpider(scrapy.Spider):
             parsed = classify(url)
             if parsed.kind is LinkKind.LISTING:
                 yield scrapy.Request(url)
-            elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
+            elif (
+                parsed.kind is LinkKind.ARTICLE
+                and parsed.article_id is not None
+                and parsed.article_id not in self.article_ids
+            ):
                 self.article_ids.add(parsed.article_id)
                 yield scrapy.Request(url, callback=self.skip)
 

@@ -27,8 +27,8 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from coopspider.monitor.diff import build_report, load_facts  # noqa: E402
-from coopspider.monitor.render_text import render_report, render_word_diff  # noqa: E402
+from coopspider.monitor.diff import build_diff, load_facts  # noqa: E402
+from coopspider.monitor.text_render import render_diff, render_word_diff  # noqa: E402
 from coopspider.sample_site.texts import PARAGRAPHS  # noqa: E402
 from storage import open_database  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -171,8 +171,8 @@ def time_diff(url: str, repeat: int) -> tuple[float, int]:
     for _ in range(repeat):
         began = time.perf_counter()
         with database.session() as session:
-            report = build_report(load_facts(session))
-        render_report(report)
+            report = build_diff(load_facts(session))
+        render_diff(report)
         best = min(best, time.perf_counter() - began)
         reported = sum(len(report[key]) for key in ("new", "changed", "removed"))
     database.close()

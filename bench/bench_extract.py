@@ -16,7 +16,7 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing the
 from lxml import etree  # noqa: E402
 from scrapy.http import HtmlResponse  # noqa: E402
 
-from coopspider.pages.article import ArticlePage  # noqa: E402
+from coopspider.pages.article import ArticleFields, ArticlePage  # noqa: E402
 from coopspider.text import clean_paragraphs  # noqa: E402
 from tests.extraction_score import COMPARE, SCORE_ONLY, SETS, TUNED, Case, cases  # noqa: E402
 
@@ -37,12 +37,12 @@ try:
 except ImportError:  # the bench extra is optional
     sys.exit("trafilatura is not installed: pip install -e '.[bench]'")
 
-Extractor = Callable[[str, str], dict[str, Any]]
+Extractor = Callable[[str, str], Mapping[str, Any]]
 SHARED = ("title", "date", "author", "body", "image_urls")  # fields both extractors give
 OURS_ONLY = ("published_at", "images", "counter")
 
 
-def ours(url: str, html: str) -> dict[str, Any]:
+def ours(url: str, html: str) -> ArticleFields:
     return ArticlePage(url, html).to_item()
 
 
@@ -87,7 +87,7 @@ def _image_urls(images: Any) -> list[str]:
     return [image["url"] for image in images or []]
 
 
-def score(case: Case, got: dict[str, Any], ours_only: bool) -> dict[str, bool]:
+def score(case: Case, got: Mapping[str, Any], ours_only: bool) -> dict[str, bool]:
     """Field -> right; with `ours_only`, also the fields trafilatura does not give."""
     want = case.expected
     result = {
@@ -102,7 +102,7 @@ def score(case: Case, got: dict[str, Any], ours_only: bool) -> dict[str, bool]:
     return result
 
 
-def body_similarity(case: Case, got: dict[str, Any]) -> float:
+def body_similarity(case: Case, got: Mapping[str, Any]) -> float:
     """Word-level similarity of the body with the expected one (1.0 = the same words)."""
     got_words = clean_paragraphs(got.get("body") or "").split()
     want_words = clean_paragraphs(case.expected.get("body") or "").split()

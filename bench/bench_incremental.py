@@ -40,7 +40,7 @@ def crawl(base_url: str, database_url: str, *extra: str) -> dict[str, Any]:
         raise SystemExit(done.stderr[-3000:])
     database = open_database(database_url)
     with database.session() as session:
-        run = session.query(CrawlRun).order_by(CrawlRun.id.desc()).first()
+        run = session.query(CrawlRun).order_by(CrawlRun.id.desc()).limit(1).one()
         stats = dict(run.stats or {})
     database.close()
     return stats

@@ -26,19 +26,20 @@ import tempfile
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing the package
 
-from sqlalchemy import Connection, create_engine, insert, text  # noqa: E402
+from sqlalchemy import Connection, Row, create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from coopspider.monitor.report_data import build_report  # noqa: E402
+from coopspider.monitor.report_data import Report, build_report, load_report_source  # noqa: E402
 from coopspider.monitor.report_html import write_report  # noqa: E402
 from coopspider.sample_site import texts  # noqa: E402
 from storage import (  # noqa: E402
@@ -113,7 +114,10 @@ def generate(connection: Connection, articles: int) -> list[str]:
     )  # fmt: skip
     edited = set(rng.sample(range(1, articles + 1), articles // 50))
     first_recent_run = len(runs) - len(SITES) * DAYS
-    article_rows, version_rows, events = [], [], []
+    # Rows of mixed column types, as insert() takes them.
+    article_rows: list[dict[str, Any]] = []
+    version_rows: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for number in range(1, articles + 1):
         run_id = 1 + (number * (len(runs) - 1)) // articles
         moment, site = runs[run_id - 1]
@@ -185,7 +189,7 @@ def timed(action: Callable[[], object], rounds: int) -> float:
     return statistics.median(times)
 
 
-def like_scan(connection: Connection, query: str) -> list[Any]:
+def like_scan(connection: Connection, query: str) -> Sequence[Row[Any]]:
     """The naive search: every word as a LIKE over the latest versions' title and body."""
     words = query.split()
     condition = " AND ".join(
@@ -280,9 +284,9 @@ def main() -> None:
             connection = session.connection()
             for query in queries:
                 hits = search(session, query, limit=20)
-                found = timed(lambda q=query: search(session, q, limit=20), args.rounds)
+                found = timed(partial(search, session, query, limit=20), args.rounds)
                 like_hits = len(like_scan(connection, query))
-                like = timed(lambda q=query: like_scan(connection, q), args.rounds)
+                like = timed(partial(like_scan, connection, query), args.rounds)
                 index_total, like_total = index_total + found, like_total + like
                 print(
                     f"{query:30} {len(hits):>5} {found * 1000:>9.1f} {like_hits:>10} "
@@ -296,13 +300,13 @@ def main() -> None:
         with database.session() as session:
             print(f"\nqueries of {MAX_QUERY_WORDS} words, the most search takes:")
             for name, query in longest_queries(names):
-                hits = len(search(session, query, limit=20))
-                found = timed(lambda q=query: search(session, q, limit=20), args.rounds)
-                print(f"  {name:45} {hits:>3} hits {found * 1000:>8.1f} ms")
+                hit_count = len(search(session, query, limit=20))
+                found = timed(partial(search, session, query, limit=20), args.rounds)
+                print(f"  {name:45} {hit_count:>3} hits {found * 1000:>8.1f} ms")
 
-        def report() -> Any:
+        def report() -> Report:
             with database.session() as session:
-                model = build_report(session, now=NOW, days=DAYS)
+                model = build_report(load_report_source(session, now=NOW, days=DAYS))
             write_report(model, folder / "report")
             return model
 

@@ -29,7 +29,10 @@ from coopspider.exitcodes import (
 from coopspider.text import strip_controls
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from coopspider.config import Config
+    from coopspider.profiles import SiteProfile
     from coopspider.sample_site import SampleSite
     from storage import Database
 
@@ -296,7 +299,7 @@ def _site_tables(args: argparse.Namespace) -> dict[str, Any]:
     return dict(_config(args).tables.get("sites", {}))
 
 
-def _profiles(args: argparse.Namespace) -> dict[str, Any]:
+def _profiles(args: argparse.Namespace) -> dict[str, SiteProfile]:
     """The site profiles: the built-in ones with the configuration file's tables applied."""
     from coopspider.profiles import ProfileError, load_profiles
 
@@ -306,7 +309,7 @@ def _profiles(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError(f"invalid configuration: {error}") from error
 
 
-def _profile_for(args: argparse.Namespace, name: str | None, url: str) -> Any:
+def _profile_for(args: argparse.Namespace, name: str | None, url: str) -> SiteProfile | None:
     """The profile `--site` names, else the one whose host the URL is on, else None."""
     from coopspider.profiles import known_names
     from coopspider.urls import host_of
@@ -360,7 +363,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print(f"{name:<13} {found['source']:<10} {found['detail']}")
             print(f"{'':<13} = {_shorten(found['value'])}")
         return EXIT_FAILED if missing else EXIT_OK
-    fields = {
+    record = {
         "url": url,
         "site": profile.name if profile else None,
         "article_id": parsed.article_id if parsed else None,
@@ -368,7 +371,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         **fields,
         "fetched_at": fetched_at,
     }
-    json.dump(fields, sys.stdout, ensure_ascii=False, indent=2)
+    json.dump(record, sys.stdout, ensure_ascii=False, indent=2)
     print()
     return EXIT_FAILED if missing else EXIT_OK
 
@@ -395,7 +398,7 @@ def _spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def _since(value: str | None) -> Any:
+def _since(value: str | None) -> datetime | None:
     """--since as an aware datetime: a date is midnight in Vietnam; ISO 8601 times are kept."""
     if value is None:
         return None
@@ -706,8 +709,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from coopspider.monitor.diff import build_report, load_facts
-    from coopspider.monitor.render_text import render_report
+    from coopspider.monitor.diff import build_diff, load_facts
+    from coopspider.monitor.text_render import render_diff
 
     database = _open(args, read_only=True)
     _require_known_site(args, database)
@@ -715,18 +718,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
         facts = load_facts(session, site=args.site)
     if args.site and not facts:
         raise UserError(f"no completed crawl of site {args.site!r} in the archive")
-    report = build_report(facts)
+    report = build_diff(facts)
     if args.json:
         json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
-        sys.stdout.write(render_report(report))
+        sys.stdout.write(render_diff(report))
     return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     from coopspider.monitor.history import find_article, load_history
-    from coopspider.monitor.render_text import render_history
+    from coopspider.monitor.text_render import render_history
 
     database = _open(args, read_only=True)
     with database.session() as session:
@@ -778,7 +781,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from coopspider.monitor.report_data import build_report
+    from coopspider.monitor.report_data import build_report, load_report_source
     from coopspider.monitor.report_html import summary_line, write_report
 
     if args.days < 1:
@@ -789,7 +792,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     database = _open(args, read_only=True)
     _require_known_site(args, database)
     with database.session() as session:
-        report = build_report(session, now=datetime.now(UTC), days=args.days, site=args.site)
+        source = load_report_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
+        report = build_report(source)
     try:
         index = write_report(report, out_dir)
     except OSError as error:
@@ -1118,7 +1122,7 @@ class _PrintableStream:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not isinstance(sys.stdout, _PrintableStream):
-        sys.stdout = _PrintableStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = _PrintableStream(sys.stdout)
     try:
         return args.handler(args)
     except UserError as error:

@@ -267,7 +267,7 @@ class _Reader:
         `check` returns the value to use or raises ValueError with what was expected.
         """
         variable = next((v for v, path in ENV_OVERRIDES.items() if path == key_path), None)
-        if env is not None and variable in env:
+        if env is not None and variable is not None and variable in env:
             raw, source = env[variable], variable
         elif key_path.rsplit(".", 1)[-1] in section:
             raw, source = section[key_path.rsplit(".", 1)[-1]], str(self.file)

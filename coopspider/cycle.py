@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from coopspider.config import DEFAULT_SITE, Config, SiteConfig, archive_problem, masked_url
 from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_FAILED, EXIT_OK
@@ -37,6 +37,7 @@ from coopspider.urls import host_of
 
 if TYPE_CHECKING:
     from storage import Database
+    from storage.models import CrawlRun
 
 SPIDER = "lienminh"
 # After CLOSESPIDER_TIMEOUT asks the spider to stop, this long to finish writing before a kill.
@@ -147,7 +148,7 @@ def run_lock(path: Path) -> Iterator[None]:
             handle.truncate(0)
 
 
-def _holder_pid(handle: Any) -> str | None:
+def _holder_pid(handle: TextIO) -> str | None:
     """The pid the lock's holder wrote; it writes just after taking the lock, so wait briefly
     for a holder that has only just started."""
     for _ in range(20):
@@ -231,14 +232,14 @@ class DiffStep:
     failure_code = EXIT_FAILED
 
     def run(self, context: RunContext) -> StepOutcome:
-        from coopspider.monitor.diff import build_report, load_facts
+        from coopspider.monitor.diff import build_diff, load_facts
 
         # A failed crawl recorded no changes: its line from the crawl step says why.
         sites = [crawl.site for crawl in context.crawls if crawl.ok]
         if not sites:
             return StepOutcome(True, ["diff: no crawl went well, nothing to compare"])
         with _opened(context.database_url) as database, database.session() as session:
-            reports = {site: build_report(load_facts(session, site=site)) for site in sites}
+            reports = {site: build_diff(load_facts(session, site=site)) for site in sites}
         return StepOutcome(True, [describe_changes(site, reports[site]) for site in sites])
 
 
@@ -451,7 +452,7 @@ def crawl_site(context: RunContext, site: SiteConfig, database: Database) -> Cra
         )
 
 
-def judge_crawl(returncode: int | None, run: Any, seconds: float) -> str | None:
+def judge_crawl(returncode: int | None, run: CrawlRun | None, seconds: float) -> str | None:
     """Why a crawl failed, or None: from the child's exit status (None: killed) and its run row.
 
     A crawl whose spider "finished" can still have read nothing: a site that is down answers

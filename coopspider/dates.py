@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
 
 __all__ = ["VIETNAM_TZ", "parse_date", "to_iso"]
 
@@ -132,7 +135,7 @@ _FALLBACK_HINT_RE = re.compile(
 _NUMBER_RE = re.compile(r"\d+")
 _DIGIT_RE = re.compile(r"\d")
 
-_fallback_parsers: dict[str, Any] = {}
+_fallback_parsers: dict[str, DateDataParser] = {}
 
 
 def parse_date(text: str, *, now: datetime | None = None, order: str = "DMY") -> datetime | None:
@@ -311,7 +314,7 @@ def _fallback(low: str, order: str) -> datetime | None:
     return result.astimezone(VIETNAM_TZ)
 
 
-def _fallback_parser(order: str) -> Any:
+def _fallback_parser(order: str) -> DateDataParser:
     parser = _fallback_parsers.get(order)
     if parser is None:
         # Imported here: dateparser is slow to import and most calls never need it.

@@ -14,7 +14,7 @@ import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NotRequired, TypedDict, Unpack
 
 from coopspider.items import ArticleItem
 from coopspider.pages.article import ArticlePage
@@ -24,24 +24,28 @@ if TYPE_CHECKING:
     from coopspider.profiles import SiteProfile
 
 
-def extract_article(
-    url: str,
-    html_text: str,
-    *,
-    date_order: str,
-    profile: SiteProfile | None = None,
-    site: str,
-    article_id: str,
-    category: str | None,
-    fetched_at: str,
-) -> ArticleItem:
+class ArticleContext(TypedDict):
+    """What the crawl knows of an article page besides its URL and HTML."""
+
+    date_order: str  # DMY or MDY, for dates the page writes with numbers only
+    profile: NotRequired[SiteProfile | None]
+    site: str
+    article_id: str
+    category: str | None
+    fetched_at: str
+
+
+def extract_article(url: str, html_text: str, **context: Unpack[ArticleContext]) -> ArticleItem:
     """The article item of one page (runs in a worker process, or inline)."""
-    fields = ArticlePage(url, html_text, date_order=date_order, profile=profile).to_item()
+    page = ArticlePage(
+        url, html_text, date_order=context["date_order"], profile=context.get("profile")
+    )
+    fields = page.to_item()
     return ArticleItem(
         url=fields["url"],
-        site=site,
-        article_id=article_id,
-        category=category,
+        site=context["site"],
+        article_id=context["article_id"],
+        category=context["category"],
         title=fields["title"] or "",
         published_at=fields["published_at"],
         published_raw=fields["published_raw"],
@@ -49,7 +53,7 @@ def extract_article(
         summary=fields["summary"],
         body=fields["body"],
         images=fields["images"],
-        fetched_at=fetched_at,
+        fetched_at=context["fetched_at"],
     )
 
 
@@ -77,16 +81,17 @@ class Extractor:
             initargs=(os.getpid(),),
         )
 
-    async def article(self, url: str, html_text: str, **fields: object) -> ArticleItem:
+    async def article(
+        self, url: str, html_text: str, **context: Unpack[ArticleContext]
+    ) -> ArticleItem:
         """The article item of one page; a worker that died is replaced before the error is
         raised, so one pathological page costs that page only."""
+        extract = partial(extract_article, url, html_text, **context)
         if self.executor is None:
-            return extract_article(url, html_text, **fields)  # type: ignore[arg-type]
+            return extract()
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(
-                self.executor, partial(extract_article, url, html_text, **fields)
-            )
+            return await loop.run_in_executor(self.executor, extract)
         except BrokenProcessPool:
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.executor = self._new_executor()

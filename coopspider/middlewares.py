@@ -168,6 +168,7 @@ class SiteOnlyMiddleware(OffsiteMiddleware):
             return super().should_follow(request, spider)
         return same_site(request.url, base_url)
 
+    # Scrapy no longer passes `spider`; the base class keeps it only for older callers.
     def process_request(self, request: Request) -> None:  # type: ignore[override]
         try:
             super().process_request(request)

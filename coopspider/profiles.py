@@ -26,7 +26,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
@@ -217,7 +217,8 @@ class _Checker:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(key, f"must be a list of regular expressions, got {value!r}")
-        compiled, problems = [], []
+        compiled: list[regex.Pattern[str]] = []
+        problems: list[tuple[str, str]] = []
         for number, text in enumerate(value):
             try:
                 compiled.append(self.pattern(text, key))
@@ -292,7 +293,7 @@ def _apply(profile: SiteProfile, table: Mapping[str, Any], check: _Checker) -> S
 
     for key in ("title", "platform"):
         if key in table:
-            take(changes, key, lambda key=key: check.text(table, key))
+            take(changes, key, partial(check.text, table, key))
     if "base_url" in table:
         take(changes, "base_url", lambda: check.base_url(table["base_url"]))
     if "date_order" in table:
@@ -305,20 +306,20 @@ def _apply(profile: SiteProfile, table: Mapping[str, Any], check: _Checker) -> S
         take(changes, "concurrency", lambda: int(check.number(concurrency, "concurrency", 1)))
     for key in ("categories", "skip_categories"):
         if key in table:
-            take(changes, key, lambda key=key: check.names(table[key], key))
+            take(changes, key, partial(check.names, table[key], key))
     for key in ("revisit_days", "revisit_old_days"):
         if key in table:
-            take(changes, key, lambda key=key: check.days(table[key], key))
+            take(changes, key, partial(check.days, table[key], key))
     urls = check.collect(lambda: _table(table["urls"], check, "urls")) if "urls" in table else {}
     if urls is not _INVALID and urls:
         check.unknown_keys(urls, _URL_KEYS, "urls.")
         grammar: dict[str, Any] = {}
         for key in ("article", "listing", "pagination"):
             if key in urls:
-                take(grammar, key, lambda key=key: check.patterns(urls[key], f"urls.{key}"))
+                take(grammar, key, partial(check.patterns, urls[key], f"urls.{key}"))
         for key in ("article_links", "listing_links"):
             if key in urls:
-                take(grammar, key, lambda key=key: check.selector(urls[key], f"urls.{key}"))
+                take(grammar, key, partial(check.selector, urls[key], f"urls.{key}"))
         if "items_per_page" in urls:
             per_page = urls["items_per_page"]
             take(grammar, "items_per_page", lambda: check.whole(per_page, "urls.items_per_page"))
@@ -340,7 +341,7 @@ def _apply(profile: SiteProfile, table: Mapping[str, Any], check: _Checker) -> S
         check.unknown_keys(selectors, names, "selectors.")
         chosen: dict[str, Any] = {}
         for key in (key for key in selectors if key in names):
-            take(chosen, key, lambda key=key: check.selector(selectors[key], f"selectors.{key}"))
+            take(chosen, key, partial(check.selector, selectors[key], f"selectors.{key}"))
         changes["selectors"] = replace(profile.selectors, **chosen)
     if check.found:
         raise check.error()
@@ -436,7 +437,7 @@ def _override(
     return _apply(start, table, check)
 
 
-def known_names(profiles: Mapping[str, SiteProfile]) -> str:
+def known_names(profiles: Mapping[str, object]) -> str:
     """The profile names, comma-separated, for messages."""
     return ", ".join(sorted(profiles))
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
+from re import _constants as sre  # type: ignore[attr-defined]  # private: typeshed omits it
+from re import _parser as sre_parse  # type: ignore[attr-defined]  # private: typeshed omits it
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 

@@ -183,7 +183,7 @@ def create_batch(
     return batch
 
 
-def _unbatched_events(site: str | None) -> Select[tuple[ChangeEvent]]:
+def _unbatched_events(site: str | None) -> Select[ChangeEvent]:
     """The change events (of `site`) no batch covers yet, in the order they were recorded.
 
     Only a finished crawl reports: the events of a crawl that did not finish (killed, cut short)
@@ -209,7 +209,7 @@ def _unbatched_events(site: str | None) -> Select[tuple[ChangeEvent]]:
     return query.order_by(ChangeEvent.id)
 
 
-def _unbatched_issues(site: str | None) -> Select[tuple[HealthIssue]]:
+def _unbatched_issues(site: str | None) -> Select[HealthIssue]:
     """The health issues (of `site`) no batch covers yet, oldest first."""
     query = select(HealthIssue).where(HealthIssue.alert_batch_id.is_(None))
     if site is not None:

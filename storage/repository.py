@@ -172,13 +172,14 @@ OWNER_HOST = "coopspider/host"
 OWNER_PID = "coopspider/pid"
 
 
-def run_owner(host: str, pid: int) -> dict[str, Any]:
+def run_owner(host: str, pid: int) -> dict[str, str | int]:
     """The `owner` of a run recorded by process `pid` on machine `host`."""
     return {OWNER_HOST: host, OWNER_PID: pid}
 
 
-def owner_of(run: CrawlRun) -> tuple[Any, Any]:
-    """(machine, process id) of the process that recorded `run`; (None, None) if unknown."""
+def owner_of(run: CrawlRun) -> tuple[object, object]:
+    """(machine, process id) of the process that recorded `run`, as its stats hold them (any
+    JSON value: an older or foreign writer may have stored anything); (None, None) if unknown."""
     owner = run.stats or {}
     return owner.get(OWNER_HOST), owner.get(OWNER_PID)
 

@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     Connection,
@@ -85,6 +85,18 @@ Executor = Session | Connection
 IndexedVersion = tuple[int, int, str, str]
 
 
+class _IndexedText(TypedDict):
+    title: str
+    body: str
+
+
+class _IndexRow(_IndexedText):
+    """The parameters of one version's row in the search index."""
+
+    article_pk: int
+    version_id: int
+
+
 @dataclass(frozen=True)
 class SearchHit:
     """One article that matches a query, as its latest version shows it."""
@@ -137,7 +149,7 @@ def _dialect(executor: Executor) -> str:
     return bind.dialect.name
 
 
-def _indexed_text(title: str, body: str) -> dict[str, str]:
+def _indexed_text(title: str, body: str) -> _IndexedText:
     return {"title": fold(title), "body": fold(body)}
 
 
@@ -166,7 +178,7 @@ def add_to_index(executor: Executor, versions: Sequence[IndexedVersion]) -> None
     """
     if not versions:
         return
-    values = [
+    values: list[_IndexRow] = [
         {"article_pk": pk, "version_id": version_id, **_indexed_text(title, body)}
         for pk, version_id, title, body in versions
     ]
@@ -181,7 +193,7 @@ def add_to_index(executor: Executor, versions: Sequence[IndexedVersion]) -> None
             _index_what_fits(executor, value)
 
 
-def _index_what_fits(executor: Executor, value: dict[str, Any]) -> None:
+def _index_what_fits(executor: Executor, value: _IndexRow) -> None:
     """Index a long text on PostgreSQL, halving the longer of title and body until it fits."""
     title, body = value["title"], value["body"]
     while True:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -11,7 +11,7 @@ from typing import Any
 
 from scrapy.http import HtmlResponse
 
-from coopspider.pages.article import ArticlePage
+from coopspider.pages.article import ArticleFields, ArticlePage
 from coopspider.text import clean_line, clean_paragraphs
 
 PAGES = Path(__file__).parent / "pages"
@@ -54,7 +54,7 @@ def cases() -> Iterator[Case]:
         yield Case(page.stem, expected["url"], page.read_bytes(), expected)
 
 
-def extract(case: Case) -> dict[str, Any]:
+def extract(case: Case) -> ArticleFields:
     """Our fields for one case, decoded the way the spider decodes responses."""
     response = HtmlResponse(url=case.url, body=case.body)
     return ArticlePage(response.url, response.text).to_item()
@@ -90,6 +90,6 @@ COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def score(case: Case, got: dict[str, Any]) -> dict[str, bool]:
+def score(case: Case, got: Mapping[str, Any]) -> dict[str, bool]:
     """Field name -> whether our value matches the expected one."""
     return {field: COMPARE[field](got.get(field), case.expected.get(field)) for field in FIELDS}

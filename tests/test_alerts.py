@@ -38,7 +38,6 @@ from coopspider.monitor.alert_digest import (
     HealthInput,
     build_digest,
     excerpt,
-    shorten_diff,
 )
 from coopspider.monitor.alert_health import RunFacts, judge_run
 from coopspider.monitor.alert_job import CLAIM_TIMEOUT, send_alerts
@@ -50,6 +49,7 @@ from coopspider.monitor.alert_send import (
     deliver,
     smtp_settings,
 )
+from coopspider.monitor.vocabulary import shorten_diff
 from coopspider.monitor.worddiff import word_diff
 from coopspider.sample_site import build_site, serve
 from storage import (
@@ -470,11 +470,11 @@ def test_hostile_page_text_is_escaped_in_html(factory: Database, db_url: str) ->
     html = mailbox.received[0].html
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert (
-        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; "
-        "Tôm &amp; Cá: &quot;ngon&quot; &#x27;nhất&#x27;" in html
+        "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; "
+        "Tôm &amp; Cá: &#34;ngon&#34; &#39;nhất&#39;" in html
     )
     assert (
-        "&lt;img src=x onerror=alert(1)&gt; Nội dung &amp; &quot;trích dẫn&quot; &lt;/body&gt;"
+        "&lt;img src=x onerror=alert(1)&gt; Nội dung &amp; &#34;trích dẫn&#34; &lt;/body&gt;"
         in html
     )
 
@@ -810,7 +810,7 @@ def test_baseline_message_and_health_alerts_from_real_crawls(
             baseline.message["Subject"]
             == f"[coopspider] bắt đầu theo dõi, đã lưu {len(site.articles)} bài – sample"
         )
-        assert f"đã lưu {len(site.articles)} bài viết vào kho" in baseline.text
+        assert f"đã lưu {len(site.articles)} bài viết làm mốc so sánh" in baseline.text
         assert not any(article.title in baseline.text for article in site.articles)
         assert len(baseline.text.splitlines()) < 10
 
@@ -864,7 +864,7 @@ def test_failed_and_unfinished_runs_and_unparsed_dates_are_alerted_once(
         assert send_alerts(factory, settings).nothing_to_send
     body = mailbox.received[0].text
     assert body.count("không hoàn tất (lý do: shutdown)") == 1  # two failed runs, one problem
-    assert "Lần thu thập bắt đầu lúc 08:00 01/03/2025 không kết thúc" in body
+    assert "Lần thu thập bắt đầu lúc 01/03/2025 08:00 không kết thúc" in body
     assert "không hiểu được ngày đăng của 7 trên 20 bài" in body
     with factory.session() as session:
         issues = session.scalars(select(HealthIssue).order_by(HealthIssue.id)).all()
@@ -1226,7 +1226,7 @@ def test_a_site_that_was_down_is_said_plainly() -> None:
     started = datetime(2025, 3, 2, 1, tzinfo=UTC)
     down = HealthProblem("hanoi", "run_failed", {"reason": "home_page_unread"}, started)
     assert health_sentence(down) == (
-        "Lần thu thập lúc 08:00 02/03/2025 không đọc được trang chủ: trang có thể đang ngừng "
+        "Lần thu thập lúc 02/03/2025 08:00 không đọc được trang chủ: trang có thể đang ngừng "
         "hoạt động hoặc đã đổi địa chỉ."
     )
     other = HealthProblem("hanoi", "run_failed", {"reason": "shutdown"}, started)

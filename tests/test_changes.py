@@ -87,7 +87,7 @@ def test_first_crawl_is_a_baseline_not_a_flood_of_new_articles(
     (counter,) = report["counters"]
     assert counter["total"] == site.counter_total and counter["previous_total"] is None
     text = coopspider("--database", database_url, "diff").stdout
-    assert f"Lần thu thập đầu tiên: đã lưu {len(site.articles)} bài" in text
+    assert f"Lần thu thập đầu tiên của trang sample: đã lưu {len(site.articles)} bài" in text
 
 
 @pytest.mark.slow

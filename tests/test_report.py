@@ -15,7 +15,13 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from coopspider.monitor.counter_chart import counter_chart_svg, nice_ticks
-from coopspider.monitor.report_data import CounterDay, build_report, daily_visits, format_number
+from coopspider.monitor.report_data import (
+    CounterDay,
+    build_report,
+    daily_visits,
+    load_report_source,
+)
+from coopspider.monitor.vocabulary import number_text
 from storage import (
     VIETNAM_TZ,
     Article,
@@ -174,7 +180,7 @@ def test_nice_ticks_and_numbers() -> None:
     assert nice_ticks(0) == [0, 1]
     assert nice_ticks(7) == [0, 2, 4, 6, 8]
     assert nice_ticks(1230) == [0, 500, 1000, 1500]
-    assert format_number(1234567) == "1.234.567"
+    assert number_text(1234567) == "1.234.567"
 
 
 def test_chart_escapes_the_site_name_and_draws_a_bar_per_known_day() -> None:
@@ -191,14 +197,17 @@ def test_report_model_reads_the_events(database_url: str) -> None:
     pks = build_archive(url)
     factory = open_database(url)
     with factory.session() as session:
-        report = build_report(session, now=NOW, days=7, site="thaibinh")
-        older = build_report(session, now=NOW - timedelta(days=30), days=7)
+        source = load_report_source(session, now=NOW, days=7, site="thaibinh")
+        older_source = load_report_source(session, now=NOW - timedelta(days=30), days=7)
     factory.close()
+    # Built after the session closed: the builder reads only what was loaded (a lazy load on a
+    # detached row would raise).
+    report, older = build_report(source), build_report(older_source)
     assert [item.title for item in report.new] == [HOSTILE_TITLE]
     assert [item.title for item in report.changed] == ["Hội nghị sơ kết 6 tháng"]
     assert [diff.field for diff in report.changed[0].diffs] == ["title", "body"]
     assert ("insert", " 6 tháng") in report.changed[0].diffs[0].pieces
-    assert [item.note for item in report.removed] == ["trang không còn (lỗi 404)"]
+    assert [item.note for item in report.removed] == ["trang bài viết trả về lỗi 404"]
     assert report.baselines == [("thaibinh", 2, NOW - timedelta(days=2))]
     assert set(report.articles) == {pks["101"], pks["102"], pks["103"]}
     assert [v.version for v in report.articles[pks["101"]].versions] == [1, 2]
@@ -303,7 +312,7 @@ def test_hostile_page_text_stays_text_in_chromium(report_dir: Path) -> None:
     assert HOSTILE_BODY in rendered.xpath("string(//div[@class='body'])")
     # A javascript: image URL is shown, never linked; its caption is text.
     assert not rendered.xpath("//a[starts-with(@href, 'javascript:')]")
-    assert "javascript:alert(1) — <i>ảnh</i>" in rendered.text_content()
+    assert "javascript:alert(1) (<i>ảnh</i>)" in rendered.text_content()
 
 
 def test_report_links_each_change_to_the_archived_versions(report_dir: Path) -> None:
@@ -322,7 +331,7 @@ def test_report_links_each_change_to_the_archived_versions(report_dir: Path) -> 
     assert history.xpath("//section[@id='v2']//div[@data-field='body']/ins/text()") == ["mới"]
     runs = index.xpath("//table[@class='runs']/tbody/tr")
     assert [row.get("class") for row in runs] == ["unhealthy", None]
-    assert "bộ đếm giảm" in index.xpath("string(//ul[contains(@class, 'anomalies')])")
+    assert "Bộ đếm truy cập giảm" in index.xpath("string(//ul[contains(@class, 'anomalies')])")
 
 
 @pytest.mark.slow

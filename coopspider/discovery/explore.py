@@ -19,7 +19,7 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from coopspider.discovery.shapes import (
@@ -55,6 +55,7 @@ from coopspider.urls import on_site
 
 HOME, LISTING, ARTICLE, PAGE = "home", "listing", "article", "page"
 _TITLE_PARTS = re.compile(r"\s+[-|–—:»]+\s+")
+_T = TypeVar("_T")
 
 
 # -- what a fetched page gave ----------------------------------------------------------------------
@@ -231,6 +232,7 @@ class Discovery:
         self.settings = settings
         self.visits: list[Visit] = []
         self._by_key: dict[str, int] = {}
+        # Each name's value has the type its compute function gives (see _remembered).
         self._memo: dict[str, tuple[int, Any]] = {}
 
     # -- recording --
@@ -249,7 +251,7 @@ class Discovery:
 
     # -- what the pages say --
 
-    def _remembered(self, name: str, compute: Callable[[], Any]) -> Any:
+    def _remembered(self, name: str, compute: Callable[[], _T]) -> _T:
         """`compute()`, computed again only once another page has been recorded."""
         known = self._memo.get(name)
         if known is None or known[0] != len(self.visits):
@@ -984,12 +986,12 @@ class Discovery:
             categories = set()
             for number, index in enumerate(chain, start=1):
                 parts = self._parts_of(index)
-                parsed = grammar.classify(parts.key) if parts else None
-                if parsed is None or parsed.kind is not LinkKind.LISTING or parsed.page != number:
+                read = grammar.classify(parts.key) if parts else None
+                if read is None or read.kind is not LinkKind.LISTING or read.page != number:
                     where = parts.key if parts else "?"
-                    problems.append(f"{where} is listing page {number} but reads as {parsed}")
-                elif parsed is not None:
-                    categories.add(parsed.category)
+                    problems.append(f"{where} is listing page {number} but reads as {read}")
+                else:
+                    categories.add(read.category)
             if len(categories) > 1:
                 problems.append(
                     f"the pages of one listing read as categories {sorted(map(str, categories))}"

@@ -6,20 +6,16 @@ reports, counter anomalies, crawl health problems.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from coopspider.monitor.vocabulary import ELLIPSIS, shorten_diff, value_text
 from coopspider.monitor.worddiff import Operation, shown_word_diff
 from storage.changes import detail_time
 
 EXCERPT_CHARS = 300  # the first lines of a new report's text
-DIFF_CONTEXT_WORDS = 10  # unchanged words kept on each side of an edit
-ELLIPSIS = "…"
-
-_TOKEN = re.compile(r"\S+|\s+")
 
 
 @dataclass(frozen=True)
@@ -168,7 +164,7 @@ def build_digest(events: Iterable[EventInput], health: Iterable[HealthInput] = (
             )
         elif event.kind == "changed":
             edits = tuple(
-                _field_edit(name, _as_text(old), _as_text(new))
+                _field_edit(name, value_text(old), value_text(new))
                 for name, (old, new) in (details.get("diff") or {}).items()
             )
             parts["edited"].append(EditedReport(event.site, title, url, edits))
@@ -233,43 +229,3 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 def _field_edit(name: str, old: str, new: str) -> FieldEdit:
     shown = shown_word_diff(old, new)
     return FieldEdit(name, tuple(shorten_diff(shown.pieces)), shown.more_sentence)
-
-
-def shorten_diff(
-    pieces: Iterable[tuple[Operation, str]], context: int = DIFF_CONTEXT_WORDS
-) -> list[tuple[Operation, str]]:
-    """A word diff with each unchanged stretch cut to `context` words beside the edits."""
-    pieces = list(pieces)
-    shortened: list[tuple[Operation, str]] = []
-    for index, (operation, text) in enumerate(pieces):
-        if operation != "equal":
-            shortened.append((operation, text))
-            continue
-        tokens = _TOKEN.findall(text)
-        words = 2 * context  # a word and the space after it are two tokens
-        before = tokens[:words] if index > 0 else []
-        after = tokens[-words:] if index < len(pieces) - 1 else []
-        if len(before) + len(after) + 1 >= len(tokens):
-            shortened.append((operation, text))
-            continue
-        kept_before = "".join(before).rstrip() + " " if before else ""
-        kept_after = " " + "".join(after).lstrip() if after else ""
-        shortened.append(("equal", kept_before + ELLIPSIS + kept_after))
-    return shortened
-
-
-def _as_text(value: Any) -> str:
-    """A field's value as text for a word diff: images as one caption (or URL) per line."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        lines = []
-        for item in value:
-            if isinstance(item, Mapping):
-                lines.append(str(item.get("caption") or item.get("url") or ""))
-            else:
-                lines.append(str(item))
-        return "\n".join(lines)
-    return str(value)

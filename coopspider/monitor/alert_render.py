@@ -1,13 +1,11 @@
 """The alert message: a Vietnamese subject, a plain-text part and an HTML part for one digest.
 
-Every piece of page text reaches the HTML part through `html.escape`; only http(s) URLs become
-links.
+Both parts say what the vocabulary words; the HTML part is the `alert_email.html` template of the
+monitor's Jinja2 environment, which escapes every piece of page text and links only http(s) URLs.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.header import Header
@@ -27,21 +25,21 @@ from coopspider.monitor.alert_digest import (
     RemovedReport,
     RestoredReport,
 )
+from coopspider.monitor.templating import environment
+from coopspider.monitor.vocabulary import baseline_sentence as site_baseline_sentence
+from coopspider.monitor.vocabulary import (
+    counter_anomaly_sentence,
+    date_text,
+    field_label,
+    marked_diff,
+    moment_text,
+)
+from coopspider.monitor.vocabulary import removal_reason as reason_text
 from coopspider.text import strip_controls
-from storage import VIETNAM_TZ
 
 SUBJECT_PREFIX = "[coopspider]"
 SUBJECT_SITES = 3  # sites named in the subject before "và N trang khác"
 
-FIELD_NAMES = {
-    "title": "Tiêu đề",
-    "published_at": "Ngày đăng",
-    "author": "Tác giả",
-    "summary": "Tóm tắt",
-    "body": "Nội dung",
-    "images": "Ảnh",
-    "captions": "Chú thích ảnh",
-}
 SECTION_TITLES = {
     "new": "Tin mới",
     "edited": "Tin được sửa",
@@ -81,33 +79,23 @@ def subject(digest: Digest) -> str:
 
 def baseline_sentence(baseline: Baseline) -> str:
     return (
-        f"Lần thu thập đầu tiên của trang {baseline.site}: đã lưu {baseline.articles} bài viết "
-        "vào kho. Từ nay bạn sẽ nhận thư khi có tin mới, tin được sửa hoặc bị gỡ."
+        f"{site_baseline_sentence(baseline.site, baseline.articles)} Từ nay bạn sẽ nhận thư khi có "
+        "tin mới, tin được sửa hoặc bị gỡ."
     )
 
 
 def removal_reason(report: RemovedReport) -> str:
-    if report.reason == "gone":
-        return f"trang bài viết trả về lỗi {report.status}" if report.status else "trang đã bị xoá"
-    if report.reason == "unlisted":
-        return "không còn trong danh sách của chuyên mục"
-    return report.reason or "không rõ lý do"
+    return reason_text(report.reason, report.status)
 
 
 def counter_sentence(anomaly: CounterAnomaly) -> str:
-    if anomaly.anomaly == "decrease":
-        return (
-            f"Bộ đếm truy cập giảm từ {_number(anomaly.previous_total)} xuống "
-            f"{_number(anomaly.total)} (bị đặt lại hoặc trang đổi hệ thống?)."
-        )
-    if anomaly.anomaly == "frozen":
-        runs = f" qua {anomaly.runs} lần thu thập" if anomaly.runs else ""
-        return f"Bộ đếm truy cập đứng yên ở {_number(anomaly.total)}{runs}."
-    return f"Bộ đếm truy cập bất thường ({anomaly.anomaly}): {_number(anomaly.total)}."
+    return counter_anomaly_sentence(
+        anomaly.anomaly, anomaly.total, anomaly.previous_total, anomaly.runs
+    )
 
 
 def health_sentence(problem: HealthProblem) -> str:
-    when = _moment(problem.run_started_at)
+    when = moment_text(problem.run_started_at)
     details = problem.details
     if problem.kind == "no_articles":
         return (
@@ -139,25 +127,12 @@ def health_sentence(problem: HealthProblem) -> str:
 
 def report_line(report: NewReport) -> str:
     """Date and category of a new report."""
-    date = (
-        report.published_at.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y")
-        if report.published_at
-        else "không rõ ngày"
-    )
     category = f" · Chuyên mục: {report.category}" if report.category else ""
-    return f"Ngày đăng: {date}{category}"
+    return f"Ngày đăng: {date_text(report.published_at)}{category}"
 
 
-def _moment(moment: datetime) -> str:
-    return moment.astimezone(VIETNAM_TZ).strftime("%H:%M %d/%m/%Y")
-
-
-def _number(value: int | None) -> str:
-    return "?" if value is None else f"{value:,}".replace(",", ".")
-
-
-def _field(edit: FieldEdit) -> str:
-    return FIELD_NAMES.get(edit.field, edit.field)
+def field_edit_label(edit: FieldEdit) -> str:
+    return field_label(edit.field)
 
 
 # -- plain text ------------------------------------------------------------------------------------
@@ -201,17 +176,9 @@ def _text_new(report: NewReport) -> list[str]:
 def _text_edited(report: EditedReport) -> list[str]:
     lines = [f"* {report.title}", f"  <{report.url}>"]
     for edit in report.edits:
-        changed = "".join(_text_piece(operation, text) for operation, text in edit.pieces)
-        lines.append(f"  {_field(edit)}: {' '.join(f'{changed} {edit.more}'.split())}")
+        changed = marked_diff(edit.pieces)
+        lines.append(f"  {field_edit_label(edit)}: {' '.join(f'{changed} {edit.more}'.split())}")
     return lines
-
-
-def _text_piece(operation: str, text: str) -> str:
-    if operation == "insert":
-        return "{+" + text + "+}"
-    if operation == "delete":
-        return "[-" + text + "-]"
-    return text
 
 
 def _text_removed(report: RemovedReport) -> list[str]:
@@ -224,86 +191,25 @@ def _text_restored(report: RestoredReport) -> list[str]:
 
 # -- HTML ------------------------------------------------------------------------------------------
 
-_STYLE_INSERT = "background:#d4f5d4;text-decoration:none"
-_STYLE_DELETE = "background:#f8d3d3;color:#7a1c1c"
-_STYLE_MUTED = "color:#555"
-
 
 def render_html(digest: Digest) -> str:
     """The HTML part: the same content as the text part, page text escaped, originals linked."""
-    body: list[str] = []
-    for site in digest.sites:
-        part = digest.for_site(site)
-        body.append(f"<h2>Trang {_esc(site)}</h2>")
-        for baseline in part.baselines:
-            body.append(f"<p>{_esc(baseline_sentence(baseline))}</p>")
-        _html_section(body, "new", part.new, _html_new)
-        _html_section(body, "edited", part.edited, _html_edited)
-        _html_section(body, "removed", part.removed, _html_removed)
-        _html_section(body, "restored", part.restored, lambda r: _link(r.url, r.title))
-        _html_section(body, "counters", part.counters, lambda a: _esc(counter_sentence(a)))
-        _html_section(body, "health", part.health, lambda p: _esc(health_sentence(p)))
     return (
-        '<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8">'
-        f"<title>{_esc(subject(digest))}</title></head>\n"
-        '<body style="font-family:Arial,Helvetica,sans-serif;line-height:1.45">\n'
-        + "\n".join(body)
-        + f'\n<hr><p style="{_STYLE_MUTED};font-size:small">{_esc(FOOTER)}</p>\n</body></html>\n'
+        environment()
+        .get_template("alert_email.html")
+        .render(
+            digest=digest,
+            subject=subject(digest),
+            section_titles=SECTION_TITLES,
+            footer=FOOTER,
+            baseline_sentence=baseline_sentence,
+            report_line=report_line,
+            field_edit_label=field_edit_label,
+            removal_reason=removal_reason,
+            counter_sentence=counter_sentence,
+            health_sentence=health_sentence,
+        )
     )
-
-
-def _html_section(
-    body: list[str], name: str, items: Sequence[Any], render: Callable[[Any], str]
-) -> None:
-    if not items:
-        return
-    body.append(f"<h3>{_esc(SECTION_TITLES[name])} ({len(items)})</h3>\n<ul>")
-    body += [f"<li>{render(item)}</li>" for item in items]
-    body.append("</ul>")
-
-
-def _html_new(report: NewReport) -> str:
-    excerpt = "<br>".join(_esc(line) for line in report.excerpt.splitlines())
-    return (
-        f"<strong>{_link(report.url, report.title)}</strong>"
-        f'<br><span style="{_STYLE_MUTED}">{_esc(report_line(report))}</span>'
-        + (f"<br>{excerpt}" if excerpt else "")
-    )
-
-
-def _html_edited(report: EditedReport) -> str:
-    rows = []
-    for edit in report.edits:
-        changed = "".join(_html_piece(operation, text) for operation, text in edit.pieces)
-        more = f" <em>{_esc(edit.more)}</em>" if edit.more else ""
-        rows.append(f"<br><em>{_esc(_field(edit))}:</em> {changed}{more}")
-    return f"<strong>{_link(report.url, report.title)}</strong>" + "".join(rows)
-
-
-def _html_piece(operation: str, text: str) -> str:
-    # Paragraph breaks stay visible; HTML would fold them into one space.
-    escaped = re.sub(r"\n+", "<br>", _esc(text))
-    if operation == "insert":
-        return f'<ins style="{_STYLE_INSERT}">{escaped}</ins>'
-    if operation == "delete":
-        return f'<del style="{_STYLE_DELETE}">{escaped}</del>'
-    return escaped
-
-
-def _html_removed(report: RemovedReport) -> str:
-    return f"{_link(report.url, report.title)} ({_esc(removal_reason(report))})"
-
-
-def _link(url: str, label: str) -> str:
-    """A link to an original page; anything but an http(s) URL is shown as text, not linked."""
-    label_html = _esc(label or url)
-    if not url.lower().startswith(("http://", "https://")):
-        return label_html
-    return f'<a href="{_esc(url)}">{label_html}</a>'
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
 
 
 # -- the message -----------------------------------------------------------------------------------

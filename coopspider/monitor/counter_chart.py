@@ -11,7 +11,8 @@ import math
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from coopspider.monitor.report_data import CounterDay, format_number
+from coopspider.monitor.report_data import CounterDay
+from coopspider.monitor.vocabulary import number_text
 
 WIDTH = 760
 HEIGHT = 280
@@ -71,7 +72,7 @@ def counter_chart_svg(days: Sequence[CounterDay], *, site: str) -> str:
         label = ET.SubElement(
             axis, "text", {"x": str(_MARGIN_LEFT - 6), "y": f"{y + 4:.1f}", "text-anchor": "end"}
         )
-        label.text = format_number(tick)
+        label.text = number_text(tick)
 
     bars = ET.SubElement(svg, "g", {"class": "bars"})
     slot = plot_width / max(len(days), 1)
@@ -110,7 +111,7 @@ def counter_chart_svg(days: Sequence[CounterDay], *, site: str) -> str:
                 "fill": _BAR_COLOUR,
             },
         )
-        ET.SubElement(bar, "title").text = f"{shown}: {format_number(day.visits)} lượt truy cập"
+        ET.SubElement(bar, "title").text = f"{shown}: {number_text(day.visits)} lượt truy cập"
 
     _legend(svg, gaps=any(day.visits is None for day in days))
 

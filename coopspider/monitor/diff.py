@@ -8,7 +8,7 @@ when it had stored 25 of 30 new articles, and a crawl that then finished, both s
 
 `load_facts` reads, for each site, that window of runs (after the finished crawl before the
 latest finished one, up to the latest run that ended), their change events and the two counter
-readings the counter section compares; `build_report` turns those facts into the report (a plain
+readings the counter section compares; `build_diff` turns those facts into the report (a plain
 JSON-ready dict) without touching the database. Both cost what the latest runs hold, not what
 the archive holds: every query is bounded by an index on the run or the site.
 """
@@ -47,7 +47,7 @@ class UnfinishedRun:
 
 
 @dataclass(frozen=True)
-class RunFacts:
+class SiteFacts:
     """Everything the report says about one site: the run it reports (the latest finished one,
     else the latest that ended), the events it reports, and the crawls that did not finish."""
 
@@ -63,7 +63,7 @@ class RunFacts:
     unfinished: list[UnfinishedRun] = field(default_factory=list)
 
 
-def load_facts(session: Session, site: str | None = None) -> list[RunFacts]:
+def load_facts(session: Session, site: str | None = None) -> list[SiteFacts]:
     """The facts of each site (or of `site`) that has a crawl that ended, by site name."""
     ended = select(CrawlRun.site).where(CrawlRun.status != "running").distinct()
     if site is not None:
@@ -71,7 +71,7 @@ def load_facts(session: Session, site: str | None = None) -> list[RunFacts]:
     return [_site_facts(session, name) for name in sorted(session.scalars(ended))]
 
 
-def _site_facts(session: Session, site: str) -> RunFacts:
+def _site_facts(session: Session, site: str) -> SiteFacts:
     finished = session.scalars(
         select(CrawlRun.id)
         .where(CrawlRun.site == site, CrawlRun.status == "finished")
@@ -90,7 +90,7 @@ def _site_facts(session: Session, site: str) -> RunFacts:
         # No crawl of the site ever finished: the latest one says why; it reports nothing.
         runs = list(session.scalars(ended.order_by(CrawlRun.id.desc()).limit(1)))
         reported, reporting = runs[0], []
-    return RunFacts(
+    return SiteFacts(
         site=site,
         run_id=reported.id,
         status=reported.status,
@@ -131,7 +131,7 @@ def _reading(
     return CounterReading(row.observed_at, row.total, row.online) if row else None
 
 
-def build_report(facts: Iterable[RunFacts]) -> dict[str, Any]:
+def build_diff(facts: Iterable[SiteFacts]) -> dict[str, Any]:
     """The report of the given runs: new, changed, removed and restored articles, baselines,
     counters and errors (see `coopspider diff --help` for the shape)."""
     report: dict[str, Any] = {
@@ -189,7 +189,7 @@ def build_report(facts: Iterable[RunFacts]) -> dict[str, Any]:
     return report
 
 
-def counter_entry(run: RunFacts, anomalies: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def counter_entry(run: SiteFacts, anomalies: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The counter section of one site: this reading, the change since the previous one and
     the visits per day between them."""
     total = run.counter.total if run.counter else None
@@ -219,7 +219,7 @@ _ERROR_STATS = {
 }
 
 
-def run_errors(run: RunFacts) -> list[dict[str, Any]]:
+def run_errors(run: SiteFacts) -> list[dict[str, Any]]:
     """What went wrong: the reported run's error counts, and each crawl in the window that did
     not finish, with its own counts."""
     errors = _errors(run.site, run.run_id, run.status, run.finish_reason, run.stats)

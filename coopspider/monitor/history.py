@@ -1,4 +1,8 @@
-"""An article's history: every stored version, each with what changed since the one before."""
+"""An article's history: every stored version, each with what changed since the one before.
+
+`find_article` and `load_history` read the archive; `build_history` is pure: it works from the
+versions and events they loaded.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The report's content, built from the archive: pure reads, no HTML here.
+"""The report's content: loaded from the archive at the edge, then built purely; no HTML here.
 
+`load_report_source` is the only function here that reads the database: it returns the rows a
+report of some days needs. `build_report` turns them into a `Report` without touching a session.
 Changes come from the change events the crawl recorded (storage.changes), never recomputed;
 the counter series from the counter readings; crawl health from the runs' stats. Each article
 named by an event gets its full history (every archived version, and what each edit changed).
@@ -7,7 +9,6 @@ named by an event gets its full history (every archived version, and what each e
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -16,22 +17,26 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from coopspider.monitor.vocabulary import (
+    FIELD_LABELS,
+    counter_anomaly_sentence,
+    field_label,
+    in_reading_order,
+    moment_text,
+    removal_reason,
+    value_text,
+)
 from coopspider.monitor.worddiff import Operation, shown_word_diff
-from storage import VIETNAM_TZ, Article, ArticleVersion, CounterObservation, CrawlRun, list_events
+from storage import (
+    VIETNAM_TZ,
+    Article,
+    ArticleVersion,
+    ChangeEvent,
+    CounterObservation,
+    CrawlRun,
+    list_events,
+)
 from storage.changes import detail_time
-
-# The fields of a version a reader compares, in reading order, with their Vietnamese labels.
-FIELD_LABELS = {
-    "title": "Tiêu đề",
-    "published_at": "Ngày đăng",
-    "author": "Tác giả",
-    "summary": "Tóm tắt",
-    "body": "Nội dung",
-    "images": "Hình ảnh",
-    "category": "Chuyên mục",
-}
-REMOVAL_REASONS = {"gone": "trang không còn (lỗi {status})", "unlisted": "không còn trong danh mục"}
-ANOMALY_LABELS = {"decrease": "bộ đếm giảm", "frozen": "bộ đếm đứng yên"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ class CounterSeries:
 
 
 @dataclass(frozen=True)
-class RunHealth:
+class RunSummary:
     """One crawl run and the numbers that say whether it went well."""
 
     run_id: int
@@ -150,12 +155,32 @@ class Report:
     removed: list[ArticleEvent]
     restored: list[ArticleEvent]
     counters: list[CounterSeries]
-    runs: list[RunHealth]
+    runs: list[RunSummary]
     articles: dict[int, ArticleHistory]
 
 
-def build_report(session: Session, *, now: datetime, days: int, site: str | None = None) -> Report:
-    """The report of the last `days` days (Vietnam calendar days, today included)."""
+@dataclass(frozen=True)
+class ReportSource:
+    """The archive's rows a report is built from, as `load_report_source` read them."""
+
+    now: datetime
+    since: datetime
+    days: int
+    site: str | None
+    events: list[ChangeEvent]  # detected from `since` to `now`, in the order recorded
+    readings: list[CounterObservation]  # from a week before `since` to `now`, oldest first
+    runs: list[CrawlRun]  # started from `since` to `now`, newest first
+    articles: list[Article]  # the articles the events name, with their versions loaded
+
+
+# Counter readings read before the report's first day: the last one gives that day its start.
+READINGS_BEFORE = timedelta(days=7)
+
+
+def load_report_source(
+    session: Session, *, now: datetime, days: int, site: str | None = None
+) -> ReportSource:
+    """What the report of the last `days` days (Vietnam calendar days, today included) needs."""
     if days < 1:
         raise ValueError("a report covers at least one day")
     first_day = now.astimezone(VIETNAM_TZ).date() - timedelta(days=days - 1)
@@ -164,11 +189,49 @@ def build_report(session: Session, *, now: datetime, days: int, site: str | None
     events = [
         event for event in list_events(session, site=site, since=since) if event.detected_at <= now
     ]
+    readings = select(CounterObservation).where(
+        CounterObservation.observed_at >= since - READINGS_BEFORE,
+        CounterObservation.observed_at <= now,
+    )
+    runs = select(CrawlRun).where(CrawlRun.started_at >= since, CrawlRun.started_at <= now)
+    if site is not None:
+        readings = readings.where(CounterObservation.site == site)
+        runs = runs.where(CrawlRun.site == site)
+    named = {event.article_pk for event in events if event.article_pk is not None}
+    return ReportSource(
+        now=now,
+        since=since,
+        days=days,
+        site=site,
+        events=events,
+        readings=list(session.scalars(readings.order_by(CounterObservation.observed_at))),
+        runs=list(session.scalars(runs.order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()))),
+        articles=_articles_with_versions(session, named),
+    )
+
+
+def _articles_with_versions(session: Session, article_pks: Iterable[int]) -> list[Article]:
+    wanted = sorted(set(article_pks))
+    articles: list[Article] = []
+    # Chunks keep the IN list within every database's limit on bound parameters.
+    for start in range(0, len(wanted), 500):
+        query = (
+            select(Article)
+            .where(Article.id.in_(wanted[start : start + 500]))
+            .options(selectinload(Article.versions))
+            .order_by(Article.id)
+        )
+        articles.extend(session.scalars(query))
+    return articles
+
+
+def build_report(source: ReportSource) -> Report:
+    """The report of the loaded rows (pure: reads no database)."""
     by_kind: dict[str, list[ArticleEvent]] = {kind: [] for kind in ("new", "changed", "removed")}
     by_kind["restored"] = []
     baselines: list[tuple[str, int, datetime]] = []
     anomalies: dict[str, list[str]] = {}
-    for event in events:
+    for event in source.events:
         details = event.details or {}
         if event.kind == "baseline":
             baselines.append((event.site, int(details.get("articles", 0)), event.detected_at))
@@ -185,33 +248,26 @@ def build_report(session: Session, *, now: datetime, days: int, site: str | None
         reverse=True,
     )
 
-    named = {
-        item.article_pk
-        for listed in by_kind.values()
-        for item in listed
-        if item.article_pk is not None
-    }
     return Report(
-        generated_at=now,
-        since=since,
-        days=days,
-        site=site,
+        generated_at=source.now,
+        since=source.since,
+        days=source.days,
+        site=source.site,
         baselines=baselines,
         new=by_kind["new"],
         changed=by_kind["changed"],
         removed=by_kind["removed"],
         restored=by_kind["restored"],
-        counters=counter_series(session, since=since, now=now, site=site, anomalies=anomalies),
-        runs=run_health(session, since=since, until=now, site=site),
-        articles={history.article_pk: history for history in article_histories(session, named)},
+        counters=counter_series(
+            source.readings, since=source.since, now=source.now, anomalies=anomalies
+        ),
+        runs=[run_summary(run) for run in source.runs],
+        articles={article.id: article_history(article) for article in source.articles},
     )
 
 
 def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEvent:
-    note = ""
-    if kind == "removed":
-        reason = REMOVAL_REASONS.get(details.get("reason", ""), "{reason}")
-        note = reason.format(status=details.get("status", "?"), reason=details.get("reason", ""))
+    note = removal_reason(details.get("reason"), details.get("status")) if kind == "removed" else ""
     diff = details.get("diff") or {}
     return ArticleEvent(
         kind=kind,
@@ -224,75 +280,41 @@ def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEve
         note=note,
         to_version=details.get("to_version"),
         diffs=[
-            FieldDiff.between(name, FIELD_LABELS.get(name, name), *map(_as_text, diff[name]))
-            for name in _in_reading_order(details.get("fields") or list(diff))
+            FieldDiff.between(name, field_label(name), *map(value_text, diff[name]))
+            for name in in_reading_order(details.get("fields") or list(diff))
             if name in diff
         ],
     )
 
 
 def _anomaly_text(details: dict[str, Any], detected_at: datetime) -> str:
-    label = ANOMALY_LABELS.get(details.get("anomaly", ""), str(details.get("anomaly", "")))
-    seen = detected_at.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
-    numbers = " → ".join(
-        format_number(value) if isinstance(value, int) else "?"
-        for value in (details.get("previous_total"), details.get("total"))
+    sentence = counter_anomaly_sentence(
+        str(details.get("anomaly", "")),
+        details.get("total"),
+        details.get("previous_total"),
+        details.get("runs"),
     )
-    return f"{seen}: {label} ({numbers})"
-
-
-def format_number(value: int) -> str:
-    """An integer the Vietnamese way: 1.234.567."""
-    return f"{value:,}".replace(",", ".")
-
-
-def _in_reading_order(names: Iterable[str]) -> list[str]:
-    order = list(FIELD_LABELS)
-    return sorted(names, key=lambda name: order.index(name) if name in order else len(order))
-
-
-def _as_text(value: Any) -> str:
-    """A field value as the text a reader compares: images one per line, dates in Vietnam."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, str):
-        moment = detail_time(value, VIETNAM_TZ) if value[:4].isdigit() and "T" in value else None
-        return _as_text(moment) if moment else value
-    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
-        return "\n".join(
-            " — ".join(str(part) for part in (item.get("url"), item.get("caption")) if part)
-            for item in value
-        )
-    return json.dumps(value, ensure_ascii=False)
+    return f"{moment_text(detected_at)}: {sentence}"
 
 
 def counter_series(
-    session: Session,
+    readings: Iterable[CounterObservation],
     *,
     since: datetime,
     now: datetime,
-    site: str | None = None,
     anomalies: dict[str, list[str]] | None = None,
 ) -> list[CounterSeries]:
-    """Visits per day of each site's counter from `since` to `now`, with its latest reading."""
-    # The last reading before the window gives the first day its starting point.
-    query = select(CounterObservation).where(
-        CounterObservation.observed_at >= since - timedelta(days=7),
-        CounterObservation.observed_at <= now,
-    )
-    if site is not None:
-        query = query.where(CounterObservation.site == site)
-    readings: dict[str, list[CounterObservation]] = {}
-    for reading in session.scalars(query.order_by(CounterObservation.observed_at)):
-        readings.setdefault(reading.site, []).append(reading)
+    """Visits per day of each site's counter from `since` to `now`, from its readings in time
+    order (the last before `since` included), with its latest reading."""
+    by_site: dict[str, list[CounterObservation]] = {}
+    for reading in readings:
+        by_site.setdefault(reading.site, []).append(reading)
     first_day = since.astimezone(VIETNAM_TZ).date()
     last_day = now.astimezone(VIETNAM_TZ).date()
     series = []
-    for name in sorted(set(readings) | set(anomalies or {})):
-        known = [(r.observed_at, r.total) for r in readings.get(name, []) if r.total is not None]
-        latest = readings[name][-1] if readings.get(name) else None
+    for name in sorted(set(by_site) | set(anomalies or {})):
+        known = [(r.observed_at, r.total) for r in by_site.get(name, []) if r.total is not None]
+        latest = by_site[name][-1] if by_site.get(name) else None
         series.append(
             CounterSeries(
                 site=name,
@@ -335,53 +357,26 @@ def daily_visits(
     return [CounterDay(day, round(visits[day]) if day in visits else None) for day in days]
 
 
-def run_health(
-    session: Session, *, since: datetime, until: datetime, site: str | None = None
-) -> list[RunHealth]:
-    """The crawl runs started between `since` and `until`, newest first, with their page and
-    error counts."""
-    query = select(CrawlRun).where(CrawlRun.started_at >= since, CrawlRun.started_at <= until)
-    if site is not None:
-        query = query.where(CrawlRun.site == site)
-    runs = []
-    for run in session.scalars(query.order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())):
-        stats = run.stats or {}
-        runs.append(
-            RunHealth(
-                run_id=run.id,
-                site=run.site,
-                started_at=run.started_at,
-                finished_at=run.finished_at,
-                status=run.status,
-                finish_reason=run.finish_reason,
-                pages=int(stats.get("downloader/response_count", 0)),
-                new=int(stats.get("coopspider/articles/new", 0)),
-                changed=int(stats.get("coopspider/articles/changed", 0)),
-                errors=int(stats.get("log_count/ERROR", 0))
-                + int(stats.get("coopspider/store/errors", 0)),
-                unparsed=int(stats.get("coopspider/pages/unparsed", 0)),
-            )
-        )
-    return runs
+def run_summary(run: CrawlRun) -> RunSummary:
+    """A crawl run with its page and error counts."""
+    stats = run.stats or {}
+    return RunSummary(
+        run_id=run.id,
+        site=run.site,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        status=run.status,
+        finish_reason=run.finish_reason,
+        pages=int(stats.get("downloader/response_count", 0)),
+        new=int(stats.get("coopspider/articles/new", 0)),
+        changed=int(stats.get("coopspider/articles/changed", 0)),
+        errors=int(stats.get("log_count/ERROR", 0)) + int(stats.get("coopspider/store/errors", 0)),
+        unparsed=int(stats.get("coopspider/pages/unparsed", 0)),
+    )
 
 
-def article_histories(session: Session, article_pks: Iterable[int]) -> list[ArticleHistory]:
-    """Each article with all its versions and the word diff of each edit."""
-    wanted = sorted(set(article_pks))
-    histories = []
-    # Chunks keep the IN list within every database's limit on bound parameters.
-    for start in range(0, len(wanted), 500):
-        query = (
-            select(Article)
-            .where(Article.id.in_(wanted[start : start + 500]))
-            .options(selectinload(Article.versions))
-            .order_by(Article.id)
-        )
-        histories.extend(_history(article) for article in session.scalars(query))
-    return histories
-
-
-def _history(article: Article) -> ArticleHistory:
+def article_history(article: Article) -> ArticleHistory:
+    """An article with all its (loaded) versions and the word diff of each edit."""
     views: list[VersionView] = []
     previous: ArticleVersion | None = None
     for version in article.versions:
@@ -418,7 +413,7 @@ def version_diffs(old: ArticleVersion, new: ArticleVersion) -> list[FieldDiff]:
     for name, label in FIELD_LABELS.items():
         if name == "category":
             continue  # kept on the article, not on its versions
-        before, after = _as_text(getattr(old, name)), _as_text(getattr(new, name))
+        before, after = value_text(getattr(old, name)), value_text(getattr(new, name))
         if before != after:
             diffs.append(FieldDiff.between(name, label, before, after))
     return diffs

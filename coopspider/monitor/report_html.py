@@ -1,8 +1,8 @@
 """Render a Report as static HTML files that open from disk, offline, with no external assets.
 
-Jinja2 escapes every value by default (autoescape), so text from crawled pages (titles, bodies,
-captions) can never become markup; only the chart is inserted as markup, and ElementTree built
-it with every text and attribute escaped. Links are made only from http(s) URLs.
+The pages come from the monitor's Jinja2 environment (monitor.templating), which escapes every
+value, so text from crawled pages (titles, bodies, captions) can never become markup; only the
+chart is inserted as markup, and ElementTree built it with every text and attribute escaped.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from coopspider.dates import prints_time
+from coopspider.monitor import templating
 from coopspider.monitor.counter_chart import counter_chart_svg
-from coopspider.monitor.report_data import Report, format_number
+from coopspider.monitor.report_data import Report
 from coopspider.progress import Progress
 from coopspider.text import strip_controls
 from storage import VIETNAM_TZ
@@ -27,28 +25,10 @@ from storage import VIETNAM_TZ
 INDEX = "index.html"
 
 
-def _environment() -> Environment:
-    environment = Environment(
-        loader=PackageLoader("coopspider.monitor", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters.update(
-        vn_datetime=lambda moment: moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M"),
-        vn_date=lambda moment: moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y"),
-        vn_published=published_text,
-        number=format_number,
-        web_url=lambda url: bool(url) and urlsplit(str(url)).scheme in ("http", "https"),
-    )
-    return environment
-
-
 def render_pages(report: Report) -> Iterator[tuple[str, str]]:
     """(relative path, HTML) of each page: one per article first, the index last; no control
     character of an archive written before normalisation dropped them reaches a page."""
-    environment = _environment()
+    environment = templating.environment()
     article_template = environment.get_template("article.html")
     for article_pk, history in report.articles.items():
         page = article_template.render(article=history)
@@ -85,14 +65,6 @@ def _write_whole(path: Path, content: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def published_text(moment: datetime, raw: str | None) -> str:
-    """A publication date, with its time only when the page printed one or the time is not
-    midnight (the metadata gave it): a page that printed a date alone is stored at 00:00."""
-    local = moment.astimezone(VIETNAM_TZ)
-    midnight = (local.hour, local.minute, local.second) == (0, 0, 0)
-    return local.strftime("%d/%m/%Y" if midnight and not prints_time(raw) else "%d/%m/%Y %H:%M")
 
 
 def summary_line(report: Report) -> str:

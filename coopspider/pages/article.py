@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 from urllib.parse import urljoin
 
-from lxml import etree
+from lxml import etree, html
 
 from coopspider.dates import parse_date, to_iso
 from coopspider.pages.blocks import Block, Image, Layout, layout_of, parse_html
@@ -120,12 +120,12 @@ class ArticlePage:
 
     # -- profile selectors ----------------------------------------------------------------------
 
-    def _selected(self, field: str) -> list[etree._Element]:
+    def _selected(self, field: str) -> list[html.HtmlElement]:
         """Elements the profile's selector for `field` matches; [] without one."""
         selector = self.selectors.get(field)
         return select(self.root, selector) if selector else []
 
-    def _blocks_inside(self, elements: list[etree._Element]) -> list[Block]:
+    def _blocks_inside(self, elements: list[html.HtmlElement]) -> list[Block]:
         """The blocks of the selected elements; an inline element (a `<span>` in a line) gives
         the line that holds it."""
         if not elements:
@@ -327,7 +327,7 @@ class ArticlePage:
             and self._date_in(b.text)
         ]
         labelled = [b for b in dated if _DATE_LABEL.match(b.folded)]
-        return (labelled or dated or [None])[0]
+        return next(iter(labelled or dated), None)
 
     def _meta_date(self) -> tuple[datetime, str, Evidence] | None:
         candidates = [
@@ -412,7 +412,7 @@ class ArticlePage:
         return run
 
     @cached_property
-    def _container(self) -> etree._Element | None:
+    def _container(self) -> html.HtmlElement | None:
         """The profile's body element, else the lowest element holding the long paragraphs of the
         run: the article's own text box."""
         if selected := self._selected("body"):
@@ -493,12 +493,13 @@ class ArticlePage:
     def _captions(self) -> dict[int, str]:
         """Caption text by image position in `self.layout.images`."""
         captions: dict[int, str] = {}
-        blocks = self._article_blocks or [None]
+        blocks = self._article_blocks
+        count = max(len(blocks), 1)
         most_styled = _S.most_styled_paragraphs
         # Centred or italic text marks a caption only where the article's own paragraphs are not.
         styles = {
-            "centered": sum(b.centered for b in blocks if b) / len(blocks) < most_styled,
-            "italic": sum(b.italic for b in blocks if b) / len(blocks) < most_styled,
+            "centered": sum(b.centered for b in blocks) / count < most_styled,
+            "italic": sum(b.italic for b in blocks) / count < most_styled,
         }
         for number, image in enumerate(self._article_images):
             caption = self._caption_for(image, styles)
@@ -692,7 +693,8 @@ class ArticlePage:
     def base_href(self) -> str:
         """The URL relative links resolve against: `<base href>` when the page sets a valid one."""
         base = self.root.find(".//base[@href]")
-        return (_join(self.url, base.get("href").strip()) if base is not None else None) or self.url
+        href = (base.get("href") or "").strip() if base is not None else ""
+        return (_join(self.url, href) if href else None) or self.url
 
     # -- counter --------------------------------------------------------------------------------
 
@@ -816,13 +818,14 @@ def _ld_nodes(data: Any) -> Iterable[dict[str, Any]]:
         yield from _ld_nodes(data.get("@graph", []))
 
 
-def _ancestors(element: etree._Element) -> Iterable[etree._Element]:
-    while element is not None:
-        yield element
-        element = element.getparent()
+def _ancestors(element: html.HtmlElement) -> Iterable[html.HtmlElement]:
+    current: html.HtmlElement | None = element
+    while current is not None:
+        yield current
+        current = current.getparent()
 
 
-def _precedes(first: etree._Element, second: etree._Element) -> bool:
+def _precedes(first: html.HtmlElement, second: html.HtmlElement) -> bool:
     return any(e is second for e in first.itersiblings()) or any(
         e is second for e in first.iterdescendants()
     )

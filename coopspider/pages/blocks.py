@@ -66,7 +66,7 @@ class Block:
 
     index: int
     text: str
-    element: etree._Element  # nearest block-level ancestor
+    element: html.HtmlElement  # nearest block-level ancestor
     link_chars: int = 0
     bold_chars: int = 0
     italic_chars: int = 0
@@ -101,7 +101,7 @@ class Image:
 
     position: int
     src: str
-    element: etree._Element
+    element: html.HtmlElement
     chrome: bool = False
     small: bool = False
 
@@ -131,7 +131,7 @@ class Layout:
 _PARSER = html.HTMLParser(huge_tree=True)
 
 
-def parse_html(text: str) -> etree._Element:
+def parse_html(text: str) -> html.HtmlElement:
     """Parse possibly broken HTML into an lxml tree; an empty document gives an empty <html>."""
     try:
         root = html.document_fromstring(text or "<html></html>", parser=_PARSER)
@@ -182,7 +182,7 @@ class _Builder:
     def __init__(self) -> None:
         self.layout = Layout()
         self.pieces: list[tuple[str, _Context]] = []
-        self.owner: etree._Element | None = None
+        self.owner: html.HtmlElement | None = None
 
     def add_text(self, text: str | None, context: _Context) -> None:
         if text:
@@ -215,12 +215,12 @@ class _Builder:
         self.pieces = []
 
 
-def layout_of(root: etree._Element) -> Layout:
+def layout_of(root: html.HtmlElement) -> Layout:
     """The blocks and images of a parsed page, in reading order."""
     builder = _Builder()
     # One context per open element; None marks an element whose subtree is skipped.
     contexts: list[_Context | None] = []
-    owners: list[etree._Element] = []
+    owners: list[html.HtmlElement] = []
     base = _Context()
     # iterwalk runs in C and walks without recursion, so deeply nested pages cannot overflow.
     walker = etree.iterwalk(root, events=("start", "end"))
@@ -230,6 +230,7 @@ def layout_of(root: etree._Element) -> Layout:
             tag = ""  # a comment or processing instruction
         if event == "start":
             parent_context = contexts[-1] if contexts else base
+            assert parent_context is not None  # a skipped subtree yields no start events
             if not tag or tag in _INVISIBLE or _hidden(element):
                 walker.skip_subtree()
                 contexts.append(None)
@@ -258,12 +259,14 @@ def layout_of(root: etree._Element) -> Layout:
                     )
             builder.add_text(element.text, context)
         else:
-            context = contexts.pop()
-            if context is not None and tag in _BLOCK:
+            closed = contexts.pop()
+            if closed is not None and tag in _BLOCK:
                 builder.flush()
                 owners.pop()
                 builder.owner = owners[-1] if owners else None
-            builder.add_text(element.tail, contexts[-1] if contexts else base)
+            around = contexts[-1] if contexts else base
+            assert around is not None  # the parent of a walked element was walked
+            builder.add_text(element.tail, around)
     builder.flush()
     return builder.layout
 

@@ -113,7 +113,9 @@ def _number_then_filler(
     if number is None or not _FILLER.fullmatch(line, start, number.start()):
         return False
     rest = number.end()
-    if unit := _UNIT.match(line, _FILLER.match(line, rest, end).end(), end):
+    filler = _FILLER.match(line, rest, end)
+    assert filler is not None  # it matches the empty string too
+    if unit := _UNIT.match(line, filler.end(), end):
         rest = unit.end()
     if not _FILLER.fullmatch(line, rest, end):
         return False

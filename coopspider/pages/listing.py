@@ -43,9 +43,10 @@ class ListingPage:
         Where the grammar names the parts of the page that hold article or listing links, links
         of that kind elsewhere on the page (menus, sidebars) are left out.
         """
+        grammar = self.grammar
         allowed = {
-            LinkKind.ARTICLE: self._links_within(self.grammar and self.grammar.article_links),
-            LinkKind.LISTING: self._links_within(self.grammar and self.grammar.listing_links),
+            LinkKind.ARTICLE: self._links_within(grammar.article_links if grammar else None),
+            LinkKind.LISTING: self._links_within(grammar.listing_links if grammar else None),
         }
         found = []
         for url in self.links():

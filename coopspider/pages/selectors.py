@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from cssselect import HTMLTranslator, SelectorError
-from lxml import etree
+from lxml import etree, html
 
 
 class SelectorSyntaxError(ValueError):
@@ -28,9 +28,10 @@ def compile_selector(selector: str) -> etree.XPath:
         ) from error
 
 
-def select(root: etree._Element, selector: str) -> list[etree._Element]:
-    """Elements the selector matches, in document order (strings and numbers left out)."""
+def select(root: etree._Element, selector: str) -> list[html.HtmlElement]:
+    """Elements the selector matches, in document order (strings, numbers, comments and
+    processing instructions left out)."""
     found = compile_selector(selector)(root)
     if not isinstance(found, list):
         return []
-    return [node for node in found if isinstance(node, etree._Element)]
+    return [node for node in found if isinstance(node, html.HtmlElement)]

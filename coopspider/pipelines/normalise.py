@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler
 
 from coopspider.dates import VIETNAM_TZ, parse_date, to_iso
 from coopspider.items import ArticleItem
+from coopspider.pipelines import running_spider
 from coopspider.text import clean_line, clean_paragraphs
 
 # No web article predates Vietnam's first Internet connection (1997), and none is published after
@@ -57,7 +58,7 @@ class NormalisePipeline:
             EARLIEST_PUBLICATION <= when <= datetime.now(UTC) + CLOCK_SLACK
         ):
             self.crawler.stats.inc_value("coopspider/date_implausible")
-            self.crawler.spider.logger.warning(
+            running_spider(self.crawler).logger.warning(
                 "Implausible publication date on %s: %r read as %s; stored without published_at",
                 item.url,
                 item.published_raw,
@@ -70,9 +71,11 @@ class NormalisePipeline:
             stats = self.crawler.stats
             if item.published_raw:
                 stats.inc_value("coopspider/date_unparsed")
-                self.crawler.spider.logger.warning(
+                running_spider(self.crawler).logger.warning(
                     "Date not understood on %s: %r", item.url, item.published_raw
                 )
             else:
                 stats.inc_value("coopspider/date_missing")
-                self.crawler.spider.logger.warning("No publication date found on %s", item.url)
+                running_spider(self.crawler).logger.warning(
+                    "No publication date found on %s", item.url
+                )

@@ -8,7 +8,7 @@ import os
 import socket
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -23,6 +23,7 @@ from coopspider.items import (
     CounterItem,
     ListingItem,
 )
+from coopspider.pipelines import running_spider
 from coopspider.pipelines.writer import ArchiveWriter, Outcome
 from storage import (
     Database,
@@ -40,6 +41,9 @@ from storage import (
 )
 from storage import start_run as start_run_record
 from storage.models import CrawlRun
+
+if TYPE_CHECKING:
+    from coopspider.spiders.lienminh import LienminhSpider
 
 # A run started on another machine cannot be checked for life: it is taken as abandoned when it
 # has shown "running" for longer than any crawl lasts.
@@ -103,7 +107,8 @@ class StorePipeline:
         return cls(crawler, resolve_database_url(crawler.settings.get("DATABASE_URL")), frozen_runs)
 
     async def open_spider(self) -> None:
-        spider = self.crawler.spider
+        # Only the lienminh spider stores (the discover spider runs no pipelines).
+        spider = cast("LienminhSpider", running_spider(self.crawler))
         # Opening applies migrations on first use, before the writer process opens its own engine.
         try:
             self.database = await asyncio.to_thread(open_database, self.database_url)
@@ -114,13 +119,14 @@ class StorePipeline:
                 raise
             refuse_to_start(problem)
         await asyncio.to_thread(self._close_abandoned_runs, spider.site)
-        self.run_id, self.baseline = await asyncio.to_thread(
+        run_id, self.baseline = await asyncio.to_thread(
             self._start_run, spider.name, spider.site, spider.base_url
         )
-        self.crawler.stats.set_value("coopspider/run_id", self.run_id)
+        self.run_id = run_id
+        self.crawler.stats.set_value("coopspider/run_id", run_id)
         if self.baseline:
             self.crawler.stats.set_value("coopspider/baseline", True)
-        self.writer = ArchiveWriter(self.database_url, self.run_id, self.baseline)
+        self.writer = ArchiveWriter(self.database_url, run_id, self.baseline)
 
     def _close_abandoned_runs(self, site: str) -> None:
         """Close the runs of this site that a killed crawl left "running", so the run history
@@ -133,7 +139,7 @@ class StorePipeline:
             )
             for run in closed:
                 self.crawler.stats.inc_value("coopspider/runs/abandoned")
-                self.crawler.spider.logger.warning(
+                running_spider(self.crawler).logger.warning(
                     "Crawl run %d of site %s, started %s, was left running by a crawl that is "
                     "gone: marked failed (abandoned)",
                     run.id,
@@ -191,7 +197,7 @@ class StorePipeline:
         crawl stops and its run is recorded as failed; the next crawl fetches what is missing."""
         if self.stopping is not None:
             return
-        self.crawler.spider.logger.error(
+        running_spider(self.crawler).logger.error(
             "The archive writer process died (exit code %s): stopping the crawl",
             self.writer.process.exitcode if self.writer else None,
         )
@@ -205,13 +211,15 @@ class StorePipeline:
         for outcome in outcomes:
             if outcome.error:
                 stats.inc_value("coopspider/store/errors")
-                self.crawler.spider.logger.error("Not stored: %s (%s)", outcome.url, outcome.error)
+                running_spider(self.crawler).logger.error(
+                    "Not stored: %s (%s)", outcome.url, outcome.error
+                )
             elif outcome.kind == "counter":
                 stats.inc_value("coopspider/counters/stored")
             elif outcome.result is not None:
                 stats.inc_value(f"coopspider/articles/{outcome.result}")
 
-    async def spider_closed(self, spider: Any, reason: str) -> None:
+    async def spider_closed(self, spider: LienminhSpider, reason: str) -> None:
         if self.writer is None or self.run_id is None:
             return
         self._count(await asyncio.to_thread(self.writer.close))

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
+from multiprocessing.queues import Queue
 from operator import itemgetter
 from typing import Any
 
@@ -78,7 +79,7 @@ class Outcome:
 Task = tuple[str, dict[str, Any]]
 
 
-def _next_task(tasks: Any) -> Task | None:
+def _next_task(tasks: Queue[Task | None]) -> Task | None:
     """The next item to write; None at the end of the crawl or when the crawl process is gone
     (killed, say), so the writer never outlives it."""
     parent = multiprocessing.parent_process()
@@ -90,7 +91,7 @@ def _next_task(tasks: Any) -> Task | None:
                 return None
 
 
-def _queued_after(first: Task, tasks: Any) -> tuple[list[Task], bool]:
+def _queued_after(first: Task, tasks: Queue[Task | None]) -> tuple[list[Task], bool]:
     """`first` and the items queued behind it within _GATHER_S, up to a batch; and whether the
     end of the crawl was among them (it ends the batch at once)."""
     batch = [first]
@@ -134,7 +135,11 @@ def _write(
 
 
 def _write_until_done(
-    database_url: str, run_id: int, baseline: bool, tasks: Any, outcomes: Any
+    database_url: str,
+    run_id: int,
+    baseline: bool,
+    tasks: Queue[Task | None],
+    outcomes: Queue[Outcome],
 ) -> None:
     database = open_database(database_url)
     save = savers(baseline)
@@ -153,8 +158,8 @@ class ArchiveWriter:
 
     def __init__(self, database_url: str, run_id: int, baseline: bool = False) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a running reactor
-        self.tasks = context.Queue(_QUEUE_SIZE)
-        self.outcomes = context.Queue()
+        self.tasks: Queue[Task | None] = context.Queue(_QUEUE_SIZE)
+        self.outcomes: Queue[Outcome] = context.Queue()
         self.process = context.Process(
             target=_write_until_done,
             args=(database_url, run_id, baseline, self.tasks, self.outcomes),
@@ -176,7 +181,7 @@ class ArchiveWriter:
         False, at once, when the writer process has died."""
         return self._put((kind, record))
 
-    def _put(self, task: tuple[str, dict[str, Any]] | None) -> bool:
+    def _put(self, task: Task | None) -> bool:
         while self.process.is_alive():
             try:
                 self.tasks.put(task, timeout=1.0)

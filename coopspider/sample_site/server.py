@@ -122,15 +122,22 @@ class SampleServer:
         return _handler_for(self)
 
     @property
+    def address(self) -> tuple[str, int]:
+        """The host and TCP port the server listens on."""
+        host, port = self._httpd.server_address[:2]
+        assert isinstance(host, str)  # an Internet socket's host is text
+        return host, port
+
+    @property
     def base_url(self) -> str:
         """Root URL of the site, e.g. "http://127.0.0.1:8123/"."""
-        host, port = self._httpd.server_address[:2]
+        host, port = self.address
         return f"http://{host}:{port}/"
 
     @property
     def port(self) -> int:
         """The TCP port the server listens on."""
-        return self._httpd.server_address[1]
+        return self.address[1]
 
     def wait(self) -> None:
         """Block until close() is called from another thread or Ctrl-C is pressed."""
@@ -186,7 +193,7 @@ def _handler_for(server: SampleServer) -> type[BaseHTTPRequestHandler]:
             self._respond(send_body=False)
 
         def _respond(self, send_body: bool) -> None:
-            host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+            host = self.headers.get("Host") or "{}:{}".format(*server.address)
             site = server.site
             status, content_type, body = site.render(self.path, f"http://{host}/")
             if (forced := server.statuses.get(self.path)) is not None:

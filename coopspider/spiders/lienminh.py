@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
@@ -37,6 +37,7 @@ from coopspider.extraction import Extractor, default_processes
 from coopspider.items import (
     MAX_ARTICLE_ID_CHARS,
     ArticleGoneItem,
+    ArticleItem,
     ArticleNotModifiedItem,
     CounterItem,
     ListingItem,
@@ -213,7 +214,7 @@ class LienminhSpider(scrapy.Spider):
         parts = urlsplit(url)
         return urljoin(self.base_url, parts.path + (f"?{parts.query}" if parts.query else ""))
 
-    def parse_home(self, response: Response) -> Iterator[Any]:
+    def parse_home(self, response: Response) -> Iterator[CounterItem | scrapy.Request]:
         """The home page gives the counter reading of this crawl and the first links."""
         if not self._is_page(response):
             return
@@ -242,16 +243,18 @@ class LienminhSpider(scrapy.Spider):
             )
         yield from self.follow_links(links, response.url)
 
-    def parse_listing(self, response: Response) -> Iterator[Any]:
+    def parse_listing(self, response: Response) -> Iterator[ListingItem | scrapy.Request]:
         """A category page: what it lists, the articles to fetch, and maybe the next page."""
         if not self._is_page(response):
             return
         here = self.profile.grammar.classify(response.url)
         links = self._site_links(response)
         articles = [
-            parsed for _, parsed in links if parsed.kind is LinkKind.ARTICLE and parsed.article_id
+            (parsed.article_id, parsed.category)
+            for _, parsed in links
+            if parsed.kind is LinkKind.ARTICLE and parsed.article_id
         ]
-        listed = [parsed.article_id for parsed in articles if parsed.category == here.category]
+        listed = [article_id for article_id, category in articles if category == here.category]
         # An incremental crawl may read no article at all; the listings still show it works.
         self.crawler.stats.inc_value("coopspider/listings/articles_listed", len(listed))
         later_pages = [
@@ -269,7 +272,7 @@ class LienminhSpider(scrapy.Spider):
                 page=here.page,
                 article_ids=list(dict.fromkeys(listed)),
                 last_page=not later_pages,
-                linked_ids=list(dict.fromkeys(parsed.article_id for parsed in articles)),
+                linked_ids=list(dict.fromkeys(article_id for article_id, _ in articles)),
             )
         if not self.incremental:
             yield from self.follow_links(links, response.url)
@@ -347,7 +350,11 @@ class LienminhSpider(scrapy.Spider):
                     priority=LISTING_PRIORITY,
                     meta=self.login,
                 )
-            elif parsed.kind is LinkKind.ARTICLE and parsed.article_id not in self.article_ids:
+            elif (
+                parsed.kind is LinkKind.ARTICLE
+                and parsed.article_id is not None
+                and parsed.article_id not in self.article_ids
+            ):
                 if article_room <= 0:
                     left_out += 1
                     continue
@@ -422,7 +429,7 @@ class LienminhSpider(scrapy.Spider):
 
     async def parse_article(
         self, response: Response, article_id: str, category: str | None
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[ArticleItem | ArticleNotModifiedItem | ArticleGoneItem]:
         if response.status in ARTICLE_STATUSES:
             if (answer := self._article_answer(response, article_id)) is not None:
                 yield answer
@@ -492,10 +499,11 @@ class LienminhSpider(scrapy.Spider):
             (name for kind, name in _FAILURE_REASONS if failure.check(kind)),
             type(failure.value).__name__,
         )
-        if failure.check(HttpError):
+        if isinstance(failure.value, HttpError):
             reason = f"http_{failure.value.response.status}"
         detail = str(failure.value) if failure.check(RedirectLoop) else None
-        self._not_fetched(reason, failure.request.url, detail)
+        # Scrapy hands errbacks the failure with the request set on it; Twisted's type omits it.
+        self._not_fetched(reason, failure.request.url, detail)  # type: ignore[attr-defined]
 
     def _not_fetched(self, reason: str, url: str, detail: str | None = None) -> None:
         """Log and count a page not fetched, under coopspider/fetch_failed/{reason}."""
@@ -506,7 +514,7 @@ class LienminhSpider(scrapy.Spider):
         else:
             self.logger.warning("Not fetched (%s): %s", reason, url)
 
-    def _is_page(self, response: Response) -> bool:
+    def _is_page(self, response: Response) -> TypeGuard[TextResponse]:
         """Whether the response is a readable HTML page; a file behind a page URL (an image, a
         PDF, served with or without an HTML content type) is logged and counted instead."""
         if isinstance(response, TextResponse) and not looks_binary(response.body):

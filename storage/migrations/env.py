@@ -17,6 +17,8 @@ _PG_MIGRATION_LOCK = 0x636F6F70
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
+if url is None:  # storage.db sets it on every configuration it hands Alembic
+    raise RuntimeError("the Alembic configuration names no sqlalchemy.url")
 
 if context.is_offline_mode():
     context.configure(

@@ -1,0 +1,159 @@
+"""How the monitor words a change event, in Vietnamese: field labels, values and sentences (pure).
+
+The text diff, the e-mail and the HTML report only lay these words out, so an image, a date or a
+removal reason reads the same wherever a reader meets it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from coopspider.dates import prints_time
+from coopspider.monitor.worddiff import Operation
+from storage import VIETNAM_TZ
+from storage.changes import detail_time
+
+# The fields of an article a reader compares, in reading order.
+FIELD_LABELS = {
+    "title": "Tiêu đề",
+    "published_at": "Ngày đăng",
+    "author": "Tác giả",
+    "summary": "Tóm tắt",
+    "body": "Nội dung",
+    "images": "Ảnh và chú thích",
+    "category": "Chuyên mục",
+}
+DIFF_CONTEXT_WORDS = 8  # unchanged words kept on each side of an edit in a shortened diff
+ELLIPSIS = "…"
+UNKNOWN_DATE = "không rõ ngày"
+
+_TOKEN = re.compile(r"\S+|\s+")
+
+
+# -- values ----------------------------------------------------------------------------------------
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name, name)
+
+
+def in_reading_order(names: Iterable[str]) -> list[str]:
+    """Field names in the order a reader meets them on the page; unknown ones last."""
+    order = list(FIELD_LABELS)
+    return sorted(names, key=lambda name: order.index(name) if name in order else len(order))
+
+
+def number_text(value: int | float | None) -> str:
+    """A number the Vietnamese way, thousands separated by dots: 280.451 ("?" when unknown)."""
+    return "?" if value is None else f"{value:,}".replace(",", ".")
+
+
+def signed_number_text(value: int) -> str:
+    return ("+" if value > 0 else "") + number_text(value)
+
+
+def date_text(moment: datetime | None) -> str:
+    """The calendar day in Vietnam: 09/01/2025."""
+    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y") if moment else UNKNOWN_DATE
+
+
+def moment_text(moment: datetime) -> str:
+    """A time in Vietnam: 09/01/2025 08:30."""
+    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def published_text(moment: datetime, raw: str | None) -> str:
+    """A publication date, with its time only when the page printed one or the time is not
+    midnight (the metadata gave it): a page that printed a date alone is stored at 00:00."""
+    local = moment.astimezone(VIETNAM_TZ)
+    midnight = (local.hour, local.minute, local.second) == (0, 0, 0)
+    return date_text(local) if midnight and not prints_time(raw) else moment_text(local)
+
+
+def image_text(image: Mapping[str, Any]) -> str:
+    """An image as "url (caption)", the form the change events store (storage.tracking)."""
+    url, caption = image.get("url") or "", image.get("caption") or ""
+    return f"{url} ({caption})" if caption else str(url)
+
+
+def value_text(value: Any) -> str:
+    """A field's value as the text a reader compares: times in Vietnam, one image per line."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return moment_text(value)
+    if isinstance(value, str):
+        moment = detail_time(value, VIETNAM_TZ) if value[:4].isdigit() and "T" in value else None
+        return moment_text(moment) if moment else value
+    if isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
+        return "\n".join(image_text(item) for item in value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+# -- sentences -------------------------------------------------------------------------------------
+
+
+def removal_reason(reason: str | None, status: int | None = None) -> str:
+    """Why an article counts as removed (storage.changes: "gone" with a status, "unlisted")."""
+    if reason == "gone":
+        return f"trang bài viết trả về lỗi {status}" if status else "trang bài viết không còn"
+    if reason == "unlisted":
+        return "không còn trong danh sách của chuyên mục"
+    return reason or "không rõ lý do"
+
+
+def baseline_sentence(site: str, articles: int) -> str:
+    return (
+        f"Lần thu thập đầu tiên của trang {site}: đã lưu {number_text(articles)} bài viết "
+        "làm mốc so sánh."
+    )
+
+
+def counter_anomaly_sentence(
+    anomaly: str, total: int | None, previous_total: int | None, runs: int | None
+) -> str:
+    if anomaly == "decrease":
+        return (
+            f"Bộ đếm truy cập giảm từ {number_text(previous_total)} xuống "
+            f"{number_text(total)} (bị đặt lại hoặc trang đổi hệ thống?)."
+        )
+    if anomaly == "frozen":
+        during = f" qua {runs} lần thu thập" if runs else ""
+        return f"Bộ đếm truy cập đứng yên ở {number_text(total)}{during}."
+    return f"Bộ đếm truy cập bất thường ({anomaly}): {number_text(total)}."
+
+
+# -- word diffs ------------------------------------------------------------------------------------
+
+
+def shorten_diff(
+    pieces: Iterable[tuple[Operation, str]], context: int = DIFF_CONTEXT_WORDS
+) -> list[tuple[Operation, str]]:
+    """A word diff with each unchanged stretch cut to `context` words beside the edits."""
+    pieces = list(pieces)
+    shortened: list[tuple[Operation, str]] = []
+    for index, (operation, text) in enumerate(pieces):
+        if operation != "equal":
+            shortened.append((operation, text))
+            continue
+        tokens = _TOKEN.findall(text)
+        words = 2 * context  # a word and the space after it are two tokens
+        before = tokens[:words] if index > 0 else []
+        after = tokens[-words:] if index < len(pieces) - 1 else []
+        if len(before) + len(after) + 1 >= len(tokens):
+            shortened.append((operation, text))
+            continue
+        kept_before = "".join(before).rstrip() + " " if before else ""
+        kept_after = " " + "".join(after).lstrip() if after else ""
+        shortened.append(("equal", kept_before + ELLIPSIS + kept_after))
+    return shortened
+
+
+def marked_diff(pieces: Iterable[tuple[Operation, str]]) -> str:
+    """A word diff as plain text, urlwatch-style: `[-deleted-]{+inserted+}`."""
+    marks = {"delete": "[-{}-]", "insert": "{{+{}+}}", "equal": "{}"}
+    return "".join(marks[operation].format(text) for operation, text in pieces)
