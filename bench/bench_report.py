@@ -49,7 +49,7 @@ from storage import (  # noqa: E402
     CounterObservation,
     CrawlRun,
     create_db_engine,
-    fold,
+    fold_for_search,
     open_database,
     search,
     upgrade_database,
@@ -273,7 +273,7 @@ def main() -> None:
             f"{engine.dialect.name}: {args.articles:,} articles generated in {generated:.1f} s, "
             f"indexed by migration 0005 in {indexed:.1f} s"
         )
-        rare = [f"Hợp tác xã {names[0]}", fold(names[1]), names[2]]
+        rare = [f"Hợp tác xã {names[0]}", fold_for_search(names[1]), names[2]]
         queries = COMMON_QUERIES + rare
         database = open_database(url)
 

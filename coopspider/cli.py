@@ -12,8 +12,6 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from contextlib import ExitStack, suppress
 from pathlib import Path
@@ -21,7 +19,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from coopspider.exitcodes import (
     EXIT_ALERTS_NOT_SENT,
+    EXIT_CRAWL_FAILED,
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_LOCKED,
     EXIT_OK,
     EXIT_USAGE,
@@ -201,8 +201,16 @@ def _check_site(
 
 
 def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
-    from storage import VIETNAM_TZ, get_run, latest_versions
+    from coopspider.cycle import home_page_failure
+    from coopspider.extensions import INTERRUPTED_STAT
+    from coopspider.pipelines.store import HOME_PAGE_UNREAD_STAT
+    from storage import UTC_PLUS_7, get_run, latest_versions
 
+    if stats.get(INTERRUPTED_STAT):
+        return EXIT_INTERRUPTED  # the crawl said so on stderr, in one line
+    if stats.get(HOME_PAGE_UNREAD_STAT):
+        print(f"coopspider: crawl failed: {home_page_failure(stats)}", file=sys.stderr)
+        return EXIT_CRAWL_FAILED
     reason = stats.get("finish_reason", "unknown")
     counts = {
         kind: stats.get(f"coopspider/articles/{kind}", 0)
@@ -232,7 +240,7 @@ def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
         print(f"The archive holds {len(rows)} articles of site {run.site if run else '?'}:")
         for article, version in rows[: args.show]:
             published = version.published_at
-            date = published.astimezone(VIETNAM_TZ).date().isoformat() if published else "-" * 10
+            date = published.astimezone(UTC_PLUS_7).date().isoformat() if published else "-" * 10
             print(f"  {date}  {version.title}  <{article.url}>")
         if len(rows) > args.show:
             print(f"  ... and {len(rows) - args.show} more (coopspider export)")
@@ -257,6 +265,8 @@ def _read_page(
         return url or path.resolve().as_uri(), path.read_bytes(), {}, None
     if not source.startswith(("http://", "https://")):
         raise UserError(f"{source}: no such file, and not an http(s) URL")
+    import urllib.error
+    import urllib.request
     from datetime import UTC, datetime
 
     from coopspider.dates import to_iso
@@ -296,7 +306,7 @@ def _check_url(source: str) -> None:
 
 def _site_tables(args: argparse.Namespace) -> dict[str, Any]:
     """The configuration file's `[sites.NAME]` tables, which adjust or add site profiles."""
-    return dict(_config(args).tables.get("sites", {}))
+    return dict(_config(args).site_tables)
 
 
 def _profiles(args: argparse.Namespace) -> dict[str, SiteProfile]:
@@ -402,10 +412,10 @@ def _since(value: str | None) -> datetime | None:
     """--since as an aware datetime: a date is midnight in Vietnam; ISO 8601 times are kept."""
     if value is None:
         return None
-    from storage import VIETNAM_TZ, parse_timestamp
+    from storage import UTC_PLUS_7, parse_timestamp
 
     try:
-        return parse_timestamp(value, VIETNAM_TZ)
+        return parse_timestamp(value, UTC_PLUS_7)
     except ValueError as error:
         raise UserError(f"--since {value!r}: not a date (YYYY-MM-DD) or ISO 8601 time") from error
 
@@ -536,7 +546,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     else:
         config = _config(args)
     config_file = Path(args.config) if args.config else (config.path or Path(CONFIG_FILE_NAME))
-    if args.write and not args.force and name in config.tables.get("sites", {}):
+    if args.write and not args.force and name in config.site_tables:
         raise UserError(
             f"{config_file} has a [sites.{name}] table already; --force replaces it, "
             "--name picks another name"
@@ -592,14 +602,10 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_alert(args: argparse.Namespace) -> int:
-    from coopspider.cycle import alert_settings
     from coopspider.monitor.alert_job import send_alerts
-    from coopspider.monitor.alert_send import SettingsError
+    from coopspider.monitor.alert_send import SmtpSettings
 
-    try:
-        settings = alert_settings(_config(args))
-    except SettingsError as error:
-        raise UserError(str(error)) from error
+    settings = SmtpSettings.from_config(_config(args))
     if not settings.recipients and not args.dry_run:
         raise UserError(
             "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses) or "
@@ -637,6 +643,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from coopspider.cycle import (
         LockUnavailable,
         RunContext,
+        RunInterrupted,
         RunLocked,
         cycle_steps,
         lock_file_for,
@@ -670,6 +677,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except RunLocked as locked:
         print(f"coopspider: {locked}; not starting", file=sys.stderr)
         return EXIT_LOCKED
+    except RunInterrupted:
+        return EXIT_INTERRUPTED  # the crawl said so on stderr, in one line
+    except KeyboardInterrupt:  # between crawls, or during the diff or the alert
+        print("coopspider: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except LockUnavailable as error:
         raise UserError(str(error)) from error
     verdict = "all went well" if code == EXIT_OK else f"exit code {code}"
@@ -691,7 +703,6 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     from coopspider.cycle import lock_file_for
 
     config = _config(args)
-    _profiles(args)  # the [sites.NAME] tables must make valid site profiles too
     if config.path is None:
         print(
             f"No configuration file ({CONFIG_FILE_NAME} is not in {Path.cwd()}): "
@@ -749,7 +760,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from storage import VIETNAM_TZ, count_matches, search
+    from storage import UTC_PLUS_7, count_matches, search
     from storage.search import check_query, query_words
 
     try:
@@ -767,7 +778,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             total = count_matches(session, args.query, site=args.site)
     for hit in hits:
         published = hit.published_at
-        day = published.astimezone(VIETNAM_TZ).date().isoformat() if published else "-" * 10
+        day = published.astimezone(UTC_PLUS_7).date().isoformat() if published else "-" * 10
         removed = "  (removed from the site)" if hit.removed_at else ""
         print(f"{day}  {hit.title}  <{hit.url}>{removed}")
     shown = f"; the best {len(hits)} shown (--limit)" if total > len(hits) else ""

@@ -34,6 +34,11 @@ Environment variables win over the file: COOPSPIDER_DATABASE_URL, COOPSPIDER_SMT
 COOPSPIDER_SMTP_PORT, COOPSPIDER_SMTP_USER, COOPSPIDER_SMTP_PASSWORD, COOPSPIDER_SMTP_SECURITY,
 COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated). An empty variable counts as unset.
 
+`load_config` is the one place that reads the file and those variables: it validates them and
+resolves every default (the SMTP port of the security mode, the sender coopspider@<host name>),
+so the `Config` it returns holds the values the program uses, and `sources` says where each came
+from (FILE:LINE, the variable, or "default"). Everything, `config check` included, reads it.
+
 Every problem is reported with the file, the line when it can be found, the key path, what was
 expected and what was found; all problems at once, so one edit fixes them all.
 """
@@ -42,6 +47,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import stat
 import tomllib
 from collections.abc import Callable, Mapping
@@ -57,22 +63,21 @@ CONFIG_FILE_NAME = "coopspider.toml"
 DEFAULT_SITE = "thaibinh"
 DEFAULT_CRAWL_TIMEOUT_S = 3 * 3600
 SECURITY_MODES = ("none", "starttls", "ssl")
-DATE_ORDERS = ("DMY", "MDY")
+DEFAULT_SMTP_HOST = "localhost"
+DEFAULT_SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+DEFAULT = "default"  # the source of a setting neither the file nor the environment gives
 MASK = "********"
 
 SECTIONS = ("database", "smtp", "alerts", "sites", "run")
-SITE_KEYS = (
+# What a `[sites.NAME]` table sets that `SiteConfig` holds (coopspider.profiles checks them all).
+_SITE_SETTINGS = (
     "base_url",
-    "profile",
     "categories",
     "skip_categories",
     "revisit_days",
     "revisit_old_days",
     "date_order",
 )
-# Keys of a site profile that coopspider.profiles checks (URL patterns, selectors, politeness).
-PROFILE_ONLY_KEYS = ("title", "platform", "download_delay", "concurrency", "urls", "selectors")
-_SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 # Environment variable -> the key path it overrides in the file.
 ENV_OVERRIDES = {
@@ -111,20 +116,25 @@ class SiteConfig:
 
 @dataclass(frozen=True)
 class SmtpConfig:
-    """How to reach the mail server; `security` already has its default applied."""
+    """How to reach the mail server, defaults applied: what sending uses."""
 
-    host: str | None = None
-    port: int | None = None
+    host: str = DEFAULT_SMTP_HOST
+    port: int = DEFAULT_SMTP_PORTS["none"]
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     security: str = "none"
+
+
+def default_sender() -> str:
+    """The sender when none is configured: coopspider at this machine."""
+    return f"coopspider@{socket.gethostname()}"
 
 
 @dataclass(frozen=True)
 class AlertsConfig:
     """Who the alert digest comes from and goes to (no recipients: it is printed instead)."""
 
-    sender: str | None = None
+    sender: str = field(default_factory=default_sender)
     recipients: tuple[str, ...] = ()
 
 
@@ -146,13 +156,15 @@ class Config:
     alerts: AlertsConfig = AlertsConfig()
     sites: dict[str, SiteConfig] = field(default_factory=dict)
     run: RunConfig = RunConfig()
-    tables: dict[str, Any] = field(default_factory=dict)  # the file's tables, as validated
-    sources: dict[str, str] = field(default_factory=dict)  # key path -> file name or variable
+    # The [sites.NAME] tables as validated: the site profiles start from them, and `run` hands
+    # them to its crawls.
+    site_tables: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # key path -> FILE:LINE or variable
     warnings: tuple[str, ...] = ()
 
     def source_of(self, key_path: str) -> str:
-        """Where a setting came from: the variable's name, the file's name, or "default"."""
-        return self.sources.get(key_path, "default")
+        """Where a setting came from: FILE:LINE, the variable's name, or "default"."""
+        return self.sources.get(key_path, DEFAULT)
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -201,24 +213,30 @@ class _Reader:
         self.file = file
         self.text = text
         self._problems: list[tuple[int, str]] = []
-        self._reported: set[str] = set()  # the key paths with a problem already
         self.sources: dict[str, str] = {}
 
     # -- reporting --
+
+    def line(self, key_path: str) -> int | None:
+        """The line of `key_path`; for a key the file does not spell out (a required one, one in
+        an inline table), the line of the nearest table that holds it."""
+        parts, line = key_path.split("."), None
+        while parts and line is None:
+            line = key_line(self.text, ".".join(parts))
+            parts.pop()
+        return line
+
+    def where(self, key_path: str) -> str:
+        """FILE:LINE of `key_path`, or FILE when the line cannot be found."""
+        line = self.line(key_path)
+        return f"{self.file}:{line}" if line else f"{self.file}"
 
     def problem(self, key_path: str, message: str, *, variable: str | None = None) -> None:
         if variable:
             self._problems.append((0, f"environment variable {variable}: {message}"))
             return
-        # A key the file does not spell out (a required one, one in an inline table): the line
-        # of the nearest table that holds it.
-        parts, line = key_path.split("."), None
-        while parts and line is None:
-            line = key_line(self.text, ".".join(parts))
-            parts.pop()
-        where = f"{self.file}:{line}" if line else f"{self.file}"
-        self._problems.append((line or 0, f"{where}: {key_path}: {message}"))
-        self._reported.add(key_path)
+        line = self.line(key_path) or 0
+        self._problems.append((line, f"{self.where(key_path)}: {key_path}: {message}"))
 
     @property
     def problems(self) -> list[str]:
@@ -270,7 +288,7 @@ class _Reader:
         if env is not None and variable is not None and variable in env:
             raw, source = env[variable], variable
         elif key_path.rsplit(".", 1)[-1] in section:
-            raw, source = section[key_path.rsplit(".", 1)[-1]], str(self.file)
+            raw, source = section[key_path.rsplit(".", 1)[-1]], self.where(key_path)
         else:
             return None
         try:
@@ -298,9 +316,11 @@ class _Reader:
         database_url = self.value(database, "database.url", _database_url, env)
         host = self.value(smtp_table, "smtp.host", _host, env)
         port = self.value(smtp_table, "smtp.port", _port, env)
-        user = self.value(smtp_table, "smtp.user", _nonempty_string, env)
-        password = self.value(smtp_table, "smtp.password", _string, env)
+        user = self.value(smtp_table, "smtp.user", _login, env)
+        password = self.value(smtp_table, "smtp.password", _password, env)
         security = self.value(smtp_table, "smtp.security", _security, env)
+        # The mail server decides what is safe; with a login, never send it in clear.
+        security = security or ("starttls" if user else "none")
         sender = self.value(alerts, "alerts.from", _address, env)
         recipients = self.value(alerts, "alerts.to", _addresses, env)
         timeout = self.value(run, "run.timeout", _seconds)
@@ -310,71 +330,43 @@ class _Reader:
             path=self.file,
             database_url=database_url,
             smtp=SmtpConfig(
-                host=host,
-                port=port,
+                host=host or DEFAULT_SMTP_HOST,
+                port=port or DEFAULT_SMTP_PORTS[security],
                 user=user,
                 password=password,
-                # The mail server decides what is safe; with a login, never send it in clear.
-                security=security or ("starttls" if user else "none"),
+                security=security,
             ),
-            alerts=AlertsConfig(sender=sender, recipients=tuple(recipients or ())),
+            alerts=AlertsConfig(
+                sender=sender or default_sender(), recipients=tuple(recipients or ())
+            ),
             sites=self.sites(tables.get("sites", {})),
             run=RunConfig(timeout=timeout or DEFAULT_CRAWL_TIMEOUT_S, lock_file=lock_file),
-            tables=tables,
+            site_tables=tables.get("sites", {}),
             sources=dict(self.sources),
             warnings=tuple(self.warnings(tables)),
         )
 
     def sites(self, tables: dict[str, Any]) -> dict[str, SiteConfig]:
-        sites: dict[str, SiteConfig] = {}
-        for name, table in tables.items():
-            prefix = f"sites.{name}"
-            if not _SITE_NAME.match(name):
-                self.problem(
-                    prefix,
-                    "a site name is lower-case letters, digits, '-' and '_' (it names the "
-                    "site in the archive)",
-                )
-                continue
-            if not isinstance(table, dict):
-                self.problem(prefix, f"expected a table [{prefix}], got {_describe(table)}")
-                continue
-            self.table(table, prefix, SITE_KEYS + PROFILE_ONLY_KEYS)
-
-            categories = self.value(table, f"{prefix}.categories", _categories) or []
-            skipped = self.value(table, f"{prefix}.skip_categories", _categories) or []
-            if overlap := sorted(set(categories) & set(skipped)):
-                self.problem(
-                    f"{prefix}.skip_categories",
-                    f"{', '.join(overlap)} also listed in categories; a category is either "
-                    "followed or skipped",
-                )
-            sites[name] = SiteConfig(
-                name=name,
-                base_url=self.value(table, f"{prefix}.base_url", _base_url),
-                profile=self.value(table, f"{prefix}.profile", _nonempty_string),
-                categories=tuple(categories),
-                skip_categories=tuple(skipped),
-                revisit_days=self.value(table, f"{prefix}.revisit_days", _days(0)),
-                revisit_old_days=self.value(table, f"{prefix}.revisit_old_days", _days(1)),
-                date_order=self.value(table, f"{prefix}.date_order", _date_order),
-            )
-        if sites:
-            self.profiles({name: tables[name] for name in sites})
-        return sites
-
-    def profiles(self, tables: dict[str, Any]) -> None:
-        """The site tables must make valid site profiles too (URL patterns, selectors, the
-        profile they start from): their problems join the others, those of a key already
-        reported above left out."""
+        """The `[sites.NAME]` tables, checked where site profiles are (coopspider.profiles, the
+        one checker of their keys), its problems among the others with their lines."""
         from coopspider.profiles import ProfileError, load_profiles
 
+        if not tables:
+            return {}
         try:
-            load_profiles(tables)
+            profiles = load_profiles(tables)
         except ProfileError as error:
             for key_path, message in error.problems:
-                if key_path.split("[", 1)[0] not in self._reported:
-                    self.problem(key_path, message)
+                self.problem(key_path, message)
+            return {}
+        sites: dict[str, SiteConfig] = {}
+        for name, table in tables.items():
+            for key in table:
+                self.sources[f"sites.{name}.{key}"] = self.where(f"sites.{name}.{key}")
+            profile = profiles[name]
+            given = {key: getattr(profile, key) for key in _SITE_SETTINGS if key in table}
+            sites[name] = SiteConfig(name=name, profile=table.get("profile"), **given)
+        return sites
 
     def warnings(self, tables: dict[str, Any]) -> list[str]:
         """A password in a file others can read is worth a word, not a refusal."""
@@ -428,6 +420,19 @@ def _nonempty_string(value: Any) -> str:
     return value.strip()
 
 
+def _ascii(check: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`check`, and the value in ASCII: smtplib sends the login as ASCII, so a mistake shows
+    here rather than while sending."""
+
+    def checked(value: Any) -> str:
+        text = check(value)
+        if not text.isascii():
+            raise _BadItem("expected ASCII characters only (smtplib sends the login as ASCII)")
+        return text
+
+    return checked
+
+
 def _host(value: Any) -> str:
     host = _nonempty_string(value)
     if any(char.isspace() for char in host) or "/" in host or ":" in host:
@@ -466,7 +471,8 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
 
 
 _security = _one_of(SECURITY_MODES)
-_date_order = _one_of(DATE_ORDERS)
+_login = _ascii(_nonempty_string)
+_password = _ascii(_string)
 
 
 def _address(value: Any) -> str:
@@ -529,41 +535,6 @@ def _seconds(value: Any) -> float:
 
 def _path(value: Any) -> Path:
     return Path(_nonempty_string(value)).expanduser()
-
-
-def _base_url(value: Any) -> str:
-    url = _nonempty_string(value)
-    if not re.match(r"^https?://[^/\s]+", url) or any(char.isspace() for char in url):
-        # Named masked: the value may hold a login.
-        raise _BadItem(
-            "expected the site's root URL, starting with http:// or https://, "
-            f"got {masked_url(url)!r}"
-        )
-    return url
-
-
-def _categories(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValueError('expected a list of category slugs such as ["tin-tuc-su-kien"]')
-    slugs = [item.strip() for item in value]
-    # As the URL grammar reads them: any text of a path segment or query value, Vietnamese
-    # letters included (DotNetNuke paths such as "Tin-hoạt-động").
-    if bad := [slug for slug in slugs if not re.fullmatch(r"[^/?&#\s]+", slug)]:
-        raise _BadItem(
-            f"expected categories as they appear in URLs (no spaces, '/', '?', '&' or '#'); "
-            f"{bad[0]!r} is not one"
-        )
-    return slugs
-
-
-def _days(minimum: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        days = _integer(value)
-        if days < minimum:
-            raise ValueError(f"expected a whole number of days, at least {minimum}")
-        return days
-
-    return check
 
 
 # -- finding the line of a key ------------------------------------------------------------------

@@ -251,12 +251,9 @@ class AlertStep:
 
     def run(self, context: RunContext) -> StepOutcome:
         from coopspider.monitor.alert_job import send_alerts
-        from coopspider.monitor.alert_send import SettingsError
+        from coopspider.monitor.alert_send import SmtpSettings
 
-        try:
-            settings = alert_settings(context.config)
-        except SettingsError as error:
-            return StepOutcome(False, [f"alert: not sent: {error}"])
+        settings = SmtpSettings.from_config(context.config)
         # A run of one site alerts that site's changes; a run of all, every site's.
         site = context.sites[0].name if len(context.sites) == 1 else None
         dry_run = not settings.recipients
@@ -276,14 +273,6 @@ class AlertStep:
         return StepOutcome(
             True, [f"alert: sent to {recipients}: {message.subject}" for message in outcome.sent]
         )
-
-
-def alert_settings(config: Config) -> Any:
-    """The SMTP settings: the environment over the configuration file's [smtp] and [alerts]."""
-    from coopspider.monitor.alert_send import smtp_settings
-
-    section = {**config.tables.get("smtp", {}), **config.tables.get("alerts", {})}
-    return smtp_settings(os.environ, section)
 
 
 class DatabaseUnavailable(Exception):
@@ -342,6 +331,8 @@ def run_cycle(context: RunContext, steps: Sequence[Step]) -> tuple[int, list[str
     for step in steps:
         try:
             outcome = step.run(context)
+        except RunInterrupted:
+            raise  # the user stopped the run: no further step
         except DatabaseUnavailable as error:
             outcome = StepOutcome(False, [f"{step.name}: {error}"])
         except Exception as error:  # noqa: BLE001 - one broken step must not hide the others
@@ -362,8 +353,8 @@ def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
     The base URL is an argument only when it is not the one the site tables give (--base-url),
     so a login in the configured one stays off the command line.
     """
-    configured = context.config.tables.get("sites", {}).get(site.name, {}).get("base_url")
-    given = site.base_url if site.base_url != str(configured or "").strip() else None
+    configured = context.config.sites.get(site.name, SiteConfig(site.name)).base_url
+    given = site.base_url if site.base_url != configured else None
     arguments = {"site": site.name, "base_url": given}
     # The revisit window of incremental crawls (the spider's REVISIT_DAYS / REVISIT_OLD_DAYS).
     for key in ("revisit_days", "revisit_old_days"):
@@ -399,8 +390,51 @@ def crawl_environment(context: RunContext) -> dict[str, str]:
         DATABASE_URL_ENV: context.database_url,
         # The [sites.NAME] tables, a base URL's login included: the spider applies them to the
         # site profiles (categories, date order, URL patterns, selectors, politeness).
-        SITE_TABLES_ENV: json.dumps(context.config.tables.get("sites", {}), ensure_ascii=False),
+        SITE_TABLES_ENV: json.dumps(context.config.site_tables, ensure_ascii=False),
     }
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C (SIGINT) stopped the run during the crawl of `site`: its crawl has recorded its
+    run as interrupted; the run starts nothing more."""
+
+    def __init__(self, site: str) -> None:
+        super().__init__(f"interrupted during the crawl of {site}")
+        self.site = site
+
+
+class StopSignalsForwarded:
+    """SIGINT and SIGTERM received by `run` while a crawl runs are passed on to the crawl (which
+    runs in its own process group, out of reach of the terminal's and of timeout(1)'s signals)
+    and remembered; one arriving before the crawl has started is passed on once it has."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.child: subprocess.Popen[bytes] | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignalsForwarded:
+        self.previous = {signum: signal.signal(signum, self._forward) for signum in self.SIGNALS}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+    def to(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+        for signum in self.received:
+            self._send(signum)
+
+    def _forward(self, signum: int, _frame: Any) -> None:
+        self.received.append(signum)
+        self._send(signum)
+
+    def _send(self, signum: int) -> None:
+        if self.child is not None and self.child.returncode is None:
+            self.child.send_signal(signum)
 
 
 def crawl_site(context: RunContext, site: SiteConfig, database: Database) -> CrawlOutcome:
@@ -411,18 +445,23 @@ def crawl_site(context: RunContext, site: SiteConfig, database: Database) -> Cra
         before = latest_run(session, site.name)
     before_id = before.id if before else None
     started = time.monotonic()
-    # Not subprocess.run: it kills the child on Ctrl-C, while Scrapy, which gets the same
-    # SIGINT from the terminal, is closing the crawl cleanly; leaving the block waits for it.
-    with subprocess.Popen(
-        crawl_command(context, site),
-        env=crawl_environment(context),
-        stdin=subprocess.DEVNULL,
-        stdout=sys.stderr.fileno(),  # Scrapy's output is log, not summary
-        # A run killed outright must not leave its crawl behind: SIGTERM makes it stop as a
-        # Ctrl-C would, its run recorded as failed ("shutdown"). (A preexec_fn is safe here:
-        # the run starts no thread.)
-        preexec_fn=dying_with_this_process(signal.SIGTERM),
-    ) as child:
+    with (
+        StopSignalsForwarded() as forwarded,
+        subprocess.Popen(
+            crawl_command(context, site),
+            env=crawl_environment(context),
+            stdin=subprocess.DEVNULL,
+            stdout=sys.stderr.fileno(),  # Scrapy's output is log, not summary
+            # Its own process group: a Ctrl-C at the terminal reaches `run` alone, which passes it
+            # on once (the crawl taking two for "stop at once").
+            process_group=0,
+            # A run killed outright must not leave its crawl behind: SIGTERM makes it stop, its
+            # run recorded as failed ("shutdown"). (A preexec_fn is safe here: the run starts no
+            # thread.)
+            preexec_fn=dying_with_this_process(signal.SIGTERM),
+        ) as child,
+    ):
+        forwarded.to(child)
         try:
             returncode: int | None = child.wait(context.config.run.timeout + STOP_GRACE_S)
         except subprocess.TimeoutExpired:
@@ -444,12 +483,20 @@ def crawl_site(context: RunContext, site: SiteConfig, database: Database) -> Cra
                 closed_at=datetime.now(UTC),
             )
         failure = judge_crawl(returncode, run, time.monotonic() - started)
-        return CrawlOutcome(
+        outcome = CrawlOutcome(
             site=site.name,
             failure=failure,
             run_id=run.id if run else None,
             stats=dict(run.stats or {}) if run else {},
         )
+    if signal.SIGTERM in forwarded.received:
+        # Stopped from outside (timeout(1) of cron/coopspider-cron, systemd): the crawl has
+        # closed its run; `run` now ends as SIGTERM would have ended it.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+    if signal.SIGINT in forwarded.received:
+        raise RunInterrupted(site.name)
+    return outcome
 
 
 def judge_crawl(returncode: int | None, run: CrawlRun | None, seconds: float) -> str | None:
@@ -466,10 +513,30 @@ def judge_crawl(returncode: int | None, run: CrawlRun | None, seconds: float) ->
     if run is None:
         return "the crawl did not start (no run recorded; see the log)"
     if run.finish_reason == "home_page_unread":
-        return "the home page could not be read"
+        return home_page_failure(run.stats or {})
     if run.status != "finished":
         return f"the crawl did not finish ({run.finish_reason or run.status})"
     return None
+
+
+def home_page_failure(stats: dict[str, Any]) -> str:
+    """Why a crawl read nothing, in words, from its stats: the home page's failed fetch (the
+    spider reads nothing else before it)."""
+    reasons = sorted(
+        key.removeprefix(_FETCH_FAILED)
+        for key, count in stats.items()
+        if key.startswith(_FETCH_FAILED) and count
+    )
+    words = ", ".join(
+        f"HTTP {reason.removeprefix('http_')}"
+        if reason.startswith("http_")
+        else reason.replace("_", " ")
+        for reason in reasons
+    )
+    return "the home page could not be read" + (f": {words}" if words else "")
+
+
+_FETCH_FAILED = "coopspider/fetch_failed/"
 
 
 def describe_crawl(outcome: CrawlOutcome) -> str:

@@ -9,9 +9,13 @@
 | 3    | EXIT_ALERTS_NOT_SENT | `run`: the alert e-mail could not be delivered; the changes stay  |
 |      |                      | queued and go out with the next successful run                    |
 | 4    | EXIT_CRAWL_FAILED    | `run`: the crawl of at least one site failed (the other sites     |
-|      |                      | were still crawled)                                               |
+|      |                      | were still crawled); `crawl`: the site's home page could not be   |
+|      |                      | read (the site is down), nothing was archived                     |
 | 75   | EXIT_LOCKED          | `run`: another run holds the lock; nothing was done (EX_TEMPFAIL  |
 |      |                      | from sysexits.h: try again later)                                 |
+| 130  | EXIT_INTERRUPTED     | `crawl`, `run`, `scrapy crawl`: stopped by Ctrl-C (SIGINT); the   |
+|      |                      | articles written so far are kept, the run is recorded as failed   |
+|      |                      | with the reason "interrupted" (128 + SIGINT, as shells report it) |
 
 When several steps of one `run` fail, the code is the first failing step's, in the order of the
 cycle: crawl, diff, alert.
@@ -28,6 +32,7 @@ EXIT_USAGE = 2
 EXIT_ALERTS_NOT_SENT = 3
 EXIT_CRAWL_FAILED = 4
 EXIT_LOCKED = 75
+EXIT_INTERRUPTED = 130
 
 
 def refuse_to_start(problem: str) -> NoReturn:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict, Unpack
 
 from coopspider.items import ArticleItem
 from coopspider.pages.article import ArticlePage
-from coopspider.processes import die_with_parent
+from coopspider.processes import sigint_held_for_children, start_helper
 
 if TYPE_CHECKING:
     from coopspider.profiles import SiteProfile
@@ -73,11 +73,12 @@ class Extractor:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         # spawn: never fork a process that runs a reactor and holds database connections.
-        # The workers die with the crawl, even a crawl killed outright.
+        # The workers die with the crawl, even a crawl killed outright, and ignore Ctrl-C: the
+        # crawl finishes the pages in flight and then shuts them down.
         return ProcessPoolExecutor(
             max_workers=self.processes,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=die_with_parent,
+            initializer=start_helper,
             initargs=(os.getpid(),),
         )
 
@@ -90,8 +91,11 @@ class Extractor:
         if self.executor is None:
             return extract()
         loop = asyncio.get_running_loop()
+        # The pool starts its workers as pages are submitted (spawn start method): in here.
+        with sigint_held_for_children():
+            extracted = loop.run_in_executor(self.executor, extract)
         try:
-            return await loop.run_in_executor(self.executor, extract)
+            return await extracted
         except BrokenProcessPool:
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.executor = self._new_executor()

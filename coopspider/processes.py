@@ -15,7 +15,8 @@ import ctypes
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 _PR_SET_PDEATHSIG = 1
 # Looked up once, here: a preexec_fn must not load anything between fork and exec.
@@ -39,3 +40,34 @@ def dying_with_this_process(signal_number: int) -> Callable[[], None]:
     dies. Everything it calls is ready before the fork, as a preexec_fn requires."""
     parent_pid = os.getpid()
     return lambda: die_with_parent(parent_pid, signal_number)
+
+
+# Ctrl-C at a terminal sends SIGINT to every process of the foreground process group: the crawl's
+# helper processes (archive writer, extraction workers) as well as the crawl. The crawl decides
+# what an interrupt means (finish the writes in flight, then stop) and tells its helpers to stop;
+# a helper dying of it on its own would lose those writes and print a KeyboardInterrupt traceback.
+
+
+@contextmanager
+def sigint_held_for_children() -> Iterator[None]:
+    """Processes started inside the block begin with SIGINT blocked (a signal mask survives fork
+    and exec), so a Ctrl-C while they start up cannot interrupt them before they can call
+    `ignore_sigint`; a SIGINT for this process meanwhile waits for the end of the block."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def ignore_sigint() -> None:
+    """In a helper process started under `sigint_held_for_children`: ignore SIGINT from now on
+    (one held meanwhile is dropped), leaving the stop to the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def start_helper(parent_pid: int) -> None:
+    """A worker pool's initializer: die with the parent (`parent_pid`), ignore Ctrl-C."""
+    ignore_sigint()
+    die_with_parent(parent_pid)

@@ -8,8 +8,9 @@ the site, the key and what was expected.
 Keys of a built-in profile table:
   title, base_url, platform (text); date_order ("DMY" or "MDY"); download_delay (seconds >= 0);
   concurrency (requests at once, >= 1); categories / skip_categories (lists of category names as
-  the URL grammar reads them; empty categories means all); revisit_days / revisit_old_days
-  (whole days >= 1, used by incremental crawls);
+  the URL grammar reads them, no category in both; empty categories means all); revisit_days /
+  revisit_old_days (whole days >= 0, used by incremental crawls: 0 revisits nothing recent, or
+  old articles on every crawl);
   [NAME.urls]: article, listing, pagination (lists of regular expressions; see UrlGrammar),
   article_links, listing_links (optional selectors), items_per_page (for `offset` pagination);
   [NAME.selectors]: title, date, author, body, images, counter (optional selectors).
@@ -41,7 +42,7 @@ DEFAULT_PROFILE = "thaibinh"
 SITE_TABLES_ENV = "COOPSPIDER_SITE_TABLES"
 BUILTIN_SOURCE = "coopspider/profiles.toml"
 DATE_ORDERS = ("DMY", "MDY")
-SITE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")  # how site names are written
+SITE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")  # how site names are written
 
 
 class ProfileError(ValueError):
@@ -194,16 +195,27 @@ class _Checker:
             raise self.fail("date_order", f"must be one of {', '.join(DATE_ORDERS)}, got {value!r}")
         return value.upper()
 
-    def names(self, value: Any, key: str) -> tuple[str, ...]:
+    def categories(self, value: Any, key: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(key, f"must be a list of non-empty strings, got {value!r}")
-        return tuple(v.strip() for v in value)
+        names = tuple(v.strip() for v in value)
+        # As the URL grammar reads them: any text of a path segment or query value, Vietnamese
+        # letters included (DotNetNuke paths such as "Tin-hoạt-động").
+        if bad := [name for name in names if not re.fullmatch(r"[^/?&#\s]+", name)]:
+            raise self.fail(
+                key,
+                "must be categories as they appear in URLs (no spaces, '/', '?', '&' or '#'), "
+                f"got {bad[0]!r}",
+            )
+        return names
 
     def days(self, value: Any, key: str) -> int:
-        return self.whole(value, key, "a whole number of days >= 1")
+        return self.whole(value, key, "a whole number of days >= 0", minimum=0)
 
-    def whole(self, value: Any, key: str, expected: str = "a whole number >= 1") -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    def whole(
+        self, value: Any, key: str, expected: str = "a whole number >= 1", minimum: int = 1
+    ) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(key, f"must be {expected}, got {value!r}")
         return value
 
@@ -306,7 +318,16 @@ def _apply(profile: SiteProfile, table: Mapping[str, Any], check: _Checker) -> S
         take(changes, "concurrency", lambda: int(check.number(concurrency, "concurrency", 1)))
     for key in ("categories", "skip_categories"):
         if key in table:
-            take(changes, key, partial(check.names, table[key], key))
+            take(changes, key, partial(check.categories, table[key], key))
+    followed = {name.lower() for name in changes.get("categories", ())}
+    if overlap := [name for name in changes.get("skip_categories", ()) if name.lower() in followed]:
+        check.found.append(
+            (
+                "skip_categories",
+                f"{', '.join(overlap)} also listed in categories; a category is either followed "
+                "or skipped",
+            )
+        )
     for key in ("revisit_days", "revisit_old_days"):
         if key in table:
             take(changes, key, partial(check.days, table[key], key))

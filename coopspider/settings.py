@@ -43,7 +43,11 @@ CONCURRENT_ITEMS = 4
 TELNETCONSOLE_ENABLED = False
 
 # A live progress line on a terminal (coopspider crawl); -s COOPSPIDER_PROGRESS=0 turns it off.
-EXTENSIONS = {"coopspider.extensions.CrawlProgress": 500}
+# Ctrl-C stops the crawl cleanly and records its run as interrupted (coopspider.extensions).
+EXTENSIONS = {
+    "coopspider.extensions.CrawlProgress": 500,
+    "coopspider.extensions.Interruption": 510,
+}
 COOPSPIDER_PROGRESS = True
 
 DOWNLOADER_MIDDLEWARES = {

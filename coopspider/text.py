@@ -56,6 +56,8 @@ def _accent_table() -> str:
 _ACCENTS = _accent_table()
 
 
-def fold(text: str) -> str:
-    """Accent- and case-insensitive form used to compare labels and titles."""
+def fold_keeping_offsets(text: str) -> str:
+    """Accent- and case-insensitive form used to compare labels and titles: one character for
+    one (a translation table), so a position in it is the same position in the cleaned line
+    (unlike storage.search.fold_for_search, which drops every combining mark)."""
     return clean_line(text).translate(_ACCENTS).lower()

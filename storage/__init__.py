@@ -47,6 +47,7 @@ from storage.db import (
 from storage.models import (
     EVENT_KINDS,
     HEALTH_KINDS,
+    RUN_INTERRUPTED,
     AlertBatch,
     AlertBatchEvent,
     Article,
@@ -59,7 +60,7 @@ from storage.models import (
     HealthIssue,
 )
 from storage.repository import (
-    VIETNAM_TZ,
+    UTC_PLUS_7,
     SaveResult,
     all_versions,
     archived_sites,
@@ -82,7 +83,7 @@ from storage.repository import (
     start_run,
     store_articles,
 )
-from storage.search import SearchHit, count_matches, described_by_models, fold, search
+from storage.search import SearchHit, count_matches, described_by_models, fold_for_search, search
 from storage.tracking import (
     GoneSeen,
     KnownArticle,
@@ -108,10 +109,11 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "EVENT_KINDS",
     "HEALTH_KINDS",
+    "RUN_INTERRUPTED",
     "GoneSeen",
     "KnownArticle",
     "ListingSeen",
-    "VIETNAM_TZ",
+    "UTC_PLUS_7",
     "AlertBatch",
     "AlertBatchEvent",
     "Article",
@@ -177,7 +179,7 @@ __all__ = [
     # full-text search
     "SearchHit",
     "count_matches",
-    "fold",
+    "fold_for_search",
     "described_by_models",
     "search",
 ]

@@ -32,6 +32,9 @@ NAMING_CONVENTION = {
 }
 
 RUN_STATUSES = ("running", "finished", "failed")
+# The finish_reason of a failed run stopped by Ctrl-C (SIGINT): the user's choice, not a fault of
+# the site or the scraper, so the crawl health check raises no alert about it.
+RUN_INTERRUPTED = "interrupted"
 # What a change event says happened; storage.changes documents the details of each kind.
 EVENT_KINDS = ("baseline", "new", "changed", "removed", "restored", "counter_anomaly")
 # An alert message waits in the outbox as "pending" until the SMTP server accepted it.

@@ -21,7 +21,7 @@ from storage.models import RUN_STATUSES, Article, ArticleVersion, CounterObserva
 
 SaveResult = Literal["new", "changed", "unchanged"]
 
-VIETNAM_TZ = timezone(timedelta(hours=7))  # Vietnam keeps UTC+7 all year, no DST
+UTC_PLUS_7 = timezone(timedelta(hours=7))  # Vietnam keeps UTC+7 all year, no DST
 
 _WHITESPACE = re.compile(r"\s+")  # str patterns match Unicode spaces, no-break spaces included
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
@@ -62,7 +62,7 @@ def normalised_content(article: Mapping[str, Any]) -> dict[str, Any]:
     written with another UTC offset gives the same date, and an image URL that differs only in
     scheme or port (http vs https, a local mirror) the same image.
     """
-    published = parse_timestamp(article.get("published_at"), VIETNAM_TZ)
+    published = parse_timestamp(article.get("published_at"), UTC_PLUS_7)
     return {
         "title": normalize_text(article.get("title")),
         "published_at": _utc(published).isoformat() if published else "",
@@ -298,7 +298,7 @@ def _new_version(
     run_id: int,
     seen_at: datetime,
 ) -> ArticleVersion:
-    published = parse_timestamp(article.get("published_at"), VIETNAM_TZ)
+    published = parse_timestamp(article.get("published_at"), UTC_PLUS_7)
     return ArticleVersion(
         article_pk=record.id,
         version=previous.version + 1 if previous else 1,
@@ -481,7 +481,7 @@ def article_as_dict(article: Article, version: ArticleVersion) -> dict[str, Any]
         "category": article.category,
         "title": version.title,
         "published_at": (
-            version.published_at.astimezone(VIETNAM_TZ).isoformat()
+            version.published_at.astimezone(UTC_PLUS_7).isoformat()
             if version.published_at
             else None
         ),

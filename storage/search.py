@@ -1,9 +1,10 @@
 """Full-text search over the latest version of every article, blind to accents and case.
 
-Both databases index text folded in Python by `fold` (NFD, combining marks dropped, đ/Đ to d,
-lower case), so `hop tac xa dong quy` finds `Hợp tác xã Đông Quý` the same way everywhere and
-nothing depends on a database extension (PostgreSQL's unaccent needs a superuser to install;
-SQLite's own `remove_diacritics` leaves đ alone, it is a letter of its own, not d with a mark).
+Both databases index text folded in Python by `fold_for_search` (NFD, every combining mark
+dropped, đ/Đ to d, lower case), so `hop tac xa dong quy` finds `Hợp tác xã Đông Quý` the same
+way everywhere and nothing depends on a database extension (PostgreSQL's unaccent needs a
+superuser to install; SQLite's own `remove_diacritics` leaves đ alone, it is a letter of its
+own, not d with a mark).
 
 - SQLite: `search_index`, a contentless FTS5 table (only the index is stored, no second copy of
   the text) whose rowid is the id of the article's latest row in `article_versions`.
@@ -17,8 +18,8 @@ Every new row of `article_versions` inserted through the ORM (`store_articles`, 
 archiving code) is indexed by a mapper event in the same transaction, replacing its article's
 previous text, so the index follows every new and edited article whichever process writes.
 Migration 0005 indexes what was archived before it. A contentless FTS5 row is removed by giving
-back the exact text it was indexed with; `fold` and `_indexed_text` define that text, so
-changing either needs a migration that rebuilds the index.
+back the exact text it was indexed with; `fold_for_search` and `_indexed_text` define that
+text, so changing either needs a migration that rebuilds the index.
 """
 
 from __future__ import annotations
@@ -109,8 +110,10 @@ class SearchHit:
     removed_at: datetime | None
 
 
-def fold(value: str | None) -> str:
-    """`value` without accents, marks or case: 'Hợp tác xã Đông Quý' -> 'hop tac xa dong quy'."""
+def fold_for_search(value: str | None) -> str:
+    """`value` without accents, marks or case, for the search index: 'Hợp tác xã Đông Quý' ->
+    'hop tac xa dong quy'. Every combining mark is dropped, so the length may change (unlike
+    coopspider.text.fold_keeping_offsets)."""
     if not value:
         return ""
     return value.translate(_BARE_LETTERS).casefold()
@@ -118,12 +121,12 @@ def fold(value: str | None) -> str:
 
 def query_words(query: str) -> list[str]:
     """The folded words of a search query, each once; every one of them must occur in a hit."""
-    return list(dict.fromkeys(_WORD.findall(fold(query))))
+    return list(dict.fromkeys(_WORD.findall(fold_for_search(query))))
 
 
 def check_query(query: str, limit: int) -> None:
     """Raise ValueError, with a message for the user, for a query or limit out of bounds."""
-    if (words := len(_WORD.findall(fold(query)))) > MAX_QUERY_WORDS:
+    if (words := len(_WORD.findall(fold_for_search(query)))) > MAX_QUERY_WORDS:
         raise ValueError(
             f"the query has {words:,} words; search takes at most {MAX_QUERY_WORDS} "
             "(every word must occur in a hit: a few distinctive ones find it)"
@@ -150,7 +153,7 @@ def _dialect(executor: Executor) -> str:
 
 
 def _indexed_text(title: str, body: str) -> _IndexedText:
-    return {"title": fold(title), "body": fold(body)}
+    return {"title": fold_for_search(title), "body": fold_for_search(body)}
 
 
 _SQLITE_INSERT = text(

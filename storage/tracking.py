@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from storage.changes import record_event
 from storage.models import Article, ArticleVersion, ChangeEvent, CounterObservation, CrawlRun
 from storage.repository import (
-    VIETNAM_TZ,
+    UTC_PLUS_7,
     SaveResult,
     StoredArticle,
     latest_version,
@@ -345,7 +345,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 def _readable(content: Mapping[str, Any], field: str) -> str:
     value = content.get(field)
     if field == "published_at":
-        moment = parse_timestamp(value, VIETNAM_TZ)
+        moment = parse_timestamp(value, UTC_PLUS_7)
         return _vietnam_iso(moment) or ""
     if field == "body":
         paragraphs = (normalize_text(part) for part in _PARAGRAPH_BREAK.split(value or ""))
@@ -360,7 +360,7 @@ def _readable(content: Mapping[str, Any], field: str) -> str:
 
 
 def _vietnam_iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(VIETNAM_TZ).isoformat() if moment else None
+    return moment.astimezone(UTC_PLUS_7).isoformat() if moment else None
 
 
 def _article(session: Session, site: str, article_id: str) -> Article | None:

@@ -42,17 +42,12 @@ from coopspider.monitor.alert_digest import (
 from coopspider.monitor.alert_health import RunFacts, judge_run
 from coopspider.monitor.alert_job import CLAIM_TIMEOUT, send_alerts
 from coopspider.monitor.alert_render import compose_message, render_html, subject
-from coopspider.monitor.alert_send import (
-    DeliveryError,
-    SettingsError,
-    SmtpSettings,
-    deliver,
-    smtp_settings,
-)
+from coopspider.monitor.alert_send import DeliveryError, SmtpSettings, deliver
 from coopspider.monitor.vocabulary import shorten_diff
 from coopspider.monitor.worddiff import word_diff
 from coopspider.sample_site import build_site, serve
 from storage import (
+    RUN_INTERRUPTED,
     AlertBatch,
     AlertBatchEvent,
     Article,
@@ -598,6 +593,45 @@ def test_site_option_sends_only_that_site(factory: Database, db_url: str) -> Non
     ]
 
 
+@pytest.mark.slow
+def test_alert_sends_with_the_settings_config_check_shows(
+    factory: Database, db_url: str, tmp_path: Path
+) -> None:
+    """`config check` and `alert` read one model: the port and the default sender it shows are
+    the ones the message goes out with."""
+    run, keys = crawl_run(factory, ARTICLES[:1])
+    record_new(factory, run, keys, ARTICLES[:1])
+    with smtp_server() as mailbox:
+        config = tmp_path / "coopspider.toml"
+        config.write_text(
+            f'[smtp]\nhost = "127.0.0.1"\nport = {mailbox.port}\n\n'
+            '[alerts]\nto = ["tin@example.org"]\n',
+            encoding="utf-8",
+        )
+        env = alert_env(db_url, mailbox.port)
+        for variable in ("COOPSPIDER_SMTP_HOST", "COOPSPIDER_SMTP_PORT", "COOPSPIDER_ALERT_FROM"):
+            del env[variable]
+        del env["COOPSPIDER_ALERT_TO"]
+        check = subprocess.run(
+            [sys.executable, "-m", "coopspider.cli", "config", "check", "--config", str(config)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert check.returncode == 0, check.stderr
+        shown = dict(line.split(": ", 1) for line in check.stdout.splitlines()[1:] if ": " in line)
+        default_sender = f"coopspider@{socket.gethostname()}"
+        assert shown["smtp.port"] == f"{mailbox.port}  ({config}:3)"
+        assert shown["alerts.from"] == f"{default_sender}  (default)"
+        done = coopspider_alert(env, "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    [mail] = mailbox.received
+    assert mail.envelope_from == default_sender and mail.message["From"] == default_sender
+    assert mail.envelope_to == ["tin@example.org"]
+
+
 # -- exactly once under concurrency and crashes ----------------------------------------------------
 
 
@@ -1024,79 +1058,6 @@ def test_password_is_scrubbed_from_errors_and_repr() -> None:
     assert not raised.value.maybe_delivered
 
 
-# -- settings --------------------------------------------------------------------------------------
-
-
-def test_smtp_settings_defaults_and_precedence() -> None:
-    plain = smtp_settings({})
-    assert (plain.host, plain.port, plain.security, plain.user, plain.recipients) == (
-        "localhost",
-        25,
-        "none",
-        None,
-        (),
-    )
-    with_user = smtp_settings(
-        {"COOPSPIDER_SMTP_USER": "u", "COOPSPIDER_SMTP_HOST": "mail.example.vn"}
-    )
-    assert (with_user.security, with_user.port) == ("starttls", 587)
-    assert smtp_settings({"COOPSPIDER_SMTP_SECURITY": "SSL"}).port == 465
-    file_section = {
-        "host": "file.example.vn",
-        "port": 2525,
-        "to": ["a@x.vn", "Tên <b@x.vn>"],
-        "from": "c@x.vn",
-    }
-    from_file = smtp_settings({}, file_section)
-    assert (from_file.host, from_file.port, from_file.recipients, from_file.sender) == (
-        "file.example.vn",
-        2525,
-        ("a@x.vn", "Tên <b@x.vn>"),
-        "c@x.vn",
-    )
-    overridden = smtp_settings(
-        {"COOPSPIDER_SMTP_HOST": "env.example.vn", "COOPSPIDER_ALERT_TO": " d@x.vn , e@x.vn,"},
-        file_section,
-    )
-    assert (overridden.host, overridden.port, overridden.recipients) == (
-        "env.example.vn",
-        2525,
-        ("d@x.vn", "e@x.vn"),
-    )
-
-
-@pytest.mark.parametrize(
-    ("env", "section", "message"),
-    [
-        ({"COOPSPIDER_SMTP_PORT": "smtp"}, None, "COOPSPIDER_SMTP_PORT must be a port number"),
-        ({"COOPSPIDER_SMTP_PORT": "70000"}, None, "COOPSPIDER_SMTP_PORT must be a port number"),
-        (
-            {"COOPSPIDER_SMTP_SECURITY": "tls"},
-            None,
-            "COOPSPIDER_SMTP_SECURITY must be one of none, starttls, ssl",
-        ),
-        (
-            {"COOPSPIDER_ALERT_TO": "a@x.vn, không-phải-địa-chỉ"},
-            None,
-            "COOPSPIDER_ALERT_TO: 'không-phải-địa-chỉ' is not an e-mail address",
-        ),
-        ({}, {"security": "ssl3"}, "security in the config file must be one of"),
-        ({}, {"passwd": "x"}, "unknown SMTP setting(s) in the config file: passwd"),
-        (
-            {"COOPSPIDER_SMTP_PASSWORD": "Mật-khẩu"},
-            None,
-            "COOPSPIDER_SMTP_PASSWORD must be written in ASCII characters only",
-        ),
-    ],
-)
-def test_smtp_settings_errors_name_the_setting(
-    env: dict[str, str], section: dict[str, Any] | None, message: str
-) -> None:
-    with pytest.raises(SettingsError) as raised:
-        smtp_settings(env, section)
-    assert message in str(raised.value)
-
-
 # -- pure parts ------------------------------------------------------------------------------------
 
 
@@ -1186,6 +1147,19 @@ def test_judge_run(facts: RunFacts, problems: set[str]) -> None:
     health = judge_run(facts)
     assert set(health.problems) == problems
     assert set(health.problems) <= health.judged
+
+
+def test_an_interrupted_run_opens_and_ends_no_health_problem() -> None:
+    # Ctrl-C after 2 of 30 pages, none parsed yet: none of it is the scraper's fault.
+    facts = replace(
+        run_facts("failed", archived=24, pages__unparsed=5), finish_reason=RUN_INTERRUPTED
+    )
+    health = judge_run(facts)
+    assert health.problems == {} and health.judged == frozenset()
+    assert judge_run(replace(facts, finish_reason="shutdown")).problems.keys() == {
+        "run_failed",
+        "pages_unparsed",
+    }
 
 
 def test_dates_are_shown_in_vietnam_time() -> None:

@@ -131,3 +131,26 @@ def test_dates_benchmark_compares_default_and_tuned_dateparser_with_a_baseline()
     assert rows["dateparser, default settings"].rstrip().endswith(" 1.0x")  # the baseline
     assert re.search(r"216/216 +100.0%", rows["coopspider.dates.parse_date"])
     assert "dateparser tuned settings: parse_date's fallback" in output
+
+
+@pytest.mark.slow
+def test_cli_benchmark_times_every_read_command_against_help() -> None:
+    output = _bench("bench_cli.py", "--rounds", "1")
+    rows = {
+        line.rsplit(maxsplit=2)[0]: line.split()[-2:]
+        for line in output.splitlines()
+        if re.search(r"\d+ms +\d+\.\d\dx$", line)
+    }
+    assert list(rows) == [
+        "--help",
+        "diff",
+        "history",
+        "search",
+        "export",
+        "report",
+        "alert --dry-run",
+    ]
+    assert rows["--help"][1] == "1.00x"  # the baseline
+    assert re.search(
+        r"^target \(every read command <= 2\.5x --help\): (met|not met)$", output, re.M
+    )

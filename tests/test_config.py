@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ from coopspider.config import (
     key_line,
     load_config,
 )
+from coopspider.cycle import RunContext, crawl_command
+from coopspider.profiles import load_profiles
+from coopspider.spiders.lienminh import LienminhSpider
 from storage import open_database
 from tests.conftest import ROOT
 from tests.test_cli import coopspider
@@ -50,6 +54,11 @@ date_order = "MDY"
 timeout = 3600
 lock_file = "locks/run.lock"
 """
+
+UNKNOWN_SITE_KEY = (
+    "unknown key; expected one of base_url, categories, concurrency, date_order, download_delay, "
+    "platform, profile, revisit_days, revisit_old_days, selectors, skip_categories, title, urls"
+)
 
 
 def write(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
@@ -95,8 +104,8 @@ def test_a_full_file_is_read_into_typed_settings(tmp_path: Path) -> None:
     }
     assert config.run.timeout == 3600 and config.run.lock_file == Path("locks/run.lock")
     assert config.warnings == ()
-    # The file's tables stay available as written, for the site profiles to start from.
-    assert config.tables["sites"]["kontum"]["profile"] == "kontum"
+    # The site tables stay available as written, for the site profiles to start from.
+    assert config.site_tables["kontum"]["profile"] == "kontum"
 
 
 def test_no_file_means_defaults_and_the_environment(tmp_path: Path, monkeypatch) -> None:
@@ -134,9 +143,50 @@ def test_environment_overrides_the_file_and_says_so(tmp_path: Path) -> None:
     assert config.alerts.sender == "alerts@internal"
     assert config.alerts.recipients == ("x@internal",)
     assert config.source_of("smtp.port") == "COOPSPIDER_SMTP_PORT"
-    assert config.source_of("run.timeout") == str(tmp_path / "coopspider.toml")
+    assert config.source_of("run.timeout") == f"{tmp_path / 'coopspider.toml'}:28"
     # --database beats both.
     assert effective_database_url(config, "sqlite:///x.db") == ("sqlite:///x.db", "--database")
+
+
+def test_smtp_defaults_are_resolved_in_the_model(tmp_path: Path) -> None:
+    """The port follows the security mode, the host and the sender have theirs: the model holds
+    what sending uses, and says each is a default."""
+    plain = load_config(None, env={})
+    assert plain.smtp == SmtpConfig(host="localhost", port=25, security="none")
+    assert plain.alerts.sender == f"coopspider@{socket.gethostname()}"
+    assert [plain.source_of(key) for key in ("smtp.host", "smtp.port", "alerts.from")] == [
+        "default",
+        "default",
+        "default",
+    ]
+    with_user = load_config(None, env={"COOPSPIDER_SMTP_USER": "u"})
+    assert (with_user.smtp.security, with_user.smtp.port) == ("starttls", 587)
+    assert load_config(None, env={"COOPSPIDER_SMTP_SECURITY": "SSL"}).smtp.port == 465
+    path = write(tmp_path, '[smtp]\nsecurity = "ssl"\nport = 2525\n')
+    assert load_config(path, env={}).smtp.port == 2525
+
+
+@pytest.mark.parametrize(
+    ("key", "setting"), [("revisit_days", "REVISIT_DAYS"), ("revisit_old_days", "REVISIT_OLD_DAYS")]
+)
+def test_revisit_windows_are_judged_alike_by_the_file_the_profiles_and_the_spider(
+    tmp_path: Path, key: str, setting: str
+) -> None:
+    """0 is a window (README: nothing recent revisited; old articles on every crawl), a negative
+    number is not: the configuration, the site profiles and the spider's argument agree."""
+    config = load_config(write(tmp_path, f"[sites.thaibinh]\n{key} = 0\n"), env={})
+    assert getattr(config.sites["thaibinh"], key) == 0
+    assert getattr(load_profiles({"thaibinh": {key: 0}})["thaibinh"], key) == 0
+    context = RunContext(config, "sqlite:///x.db", list(config.sites.values()))
+    assert f"{key}=0" in crawl_command(context, config.sites["thaibinh"])
+    assert LienminhSpider(site="thaibinh", **{key: "0"})._arguments[setting] == 0
+
+    path = write(tmp_path, f"[sites.thaibinh]\n{key} = -1\n")
+    assert problems(path) == [
+        f"{path}:2: sites.thaibinh.{key}: must be a whole number of days >= 0, got -1"
+    ]
+    with pytest.raises(ValueError, match="must not be negative"):
+        LienminhSpider(site="thaibinh", **{key: "-1"})
 
 
 def test_an_empty_variable_does_not_override(tmp_path: Path) -> None:
@@ -184,18 +234,16 @@ host = "x"
         "port), got 'smtp.example.org:587'",
         f"{at}3: smtp.port: expected a whole number, got 'five'",
         f"{at}4: smtp.security: expected one of none, starttls, ssl, got 'tls'",
-        f"{at}10: sites.thaibinh.base_url: expected the site's root URL, starting with http:// "
-        "or https://, got 'lienminhhtx.thaibinh.gov.vn'",
+        f"{at}10: sites.thaibinh.base_url: must be an http:// or https:// URL, "
+        "got 'lienminhhtx.thaibinh.gov.vn'",
         f"{at}12: sites.thaibinh.skip_categories: tin-tuc-su-kien also listed in categories; "
         "a category is either followed or skipped",
-        f"{at}13: sites.thaibinh.revisit_days: expected a whole number of days, at least 0, got -3",
-        f"{at}14: sites.thaibinh.date_order: expected one of DMY, MDY, got 'YMD'",
-        f"{at}15: sites.thaibinh.profile: expected a string, got 7",
-        f"{at}16: sites.thaibinh.revisit: unknown key; expected one of: base_url, profile, "
-        "categories, skip_categories, revisit_days, revisit_old_days, date_order, title, "
-        "platform, download_delay, concurrency, urls, selectors",
-        f"{at}18: sites.Hà Nội: a site name is lower-case letters, digits, '-' and '_' (it "
-        "names the site in the archive)",
+        f"{at}13: sites.thaibinh.revisit_days: must be a whole number of days >= 0, got -3",
+        f"{at}14: sites.thaibinh.date_order: must be one of DMY, MDY, got 'YMD'",
+        f"{at}15: sites.thaibinh.profile: unknown profile 7; known: camau, caobang, daknong, "
+        "kiengiang, kontum, quangtri, thaibinh",
+        f"{at}16: sites.thaibinh.revisit: {UNKNOWN_SITE_KEY}",
+        f"{at}18: sites.Hà Nội.name: use lower-case letters, digits, '-' and '_'",
         f"{at}21: smpt: unknown section; expected one of: database, smtp, alerts, sites, run",
     ]
 
@@ -228,6 +276,17 @@ def test_environment_problems_name_the_variable(tmp_path: Path) -> None:
         "got '70000'",
         "environment variable COOPSPIDER_ALERT_TO: expected e-mail addresses such as "
         "editor@example.org; 'nobody' is not one",
+    ]
+
+
+def test_a_login_that_smtplib_cannot_send_is_a_problem_of_the_configuration(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, '[smtp]\nuser = "Người-gửi"\n')
+    assert problems(path, env={"COOPSPIDER_SMTP_PASSWORD": "Mật-khẩu"}) == [
+        "environment variable COOPSPIDER_SMTP_PASSWORD: expected ASCII characters only "
+        "(smtplib sends the login as ASCII)",
+        f"{path}:2: smtp.user: expected ASCII characters only (smtplib sends the login as ASCII)",
     ]
 
 
@@ -295,12 +354,12 @@ def test_config_check_shows_the_effective_configuration_without_secrets(tmp_path
     assert "s3cret-Pa55" not in output and "dbPa55" not in output
     lines = done.stdout.splitlines()
     assert lines[0] == f"{path}: valid"
-    assert f"database: postgresql://u:***@h/d  ({path})" in lines
+    assert f"database: postgresql://u:***@h/d  ({path}:2)" in lines
     assert "smtp.host: mail.internal  (COOPSPIDER_SMTP_HOST)" in lines
-    assert f"smtp.password: ********  ({path})" in lines
-    assert f"alerts.to: editor@example.org, Chị Lan <lan@example.org>  ({path})" in lines
+    assert f"smtp.password: ********  ({path}:8)" in lines
+    assert f"alerts.to: editor@example.org, Chị Lan <lan@example.org>  ({path}:13)" in lines
     assert "  categories: tin-tuc-su-kien, chinh-sach-ho-tro" in lines
-    assert f"run.lock_file: locks/run.lock  ({path})" in lines
+    assert f"run.lock_file: locks/run.lock  ({path}:29)" in lines
     assert "readable by group or others (mode 0644)" in done.stderr
 
 
@@ -314,6 +373,17 @@ def test_config_check_without_a_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_config_check_shows_the_smtp_defaults_sending_uses(tmp_path: Path) -> None:
+    done = coopspider("config", "check", env=_env(COOPSPIDER_SMTP_USER="bot"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "smtp.host: localhost  (default)" in lines
+    assert "smtp.port: 587  (default)" in lines
+    assert "smtp.security: starttls  (default)" in lines
+    assert f"alerts.from: coopspider@{socket.gethostname()}  (default)" in lines
+
+
+@pytest.mark.slow
 def test_config_check_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
     path = write(tmp_path, '[smtp]\nport = 0\n\n[sites.hue]\nbase_url = "ftp://hue"\n')
     # --config before the command works as well as after it.
@@ -323,8 +393,7 @@ def test_config_check_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
     assert done.stderr.splitlines() == [
         "coopspider: error: invalid configuration:",
         f"  {path}:2: smtp.port: expected a port number from 1 to 65535, got 0",
-        f"  {path}:5: sites.hue.base_url: expected the site's root URL, starting with http:// "
-        "or https://, got 'ftp://hue'",
+        f"  {path}:5: sites.hue.base_url: must be an http:// or https:// URL, got 'ftp://hue'",
     ]
 
 
@@ -377,9 +446,7 @@ profile = "caobang"
         f"{at}17: sites.thaibinh.selectors.date: 'span[[' is not a valid CSS or XPath selector: "
         "Expected ident or '*', got <DELIM '[' at 5>",
         f"{at}18: sites.thaibinh.concurrency: must be a number >= 1, got 0",
-        f"{at}19: sites.thaibinh.revisit: unknown key; expected one of: base_url, profile, "
-        "categories, skip_categories, revisit_days, revisit_old_days, date_order, title, "
-        "platform, download_delay, concurrency, urls, selectors",
+        f"{at}19: sites.thaibinh.revisit: {UNKNOWN_SITE_KEY}",
         f"{at}21: sites.bacninh.base_url: is required for the new site 'bacninh'",
     ]
 

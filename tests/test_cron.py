@@ -15,6 +15,7 @@ import pytest
 from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
 from coopspider.sample_site import build_site, serve
 from storage import count_articles, open_database
+from storage.models import CrawlRun
 from tests.conftest import ROOT
 from tests.test_run import FAST, clean_env, closed_port
 
@@ -115,9 +116,26 @@ def test_a_run_still_going_makes_the_next_exit_75_at_once(installation: Path) ->
         done = cron(installation)
         took = time.monotonic() - started
     assert done.returncode == EXIT_LOCKED and took < 10
+    assert done.stdout == "" and done.stderr == "", "a held lock is no failure: no cron mail"
     [log] = logs(installation)
     assert "== another run holds the lock: nothing done" in log.read_text(encoding="utf-8")
     assert not (installation / "data").exists(), "nothing was run"
+
+
+@pytest.mark.slow
+def test_a_run_started_by_hand_holding_the_run_lock_makes_cron_exit_75_quietly(
+    installation: Path,
+) -> None:
+    configure(installation, "http://127.0.0.1:9/")
+    # `coopspider run`'s own lock, next to the SQLite archive, as a run started by hand holds it.
+    (installation / "data").mkdir()
+    with (installation / "data" / "archive.sqlite3.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        done = cron(installation)
+    assert done.returncode == EXIT_LOCKED
+    assert done.stdout == "" and done.stderr == "", "a held lock is no failure: no cron mail"
+    [log] = logs(installation)
+    assert "another run holds the lock" in log.read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -126,10 +144,22 @@ def test_a_run_over_the_time_bound_is_stopped_with_124(installation: Path) -> No
     with serve(site) as server:
         configure(installation, server.base_url)
         # A polite delay makes the crawl far longer than the bound.
-        done = cron(installation, "-s", "DOWNLOAD_DELAY=30", COOPSPIDER_TIMEOUT="3s")
+        done = cron(installation, "-s", "DOWNLOAD_DELAY=5", COOPSPIDER_TIMEOUT="3s")
     assert done.returncode == 124
     [log] = logs(installation)
     assert "== stopped: the run took longer than 3s" in log.read_text(encoding="utf-8")
+    # The crawl runs in a process group of its own, out of timeout's reach: `run` passed the
+    # SIGTERM on, so the crawl stopped, closed its run (if it had got as far as opening one on
+    # a busy machine) and is gone, like the rest of the tree.
+    factory = open_database(f"sqlite:///{installation / 'data' / 'archive.sqlite3'}")
+    with factory.session() as session:
+        runs = session.query(CrawlRun).all()
+        assert [(run.status, run.finish_reason) for run in runs] in ([], [("failed", "shutdown")])
+        crawl_pids = [run.stats["coopspider/pid"] for run in runs]
+    factory.close()
+    for pid in crawl_pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_a_missing_virtualenv_is_named(tmp_path: Path) -> None:
@@ -186,3 +216,33 @@ def test_the_crontab_calls_the_wrapper_on_a_morning_and_a_weekly_full_schedule()
         ["/opt/coopspider/cron/coopspider-cron"],
         ["/opt/coopspider/cron/coopspider-cron", "--full"],
     ]
+
+
+def test_the_crontab_leaves_failure_mail_on_and_shows_where_to_send_it() -> None:
+    settings = [
+        line.split("=", 1)[0]
+        for line in (ROOT / "cron" / "crontab").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert "MAILTO" not in settings, 'MAILTO="" would drop the mail of failed runs unseen'
+    assert "# MAILTO=you@example.org" in (ROOT / "cron" / "crontab").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="no git here")
+@pytest.mark.parametrize(
+    "path", ["coopspider.toml", "coopspider.env", "logs/run-20260101-061500.log"]
+)
+def test_git_ignores_the_local_configuration_secrets_and_logs(path: str) -> None:
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT, capture_output=True
+    )
+    assert done.returncode == 0, f"{path} is not ignored by .gitignore"
+
+
+def test_git_keeps_the_shipped_example_configuration() -> None:
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", "-q", "coopspider.example.toml"],
+        cwd=ROOT,
+        capture_output=True,
+    )
+    assert done.returncode == 1

@@ -160,7 +160,7 @@ def test_a_builtin_site_that_changed_platform_keeps_its_name_and_root() -> None:
         ({"thaibinh": {"delay": 3}}, "[sites.thaibinh] delay: unknown key; expected one of"),
         ({"thaibinh": {"date_order": "YMD"}}, "date_order: must be one of DMY, MDY, got 'YMD'"),
         ({"thaibinh": {"categories": "tin-tuc"}}, "categories: must be a list of non-empty"),
-        ({"thaibinh": {"revisit_days": 0}}, "revisit_days: must be a whole number of days >= 1"),
+        ({"thaibinh": {"revisit_days": -1}}, "revisit_days: must be a whole number of days >= 0"),
         ({"thaibinh": {"revisit_old_days": True}}, "revisit_old_days: must be a whole number"),
         ({"hungyen": {}}, "base_url: is required for the new site 'hungyen'"),
         ({"hungyen": {"profile": "joomla"}}, "unknown profile 'joomla'; known: camau, caobang"),

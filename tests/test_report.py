@@ -23,7 +23,7 @@ from coopspider.monitor.report_data import (
 )
 from coopspider.monitor.vocabulary import number_text
 from storage import (
-    VIETNAM_TZ,
+    UTC_PLUS_7,
     Article,
     finish_run,
     open_database,
@@ -36,8 +36,8 @@ from tests.test_cli import coopspider
 
 # The archive's clock: noon yesterday in Vietnam, so everything it holds is in the past for the
 # `report` command, which reads the real clock.
-TODAY = datetime.now(VIETNAM_TZ).date()
-NOW = datetime.combine(TODAY - timedelta(days=1), time(12), VIETNAM_TZ)
+TODAY = datetime.now(UTC_PLUS_7).date()
+NOW = datetime.combine(TODAY - timedelta(days=1), time(12), UTC_PLUS_7)
 HOSTILE_TITLE = "<script>document.title='PWNED'</script>Hợp tác xã <b>Đông Quý</b>"
 HOSTILE_BODY = "Mở đầu <img src=x onerror=\"document.title='PWNED'\"> kết thúc & hết."
 PAGE_TITLE = "Báo cáo theo dõi tin bài"
@@ -145,7 +145,7 @@ def build_archive(database_url: str) -> dict[str, int]:
         # (the day N days before yesterday had 1000 - 100 * N); then a reset.
         total = 1000
         for days_ago in range(9, -1, -1):
-            moment = datetime.combine(NOW.date() - timedelta(days=days_ago), time(), VIETNAM_TZ)
+            moment = datetime.combine(NOW.date() - timedelta(days=days_ago), time(), UTC_PLUS_7)
             reading = {"site": "thaibinh", "url": "http://x/", "total": total, "online": 7}
             save_counter(session, {**reading, "observed_at": moment.isoformat()}, first)
             total += 100 * (10 - days_ago)
@@ -162,7 +162,7 @@ def build_archive(database_url: str) -> dict[str, int]:
 
 def test_daily_visits_spreads_visits_over_the_days_between_readings() -> None:
     def at(day: int, hour: int) -> datetime:
-        return datetime(2025, 3, day, hour, tzinfo=VIETNAM_TZ)
+        return datetime(2025, 3, day, hour, tzinfo=UTC_PLUS_7)
 
     readings = [(at(1, 12), 1000), (at(3, 12), 1480), (at(4, 0), 1600), (at(5, 0), 10)]
     days = daily_visits(readings, date(2025, 2, 28), date(2025, 3, 5))
@@ -386,7 +386,7 @@ def test_report_dates_order_and_days_without_readings(tmp_path: Path, database_u
             )
         # Readings six and five days ago, then yesterday: three days in between have none.
         for days_ago, total in ((6, 1000), (5, 1300), (1, 2500)):
-            moment = datetime.combine(NOW.date() - timedelta(days=days_ago), time(), VIETNAM_TZ)
+            moment = datetime.combine(NOW.date() - timedelta(days=days_ago), time(), UTC_PLUS_7)
             reading = {"site": "thaibinh", "url": "http://x/", "total": total, "online": 2}
             save_counter(session, {**reading, "observed_at": moment.isoformat()}, run)
     factory.close()

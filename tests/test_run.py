@@ -156,7 +156,9 @@ def test_a_failing_site_does_not_stop_the_others_and_gives_the_crawl_failed_code
     lines = out.splitlines()
     assert lines[0].startswith("Crawling down (http://127.0.0.1:")
     assert any(
-        line.startswith("  down: crawl FAILED: the home page could not be read (run ")
+        line.startswith(
+            "  down: crawl FAILED: the home page could not be read: connection refused (run "
+        )
         for line in lines
     ), out
     assert any(line.startswith("  sample: crawled ") for line in lines), out
@@ -306,7 +308,7 @@ def test_crawl_command_carries_the_site_settings() -> None:
     context = RunContext(
         config=Config(
             run=RunConfig(timeout=600),
-            tables={"sites": {"kontum": {"categories": ["tin-tuc"], "date_order": "MDY"}}},
+            site_tables={"kontum": {"categories": ["tin-tuc"], "date_order": "MDY"}},
         ),
         database_url="sqlite:///x.db",
         sites=[site],
@@ -352,6 +354,15 @@ class _Run:
         (0, _Run("failed", "shutdown"), "the crawl did not finish (shutdown)"),
         (0, _Run("running", None), "the crawl did not finish (running)"),
         (0, _Run("failed", "home_page_unread"), "the home page could not be read"),
+        (
+            0,
+            _Run(
+                "failed",
+                "home_page_unread",
+                {"coopspider/fetch_failed/dns": 1, "coopspider/fetch_failed/http_503": 1},
+            ),
+            "the home page could not be read: dns, HTTP 503",
+        ),
     ],
 )
 def test_judge_crawl(returncode: int | None, run: _Run | None, failure: str | None) -> None:

@@ -24,7 +24,7 @@ from storage import (
     Database,
     count_matches,
     downgrade_database,
-    fold,
+    fold_for_search,
     open_database,
     save_counter,
     search,
@@ -76,9 +76,9 @@ def titles(session: Session, query: str, **options: object) -> list[str]:
 
 
 def test_fold_drops_accents_case_and_the_stroke_of_d() -> None:
-    assert fold("Hợp tác xã Đông Quý") == "hop tac xa dong quy"
-    assert fold(unicodedata.normalize("NFD", "ĐỒNG Ý đường")) == "dong y duong"
-    assert fold("") == fold(None) == ""
+    assert fold_for_search("Hợp tác xã Đông Quý") == "hop tac xa dong quy"
+    assert fold_for_search(unicodedata.normalize("NFD", "ĐỒNG Ý đường")) == "dong y duong"
+    assert fold_for_search("") == fold_for_search(None) == ""
 
 
 def _fold_of_whole_string(value: str) -> str:
@@ -92,13 +92,13 @@ def test_fold_is_exactly_whole_string_nfd_for_every_character() -> None:
     # Rows of the contentless FTS5 index are deleted by giving back their indexed text, so the
     # per-character table must agree with the definition on every code point, in any order.
     every = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
-    assert fold(every) == _fold_of_whole_string(every)
-    assert fold(every[::-1]) == _fold_of_whole_string(every[::-1])
+    assert fold_for_search(every) == _fold_of_whole_string(every)
+    assert fold_for_search(every[::-1]) == _fold_of_whole_string(every[::-1])
 
 
 @given(st.text())
 def test_fold_agrees_with_whole_string_nfd_on_any_text(value: str) -> None:
-    assert fold(value) == _fold_of_whole_string(value)
+    assert fold_for_search(value) == _fold_of_whole_string(value)
 
 
 @pytest.mark.parametrize(
@@ -293,7 +293,7 @@ def test_a_real_crawl_keeps_the_index(tmp_path: Path, database_url: str) -> None
     opened = open_database(url)
     try:
         with opened.session() as session:
-            hits = search(session, fold(wanted.title), limit=50)
+            hits = search(session, fold_for_search(wanted.title), limit=50)
             assert wanted.title in [hit.title for hit in hits]
             assert hits[0].title == wanted.title
             holding = {

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 
 from storage import (
     DEFAULT_DATABASE_URL,
-    VIETNAM_TZ,
+    UTC_PLUS_7,
     ArchiveMissing,
     ArchiveOutdated,
     Article,
@@ -58,6 +58,7 @@ from storage import (
     store_articles,
     upgrade_database,
 )
+from storage.db import HEAD_REVISION
 from tests.conftest import fresh_pg_schema
 
 TABLES = {"crawl_runs", "articles", "article_versions", "counter_observations", "change_events"}
@@ -145,6 +146,11 @@ def test_default_url_is_relative_to_working_directory(
 
 
 # --- migrations ----------------------------------------------------------------------------
+
+
+def test_head_revision_constant_is_the_newest_migration() -> None:
+    # open_database trusts HEAD_REVISION to skip Alembic: a new migration must move it too.
+    assert head_revision(DEFAULT_DATABASE_URL) == HEAD_REVISION
 
 
 @pytest.mark.slow
@@ -589,7 +595,7 @@ def test_export_order_and_latest_version(factory: Database, run_id: int) -> None
             "version",
         }
         assert rows[0][1].published_at is not None
-        assert rows[0][1].published_at.astimezone(VIETNAM_TZ).day == 3
+        assert rows[0][1].published_at.astimezone(UTC_PLUS_7).day == 3
 
 
 # --- concurrent writers --------------------------------------------------------------------
@@ -771,7 +777,7 @@ def test_change_events_round_trip_and_filter(factory: Database, run_id: int) -> 
             run_id=run_id,
             article_pk=article_pk,
             details={"fields": ["title"], "diff": {"title": ["Cũ", "Mới"]}},
-            detected_at=datetime(2025, 3, 1, 9, tzinfo=VIETNAM_TZ),
+            detected_at=datetime(2025, 3, 1, 9, tzinfo=UTC_PLUS_7),
         )
         record_event(session, site="other", kind="new", run_id=run_id, details={"url": "u"})
 

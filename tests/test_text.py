@@ -8,7 +8,13 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coopspider.text import _ACCENTS, clean_line, clean_paragraphs, fold, strip_controls
+from coopspider.text import (
+    _ACCENTS,
+    clean_line,
+    clean_paragraphs,
+    fold_keeping_offsets,
+    strip_controls,
+)
 
 # The definition `clean_line` once applied as it reads: every run of these characters (spaces and
 # control characters), one space.
@@ -31,7 +37,7 @@ def test_clean_line_folds_every_space_run(text: str) -> None:
 def test_clean_line_and_fold_on_a_vietnamese_line() -> None:
     line = "\ufeff  Ngày\u00a0đăng:\u200b 06/02/2023 \n"
     assert clean_line(line) == "Ngày đăng: 06/02/2023"
-    assert fold(line) == "ngay dang: 06/02/2023"
+    assert fold_keeping_offsets(line) == "ngay dang: 06/02/2023"
 
 
 def test_accent_table_maps_latin_letters_to_their_base_only() -> None:

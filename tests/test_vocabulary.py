@@ -15,7 +15,7 @@ from coopspider.monitor.report_data import build_report, load_report_source
 from coopspider.monitor.report_html import render_pages
 from coopspider.monitor.text_render import render_diff
 from storage import (
-    VIETNAM_TZ,
+    UTC_PLUS_7,
     Article,
     finish_run,
     list_events,
@@ -26,7 +26,7 @@ from storage import (
 )
 from storage.tracking import describe_change
 
-NOW = datetime(2025, 3, 20, 12, tzinfo=VIETNAM_TZ)
+NOW = datetime(2025, 3, 20, 12, tzinfo=UTC_PLUS_7)
 IMAGE = {"url": "http://lienminhhtx.example/anh/ky-ket.jpg", "caption": "Lễ <ký> & kết"}
 # How the image and the removal below read, written out by hand: the test checks the monitor's
 # channels against these, not against the function that writes them.

@@ -50,7 +50,7 @@ from coopspider.discovery.vocabulary import (
 )
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.listing import Anchor, page_anchors
-from coopspider.text import clean_line, fold
+from coopspider.text import clean_line, fold_keeping_offsets
 from coopspider.urls import on_site
 
 HOME, LISTING, ARTICLE, PAGE = "home", "listing", "article", "page"
@@ -849,7 +849,7 @@ class Discovery:
                 texts = links[key].texts if key in links else []
                 named = bool(texts) and all(
                     len(t.split()) <= self.settings.menu_name_words
-                    and _has_phrase(fold(t), NOT_NEWS_WORDS)
+                    and _has_phrase(fold_keeping_offsets(t), NOT_NEWS_WORDS)
                     for t in texts
                 )
                 listed = index is not None and index in listings
@@ -1062,14 +1062,14 @@ def _says_next(anchor: Anchor) -> bool:
     if anchor.rel_next:
         return True
     for text in (anchor.text, anchor.label):
-        folded = fold(text)
+        folded = fold_keeping_offsets(text)
         if folded and len(folded.split()) <= 3 and _has_phrase(folded, NEXT_PAGE_WORDS):
             return not _has_phrase(folded, OTHER_PAGER_WORDS)
     return False
 
 
 def _is_pager_text(text: str) -> bool:
-    folded = fold(text)
+    folded = fold_keeping_offsets(text)
     return folded.isdigit() or (
         len(folded.split()) <= 3 and _has_phrase(folded, (*NEXT_PAGE_WORDS, *OTHER_PAGER_WORDS))
     )
@@ -1080,12 +1080,12 @@ def _menu_score(link: _Link) -> float:
     introduction, contact, documents and the like down."""
     score = 0.0
     for text in link.texts:
-        folded = fold(text)
+        folded = fold_keeping_offsets(text)
         if _has_phrase(folded, MORE_WORDS):
             score = max(score, 3)
         if _has_phrase(folded, NEWS_WORDS):
             score = max(score, 2)
-    if any(_has_phrase(fold(text), NOT_NEWS_WORDS) for text in link.texts):
+    if any(_has_phrase(fold_keeping_offsets(text), NOT_NEWS_WORDS) for text in link.texts):
         score -= 5
     return score + min(len(link.texts), 4) * 0.25
 

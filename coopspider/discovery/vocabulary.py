@@ -1,6 +1,7 @@
 """Words and thresholds discovery reads a site by: every knob in one place.
 
-Words are folded (no accents, lower case; see coopspider.text.fold) and matched as whole words.
+Words are folded (no accents, lower case; see coopspider.text.fold_keeping_offsets) and matched
+as whole words.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from storage import RUN_INTERRUPTED
+
 ARTICLE_KEYS = (
     "coopspider/articles/new",
     "coopspider/articles/changed",
@@ -57,7 +59,10 @@ def judge_run(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> RunHeal
 
     A run still marked running (killed outright) only says it did not finish. A failed run's
     article count is explained by the failure, so "no articles" is judged on finished runs only.
+    A run interrupted by Ctrl-C judges nothing: the user stopped it, the scraper did not fail.
     """
+    if facts.status == "failed" and facts.finish_reason == RUN_INTERRUPTED:
+        return RunHealth(frozenset())
     if facts.status == "running":
         if not facts.stale:
             return RunHealth(frozenset())

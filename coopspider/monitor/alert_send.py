@@ -1,4 +1,5 @@
-"""SMTP settings and delivery of one message through the standard library (smtplib).
+"""Delivery of one message through the standard library (smtplib), with the SMTP settings of
+the configuration (coopspider.config validates them and applies their defaults).
 
 The password lives only in `SmtpSettings.password` (hidden from its repr) and is scrubbed from
 every error text, so it reaches no log, message, exception shown or database row.
@@ -7,33 +8,15 @@ every error text, so it reaches no log, message, exception shown or database row
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import getaddresses
-from typing import Any
 
-SECURITY_MODES = ("none", "starttls", "ssl")
-DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+from coopspider.config import Config, default_sender
+
 SMTP_TIMEOUT_S = 60.0
-
-# Environment variable -> key of the config file's SMTP section.
-ENVIRONMENT = {
-    "COOPSPIDER_SMTP_HOST": "host",
-    "COOPSPIDER_SMTP_PORT": "port",
-    "COOPSPIDER_SMTP_USER": "user",
-    "COOPSPIDER_SMTP_PASSWORD": "password",
-    "COOPSPIDER_SMTP_SECURITY": "security",
-    "COOPSPIDER_ALERT_FROM": "from",
-    "COOPSPIDER_ALERT_TO": "to",
-}
-
-
-class SettingsError(ValueError):
-    """An SMTP setting that cannot be used; the message names the variable."""
 
 
 class DeliveryError(Exception):
@@ -52,96 +35,33 @@ class DeliveryError(Exception):
 class SmtpSettings:
     """Where and how alerts are sent, and to whom."""
 
-    host: str = "localhost"
-    port: int = 25
-    security: str = "none"  # one of SECURITY_MODES
+    host: str
+    port: int
+    security: str = "none"  # one of coopspider.config.SECURITY_MODES
     user: str | None = None
     password: str | None = field(default=None, repr=False)
-    sender: str = "coopspider@localhost"
+    sender: str = field(default_factory=default_sender)
     recipients: tuple[str, ...] = ()
     timeout: float = SMTP_TIMEOUT_S
+
+    @classmethod
+    def from_config(cls, config: Config) -> SmtpSettings:
+        """The settings `config` holds, checked and with their defaults already applied there
+        (what `coopspider config check` shows)."""
+        smtp, alerts = config.smtp, config.alerts
+        return cls(
+            host=smtp.host,
+            port=smtp.port,
+            security=smtp.security,
+            user=smtp.user,
+            password=smtp.password,
+            sender=alerts.sender,
+            recipients=alerts.recipients,
+        )
 
     @property
     def endpoint(self) -> str:
         return f"{self.host}:{self.port} ({self.security})"
-
-
-def smtp_settings(
-    env: Mapping[str, str], file_section: Mapping[str, Any] | None = None
-) -> SmtpSettings:
-    """SMTP settings from the environment, over the config file's SMTP section (keys: host,
-    port, user, password, security, from, to; `to` a list or a comma-separated string).
-
-    Security defaults to starttls when a user is set, else none; the port to the security's
-    usual one (25, 587, 465); the sender to coopspider@<this host>.
-    """
-    values: dict[str, Any] = {key: value for key, value in (file_section or {}).items()}
-    names = {key: f"{key} in the config file" for key in values}
-    for variable, key in ENVIRONMENT.items():
-        if env.get(variable, "").strip():
-            values[key], names[key] = env[variable].strip(), variable
-    unknown = set(values) - set(ENVIRONMENT.values())
-    if unknown:
-        raise SettingsError(
-            f"unknown SMTP setting(s) in the config file: {', '.join(sorted(unknown))}"
-        )
-
-    user = _text(values.get("user")) or None
-    password = _text(values.get("password")) or None
-    for key, value in (("user", user), ("password", password)):
-        if value is not None and not value.isascii():
-            # smtplib encodes the login as ASCII; say so rather than fail while sending.
-            raise SettingsError(f"{names[key]} must be written in ASCII characters only")
-    security = (_text(values.get("security")) or ("starttls" if user else "none")).lower()
-    if security not in SECURITY_MODES:
-        raise SettingsError(
-            f"{names['security']} must be one of {', '.join(SECURITY_MODES)}, not {security!r}"
-        )
-    port = _port(values.get("port"), names.get("port", ""), DEFAULT_PORTS[security])
-    sender = _text(values.get("from")) or f"coopspider@{socket.gethostname()}"
-    _addresses(sender, names.get("from", "the default sender"))
-    recipients = _recipients(values.get("to"), names.get("to", ""))
-    return SmtpSettings(
-        host=_text(values.get("host")) or "localhost",
-        port=port,
-        security=security,
-        user=user,
-        password=password,
-        sender=sender,
-        recipients=recipients,
-    )
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _port(value: Any, name: str, default: int) -> int:
-    if value is None or _text(value) == "":
-        return default
-    try:
-        port = int(_text(value))
-    except ValueError:
-        port = 0
-    if not 1 <= port <= 65535:
-        raise SettingsError(f"{name} must be a port number from 1 to 65535, not {_text(value)!r}")
-    return port
-
-
-def _recipients(value: Any, name: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    entries = value if isinstance(value, list | tuple) else str(value).split(",")
-    recipients = tuple(_text(entry) for entry in entries if _text(entry))
-    for recipient in recipients:
-        _addresses(recipient, name)
-    return recipients
-
-
-def _addresses(value: str, name: str) -> None:
-    parsed = getaddresses([value])
-    if len(parsed) != 1 or "@" not in parsed[0][1]:
-        raise SettingsError(f"{name}: {value!r} is not an e-mail address")
 
 
 # -- delivery --------------------------------------------------------------------------------------

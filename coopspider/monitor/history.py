@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from coopspider.profiles import classify
 from coopspider.urls import host_of
-from storage import VIETNAM_TZ, Article, ArticleVersion, ChangeEvent, article_versions
+from storage import UTC_PLUS_7, Article, ArticleVersion, ChangeEvent, article_versions
 from storage import find_articles as find_by_url_or_id
 from storage.tracking import article_events, describe_change, version_content
 
@@ -50,7 +50,7 @@ def build_history(
                 "version": version.version,
                 "title": version.title,
                 "published_at": (
-                    version.published_at.astimezone(VIETNAM_TZ).isoformat()
+                    version.published_at.astimezone(UTC_PLUS_7).isoformat()
                     if version.published_at
                     else None
                 ),

@@ -28,7 +28,7 @@ from coopspider.monitor.vocabulary import (
 )
 from coopspider.monitor.worddiff import Operation, shown_word_diff
 from storage import (
-    VIETNAM_TZ,
+    UTC_PLUS_7,
     Article,
     ArticleVersion,
     ChangeEvent,
@@ -183,8 +183,8 @@ def load_report_source(
     """What the report of the last `days` days (Vietnam calendar days, today included) needs."""
     if days < 1:
         raise ValueError("a report covers at least one day")
-    first_day = now.astimezone(VIETNAM_TZ).date() - timedelta(days=days - 1)
-    since = datetime.combine(first_day, time(), VIETNAM_TZ)
+    first_day = now.astimezone(UTC_PLUS_7).date() - timedelta(days=days - 1)
+    since = datetime.combine(first_day, time(), UTC_PLUS_7)
     # A report as of `now`: what was found later is left out (and so reports can be redone).
     events = [
         event for event in list_events(session, site=site, since=since) if event.detected_at <= now
@@ -244,7 +244,7 @@ def build_report(source: ReportSource) -> Report:
     # New articles by publication date, newest first; those without a date after the dated ones
     # (the sort is stable: equal dates stay newest found first).
     by_kind["new"].sort(
-        key=lambda item: item.published_at or datetime.min.replace(tzinfo=VIETNAM_TZ),
+        key=lambda item: item.published_at or datetime.min.replace(tzinfo=UTC_PLUS_7),
         reverse=True,
     )
 
@@ -276,7 +276,7 @@ def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEve
         url=str(details.get("url", "")),
         title=str(details.get("title", "")),
         detected_at=event.detected_at,
-        published_at=detail_time(details.get("published_at"), VIETNAM_TZ),
+        published_at=detail_time(details.get("published_at"), UTC_PLUS_7),
         note=note,
         to_version=details.get("to_version"),
         diffs=[
@@ -309,8 +309,8 @@ def counter_series(
     by_site: dict[str, list[CounterObservation]] = {}
     for reading in readings:
         by_site.setdefault(reading.site, []).append(reading)
-    first_day = since.astimezone(VIETNAM_TZ).date()
-    last_day = now.astimezone(VIETNAM_TZ).date()
+    first_day = since.astimezone(UTC_PLUS_7).date()
+    last_day = now.astimezone(UTC_PLUS_7).date()
     series = []
     for name in sorted(set(by_site) | set(anomalies or {})):
         known = [(r.observed_at, r.total) for r in by_site.get(name, []) if r.total is not None]
@@ -343,10 +343,10 @@ def daily_visits(
         if span <= 0 or end_total < start_total:
             continue
         rate = (end_total - start_total) / span
-        moment = start.astimezone(VIETNAM_TZ)
-        end_local = end.astimezone(VIETNAM_TZ)
+        moment = start.astimezone(UTC_PLUS_7)
+        end_local = end.astimezone(UTC_PLUS_7)
         while moment < end_local:
-            midnight = datetime.combine(moment.date() + timedelta(days=1), time(), VIETNAM_TZ)
+            midnight = datetime.combine(moment.date() + timedelta(days=1), time(), UTC_PLUS_7)
             stop = min(midnight, end_local)
             visits[moment.date()] = (
                 visits.get(moment.date(), 0.0) + rate * (stop - moment).total_seconds()

@@ -20,7 +20,7 @@ from coopspider.monitor.counter_chart import counter_chart_svg
 from coopspider.monitor.report_data import Report
 from coopspider.progress import Progress
 from coopspider.text import strip_controls
-from storage import VIETNAM_TZ
+from storage import UTC_PLUS_7
 
 INDEX = "index.html"
 
@@ -74,5 +74,5 @@ def summary_line(report: Report) -> str:
     return (
         f"{len(report.new)} new, {len(report.changed)} edited, {len(report.removed)} removed "
         f"articles and {runs} in the {report.days} days to "
-        f"{moment.astimezone(VIETNAM_TZ):%Y-%m-%d %H:%M}"
+        f"{moment.astimezone(UTC_PLUS_7):%Y-%m-%d %H:%M}"
     )

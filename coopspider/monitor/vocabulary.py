@@ -14,7 +14,7 @@ from typing import Any
 
 from coopspider.dates import prints_time
 from coopspider.monitor.worddiff import Operation
-from storage import VIETNAM_TZ
+from storage import UTC_PLUS_7
 from storage.changes import detail_time
 
 # The fields of an article a reader compares, in reading order.
@@ -58,18 +58,18 @@ def signed_number_text(value: int) -> str:
 
 def date_text(moment: datetime | None) -> str:
     """The calendar day in Vietnam: 09/01/2025."""
-    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y") if moment else UNKNOWN_DATE
+    return moment.astimezone(UTC_PLUS_7).strftime("%d/%m/%Y") if moment else UNKNOWN_DATE
 
 
 def moment_text(moment: datetime) -> str:
     """A time in Vietnam: 09/01/2025 08:30."""
-    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
+    return moment.astimezone(UTC_PLUS_7).strftime("%d/%m/%Y %H:%M")
 
 
 def published_text(moment: datetime, raw: str | None) -> str:
     """A publication date, with its time only when the page printed one or the time is not
     midnight (the metadata gave it): a page that printed a date alone is stored at 00:00."""
-    local = moment.astimezone(VIETNAM_TZ)
+    local = moment.astimezone(UTC_PLUS_7)
     midnight = (local.hour, local.minute, local.second) == (0, 0, 0)
     return date_text(local) if midnight and not prints_time(raw) else moment_text(local)
 
@@ -87,7 +87,7 @@ def value_text(value: Any) -> str:
     if isinstance(value, datetime):
         return moment_text(value)
     if isinstance(value, str):
-        moment = detail_time(value, VIETNAM_TZ) if value[:4].isdigit() and "T" in value else None
+        moment = detail_time(value, UTC_PLUS_7) if value[:4].isdigit() and "T" in value else None
         return moment_text(moment) if moment else value
     if isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
         return "\n".join(image_text(item) for item in value)

@@ -26,7 +26,7 @@ from coopspider.pages.counter import Counter, counter_in_folded_lines
 from coopspider.pages.selectors import select
 from coopspider.pages.settings import SETTINGS
 from coopspider.pages.vocabulary import VOCABULARY
-from coopspider.text import clean_line, fold
+from coopspider.text import clean_line, fold_keeping_offsets
 
 if TYPE_CHECKING:
     from coopspider.profiles import SiteProfile
@@ -213,7 +213,7 @@ class ArticlePage:
         """The block holding the headline: the profile's, else by meta, headings and position."""
         if selected := self._blocks_inside(self._selected("title")):
             return selected[0]
-        meta_titles = {fold(title) for _, title in self._meta_titles}
+        meta_titles = {fold_keeping_offsets(title) for _, title in self._meta_titles}
         candidates = [
             (_own_title_score(block, meta_titles), block)
             for block in self.blocks
@@ -292,7 +292,9 @@ class ArticlePage:
         if block is not None and self.selectors.get("title") and self._selected("title"):
             return block.text, self._selector_evidence("title")
         if block is not None:
-            agreeing = [e.detail for e, t in self._meta_titles if fold(t) == block.folded]
+            agreeing = [
+                e.detail for e, t in self._meta_titles if fold_keeping_offsets(t) == block.folded
+            ]
             where = f"<h{block.heading}> heading" if block.heading else "line"
             agrees = f", the same as {agreeing[0]}" if agreeing else ""
             return block.text, Evidence("structure", f"printed {where} above the article{agrees}")
@@ -601,7 +603,7 @@ class ArticlePage:
         block, name, evidence = self._author_block
         ld_author = self._json_ld_author
         if name:
-            if ld_author and fold(ld_author) != fold(name):
+            if ld_author and fold_keeping_offsets(ld_author) != fold_keeping_offsets(name):
                 detail = f"{evidence.detail}; JSON-LD author says {ld_author!r}"
                 return name, Evidence(evidence.source, detail)
             return name, evidence
@@ -863,7 +865,11 @@ def _leading_name(text: str) -> str | None:
 def _name_before_date(text: str) -> str | None:
     """A name of two or more words printed right before the date on the date line."""
     name = _leading_name(text)
-    if not name or len(name.split()) < _S.fewest_words_before_date or _DATE_LABEL.match(fold(name)):
+    if (
+        not name
+        or len(name.split()) < _S.fewest_words_before_date
+        or _DATE_LABEL.match(fold_keeping_offsets(name))
+    ):
         return None
     rest = clean_line(text)[len(name) :].lstrip(" ,-–|·(")
     return name if rest[:1].isdigit() or _WEEKDAY.match(rest) else None

@@ -14,7 +14,7 @@ from functools import cached_property
 from lxml import etree, html
 
 from coopspider.pages.settings import SETTINGS
-from coopspider.text import clean_line, fold
+from coopspider.text import clean_line, fold_keeping_offsets
 
 # Elements whose text never reaches a reader.
 _INVISIBLE = {
@@ -79,7 +79,7 @@ class Block:
     @cached_property
     def folded(self) -> str:
         """The text without accents, lower case, for matching labels."""
-        return fold(self.text)
+        return fold_keeping_offsets(self.text)
 
     @property
     def link_density(self) -> float:

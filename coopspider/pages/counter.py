@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from coopspider.text import fold
+from coopspider.text import fold_keeping_offsets
 
 # Labels, accent-folded and lower case, longest first so "tong so luot truy cap" wins over
 # "luot truy cap". "thong ke truy cap" labels the total only where a number follows it directly
@@ -60,11 +60,11 @@ def parse_counter(text: str | Iterable[str]) -> Counter:
     """The total and the online count in a page's lines (a text's lines, or one string a line:
     block by block as a reader sees them; an empty line separates what is not adjacent)."""
     lines = text.splitlines() if isinstance(text, str) else text
-    return counter_in_folded_lines([fold(line) for line in lines])
+    return counter_in_folded_lines([fold_keeping_offsets(line) for line in lines])
 
 
 def counter_in_folded_lines(folded: list[str]) -> Counter:
-    """`parse_counter` on lines already folded (see `coopspider.text.fold`)."""
+    """`parse_counter` on lines already folded (see `coopspider.text.fold_keeping_offsets`)."""
     values: dict[str, int] = {}
     for number, line in enumerate(folded):
         pairs = _counter_line(line)

@@ -1,10 +1,10 @@
 """The words the article page object reads pages by, in one place (trafilatura's `settings.py`
 idea): labels, the headings that end an article, page furniture, metadata keys.
 
-Label tokens are folded (lower case, without diacritics: `coopspider.text.fold`) and are matched
-at the start of a line; a token is a regular expression, and most are plain words (a few allow
-their own spacing, `tin,?\\s*anh`). Order matters where a longer label starts with a shorter one:
-the first token that matches wins.
+Label tokens are folded (lower case, without diacritics: `coopspider.text.fold_keeping_offsets`)
+and are matched at the start of a line; a token is a regular expression, and most are plain
+words (a few allow their own spacing, `tin,?\\s*anh`). Order matters where a longer label starts
+with a shorter one: the first token that matches wins.
 """
 
 from __future__ import annotations

@@ -73,6 +73,8 @@ def is_abandoned(run: CrawlRun, now: datetime) -> bool:
 _WRITTEN = {ArticleItem: "article", CounterItem: "counter", ArticleNotModifiedItem: "not_modified"}
 
 _COLLECT_EVERY = 32
+# Set when the run is recorded as failed because the site's home page could not be read.
+HOME_PAGE_UNREAD_STAT = "coopspider/home/unread"
 
 
 class StorePipeline:
@@ -233,6 +235,7 @@ class StorePipeline:
             # listing that lost its articles.
             spider.logger.error("The home page of %s could not be read", spider.base_url)
             failed, reason = True, "home_page_unread"
+            self.crawler.stats.set_value(HOME_PAGE_UNREAD_STAT, True)
         await asyncio.to_thread(self._finish_run, spider.site, failed, reason)
 
     def _finish_run(self, site: str, failed: bool, reason: str) -> None:

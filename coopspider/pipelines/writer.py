@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from coopspider.processes import ignore_sigint, sigint_held_for_children
 from storage import (
     Database,
     archive_articles,
@@ -141,6 +142,7 @@ def _write_until_done(
     tasks: Queue[Task | None],
     outcomes: Queue[Outcome],
 ) -> None:
+    ignore_sigint()  # on Ctrl-C the crawl sends the end of the queue: what is queued is written
     database = open_database(database_url)
     save = savers(baseline)
     finished = False
@@ -166,7 +168,8 @@ class ArchiveWriter:
             name="coopspider-writer",
             daemon=True,
         )
-        self.process.start()
+        with sigint_held_for_children():
+            self.process.start()
 
     def try_submit(self, kind: str, record: dict[str, Any]) -> bool:
         """Queue an item without waiting; False when the queue is full."""
