@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from alembic.config import Config
 
 DEFAULT_DATABASE_URL = "sqlite:///data/coopspider.sqlite3"
@@ -172,12 +175,44 @@ def check_writable(database: Database) -> None:
         raise
 
 
-def alembic_config(url: str) -> Config:
-    """An Alembic configuration for `url` using the migrations shipped inside this package."""
+def _copy_tree(source: Traversable, target: Path) -> None:
+    for entry in source.iterdir():
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                (target / entry.name).mkdir()
+                _copy_tree(entry, target / entry.name)
+        else:
+            (target / entry.name).write_bytes(entry.read_bytes())
+
+
+@contextmanager
+def folder_on_disk(shipped: Traversable) -> Iterator[Path]:
+    """`shipped` (package data) as a folder on disk for as long as the block runs: itself when
+    it is one, else a temporary copy (package data inside a zip, such as an egg on Scrapyd)."""
+    if isinstance(shipped, Path):
+        yield shipped
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="coopspider-data-") as copy:
+        _copy_tree(shipped, Path(copy))
+        yield Path(copy)
+
+
+def migrations_directory() -> AbstractContextManager[Path]:
+    """The shipped migrations as a folder on disk: Alembic lists and loads its scripts from one."""
+    from importlib import resources
+
+    return folder_on_disk(resources.files(__package__ or "storage").joinpath("migrations"))
+
+
+def alembic_config(url: str, script_location: Path = MIGRATIONS_DIR) -> Config:
+    """An Alembic configuration for `url` using the migrations in `script_location` (by default
+    the folder of an installed package; see migrations_directory for a zipped one)."""
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(script_location))
     config.set_main_option("path_separator", "os")
     # ConfigParser interpolates '%': escape it (percent-encoded passwords, query options).
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -188,14 +223,16 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     """Apply migrations up to `revision`; a no-op when the database is already there."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    with migrations_directory() as directory:
+        command.upgrade(alembic_config(url, directory), revision)
 
 
 def downgrade_database(url: str, revision: str) -> None:
     """Revert migrations down to `revision` ("base" drops every table)."""
     from alembic import command
 
-    command.downgrade(alembic_config(url), revision)
+    with migrations_directory() as directory:
+        command.downgrade(alembic_config(url, directory), revision)
 
 
 class ArchiveMissing(Exception):

@@ -13,6 +13,7 @@ import multiprocessing
 import threading
 import time
 import unicodedata
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -58,7 +59,7 @@ from storage import (
     store_articles,
     upgrade_database,
 )
-from storage.db import HEAD_REVISION
+from storage.db import HEAD_REVISION, MIGRATIONS_DIR, folder_on_disk
 from tests.conftest import fresh_pg_schema
 
 TABLES = {"crawl_runs", "articles", "article_versions", "counter_observations", "change_events"}
@@ -154,6 +155,20 @@ def test_head_revision_constant_is_the_newest_migration() -> None:
 
 
 @pytest.mark.slow
+def test_migrations_inside_a_zip_are_read_from_a_temporary_copy(tmp_path: Path) -> None:
+    # The layout of a zipped egg, as Scrapyd runs a deployed project.
+    egg = tmp_path / "project.egg"
+    with zipfile.ZipFile(egg, "w") as archive:
+        for script in sorted(MIGRATIONS_DIR.rglob("*.py")):
+            if "__pycache__" not in script.parts:
+                archive.write(script, f"storage/{script.relative_to(MIGRATIONS_DIR.parent)}")
+    with folder_on_disk(zipfile.Path(egg, "storage/migrations/")) as folder:
+        assert folder.is_dir() and not folder.is_relative_to(egg)
+        script_directory = ScriptDirectory.from_config(alembic_config("sqlite://", folder))
+        assert script_directory.get_current_head() == HEAD_REVISION
+    assert not folder.exists()
+
+
 def test_migrations_apply_on_first_open_and_are_idempotent(db_url: str, run_id: int) -> None:
     engine = create_engine(db_url)
     try:

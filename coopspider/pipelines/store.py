@@ -111,6 +111,13 @@ class StorePipeline:
     async def open_spider(self) -> None:
         # Only the lienminh spider stores (the discover spider runs no pipelines).
         spider = cast("LienminhSpider", running_spider(self.crawler))
+        # Scrapyd passes `_job` to the spiders it runs. A node names its archive in its own
+        # environment: Scrapyd keeps a job's settings in its queue and Scrapy logs them.
+        if getattr(spider, "_job", None) and self.crawler.settings.get("DATABASE_URL"):
+            refuse_to_start(
+                "a Scrapyd job takes its archive from the node's COOPSPIDER_DATABASE_URL, "
+                "not from a DATABASE_URL job setting (Scrapyd keeps and logs job settings)"
+            )
         # Opening applies migrations on first use, before the writer process opens its own engine.
         try:
             self.database = await asyncio.to_thread(open_database, self.database_url)
