@@ -49,9 +49,7 @@ BODY = (
 
 def build_archive(url: str, articles: int, changes: int) -> None:
     """An archive of `articles` articles and RUNS runs; the last run holds `changes` events."""
-    factory = open_database(url)
-    engine = factory.kw["bind"]
-    with engine.begin() as connection:
+    with open_database(url) as database, database.connect() as connection, connection.begin():
         connection.execute(
             insert(CrawlRun),
             [
@@ -135,7 +133,6 @@ def build_archive(url: str, articles: int, changes: int) -> None:
         connection.execute(
             insert(ChangeEvent), [_event(RUNS, articles - n, n) for n in range(changes)]
         )
-    engine.dispose()
 
 
 def _event(run: int, number: int, n: int) -> dict:
@@ -168,17 +165,17 @@ def _event(run: int, number: int, n: int) -> dict:
 
 def time_diff(url: str, repeat: int) -> tuple[float, int]:
     """(best seconds of one diff over `repeat` tries, number of changes it reported)."""
-    factory = open_database(url)
+    database = open_database(url)
     best = float("inf")
     reported = 0
     for _ in range(repeat):
         began = time.perf_counter()
-        with factory() as session:
+        with database.session() as session:
             report = build_diff(load_facts(session))
         render_diff(report)
         best = min(best, time.perf_counter() - began)
         reported = sum(len(report[key]) for key in ("new", "changed", "removed"))
-    factory.kw["bind"].dispose()
+    database.close()
     return best, reported
 
 

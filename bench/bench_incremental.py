@@ -38,11 +38,11 @@ def crawl(base_url: str, database_url: str, *extra: str) -> dict[str, Any]:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
-    factory = open_database(database_url)
-    with factory() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         run = session.query(CrawlRun).order_by(CrawlRun.id.desc()).limit(1).one()
         stats = dict(run.stats or {})
-    factory.kw["bind"].dispose()
+    database.close()
     return stats
 
 

@@ -275,11 +275,11 @@ def main() -> None:
         )
         rare = [f"Hợp tác xã {names[0]}", fold_for_search(names[1]), names[2]]
         queries = COMMON_QUERIES + rare
-        factory = open_database(url)
+        database = open_database(url)
 
         print(f"\n{'search query':30} {'hits':>5} {'index ms':>9} {'LIKE hits':>10} {'LIKE ms':>8}")
         index_total = like_total = 0.0
-        with factory() as session:
+        with database.session() as session:
             # One connection for both: every SQLite transaction here takes the write lock.
             connection = session.connection()
             for query in queries:
@@ -297,7 +297,7 @@ def main() -> None:
             f"{like_total / len(queries) * 1000:.1f} ms per query; "
             f"ratio LIKE/index = {like_total / index_total:.1f}x"
         )
-        with factory() as session:
+        with database.session() as session:
             print(f"\nqueries of {MAX_QUERY_WORDS} words, the most search takes:")
             for name, query in longest_queries(names):
                 hit_count = len(search(session, query, limit=20))
@@ -305,13 +305,13 @@ def main() -> None:
                 print(f"  {name:45} {hit_count:>3} hits {found * 1000:>8.1f} ms")
 
         def report() -> Report:
-            with factory() as session:
+            with database.session() as session:
                 model = build_report(load_report_source(session, now=NOW, days=DAYS))
             write_report(model, folder / "report")
             return model
 
         model = report()
-        with factory() as session:
+        with database.session() as session:
             connection = session.connection()
             rows = plain_select(connection, model.since)
             select_s = timed(lambda: plain_select(connection, model.since), args.rounds)
@@ -325,7 +325,7 @@ def main() -> None:
             f"report {report_s:.2f} s; plain SELECT of the same {rows:,} rows {select_s:.3f} s; "
             f"ratio report/SELECT = {report_s / select_s:.0f}x"
         )
-        factory.kw["bind"].dispose()
+        database.close()
         engine.dispose()
 
 

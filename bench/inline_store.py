@@ -27,7 +27,7 @@ class InlineWriter:
     """ArchiveWriter's interface, writing in the calling process."""
 
     def __init__(self, database_url: str, run_id: int, baseline: bool = False) -> None:
-        self.factory = open_database(database_url)
+        self.database = open_database(database_url)
         self.save = savers(baseline)
         self.run_id = run_id
         self.pending: list[Task] = []
@@ -64,7 +64,7 @@ class InlineWriter:
         outcomes = []
         for kind, group in groupby(batch, key=itemgetter(0)):
             records = [record for _, record in group]
-            outcomes += _write(self.factory, self.save[kind], kind, records, self.run_id)
+            outcomes += _write(self.database, self.save[kind], kind, records, self.run_id)
         with self.reading:
             self.done += outcomes
 
@@ -78,7 +78,7 @@ class InlineWriter:
         """Write what is gathered; the remaining outcomes."""
         with self.writing:
             self._write_pending()
-        self.factory.kw["bind"].dispose()
+        self.database.close()
         return self.collect()
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from coopspider.config import Config
     from coopspider.profiles import SiteProfile
     from coopspider.sample_site import SampleSite
+    from storage import Database
 
 SAMPLE_SITE_NAME = "sample"
 # Politeness off, for our own sample server on loopback: no need to be gentle with it.
@@ -71,36 +72,36 @@ def _database_url(args: argparse.Namespace) -> str:
     return effective_database_url(_config(args), args.database)[0]
 
 
-def _open(args: argparse.Namespace, *, read_only: bool = False, create: bool = True) -> Any:
+def _open(args: argparse.Namespace, *, read_only: bool = False, create: bool = True) -> Database:
     """The archive, for reading only or for writing (created when missing unless `create` is
     False); a database that cannot be opened, or written by a writer, is a one-line UserError."""
     from coopspider.config import archive_problem
     from storage import check_writable, open_database
 
     url = _database_url(args)
-    factory = None
+    database = None
     try:
-        factory = open_database(url, read_only=read_only, create=create)
+        database = open_database(url, read_only=read_only, create=create)
         if not read_only:
-            check_writable(factory)
+            check_writable(database)
     except Exception as error:
         problem = archive_problem(url, error)
         if problem is None:
             raise
-        if factory is not None:
-            factory.kw["bind"].dispose()
+        if database is not None:
+            database.close()
         raise UserError(problem) from error
-    return factory
+    return database
 
 
-def _require_known_site(args: argparse.Namespace, factory: Any) -> None:
+def _require_known_site(args: argparse.Namespace, database: Database) -> None:
     """A --site that is neither a profile, a configured site nor one the archive holds is a
     UserError naming the known ones (a typo would otherwise read as "nothing found")."""
     from storage import archived_sites
 
     if args.site is None or args.site in _profiles(args):
         return
-    with factory() as session:
+    with database.session() as session:
         known = set(archived_sites(session))
     if args.site not in known:
         known.update(_profiles(args))
@@ -159,7 +160,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         )
     if not args.sample:
         _check_site(args, args.site, args.base_url, None)  # before the archive is made
-    _open(args).kw["bind"].dispose()  # a database the crawl cannot write: one line, now
+    _open(args).close()  # a database the crawl cannot write: one line, now
     overrides: dict[str, Any] = {
         "LOG_LEVEL": args.log_level,
         "SITE_PROFILES": _site_tables(args),
@@ -232,8 +233,8 @@ def _report_crawl(args: argparse.Namespace, stats: dict[str, Any]) -> int:
         print(f"{removed} articles removed from the site (coopspider diff).")
     run_id = stats.get("coopspider/run_id")
     if run_id is not None:
-        factory = _open(args, read_only=True)
-        with factory() as session:
+        database = _open(args, read_only=True)
+        with database.session() as session:
             run = get_run(session, run_id)
             rows = list(latest_versions(session, site=run.site)) if run else []
         print(f"The archive holds {len(rows)} articles of site {run.site if run else '?'}:")
@@ -427,10 +428,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserError("--bom is for --format csv (a byte order mark would break JSON lines)")
     since = _since(args.since)
     select_rows = all_versions if args.versions else latest_versions
-    factory = _open(args, read_only=True)
-    _require_known_site(args, factory)
+    database = _open(args, read_only=True)
+    _require_known_site(args, database)
     out = sys.stdout
-    with factory() as session, Progress("exported articles") as progress:
+    with database.session() as session, Progress("exported articles") as progress:
         rows = (article_as_dict(a, v) for a, v in select_rows(session, site=args.site, since=since))
         if args.format == "jsonl":
             for row in rows:
@@ -610,9 +611,9 @@ def cmd_alert(args: argparse.Namespace) -> int:
             "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses) or "
             "[alerts] to in the configuration file, or print the digest with --dry-run"
         )
-    factory = _open(args, read_only=args.dry_run, create=False)  # no archive, nothing to send
-    _require_known_site(args, factory)
-    outcome = send_alerts(factory, settings, dry_run=args.dry_run, site=args.site)
+    database = _open(args, read_only=args.dry_run, create=False)  # no archive, nothing to send
+    _require_known_site(args, database)
+    outcome = send_alerts(database, settings, dry_run=args.dry_run, site=args.site)
     for text in outcome.previews:
         print(text)
     for message in outcome.sent:
@@ -663,7 +664,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with run_lock(lock_file):
             # A database the run cannot open or write: one line, exit 2, before any crawl.
-            _open(args).kw["bind"].dispose()
+            _open(args).close()
             context = RunContext(
                 config=config,
                 database_url=database_url,
@@ -722,9 +723,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from coopspider.monitor.diff import build_diff, load_facts
     from coopspider.monitor.text_render import render_diff
 
-    factory = _open(args, read_only=True)
-    _require_known_site(args, factory)
-    with factory() as session:
+    database = _open(args, read_only=True)
+    _require_known_site(args, database)
+    with database.session() as session:
         facts = load_facts(session, site=args.site)
     if args.site and not facts:
         raise UserError(f"no completed crawl of site {args.site!r} in the archive")
@@ -741,8 +742,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     from coopspider.monitor.history import find_article, load_history
     from coopspider.monitor.text_render import render_history
 
-    factory = _open(args, read_only=True)
-    with factory() as session:
+    database = _open(args, read_only=True)
+    with database.session() as session:
         article = find_article(session, args.url)
         if article is None:
             raise UserError(f"no archived article at {args.url}")
@@ -768,9 +769,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise UserError(str(error)) from error
     if not query_words(args.query):
         raise UserError(f"nothing to search for in {args.query!r}: give at least one word")
-    factory = _open(args, read_only=True)
-    _require_known_site(args, factory)
-    with factory() as session:
+    database = _open(args, read_only=True)
+    _require_known_site(args, database)
+    with database.session() as session:
         hits = search(session, args.query, site=args.site, limit=args.limit)
         total = len(hits)
         if total == args.limit:  # there may be more than the limit shows
@@ -799,9 +800,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir} exists and is not a directory")
-    factory = _open(args, read_only=True)
-    _require_known_site(args, factory)
-    with factory() as session:
+    database = _open(args, read_only=True)
+    _require_known_site(args, database)
+    with database.session() as session:
         source = load_report_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
         report = build_report(source)
     try:

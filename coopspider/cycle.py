@@ -36,6 +36,7 @@ from coopspider.profiles import SITE_TABLES_ENV
 from coopspider.urls import host_of
 
 if TYPE_CHECKING:
+    from storage import Database
     from storage.models import CrawlRun
 
 SPIDER = "lienminh"
@@ -214,11 +215,11 @@ class CrawlStep:
     def run(self, context: RunContext) -> StepOutcome:
         lines = []
         # Opening applies any pending migration once, before the first child crawls.
-        with _opened(context.database_url) as factory:
+        with _opened(context.database_url) as database:
             for site in context.sites:
                 root = masked_url(site.base_url) if site.base_url else "default root"
                 print(f"Crawling {site.name} ({root})", flush=True)
-                outcome = crawl_site(context, site, factory)
+                outcome = crawl_site(context, site, database)
                 context.crawls.append(outcome)
                 lines.append(describe_crawl(outcome))
         return StepOutcome(all(outcome.ok for outcome in context.crawls), lines)
@@ -237,7 +238,7 @@ class DiffStep:
         sites = [crawl.site for crawl in context.crawls if crawl.ok]
         if not sites:
             return StepOutcome(True, ["diff: no crawl went well, nothing to compare"])
-        with _opened(context.database_url) as factory, factory() as session:
+        with _opened(context.database_url) as database, database.session() as session:
             reports = {site: build_diff(load_facts(session, site=site)) for site in sites}
         return StepOutcome(True, [describe_changes(site, reports[site]) for site in sites])
 
@@ -256,8 +257,8 @@ class AlertStep:
         # A run of one site alerts that site's changes; a run of all, every site's.
         site = context.sites[0].name if len(context.sites) == 1 else None
         dry_run = not settings.recipients
-        with _opened(context.database_url) as factory:
-            outcome = send_alerts(factory, settings, dry_run=dry_run, site=site)
+        with _opened(context.database_url) as database:
+            outcome = send_alerts(database, settings, dry_run=dry_run, site=site)
         for text in outcome.previews:
             print(text, flush=True)
         if outcome.error is not None:
@@ -279,21 +280,21 @@ class DatabaseUnavailable(Exception):
 
 
 @contextmanager
-def _opened(database_url: str) -> Iterator[Any]:
+def _opened(database_url: str) -> Iterator[Database]:
     """The opened archive for one step, its connections closed afterwards."""
     from storage import open_database
 
     try:
-        factory = open_database(database_url)
+        database = open_database(database_url)
     except Exception as error:
         problem = archive_problem(database_url, error)
         if problem is None:
             raise
         raise DatabaseUnavailable(problem) from error
     try:
-        yield factory
+        yield database
     finally:
-        factory.kw["bind"].dispose()
+        database.close()
 
 
 def describe_changes(site: str, report: dict[str, Any]) -> str:
@@ -436,11 +437,11 @@ class StopSignalsForwarded:
             self.child.send_signal(signum)
 
 
-def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutcome:
+def crawl_site(context: RunContext, site: SiteConfig, database: Database) -> CrawlOutcome:
     """Run one site's crawl to its end and judge it from its exit status and its run record."""
     from storage import close_abandoned_runs, latest_run, run_of_process
 
-    with factory() as session:
+    with database.session() as session:
         before = latest_run(session, site.name)
     before_id = before.id if before else None
     started = time.monotonic()
@@ -466,7 +467,7 @@ def crawl_site(context: RunContext, site: SiteConfig, factory: Any) -> CrawlOutc
         except subprocess.TimeoutExpired:
             child.kill()
             returncode = None
-    with factory.begin() as session:
+    with database.begin() as session:
         # Its own run, by the process that recorded it: another crawl of the site (started by
         # hand meanwhile) records runs too.
         run = run_of_process(

@@ -2,8 +2,7 @@
 
 Typical use::
 
-    factory = open_database(resolve_database_url(None))
-    with factory.begin() as session:
+    with open_database(resolve_database_url(None)) as database, database.begin() as session:
         run_id = start_run(session, site=..., spider=..., base_url=..., started_at=...)
 """
 
@@ -33,6 +32,7 @@ from storage.db import (
     ArchiveMissing,
     ArchiveNotWritable,
     ArchiveOutdated,
+    Database,
     SchemaUnavailable,
     alembic_config,
     check_writable,
@@ -79,10 +79,8 @@ from storage.repository import (
     parse_timestamp,
     run_of_process,
     run_owner,
-    save_article,
     save_counter,
     start_run,
-    store_article,
     store_articles,
 )
 from storage.search import SearchHit, count_matches, described_by_models, fold_for_search, search
@@ -90,7 +88,6 @@ from storage.tracking import (
     GoneSeen,
     KnownArticle,
     ListingSeen,
-    archive_article,
     archive_articles,
     confirm_unchanged,
     finish_tracking,
@@ -103,6 +100,7 @@ __all__ = [
     "ArchiveMissing",
     "ArchiveNotWritable",
     "ArchiveOutdated",
+    "Database",
     "SchemaUnavailable",
     "check_writable",
     "database_problem",
@@ -128,7 +126,6 @@ __all__ = [
     "HealthIssue",
     "SaveResult",
     "alembic_config",
-    "archive_article",
     "archived_sites",
     "archive_articles",
     "confirm_unchanged",
@@ -173,10 +170,8 @@ __all__ = [
     "release_batch",
     "resolve_database_url",
     "runs_to_check",
-    "save_article",
     "save_counter",
     "start_run",
-    "store_article",
     "store_articles",
     "upgrade_database",
     "versions_of_events",

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
@@ -110,7 +111,53 @@ def database_problem(error: BaseException) -> str:
     return problem
 
 
-def check_writable(factory: sessionmaker[Session]) -> None:
+class Database:
+    """An open archive (from `open_database`): sessions on it, and `close()` for its connections.
+
+    `with database.begin() as session:` runs one transaction, committed at the end (rolled back
+    on an error); `with database.session() as session:` leaves the transaction to the caller,
+    as readers do. Used as a context manager, it closes itself at the end of the block.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """The database's kind: "sqlite" or "postgresql"."""
+        return self._engine.dialect.name
+
+    def session(self) -> Session:
+        """A new session; use it as `with database.session() as session:`."""
+        return self._sessions()
+
+    def begin(self) -> AbstractContextManager[Session]:
+        """A new session inside a transaction, committed when the block ends without error."""
+        return self._sessions.begin()
+
+    def connect(self) -> Connection:
+        """A connection for SQL below the ORM (schema comparison, bulk loads); use it as
+        `with database.connect() as connection:`, committing what it writes."""
+        return self._engine.connect()
+
+    def close(self) -> None:
+        """Close the pooled connections; a later session would open new ones."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def check_writable(database: Database) -> None:
     """Raise ArchiveNotWritable when the database refuses writes here. Tried with an update that
     changes no row, rolled back: the database checks the right before it looks for rows."""
     from sqlalchemy import false, update
@@ -119,7 +166,7 @@ def check_writable(factory: sessionmaker[Session]) -> None:
     from storage.models import CrawlRun
 
     try:
-        with factory() as session:
+        with database.session() as session:
             session.execute(update(CrawlRun).where(false()).values(status=CrawlRun.status))
             session.rollback()
     except DBAPIError as error:
@@ -200,10 +247,8 @@ class SchemaUnavailable(Exception):
     """PostgreSQL's search_path names no schema the role may use; the message says the fix."""
 
 
-def open_database(
-    url: str, *, read_only: bool = False, create: bool = True
-) -> sessionmaker[Session]:
-    """A session factory on the archive at `url`.
+def open_database(url: str, *, read_only: bool = False, create: bool = True) -> Database:
+    """The archive at `url`, opened: see Database.
 
     Writers (the default) get the database created and migrated to the latest schema first;
     with `create=False` (a writer that only adds to an archive, such as the alert's record of
@@ -211,9 +256,8 @@ def open_database(
     Readers (`read_only=True`, see create_db_engine) create and migrate nothing: their sessions
     cannot write, and an archive that is not there raises ArchiveMissing (ArchiveOutdated when
     its schema is another version's). A PostgreSQL URL whose search_path names no schema the
-    role may use raises SchemaUnavailable. Use it as `with factory.begin() as session: ...`;
-    the caller owns the transaction. `factory.kw["bind"].dispose()` closes the pooled
-    connections.
+    role may use raises SchemaUnavailable. The caller owns the transactions
+    (`with database.begin() as session: ...`) and closes the database when done.
     """
     must_exist = read_only or not create
     if must_exist and _missing_sqlite_file(url):
@@ -232,7 +276,7 @@ def open_database(
     except BaseException:
         engine.dispose()
         raise
-    return sessionmaker(engine, expire_on_commit=False)
+    return Database(engine)
 
 
 def _missing_sqlite_file(url: str) -> bool:

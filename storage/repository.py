@@ -212,20 +212,10 @@ def archived_sites(session: Session) -> list[str]:
     return sorted(session.scalars(select(CrawlRun.site).distinct()))
 
 
-def save_article(session: Session, article: Mapping[str, Any], run_id: int) -> SaveResult:
-    """Store one crawled article (ArticleItem fields) and say whether it is new, changed or not.
-
-    A version row is added only when the normalised content differs from the latest version.
-    Times are ISO 8601 text; without an offset, published_at is read as +07:00 and fetched_at
-    as UTC; an empty fetched_at means now.
-    """
-    return store_article(session, article, run_id).result
-
-
 @dataclass(frozen=True)
 class StoredArticle:
-    """What `store_article` did: its verdict, the article row, and the latest version before
-    and after (the same row when the content was unchanged)."""
+    """What `store_articles` did with one article: its verdict, the article row, and the latest
+    version before and after (the same row when the content was unchanged)."""
 
     result: SaveResult
     article: Article
@@ -233,16 +223,16 @@ class StoredArticle:
     latest: ArticleVersion
 
 
-def store_article(session: Session, article: Mapping[str, Any], run_id: int) -> StoredArticle:
-    """`save_article`, returning the rows involved so callers can describe the change."""
-    return store_articles(session, [article], run_id)[0]
-
-
 def store_articles(
     session: Session, articles: Sequence[Mapping[str, Any]], run_id: int
 ) -> list[StoredArticle]:
-    """`store_article` for several articles at once, in order; an article repeated in the list
-    is stored as often as it appears, as if one call after the other.
+    """Store crawled articles (ArticleItem fields), in order, and say of each whether it is
+    new, changed or unchanged; an article repeated in the list is stored as often as it
+    appears, as if one call after the other.
+
+    A version row is added only when the normalised content differs from the latest version.
+    Times are ISO 8601 text; without an offset, published_at is read as +07:00 and fetched_at
+    as UTC; an empty fetched_at means now.
 
     The ORM's cost is per flush and per query far more than per row: writing a crawl's articles
     a batch at a time takes a third of the CPU of one at a time.

@@ -14,7 +14,7 @@ own, not d with a mark).
 Hits whose title holds every word come first, then the others; within each, SQLite ranks by
 bm25 (the title weighted ten times the body), PostgreSQL by the title's ts_rank.
 
-Every new row of `article_versions` inserted through the ORM (`save_article`, or any other
+Every new row of `article_versions` inserted through the ORM (`store_articles`, or any other
 archiving code) is indexed by a mapper event in the same transaction, replacing its article's
 previous text, so the index follows every new and edited article whichever process writes.
 Migration 0005 indexes what was archived before it. A contentless FTS5 row is removed by giving

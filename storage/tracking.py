@@ -128,17 +128,6 @@ def is_baseline_run(session: Session, site: str, run_id: int) -> bool:
     return not earlier
 
 
-def archive_article(
-    session: Session, article: Mapping[str, Any], run_id: int, *, baseline: bool = False
-) -> SaveResult:
-    """Store a crawled article and record what it means: "new", "changed" or "restored".
-
-    A baseline run records no per-article event (its one "baseline" event comes at the end).
-    The HTTP validators in `article` ("etag", "last_modified") are kept for the next request.
-    """
-    return archive_articles(session, [article], run_id, baseline=baseline)[0]
-
-
 def archive_articles(
     session: Session,
     articles: Sequence[Mapping[str, Any]],
@@ -146,8 +135,12 @@ def archive_articles(
     *,
     baseline: bool = False,
 ) -> list[SaveResult]:
-    """`archive_article` for several articles, in one pass over the database (see
-    `store_articles`); the results in order."""
+    """Store crawled articles and record what each means: "new", "changed" or "restored"; the
+    results in order, in one pass over the database (see `store_articles`).
+
+    A baseline run records no per-article event (its one "baseline" event comes at the end).
+    The HTTP validators in each article ("etag", "last_modified") are kept for the next request.
+    """
     results = []
     for article, stored in zip(articles, store_articles(session, articles, run_id), strict=True):
         _record_what_it_means(session, article, stored, run_id, baseline)

@@ -56,20 +56,20 @@ def runs(database_url: str) -> list[tuple[str, str | None]]:
     """(status, finish reason) of every crawl run, oldest first."""
     factory = open_database(database_url)
     try:
-        with factory() as session:
+        with factory.session() as session:
             return [
                 (run.status, run.finish_reason)
                 for run in session.query(CrawlRun).order_by(CrawlRun.id)
             ]
     finally:
-        factory.kw["bind"].dispose()
+        factory.close()
 
 
 def run_rows(workdir: Path) -> list[CrawlRun]:
     """Every crawl run of the archive a `coopspider` command keeps in `workdir`, oldest first."""
     factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
     try:
-        with factory() as session:
+        with factory.session() as session:
             return list(session.query(CrawlRun).order_by(CrawlRun.id))
     finally:
-        factory.kw["bind"].dispose()
+        factory.close()

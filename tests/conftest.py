@@ -22,10 +22,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from coopspider.sample_site import SampleServer, build_site, serve
-from storage import open_database, start_run
+from storage import Database, open_database, start_run
 from tests.helpers import ROOT, T0
 
 # Politeness off: the server is ours, on loopback.
@@ -186,15 +185,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+def factory(db_url: str) -> Iterator[Database]:
     """The opened (migrated) database; its connections are closed afterwards."""
     opened = open_database(db_url)
     yield opened
-    opened.kw["bind"].dispose()
+    opened.close()
 
 
 @pytest.fixture
-def run_id(factory: sessionmaker[Session]) -> int:
+def run_id(factory: Database) -> int:
     with factory.begin() as session:
         return start_run(
             session, site="thaibinh", spider="coop", base_url="http://x/", started_at=T0

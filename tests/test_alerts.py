@@ -25,7 +25,6 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from coopspider.monitor.alert_digest import (
     EventInput,
@@ -46,14 +45,15 @@ from storage import (
     AlertBatchEvent,
     Article,
     CrawlRun,
+    Database,
     HealthIssue,
     create_batch,
     finish_run,
     open_database,
     record_event,
     record_run_health,
-    save_article,
     start_run,
+    store_articles,
 )
 from tests.conftest import ROOT, scrapy_crawl
 from tests.helpers import T0, make_article, wait_until
@@ -92,10 +92,10 @@ HOSTILE = {
 
 
 @pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+def factory(db_url: str) -> Iterator[Database]:
     opened = open_database(db_url)
     yield opened
-    opened.kw["bind"].dispose()
+    opened.close()
 
 
 def article_url(article_id: str) -> str:
@@ -103,7 +103,7 @@ def article_url(article_id: str) -> str:
 
 
 def crawl_run(
-    factory: sessionmaker[Session],
+    factory: Database,
     articles: list[dict[str, Any]],
     *,
     site: str = SITE,
@@ -118,7 +118,7 @@ def crawl_run(
         )
         for fields in articles:
             article = make_article(site=site, url=article_url(fields["article_id"]), **fields)
-            save_article(session, article, run)
+            store_articles(session, [article], run)
         finish_run(
             session,
             run,
@@ -132,7 +132,7 @@ def crawl_run(
 
 
 def record_new(
-    factory: sessionmaker[Session],
+    factory: Database,
     run: int,
     keys: dict[str, int],
     articles: list[dict[str, Any]],
@@ -196,7 +196,7 @@ def settings_for(port: int, **changes: Any) -> SmtpSettings:
 
 
 @pytest.mark.slow
-def test_digest_after_new_reports_then_nothing(factory: sessionmaker[Session], db_url: str) -> None:
+def test_digest_after_new_reports_then_nothing(factory: Database, db_url: str) -> None:
     run, keys = crawl_run(
         factory,
         ARTICLES
@@ -301,7 +301,7 @@ def test_digest_after_new_reports_then_nothing(factory: sessionmaker[Session], d
     assert '<del style="background:#f8d3d3;color:#7a1c1c">20.000</del>' in html
     assert "25.000</ins>" in html
 
-    with factory() as session:
+    with factory.session() as session:
         batch = session.scalars(select(AlertBatch)).one()
         assert (batch.status, batch.attempts, batch.message_id) == (
             "sent",
@@ -313,9 +313,7 @@ def test_digest_after_new_reports_then_nothing(factory: sessionmaker[Session], d
 
 
 @pytest.mark.slow
-def test_vietnamese_subject_and_body_decode_exactly(
-    factory: sessionmaker[Session], db_url: str
-) -> None:
+def test_vietnamese_subject_and_body_decode_exactly(factory: Database, db_url: str) -> None:
     nfd_title = "Liên minh HTX tỉnh Thái Bình tổ chức Hội nghị"
     articles = [{**ARTICLES[0], "title": nfd_title}]
     run, keys = crawl_run(factory, articles)
@@ -384,7 +382,7 @@ def test_long_vietnamese_subjects_keep_every_space_when_folded() -> None:
 
 
 @pytest.mark.slow
-def test_hostile_page_text_is_escaped_in_html(factory: sessionmaker[Session], db_url: str) -> None:
+def test_hostile_page_text_is_escaped_in_html(factory: Database, db_url: str) -> None:
     run, keys = crawl_run(factory, [HOSTILE])
     record_new(factory, run, keys, [HOSTILE])
     with factory.begin() as session:
@@ -447,9 +445,7 @@ def test_hostile_page_text_is_escaped_in_html(factory: sessionmaker[Session], db
 
 
 @pytest.mark.slow
-def test_server_down_for_one_run_then_delivered_once(
-    factory: sessionmaker[Session], db_url: str
-) -> None:
+def test_server_down_for_one_run_then_delivered_once(factory: Database, db_url: str) -> None:
     run, keys = crawl_run(factory, ARTICLES)
     record_new(factory, run, keys, ARTICLES[:1])
     port = free_port()
@@ -459,7 +455,7 @@ def test_server_down_for_one_run_then_delivered_once(
     assert "alert not sent: cannot reach the SMTP server 127.0.0.1:" in down.stderr
     assert "the same changes go out with the next successful" in down.stderr
     assert "Traceback" not in down.stderr
-    with factory() as session:  # nothing marked: the changes wait for the next run
+    with factory.session() as session:  # nothing marked: the changes wait for the next run
         assert session.scalars(select(AlertBatch)).all() == []
 
     record_new(factory, run, keys, ARTICLES[1:])  # found meanwhile: the same message carries it
@@ -472,7 +468,7 @@ def test_server_down_for_one_run_then_delivered_once(
 
 
 @pytest.mark.slow
-def test_server_refusing_the_message(factory: sessionmaker[Session], db_url: str) -> None:
+def test_server_refusing_the_message(factory: Database, db_url: str) -> None:
     run, keys = crawl_run(factory, ARTICLES)
     record_new(factory, run, keys, ARTICLES)
     with smtp_server() as mailbox:
@@ -500,7 +496,7 @@ def test_no_recipients_is_said_clearly(db_url: str) -> None:
 
 
 @pytest.mark.slow
-def test_dry_run_prints_and_changes_nothing(factory: sessionmaker[Session], db_url: str) -> None:
+def test_dry_run_prints_and_changes_nothing(factory: Database, db_url: str) -> None:
     run, keys = crawl_run(factory, ARTICLES)
     record_new(factory, run, keys, ARTICLES)
     env = alert_env(db_url, free_port())
@@ -510,12 +506,12 @@ def test_dry_run_prints_and_changes_nothing(factory: sessionmaker[Session], db_u
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("Subject: [coopspider] 2 tin mới – thaibinh\n")
         assert ARTICLES[0]["title"] in done.stdout
-    with factory() as session:
+    with factory.session() as session:
         assert session.scalars(select(AlertBatch)).all() == []
 
 
 @pytest.mark.slow
-def test_site_option_sends_only_that_site(factory: sessionmaker[Session], db_url: str) -> None:
+def test_site_option_sends_only_that_site(factory: Database, db_url: str) -> None:
     run, keys = crawl_run(factory, ARTICLES[:1])
     record_new(factory, run, keys, ARTICLES[:1])
     other_run, other_keys = crawl_run(factory, ARTICLES[1:], site="namdinh")
@@ -533,7 +529,7 @@ def test_site_option_sends_only_that_site(factory: sessionmaker[Session], db_url
 
 @pytest.mark.slow
 def test_alert_sends_with_the_settings_config_check_shows(
-    factory: sessionmaker[Session], db_url: str, tmp_path: Path
+    factory: Database, db_url: str, tmp_path: Path
 ) -> None:
     """`config check` and `alert` read one model: the port and the default sender it shows are
     the ones the message goes out with."""
@@ -574,7 +570,7 @@ def test_alert_sends_with_the_settings_config_check_shows(
 
 
 @pytest.mark.slow
-def test_concurrent_runs_never_send_a_change_twice(factory: sessionmaker[Session]) -> None:
+def test_concurrent_runs_never_send_a_change_twice(factory: Database) -> None:
     """Threads record changes and alert at the same time; every change arrives exactly once."""
     run, _ = crawl_run(factory, [])
     workers, rounds = 4, 5
@@ -617,14 +613,12 @@ def test_concurrent_runs_never_send_a_change_twice(factory: sessionmaker[Session
     for worker in range(workers):
         for step in range(rounds):
             assert texts.count(f"Tin-{worker}-{step}-hết") == 1
-    with factory() as session:
+    with factory.session() as session:
         assert {batch.status for batch in session.scalars(select(AlertBatch))} == {"sent"}
 
 
 @pytest.mark.slow
-def test_two_processes_at_once_send_each_change_once(
-    factory: sessionmaker[Session], db_url: str
-) -> None:
+def test_two_processes_at_once_send_each_change_once(factory: Database, db_url: str) -> None:
     run, keys = crawl_run(factory, ARTICLES)
     record_new(factory, run, keys, ARTICLES)
     with smtp_server() as mailbox:
@@ -649,7 +643,7 @@ def test_two_processes_at_once_send_each_change_once(
 
 
 def test_a_batch_another_machine_is_sending_is_left_alone_until_its_claim_expires(
-    factory: sessionmaker[Session],
+    factory: Database,
 ) -> None:
     run, keys = crawl_run(factory, ARTICLES)
     record_new(factory, run, keys, ARTICLES)
@@ -719,7 +713,7 @@ class DatabaseLock:
 
 @pytest.mark.slow
 def test_killed_after_acceptance_before_commit_sends_once_more_and_loses_nothing(
-    factory: sessionmaker[Session],
+    factory: Database,
     db_url: str,
 ) -> None:
     run, keys = crawl_run(factory, ARTICLES)
@@ -744,7 +738,7 @@ def test_killed_after_acceptance_before_commit_sends_once_more_and_loses_nothing
         finally:
             lock.release()
         mailbox.before_accept = None
-        with factory() as session:
+        with factory.session() as session:
             assert session.scalars(select(AlertBatch.status)).one() == "pending"
         again = coopspider_alert(env)
         assert again.returncode == 0, again.stderr
@@ -780,9 +774,9 @@ def test_baseline_message_and_health_alerts_from_real_crawls(
             )
             assert result.returncode == 0, result.log[-3000:]
             factory = open_database(database_url)
-            with factory() as session:
+            with factory.session() as session:
                 run_id = session.scalar(text("SELECT max(id) FROM crawl_runs"))
-            factory.kw["bind"].dispose()
+            factory.close()
             return run_id
 
         crawl(1)  # the first crawl of a site records itself as the baseline
@@ -827,7 +821,7 @@ def test_baseline_message_and_health_alerts_from_real_crawls(
 
 @pytest.mark.slow
 def test_failed_and_unfinished_runs_and_unparsed_dates_are_alerted_once(
-    factory: sessionmaker[Session],
+    factory: Database,
 ) -> None:
     crawl_run(factory, ARTICLES)
     crawl_run(factory, [], started_at=T0 + timedelta(days=1), status="failed", stats={})
@@ -849,7 +843,7 @@ def test_failed_and_unfinished_runs_and_unparsed_dates_are_alerted_once(
     assert body.count("không hoàn tất (lý do: shutdown)") == 1  # two failed runs, one problem
     assert "Lần thu thập bắt đầu lúc 01/03/2025 08:00 không kết thúc" in body
     assert "không hiểu được ngày đăng của 7 trên 20 bài" in body
-    with factory() as session:
+    with factory.session() as session:
         issues = session.scalars(select(HealthIssue).order_by(HealthIssue.id)).all()
         assert [(issue.site, issue.kind) for issue in issues] == [
             (SITE, "run_failed"),
@@ -860,7 +854,7 @@ def test_failed_and_unfinished_runs_and_unparsed_dates_are_alerted_once(
 
 @pytest.mark.slow
 def test_a_problem_that_ends_and_comes_back_is_alerted_again(
-    factory: sessionmaker[Session],
+    factory: Database,
 ) -> None:
     with smtp_server() as mailbox:
         settings = settings_for(mailbox.port)
@@ -980,11 +974,11 @@ def test_tls_and_login_keep_the_password_secret(
     for output in (wrong.stdout, wrong.stderr, right.stdout, right.stderr, untrusted.stderr):
         assert PASSWORD not in output
     dumped = []
-    with opened() as session:
-        for table in inspect(opened.kw["bind"]).get_table_names():
+    with opened.session() as session:
+        for table in inspect(session.connection()).get_table_names():
             dumped += [repr(row) for row in session.execute(text(f"SELECT * FROM {table}"))]
     assert dumped and not any(PASSWORD in row for row in dumped)
-    opened.kw["bind"].dispose()
+    opened.close()
 
 
 def test_password_is_scrubbed_from_errors_and_repr() -> None:
@@ -1131,9 +1125,9 @@ def test_html_diff_keeps_paragraph_breaks_and_escapes_both_sides() -> None:
 
 
 @pytest.mark.slow
-def test_unknown_health_kinds_are_refused(factory: sessionmaker[Session]) -> None:
+def test_unknown_health_kinds_are_refused(factory: Database) -> None:
     run, _ = crawl_run(factory, [])
-    with factory() as session:
+    with factory.session() as session:
         crawl = session.get(CrawlRun, run)
         assert crawl is not None
         with pytest.raises(ValueError, match="unknown health kinds"):

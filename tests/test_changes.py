@@ -270,7 +270,7 @@ def test_diff_and_history_have_help(command: list[str]) -> None:
 def test_history_of_an_unknown_url_and_diff_of_an_unknown_site_are_clear_errors(
     database_url: str,
 ) -> None:
-    open_database(database_url).kw["bind"].dispose()  # an archive, empty
+    open_database(database_url).close()  # an archive, empty
     history = coopspider("--database", database_url, "history", "http://x/a/b-1.html")
     assert history.returncode == 2 and "no archived article" in history.stderr
     unknown = coopspider("--database", database_url, "diff", "--site", "nowhere")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import finish_run, open_database, save_article, start_run
+from storage import finish_run, open_database, start_run, store_articles
 from tests.conftest import ROOT
 
 # The crawl's and extraction's libraries, and Alembic (a read opens an archive already migrated).
@@ -55,12 +55,12 @@ def archive_url(tmp_path: Path) -> str:
             "author": "", "summary": "", "body": "Hội nghị đã thành công.", "images": [],
             "fetched_at": "2025-03-01T02:00:00+00:00",
         }  # fmt: skip
-        save_article(session, article, run)
+        store_articles(session, [article], run)
         finish_run(
             session, run, finished_at=datetime(2025, 3, 1, 3, tzinfo=UTC), status="finished",
             finish_reason="finished", stats={},
         )  # fmt: skip
-    factory.kw["bind"].dispose()
+    factory.close()
     return url
 
 

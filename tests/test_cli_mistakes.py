@@ -140,7 +140,7 @@ def archive_of_mysite(tmp_path: Path) -> str:
             base_url="http://127.0.0.1:9/",
             started_at=datetime.now(UTC),
         )
-    factory.kw["bind"].dispose()
+    factory.close()
     return url
 
 
@@ -314,7 +314,7 @@ def pg_stranger(pg_admin: Engine) -> Iterator[tuple[str, str]]:
     """(an archive's URL for a role with no right at all on it, that role's name)."""
     role = f"coopspider_stranger_{uuid.uuid4().hex[:8]}"
     with fresh_pg_schema(pg_admin, "test_mistakes") as url:
-        open_database(url).kw["bind"].dispose()
+        open_database(url).close()
         with pg_admin.begin() as connection:
             connection.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
         try:

@@ -458,7 +458,7 @@ def test_other_commands_use_the_configured_database(tmp_path: Path) -> None:
     done = coopspider("export", env=_env(), cwd=tmp_path)  # a reader: it creates nothing
     assert done.returncode == 2, done.stderr
     assert "no archive at sqlite:///from-config.sqlite3: run a crawl first" in done.stderr
-    open_database(f"sqlite:///{tmp_path / 'from-config.sqlite3'}").kw["bind"].dispose()
+    open_database(f"sqlite:///{tmp_path / 'from-config.sqlite3'}").close()
     done = coopspider("export", env=_env(), cwd=tmp_path)
     assert done.returncode == 0 and done.stdout == "", done.stderr
 

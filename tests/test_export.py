@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import open_database, save_article, start_run
+from storage import open_database, start_run, store_articles
 from tests.conftest import ROOT
 from tests.helpers import T0, TRICKY_BODY, item
 
@@ -25,12 +25,14 @@ def archive(tmp_path: Path, database_url: str) -> dict[str, str]:
     factory = open_database(url)
     with factory.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
-        save_article(session, item("1", "=SUM(A1) Hợp tác xã", "2025-03-01T02:00:00+00:00"), run)
-        save_article(session, item("2", "Bài hai", "2025-03-01T02:00:00+00:00"), run)
-        edited = item("2", "Bài hai (sửa)", "2025-03-05T02:00:00+00:00", site="thaibinh")
-        save_article(session, edited, run)
-        save_article(session, item("3", "Bài khác", "2025-03-01T02:00:00+00:00", site="hy"), run)
-    factory.kw["bind"].dispose()
+        articles = [
+            item("1", "=SUM(A1) Hợp tác xã", "2025-03-01T02:00:00+00:00"),
+            item("2", "Bài hai", "2025-03-01T02:00:00+00:00"),
+            item("2", "Bài hai (sửa)", "2025-03-05T02:00:00+00:00", site="thaibinh"),
+            item("3", "Bài khác", "2025-03-01T02:00:00+00:00", site="hy"),
+        ]
+        store_articles(session, articles, run)
+    factory.close()
     return {**os.environ, "COOPSPIDER_DATABASE_URL": url}
 
 

@@ -49,7 +49,7 @@ def test_two_crawls_of_the_same_site_at_once_lose_no_write(
     tmp_path: Path, database_url: str
 ) -> None:
     site = build_site()
-    open_database(database_url).kw["bind"].dispose()  # migrated before the race starts
+    open_database(database_url).close()  # migrated before the race starts
     with FaultServer(site) as server:
         slow_down_articles(server, 0.05)
         crawls = [start_crawl(server, database_url, tmp_path / f"{n}.jsonl") for n in (1, 2)]
@@ -61,10 +61,10 @@ def test_two_crawls_of_the_same_site_at_once_lose_no_write(
         assert "abandoned" not in log  # neither took the other, alive, for a dead run
     assert_consistent(database_url)
     factory = open_database(database_url, read_only=True)
-    with factory() as session:
+    with factory.session() as session:
         runs = session.query(CrawlRun).order_by(CrawlRun.id).all()
         versions = {a.article_id: len(a.versions) for a in session.query(Article)}
-    factory.kw["bind"].dispose()
+    factory.close()
     # The two crawls overlapped, and between them wrote every article exactly once.
     assert runs[1].started_at < runs[0].finished_at
     assert [run.status for run in runs] == ["finished", "finished"]
@@ -83,7 +83,7 @@ def test_crawl_while_export_diff_search_report_and_alert_read_the_archive(
     tmp_path: Path, database_url: str
 ) -> None:
     site = build_site()
-    open_database(database_url).kw["bind"].dispose()
+    open_database(database_url).close()
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
     stop = threading.Event()
     problems: list[str] = []
@@ -125,14 +125,14 @@ def test_crawl_while_export_diff_search_report_and_alert_read_the_archive(
         factory = open_database(database_url, read_only=True)
         try:
             while not stop.is_set():
-                with factory() as session:
+                with factory.session() as session:
                     selects.append(count_articles(session))
                     session.execute(text("SELECT count(*) FROM article_versions")).scalar()
                     time.sleep(0.5)  # the transaction stays open meanwhile
         except Exception as error:  # noqa: BLE001 - reported by the test below
             problems.append(repr(error))
         finally:
-            factory.kw["bind"].dispose()
+            factory.close()
 
     readers = [
         threading.Thread(target=export_again_and_again),
@@ -156,7 +156,7 @@ def test_crawl_while_export_diff_search_report_and_alert_read_the_archive(
     assert exports == sorted(exports) and selects == sorted(selects)  # the archive only grows
     assert_consistent(database_url)
     factory = open_database(database_url, read_only=True)
-    with factory() as session:
+    with factory.session() as session:
         assert count_articles(session) == len(site.articles)
         assert session.query(CrawlRun).one().status == "finished"
-    factory.kw["bind"].dispose()
+    factory.close()

@@ -68,10 +68,10 @@ def writer_pid(crawl_pid: int) -> int:
 def versions_per_article(database_url: str) -> dict[str, int]:
     factory = open_database(database_url)
     try:
-        with factory() as session:
+        with factory.session() as session:
             return {a.article_id: len(a.versions) for a in session.query(Article)}
     finally:
-        factory.kw["bind"].dispose()
+        factory.close()
 
 
 @pytest.mark.slow

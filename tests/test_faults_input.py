@@ -114,10 +114,10 @@ def test_bad_input_is_logged_counted_and_never_breaks_the_crawl_or_the_archive(
     assert_consistent(database_url)
 
     factory = open_database(database_url)
-    with factory() as session:
+    with factory.session() as session:
         run = session.query(CrawlRun).one()
         stored = {a.article_id: a.versions[-1] for a in session.query(Article)}
-    factory.kw["bind"].dispose()
+    factory.close()
     assert run.status == "finished"
     stats = run.stats
 

@@ -45,7 +45,7 @@ def test_control_characters_are_never_stored_nor_printed(tmp_path: Path, databas
         older_url = server.base_url.rstrip("/") + older.path
 
         factory = open_database(database_url)
-        with factory() as session:
+        with factory.session() as session:
             stored = session.scalars(
                 select(ArticleVersion).join(Article).where(Article.article_id == hostile.article_id)
             ).one()
@@ -68,7 +68,7 @@ def test_control_characters_are_never_stored_nor_printed(tmp_path: Path, databas
                     body=ArticleVersion.body + "\n\n" + ESCAPES,
                 )
             )
-        factory.kw["bind"].dispose()
+        factory.close()
         # An edit of one makes a change event whose "before" is the old, hostile text; the other
         # stays as it was, its latest version the hostile one.
         older.paragraphs.append("Đoạn mới được thêm vào bài.")

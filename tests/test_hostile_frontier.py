@@ -114,9 +114,9 @@ def test_listings_go_first_and_the_frontier_is_capped(tmp_path: Path, database_u
     assert set(site.listing_paths()) <= set(paths[: articles[60]])
 
     factory = open_database(database_url)
-    with factory() as session:
+    with factory.session() as session:
         (run,) = session.scalars(select(CrawlRun)).all()
-    factory.kw["bind"].dispose()
+    factory.close()
     stats = run.stats or {}
 
     # Article links: 500 taken from the home page (its own articles first), the rest counted

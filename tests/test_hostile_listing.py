@@ -62,14 +62,14 @@ def canonical_links_in_listings(server: FaultServer, site: SampleSite) -> None:
 def events(database_url: str, kind: str) -> list[str]:
     """Ids of the articles the change events of this kind name, oldest event first."""
     factory = open_database(database_url)
-    with factory() as session:
+    with factory.session() as session:
         found = session.scalars(
             select(Article.article_id)
             .join(ChangeEvent, ChangeEvent.article_pk == Article.id)
             .where(ChangeEvent.kind == kind)
             .order_by(ChangeEvent.id)
         ).all()
-    factory.kw["bind"].dispose()
+    factory.close()
     return list(found)
 
 
@@ -89,12 +89,12 @@ def test_an_article_under_two_categories_is_never_reported_removed(
             assert events(database_url, "removed") == [], f"crawl {number + 1}"
 
         factory = open_database(database_url)
-        with factory() as session:
+        with factory.session() as session:
             archived_under = {
                 row.article_id: row.category
                 for row in session.execute(select(Article.article_id, Article.category))
             }
-        factory.kw["bind"].dispose()
+        factory.close()
         # The case that went wrong is there: archived under the category whose listing links
         # them with the other category's URL.
         second = site.categories[1].slug

@@ -63,10 +63,10 @@ def test_redirects_and_links_off_the_site_are_not_followed(
     assert crawled.returncode == 0, crawled.log[-3000:]
     assert other_requests == []  # nothing was asked of the other port
     factory = open_database(database_url)
-    with factory() as session:
+    with factory.session() as session:
         archived = session.scalars(select(Article)).all()
         (run,) = session.scalars(select(CrawlRun)).all()
-    factory.kw["bind"].dispose()
+    factory.close()
     assert {article.article_id for article in archived} == {
         article.article_id for article in site.articles
     } - {to_other_port.article_id, to_subdomain.article_id}

@@ -35,9 +35,9 @@ def robots(*disallowed: str) -> bytes:
 
 def last_run_stats(database_url: str) -> dict:
     factory = open_database(database_url)
-    with factory() as session:
+    with factory.session() as session:
         run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
-    factory.kw["bind"].dispose()
+    factory.close()
     assert run is not None and run.stats is not None
     return run.stats
 

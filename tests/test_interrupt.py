@@ -56,10 +56,10 @@ def start_slow_run(workdir: Path, **popen: object) -> subprocess.Popen[str]:
 def stored(database: str) -> int:
     factory = open_database(database, read_only=True, create=False)
     try:
-        with factory() as session:
+        with factory.session() as session:
             return count_articles(session)
     finally:
-        factory.kw["bind"].dispose()
+        factory.close()
 
 
 def wait_for_articles(database: str, crawl: subprocess.Popen[str], at_least: int) -> int:
@@ -112,13 +112,13 @@ def test_ctrl_c_stops_the_crawl_keeps_its_articles_and_records_it_interrupted(
     after = stored(database)
     assert before <= after < len(site.articles), "the articles written before stay; it stopped"
     factory = open_database(database, read_only=True, create=False)
-    with factory() as session:
+    with factory.session() as session:
         [run] = session.query(CrawlRun).all()
         assert (run.status, run.finish_reason) == ("failed", RUN_INTERRUPTED)
         assert run.stats["coopspider/interrupted"] is True
         assert run.stats.get("coopspider/pages/unparsed", 0) == 0
         assert run.stats.get("coopspider/store/errors", 0) == 0
-    factory.kw["bind"].dispose()
+    factory.close()
 
     alert = coopspider(database, "alert", "--dry-run", "--site", "sample")
     out, err = alert.communicate(timeout=60)
@@ -211,7 +211,7 @@ def test_ctrl_c_stops_scrapy_crawl_the_same_way(tmp_path: Path) -> None:
     assert stderr.splitlines() == [INTERRUPTED_LINE]
     assert before <= stored(database) < len(site.articles)
     factory = open_database(database, read_only=True, create=False)
-    with factory() as session:
+    with factory.session() as session:
         [run] = session.query(CrawlRun).all()
         assert (run.status, run.finish_reason) == ("failed", RUN_INTERRUPTED)
-    factory.kw["bind"].dispose()
+    factory.close()

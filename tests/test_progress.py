@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from coopspider.progress import Progress
-from storage import open_database, save_article, start_run
+from storage import open_database, start_run, store_articles
 from tests.conftest import ROOT
 from tests.helpers import T0, item
 
@@ -39,8 +39,8 @@ def test_export_shows_progress_on_a_terminal_and_keeps_stdout_clean(database_url
     with factory.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
         for number in range(5):
-            save_article(session, item(str(number), f"Bài {number}", T0.isoformat()), run)
-    factory.kw["bind"].dispose()
+            store_articles(session, [item(str(number), f"Bài {number}", T0.isoformat())], run)
+    factory.close()
 
     done, shown = run_on_terminal(["export"], {"COOPSPIDER_DATABASE_URL": url})
     assert done.returncode == 0

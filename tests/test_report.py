@@ -28,9 +28,9 @@ from storage import (
     finish_run,
     open_database,
     record_event,
-    save_article,
     save_counter,
     start_run,
+    store_articles,
 )
 from tests.helpers import coopspider
 
@@ -73,7 +73,7 @@ def build_archive(database_url: str) -> dict[str, int]:
             article("101", "Hội nghị sơ kết", "Nội dung cũ của hội nghị.", fetched_at=first_at),
             article("102", "Bài sẽ bị gỡ", "Sẽ biến mất.", fetched_at=first_at),
         ):
-            save_article(session, item, first)
+            store_articles(session, [item], first)
         finish_run(
             session,
             first,
@@ -95,9 +95,9 @@ def build_archive(database_url: str) -> dict[str, int]:
             session, site="thaibinh", spider="lienminh", base_url="http://x/", started_at=second_at
         )
         fetched = {"fetched_at": second_at}
-        save_article(session, article("103", HOSTILE_TITLE, HOSTILE_BODY, **fetched), second)
+        store_articles(session, [article("103", HOSTILE_TITLE, HOSTILE_BODY, **fetched)], second)
         edited = article("101", "Hội nghị sơ kết 6 tháng", "Nội dung mới của hội nghị.", **fetched)
-        save_article(session, edited, second)
+        store_articles(session, [edited], second)
         pks = {
             row.article_id: row.id
             for row in session.scalars(select(Article).order_by(Article.article_id))
@@ -153,7 +153,7 @@ def build_archive(database_url: str) -> dict[str, int]:
         save_counter(
             session, {**reset, "observed_at": (NOW - timedelta(hours=1)).isoformat()}, second
         )
-    factory.kw["bind"].dispose()
+    factory.close()
     return pks
 
 
@@ -196,10 +196,10 @@ def test_report_model_reads_the_events(database_url: str) -> None:
     url = database_url
     pks = build_archive(url)
     factory = open_database(url)
-    with factory() as session:
+    with factory.session() as session:
         source = load_report_source(session, now=NOW, days=7, site="thaibinh")
         older_source = load_report_source(session, now=NOW - timedelta(days=30), days=7)
-    factory.kw["bind"].dispose()
+    factory.close()
     # Built after the session closed: the builder reads only what was loaded (a lazy load on a
     # detached row would raise).
     report, older = build_report(source), build_report(older_source)
@@ -370,7 +370,9 @@ def test_report_dates_order_and_days_without_readings(tmp_path: Path, database_u
         )
         for index, (article_id, published_at, raw) in enumerate(printed):
             item = article(article_id, f"Bài {article_id}", "Nội dung.", fetched_at=found_at)
-            save_article(session, {**item, "published_at": published_at, "published_raw": raw}, run)
+            store_articles(
+                session, [{**item, "published_at": published_at, "published_raw": raw}], run
+            )
             pk = session.scalars(select(Article.id).where(Article.article_id == article_id)).one()
             details = {"url": item["url"], "title": item["title"], "published_at": published_at}
             record_event(
@@ -387,7 +389,7 @@ def test_report_dates_order_and_days_without_readings(tmp_path: Path, database_u
             moment = datetime.combine(NOW.date() - timedelta(days=days_ago), time(), UTC_PLUS_7)
             reading = {"site": "thaibinh", "url": "http://x/", "total": total, "online": 2}
             save_counter(session, {**reading, "observed_at": moment.isoformat()}, run)
-    factory.kw["bind"].dispose()
+    factory.close()
 
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
     done = coopspider("report", "--out", str(tmp_path / "report"), "--days", "10", env=env)

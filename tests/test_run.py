@@ -43,10 +43,10 @@ from tests.helpers import (
 def archived_ids(workdir: Path, site: str) -> set[str]:
     factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
     try:
-        with factory() as session:
+        with factory.session() as session:
             return {article.article_id for article, _ in latest_versions(session, site=site)}
     finally:
-        factory.kw["bind"].dispose()
+        factory.close()
 
 
 # -- end to end -----------------------------------------------------------------------------------

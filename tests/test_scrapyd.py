@@ -220,11 +220,11 @@ def test_egg_deployed_to_scrapyd_archives_the_sample_site(
 
     factory = open_database(database_url, read_only=True)
     try:
-        with factory() as session:
+        with factory.session() as session:
             articles = session.scalar(select(func.count()).select_from(Article))
             statuses = session.scalars(select(CrawlRun.status)).all()
     finally:
-        factory.kw["bind"].dispose()
+        factory.close()
     assert articles == len(sample_server.site.articles)
     assert statuses == ["finished"]
 

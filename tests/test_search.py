@@ -12,19 +12,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from coopspider.sample_site import build_site, serve
 from storage import (
     Article,
+    Database,
     count_matches,
     downgrade_database,
     fold_for_search,
     open_database,
-    save_article,
     save_counter,
     search,
     start_run,
+    store_articles,
     upgrade_database,
 )
 from storage.search import query_words
@@ -53,10 +54,10 @@ OTHER = make_article(
 )
 
 
-def fill(factory: sessionmaker[Session], run_id: int, *articles: dict) -> None:
+def fill(factory: Database, run_id: int, *articles: dict) -> None:
     with factory.begin() as session:
         for article in articles:
-            save_article(session, article, run_id)
+            store_articles(session, [article], run_id)
 
 
 def titles(session: Session, query: str, **options: object) -> list[str]:
@@ -95,18 +96,18 @@ def test_fold_agrees_with_whole_string_nfd_on_any_text(value: str) -> None:
 )
 @pytest.mark.slow
 def test_search_ignores_accents_and_case_and_ranks_titles_first(
-    factory: sessionmaker[Session], run_id: int, query: str
+    factory: Database, run_id: int, query: str
 ) -> None:
     fill(factory, run_id, OTHER, MENTION, DONG_QUY)
-    with factory() as session:
+    with factory.session() as session:
         assert titles(session, query) == [DONG_QUY["title"], MENTION["title"]]
 
 
 def test_search_needs_every_word_and_takes_query_syntax_as_text(
-    factory: sessionmaker[Session], run_id: int
+    factory: Database, run_id: int
 ) -> None:
     fill(factory, run_id, OTHER, MENTION, DONG_QUY)
-    with factory() as session:
+    with factory.session() as session:
         assert titles(session, "tan cuong") == [OTHER["title"]]
         assert titles(session, "dong quy tan cuong") == []
         assert titles(session, "hợp tác xã", limit=2) == titles(session, "hop tac xa")[:2]
@@ -117,17 +118,17 @@ def test_search_needs_every_word_and_takes_query_syntax_as_text(
         assert titles(session, "...") == []
 
 
-def test_search_filters_by_site(factory: sessionmaker[Session], run_id: int) -> None:
+def test_search_filters_by_site(factory: Database, run_id: int) -> None:
     elsewhere = {**DONG_QUY, "site": "hungyen", "title": "Đông Quý ở Hưng Yên"}
     fill(factory, run_id, DONG_QUY, elsewhere)
-    with factory() as session:
+    with factory.session() as session:
         assert titles(session, "dong quy", site="hungyen") == ["Đông Quý ở Hưng Yên"]
         assert len(titles(session, "dong quy")) == 2
         assert titles(session, "dong quy", site="nowhere") == []
 
 
 def test_title_hits_come_first_and_the_count_is_not_capped_by_the_limit(
-    factory: sessionmaker[Session], run_id: int, db_url: str, tmp_path: Path
+    factory: Database, run_id: int, db_url: str, tmp_path: Path
 ) -> None:
     # One article with every word in its long title, archived first (it loses the ties), and 23
     # more hits with the words in their text, some with two of the words four times in their
@@ -153,7 +154,7 @@ def test_title_hits_come_first_and_the_count_is_not_capped_by_the_limit(
         for n in range(23)
     ]
     fill(factory, run_id, in_title, *crowd)
-    with factory() as session:
+    with factory.session() as session:
         assert titles(session, "hợp tác xã", limit=20)[0] == in_title["title"]
         assert titles(session, "hop tac xa", limit=3)[0] == in_title["title"]
         assert len(titles(session, "hop tac xa", limit=100)) == 24
@@ -172,16 +173,16 @@ def test_title_hits_come_first_and_the_count_is_not_capped_by_the_limit(
     assert every.stderr.strip() == "24 articles match 'hợp tác xã'"
 
 
-def test_index_follows_edits(factory: sessionmaker[Session], run_id: int) -> None:
+def test_index_follows_edits(factory: Database, run_id: int) -> None:
     fill(factory, run_id, DONG_QUY, OTHER)
     edited = {**DONG_QUY, "title": "Hợp tác xã Quỳnh Hoa mở rộng sản xuất", "body": "Rau màu."}
     fill(factory, run_id, edited)
-    with factory() as session:
+    with factory.session() as session:
         assert titles(session, "dong quy") == []
         assert titles(session, "quynh hoa") == [edited["title"]]
         # Edited twice, back and forth: the index still holds exactly one current text each.
     fill(factory, run_id, DONG_QUY)
-    with factory() as session:
+    with factory.session() as session:
         assert titles(session, "quynh hoa") == []
         assert titles(session, "dong quy") == [DONG_QUY["title"]]
         assert titles(session, "rau mau") == [DONG_QUY["title"]]
@@ -193,30 +194,30 @@ def test_migration_indexes_articles_archived_before_it(db_url: str) -> None:
     with opened.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
         for article in (DONG_QUY, MENTION, OTHER):
-            save_article(session, article, run)
-        save_article(session, {**OTHER, "title": "Chè Tân Cương được mùa"}, run)
-    opened.kw["bind"].dispose()
+            store_articles(session, [article], run)
+        store_articles(session, [{**OTHER, "title": "Chè Tân Cương được mùa"}], run)
+    opened.close()
 
     downgrade_database(db_url, "0002")  # as if archived before the index existed
     upgrade_database(db_url)
     reopened = open_database(db_url)
     try:
-        with reopened() as session:
+        with reopened.session() as session:
             assert titles(session, "dong quy") == [DONG_QUY["title"], MENTION["title"]]
             assert titles(session, "tan cuong") == ["Chè Tân Cương được mùa"]
             assert titles(session, "duoc mua") == ["Chè Tân Cương được mùa"]
     finally:
-        reopened.kw["bind"].dispose()
+        reopened.close()
 
 
-def test_views_for_browsing_tools(factory: sessionmaker[Session], run_id: int) -> None:
+def test_views_for_browsing_tools(factory: Database, run_id: int) -> None:
     fill(factory, run_id, DONG_QUY, {**DONG_QUY, "title": "Sửa tiêu đề"}, OTHER)
     readings = [(T0, 1000), (T0 + timedelta(days=2), 1600), (T0 + timedelta(days=3), 50)]
     with factory.begin() as session:
         for moment, total in readings:
             counter = {"site": "thaibinh", "url": "http://x/", "total": total, "online": 3}
             save_counter(session, {**counter, "observed_at": moment.isoformat()}, run_id)
-    with factory() as session:
+    with factory.session() as session:
         latest = session.execute(
             text("SELECT article_id, version, title FROM latest_articles ORDER BY article_id")
         ).all()
@@ -247,10 +248,10 @@ def test_search_command(tmp_path: Path, database_url: str) -> None:
     with opened.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
         for article in (DONG_QUY, MENTION, OTHER):
-            save_article(session, article, run)
+            store_articles(session, [article], run)
         removed = session.scalars(select(Article).where(Article.article_id == "2002")).one()
         removed.removed_at = datetime(2025, 3, 2, tzinfo=UTC)
-    opened.kw["bind"].dispose()
+    opened.close()
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": url}
 
     done = coopspider("search", "hop tac xa dong quy", env=env, cwd=tmp_path)
@@ -280,7 +281,7 @@ def test_a_real_crawl_keeps_the_index(tmp_path: Path, database_url: str) -> None
     wanted = site.articles[0]
     opened = open_database(url)
     try:
-        with opened() as session:
+        with opened.session() as session:
             hits = search(session, fold_for_search(wanted.title), limit=50)
             assert wanted.title in [hit.title for hit in hits]
             assert hits[0].title == wanted.title
@@ -291,4 +292,4 @@ def test_a_real_crawl_keeps_the_index(tmp_path: Path, database_url: str) -> None
             }
             assert holding and set(titles(session, "Hợp tác xã", limit=100)) == holding
     finally:
-        opened.kw["bind"].dispose()
+        opened.close()

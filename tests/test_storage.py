@@ -30,16 +30,19 @@ from alembic.script import ScriptDirectory
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 from storage import (
     DEFAULT_DATABASE_URL,
     UTC_PLUS_7,
+    ArchiveMissing,
+    ArchiveOutdated,
     Article,
     ArticleVersion,
     Base,
     CounterObservation,
+    Database,
     alembic_config,
     article_as_dict,
     content_hash,
@@ -53,7 +56,6 @@ from storage import (
     open_database,
     record_event,
     resolve_database_url,
-    save_article,
     save_counter,
     start_run,
     store_articles,
@@ -95,7 +97,7 @@ def test_default_url_is_relative_to_working_directory(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COOPSPIDER_DATABASE_URL", raising=False)
     opened = open_database(resolve_database_url(None))
-    opened.kw["bind"].dispose()
+    opened.close()
     assert (tmp_path / "data" / "coopspider.sqlite3").is_file()
 
 
@@ -130,7 +132,7 @@ def test_migrations_apply_on_first_open_and_are_idempotent(db_url: str, run_id: 
         reopened = open_database(db_url)
         with reopened.begin() as session:
             assert get_run(session, run_id) is not None
-        reopened.kw["bind"].dispose()
+        reopened.close()
         upgrade_database(db_url)
         assert alembic_revision(engine) == head_revision(db_url)
     finally:
@@ -138,8 +140,8 @@ def test_migrations_apply_on_first_open_and_are_idempotent(db_url: str, run_id: 
 
 
 @pytest.mark.slow
-def test_migrated_schema_matches_models(factory: sessionmaker[Session]) -> None:
-    with factory.kw["bind"].connect() as connection:
+def test_migrated_schema_matches_models(factory: Database) -> None:
+    with factory.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_name": described_by_models}
         )
@@ -151,8 +153,8 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
     opened = open_database(db_url)
     with opened.begin() as session:
         run = start_run(session, site="s", spider="p", base_url="http://x/", started_at=T0)
-        save_article(session, make_article(), run)
-    opened.kw["bind"].dispose()
+        store_articles(session, [make_article()], run)
+    opened.close()
 
     engine = create_engine(db_url)
     try:
@@ -168,8 +170,38 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
     with reopened.begin() as session:
         assert count_articles(session) == 0
         run = start_run(session, site="s", spider="p", base_url="http://x/", started_at=T0)
-        assert save_article(session, make_article(), run) == "new"
-    reopened.kw["bind"].dispose()
+        assert store_articles(session, [make_article()], run)[0].result == "new"
+    reopened.close()
+
+
+def test_opening_for_reading_creates_nothing(db_url: str) -> None:
+    with pytest.raises(ArchiveMissing):
+        open_database(db_url, read_only=True)
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        assert not Path(url.database or "").parent.exists()  # not even its folder
+        return
+    engine = create_engine(db_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_opening_an_older_archive_for_reading_migrates_nothing(db_url: str) -> None:
+    head = head_revision(db_url)
+    scripts = ScriptDirectory.from_config(alembic_config(db_url))
+    older = scripts.get_revision(head).down_revision
+    assert isinstance(older, str)
+    upgrade_database(db_url, older)
+    with pytest.raises(ArchiveOutdated):
+        open_database(db_url, read_only=True)
+    engine = create_engine(db_url)
+    try:
+        assert alembic_revision(engine) == older
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_file_settings(tmp_path: Any) -> None:
@@ -177,12 +209,12 @@ def test_sqlite_file_settings(tmp_path: Any) -> None:
     opened = open_database(f"sqlite:///{database}")
     try:
         assert database.is_file()
-        with opened() as session:
+        with opened.session() as session:
             assert session.scalar(text("PRAGMA journal_mode")) == "wal"
             assert session.scalar(text("PRAGMA foreign_keys")) == 1
             assert session.scalar(text("PRAGMA busy_timeout")) >= 30000
     finally:
-        opened.kw["bind"].dispose()
+        opened.close()
 
 
 def test_opening_leaves_logging_alone(tmp_path: Any) -> None:
@@ -190,7 +222,7 @@ def test_opening_leaves_logging_alone(tmp_path: Any) -> None:
     handlers = list(logging.root.handlers)
     level = logging.root.level
     opened = open_database(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
-    opened.kw["bind"].dispose()
+    opened.close()
     assert not logger.disabled
     assert logging.root.handlers == handlers
     assert logging.root.level == level
@@ -243,12 +275,10 @@ def test_content_hash_is_stable_under_nfd_and_spacing(body: str) -> None:
 # --- articles and versions -----------------------------------------------------------------
 
 
-def test_save_new_unchanged_changed_keeps_every_version(
-    factory: sessionmaker[Session], run_id: int
-) -> None:
+def test_save_new_unchanged_changed_keeps_every_version(factory: Database, run_id: int) -> None:
     original = make_article()
     with factory.begin() as session:
-        assert save_article(session, original, run_id) == "new"
+        assert store_articles(session, [original], run_id)[0].result == "new"
 
     with factory.begin() as session:
         second = start_run(
@@ -265,7 +295,7 @@ def test_save_new_unchanged_changed_keeps_every_version(
         fetched_at="2025-03-02T02:00:00+00:00",
     )
     with factory.begin() as session:
-        assert save_article(session, respaced, second) == "unchanged"
+        assert store_articles(session, [respaced], second)[0].result == "unchanged"
 
     changed = make_article(
         body=original["body"] + "\n\nĐoạn bổ sung.",
@@ -273,8 +303,8 @@ def test_save_new_unchanged_changed_keeps_every_version(
         fetched_at="2025-03-03T02:00:00+00:00",
     )
     with factory.begin() as session:
-        assert save_article(session, changed, second) == "changed"
-        assert save_article(session, changed, second) == "unchanged"
+        assert store_articles(session, [changed], second)[0].result == "changed"
+        assert store_articles(session, [changed], second)[0].result == "unchanged"
 
     with factory.begin() as session:
         article = session.scalars(select(Article)).one()
@@ -294,22 +324,19 @@ def test_save_new_unchanged_changed_keeps_every_version(
         assert count_articles(session) == 1
 
 
-def test_content_reverting_makes_a_third_version(
-    factory: sessionmaker[Session], run_id: int
-) -> None:
+def test_content_reverting_makes_a_third_version(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
-        results = [
-            save_article(session, make_article(body=body), run_id) for body in ("A", "B", "A")
-        ]
+        bodies = [make_article(body=body) for body in ("A", "B", "A")]
+        results = [stored.result for stored in store_articles(session, bodies, run_id)]
         versions = session.scalars(select(ArticleVersion.body).order_by(ArticleVersion.version))
         assert results == ["new", "changed", "changed"]
         assert list(versions) == ["A", "B", "A"]
 
 
-def test_timestamps_come_back_aware(factory: sessionmaker[Session], run_id: int) -> None:
+def test_timestamps_come_back_aware(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
-        save_article(session, make_article(published_at="2022-05-09T08:30:00+07:00"), run_id)
-    with factory() as session:
+        store_articles(session, [make_article(published_at="2022-05-09T08:30:00+07:00")], run_id)
+    with factory.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         article = version.article
         run = get_run(session, run_id)
@@ -335,28 +362,30 @@ def test_timestamps_come_back_aware(factory: sessionmaker[Session], run_id: int)
 
 
 @pytest.mark.slow
-def test_naive_datetimes_are_refused(factory: sessionmaker[Session]) -> None:
-    with factory() as session, pytest.raises(ValueError, match="naive"):
+def test_naive_datetimes_are_refused(factory: Database) -> None:
+    with factory.session() as session, pytest.raises(ValueError, match="naive"):
         start_run(session, site="s", spider="p", base_url="u", started_at=datetime(2025, 1, 1))
 
 
 @pytest.mark.slow
-def test_article_without_date_or_fetch_time(factory: sessionmaker[Session], run_id: int) -> None:
+def test_article_without_date_or_fetch_time(factory: Database, run_id: int) -> None:
     before = datetime.now(UTC)
     with factory.begin() as session:
-        save_article(
+        store_articles(
             session,
-            make_article(
-                published_at=None,
-                published_raw=None,
-                author=None,
-                summary=None,
-                images=[],
-                fetched_at="",
-            ),
+            [
+                make_article(
+                    published_at=None,
+                    published_raw=None,
+                    author=None,
+                    summary=None,
+                    images=[],
+                    fetched_at="",
+                )
+            ],
             run_id,
         )
-    with factory() as session:
+    with factory.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         assert version.published_at is None
         assert version.fetched_at >= before - timedelta(seconds=1)
@@ -368,7 +397,7 @@ def test_article_without_date_or_fetch_time(factory: sessionmaker[Session], run_
 # --- runs and counters ---------------------------------------------------------------------
 
 
-def test_run_finished_with_json_safe_stats(factory: sessionmaker[Session], run_id: int) -> None:
+def test_run_finished_with_json_safe_stats(factory: Database, run_id: int) -> None:
     stats = {
         "start_time": T0,
         "elapsed_time_seconds": 12.5,
@@ -386,7 +415,7 @@ def test_run_finished_with_json_safe_stats(factory: sessionmaker[Session], run_i
             finish_reason="finished",
             stats=stats,
         )
-    with factory() as session:
+    with factory.session() as session:
         run = get_run(session, run_id)
         assert run is not None
         assert (run.status, run.finish_reason) == ("finished", "finished")
@@ -402,8 +431,8 @@ def test_run_finished_with_json_safe_stats(factory: sessionmaker[Session], run_i
         assert get_run(session, run_id + 1000) is None
 
 
-def test_run_status_is_checked(factory: sessionmaker[Session], run_id: int) -> None:
-    with factory() as session:
+def test_run_status_is_checked(factory: Database, run_id: int) -> None:
+    with factory.session() as session:
         with pytest.raises(ValueError):
             finish_run(
                 session, run_id, finished_at=T0, status="running", finish_reason=None, stats={}
@@ -425,7 +454,7 @@ def test_run_status_is_checked(factory: sessionmaker[Session], run_id: int) -> N
         assert run is not None and run.status == "failed"
 
 
-def test_counters_stored(factory: sessionmaker[Session], run_id: int) -> None:
+def test_counters_stored(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
         save_counter(
             session,
@@ -460,7 +489,7 @@ def test_counters_stored(factory: sessionmaker[Session], run_id: int) -> None:
             },
             run_id,
         )
-    with factory() as session:
+    with factory.session() as session:
         rows = session.scalars(select(CounterObservation).order_by(CounterObservation.id)).all()
         assert [(r.total, r.online) for r in rows] == [
             (280451, 43),
@@ -479,7 +508,7 @@ def test_counters_stored(factory: sessionmaker[Session], run_id: int) -> None:
 
 
 @pytest.mark.slow
-def test_export_order_and_latest_version(factory: sessionmaker[Session], run_id: int) -> None:
+def test_export_order_and_latest_version(factory: Database, run_id: int) -> None:
     day = "2024-01-{:02d}T09:00:00+07:00"
     with factory.begin() as session:
         for site, article_id, published in [
@@ -490,18 +519,18 @@ def test_export_order_and_latest_version(factory: sessionmaker[Session], run_id:
             ("a-site", "13", day.format(3)),
             ("a-site", "14", day.format(2)),
         ]:
-            save_article(
+            store_articles(
                 session,
-                make_article(site=site, article_id=article_id, published_at=published),
+                [make_article(site=site, article_id=article_id, published_at=published)],
                 run_id,
             )
-        save_article(
+        store_articles(
             session,
-            make_article(site="a-site", article_id="14", published_at=day.format(2), title="Sửa"),
+            [make_article(site="a-site", article_id="14", published_at=day.format(2), title="Sửa")],
             run_id,
         )
 
-    with factory() as session:
+    with factory.session() as session:
         rows = list(latest_versions(session))
         assert [(a.site, a.article_id) for a, _ in rows] == [
             ("a-site", "12"),
@@ -542,7 +571,7 @@ def test_export_order_and_latest_version(factory: sessionmaker[Session], run_id:
 
 
 @pytest.mark.slow
-def test_concurrent_writers_keep_constraints(factory: sessionmaker[Session], run_id: int) -> None:
+def test_concurrent_writers_keep_constraints(factory: Database, run_id: int) -> None:
     threads_count, articles = 6, [make_article(article_id=str(n)) for n in range(5)]
     barrier = threading.Barrier(threads_count)
     results: list[tuple[str, str]] = []
@@ -553,10 +582,17 @@ def test_concurrent_writers_keep_constraints(factory: sessionmaker[Session], run
             barrier.wait()
             for article in articles:
                 with factory.begin() as session:
-                    results.append((article["article_id"], save_article(session, article, run_id)))
+                    results.append(
+                        (
+                            article["article_id"],
+                            store_articles(session, [article], run_id)[0].result,
+                        )
+                    )
             # Every worker also brings its own edit of one shared article.
             with factory.begin() as session:
-                save_article(session, make_article(article_id="99", body=f"bản {worker}"), run_id)
+                store_articles(
+                    session, [make_article(article_id="99", body=f"bản {worker}")], run_id
+                )
         except BaseException as exc:  # reported to the main thread
             errors.append(exc)
 
@@ -570,7 +606,7 @@ def test_concurrent_writers_keep_constraints(factory: sessionmaker[Session], run
     for article in articles:
         assert tally[(article["article_id"], "new")] == 1
         assert tally[(article["article_id"], "unchanged")] == threads_count - 1
-    with factory() as session:
+    with factory.session() as session:
         assert count_articles(session) == len(articles) + 1
         shared = session.scalars(select(Article).where(Article.article_id == "99")).one()
         assert [v.version for v in shared.versions] == list(range(1, threads_count + 1))
@@ -585,12 +621,14 @@ def _open_and_save(url: str, worker: int) -> list[str]:
         results = []
         for n in range(3):
             with opened.begin() as session:
-                results.append(save_article(session, make_article(article_id=str(n)), run))
+                results.append(
+                    store_articles(session, [make_article(article_id=str(n))], run)[0].result
+                )
         with opened.begin() as session:
-            save_article(session, make_article(article_id="99", body=f"bản {worker}"), run)
+            store_articles(session, [make_article(article_id="99", body=f"bản {worker}")], run)
         return results
     finally:
-        opened.kw["bind"].dispose()
+        opened.close()
 
 
 @pytest.mark.slow
@@ -601,28 +639,25 @@ def test_processes_opening_a_fresh_database_together(db_url: str) -> None:
         results = list(pool.map(_open_and_save, [db_url] * workers, range(workers)))
     assert sorted(r for result in results for r in result) == ["new"] * 3 + ["unchanged"] * 9
     opened = open_database(db_url)
-    with opened() as session:
+    with opened.session() as session:
         assert count_articles(session) == 4
         shared = session.scalars(select(Article).where(Article.article_id == "99")).one()
         assert [v.version for v in shared.versions] == list(range(1, workers + 1))
-    opened.kw["bind"].dispose()
+    opened.close()
 
 
 @pytest.mark.parametrize("with_another_article", [False, True])
 @pytest.mark.slow
-def test_insert_race_recovers(
-    factory: sessionmaker[Session], run_id: int, with_another_article: bool
-) -> None:
+def test_insert_race_recovers(factory: Database, run_id: int, with_another_article: bool) -> None:
     """Two writers store the same new article at once: the second uses the winner's row, and still
     creates the other articles of its batch.
 
     PostgreSQL: the second finds no row, inserts, waits on the unique index for the first's
     transaction and, when that commits, loses the insert race and locks the winner's row.
     SQLite: BEGIN IMMEDIATE makes the second wait before it reads, so there is no race to lose."""
-    engine = factory.kw["bind"]
-    first = factory()
+    first = factory.session()
     first.begin()
-    assert save_article(first, make_article(), run_id) == "new"
+    assert store_articles(first, [make_article()], run_id)[0].result == "new"
     other = make_article(article_id="5678", url="http://lienminhhtx.example/tin-tuc/b-5678.html")
     batch = [make_article(), other] if with_another_article else [make_article()]
     outcome: list[str] = []
@@ -635,7 +670,7 @@ def test_insert_race_recovers(
             outcome.extend(stored.result for stored in store_articles(session, batch, run_id))
 
     thread = threading.Thread(target=second_writer)
-    with waiting_for_a_lock(engine, thread) as waiting:
+    with waiting_for_a_lock(factory, thread) as waiting:
         thread.start()
         wait_until(waiting, "the second writer to wait for the first", timeout=10)
     committed_at = time.monotonic()
@@ -643,15 +678,17 @@ def test_insert_race_recovers(
     first.close()
     thread.join(timeout=60)
     assert outcome == ["unchanged", "new"][: len(batch)]
-    if engine.dialect.name == "sqlite":
+    if factory.dialect == "sqlite":
         assert began_at[0] > committed_at, "the second writer began before the first committed"
-    with factory() as session:
+    with factory.session() as session:
         assert count_articles(session) == len(batch)
         assert len(session.scalars(select(ArticleVersion)).all()) == len(batch)
 
 
 @contextmanager
-def waiting_for_a_lock(engine: Engine, writer: threading.Thread) -> Iterator[Callable[[], bool]]:
+def waiting_for_a_lock(
+    database: Database, writer: threading.Thread
+) -> Iterator[Callable[[], bool]]:
     """A condition true while `writer`'s connection waits for a lock another transaction holds.
 
     PostgreSQL: its backend has a lock request not granted in pg_locks. SQLite: it has started
@@ -668,7 +705,7 @@ def waiting_for_a_lock(engine: Engine, writer: threading.Thread) -> Iterator[Cal
     def postgresql_waits() -> bool:
         if not connections:
             return False
-        with engine.connect() as connection:
+        with database.connect() as connection:
             return bool(
                 connection.scalar(
                     text("SELECT count(*) FROM pg_locks WHERE pid = :pid AND NOT granted"),
@@ -679,19 +716,18 @@ def waiting_for_a_lock(engine: Engine, writer: threading.Thread) -> Iterator[Cal
     def sqlite_waits() -> bool:
         return "BEGIN IMMEDIATE" in statements
 
-    event.listen(engine, "before_cursor_execute", note)
+    # Listening on the Engine class sees every engine's statements; `note` keeps the writer's.
+    event.listen(Engine, "before_cursor_execute", note)
     try:
-        yield postgresql_waits if engine.dialect.name == "postgresql" else sqlite_waits
+        yield postgresql_waits if database.dialect == "postgresql" else sqlite_waits
     finally:
-        event.remove(engine, "before_cursor_execute", note)
+        event.remove(Engine, "before_cursor_execute", note)
 
 
-def test_offsets_other_than_vietnam_are_kept_as_instants(
-    factory: sessionmaker[Session], run_id: int
-) -> None:
+def test_offsets_other_than_vietnam_are_kept_as_instants(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
-        save_article(session, make_article(published_at="2022-05-09T00:00:00+09:00"), run_id)
-    with factory() as session:
+        store_articles(session, [make_article(published_at="2022-05-09T00:00:00+09:00")], run_id)
+    with factory.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         assert version.published_at == datetime(2022, 5, 9, tzinfo=timezone(timedelta(hours=9)))
         assert article_as_dict(version.article, version)["published_at"] == (
@@ -725,9 +761,9 @@ def test_content_hash_ignores_scheme_and_port_of_own_images() -> None:
 
 
 @pytest.mark.slow
-def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run_id: int) -> None:
+def test_change_events_round_trip_and_filter(factory: Database, run_id: int) -> None:
     with factory.begin() as session:
-        save_article(session, make_article(), run_id)
+        store_articles(session, [make_article()], run_id)
         article_pk = session.scalars(select(Article.id)).one()
         record_event(
             session, site="thaibinh", kind="baseline", run_id=run_id, details={"articles": 1}
@@ -743,7 +779,7 @@ def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run
         )
         record_event(session, site="other", kind="new", run_id=run_id, details={"url": "u"})
 
-    with factory() as session:
+    with factory.session() as session:
         changed = list_events(session, site="thaibinh", kinds=["changed"])
         assert [event.details["diff"]["title"] for event in changed] == [["Cũ", "Mới"]]
         assert changed[0].detected_at == datetime(2025, 3, 1, 2, tzinfo=UTC)
@@ -759,26 +795,25 @@ def test_change_events_round_trip_and_filter(factory: sessionmaker[Session], run
 
 
 @pytest.mark.slow
-def test_change_event_kind_is_checked(factory: sessionmaker[Session], run_id: int) -> None:
+def test_change_event_kind_is_checked(factory: Database, run_id: int) -> None:
     with factory.begin() as session, pytest.raises(ValueError, match="unknown change event"):
         record_event(session, site="thaibinh", kind="edited", run_id=run_id, details={})
 
 
 @pytest.mark.slow
 def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
-    db_url: str, factory: sessionmaker[Session], run_id: int
+    db_url: str, factory: Database, run_id: int
 ) -> None:
     """A report reading for minutes must not make the crawl wait, nor write by mistake."""
-    reader_factory = open_database(db_url, read_only=True)
-    writer_engine = factory.kw["bind"]
+    reader_database = open_database(db_url, read_only=True)
     try:
-        with reader_factory() as reader:
+        with reader_database.session() as reader:
             assert count_articles(reader) == 0  # the read transaction is open from here
             done = threading.Event()
 
             def write() -> None:
                 with factory.begin() as session:
-                    save_article(session, make_article(), run_id)
+                    store_articles(session, [make_article()], run_id)
                 done.set()
 
             writer = threading.Thread(target=write)
@@ -786,10 +821,9 @@ def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
             # The busy timeout is 30 s: a writer held up by the reader would still be waiting.
             assert done.wait(10), "the writer waited for a reader"
             writer.join()
-        with reader_factory() as reader:
+        with reader_database.session() as reader:
             assert count_articles(reader) == 1
             with pytest.raises(DBAPIError, match="read-?only"):
                 reader.execute(text("DELETE FROM articles"))
     finally:
-        reader_factory.kw["bind"].dispose()
-        writer_engine.dispose()
+        reader_database.close()

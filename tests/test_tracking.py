@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from storage import (
     Article,
+    Database,
     GoneSeen,
     ListingSeen,
-    archive_article,
     archive_articles,
     confirm_unchanged,
     finish_tracking,
@@ -64,13 +64,15 @@ def list_all(session: Session, run: int, count: int) -> None:
 
 @pytest.mark.slow
 def test_baseline_run_records_one_count_and_no_new_article(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         run = new_run(session, finished=False)
         assert is_baseline_run(session, SITE, run)
         for number in range(1, 4):
-            assert archive_article(session, article(number, number), run, baseline=True) == "new"
+            assert (
+                archive_articles(session, [article(number, number)], run, baseline=True)[0] == "new"
+            )
         finish_tracking(session, site=SITE, run_id=run, listings=[], gone=[], baseline=True)
         assert events(session) == [{"kind": "baseline", "article_id": None, "articles": 3}]
         assert all(a.last_listed_at is None for a in session.query(Article))
@@ -81,15 +83,15 @@ def test_baseline_run_records_one_count_and_no_new_article(
 
 @pytest.mark.slow
 def test_new_and_changed_articles_are_recorded_with_their_word_level_fields(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         first = new_run(session)
-        archive_article(session, article(1, 1), first, baseline=True)
+        archive_articles(session, [article(1, 1)], first, baseline=True)
         second = new_run(session)
-        archive_article(session, article(2, 2), second)
+        archive_articles(session, [article(2, 2)], second)
         edited = article(1, 1, title="Bài số 1 (sửa)", body="Đoạn mới.\n\nHội nghị đã thành công.")
-        assert archive_article(session, edited, second) == "changed"
+        assert archive_articles(session, [edited], second)[0] == "changed"
         new, changed = events(session)
     assert new == {
         "kind": "new",
@@ -107,7 +109,7 @@ def test_new_and_changed_articles_are_recorded_with_their_word_level_fields(
 
 @pytest.mark.slow
 def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     """Same verdicts, versions and events, an article repeated in the batch included."""
 
@@ -116,7 +118,7 @@ def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
             return article(number, day, site=site, **changes)
 
         with factory.begin() as session:
-            archive_article(session, at(5, 5), new_run(session), baseline=True)
+            archive_articles(session, [at(5, 5)], new_run(session), baseline=True)
         second = [
             at(1, 1),
             at(2, 2),
@@ -129,7 +131,7 @@ def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
             run = new_run(session)
             if site == "batch":
                 return archive_articles(session, second, run)
-            return [archive_article(session, one, run) for one in second]
+            return [archive_articles(session, [one], run)[0] for one in second]
 
     assert (
         crawl("batch")
@@ -143,7 +145,7 @@ def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
             "changed",
         ]
     )
-    with factory() as session:
+    with factory.session() as session:
         by_site = {
             site: [
                 (event.kind, event.article.article_id, event.details)
@@ -172,29 +174,29 @@ def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
 
 
 def test_unicode_form_and_whitespace_are_not_edits(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     original = article(1, 1)
     respaced = dict(original)
     respaced["title"] = unicodedata.normalize("NFD", original["title"]) + "  "
     respaced["body"] = original["body"].replace(" ", "\u00a0 ").replace("\n\n", "\n \n\n")
     with factory.begin() as session:
-        archive_article(session, original, new_run(session), baseline=True)
-        assert archive_article(session, respaced, new_run(session)) == "unchanged"
+        archive_articles(session, [original], new_run(session), baseline=True)
+        assert archive_articles(session, [respaced], new_run(session))[0] == "unchanged"
         assert events(session) == []
 
 
 @pytest.mark.slow
 def test_gone_and_unlisted_articles_are_removed_and_a_listing_restores_them(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         first = new_run(session)
         for number in range(1, 9):  # bài 8 is the newest
-            archive_article(session, article(number, number), first, baseline=True)
+            archive_articles(session, [article(number, number)], first, baseline=True)
         list_all(session, first, 8)
         # Bài 9 was never shown by a listing (a page linked from elsewhere): it cannot leave one.
-        archive_article(session, article(9, 9), first, baseline=True)
+        archive_articles(session, [article(9, 9)], first, baseline=True)
         run = new_run(session)
         page_1 = ListingSeen("tin-tuc", 1, frozenset({"8", "7", "5"}), last_page=False)
         recorded = finish_tracking(
@@ -215,10 +217,10 @@ def test_gone_and_unlisted_articles_are_removed_and_a_listing_restores_them(
 
         # The article that left its listing keeps its page: fetching it restores nothing...
         again = new_run(session)
-        archive_article(session, article(6, 6), again)
+        archive_articles(session, [article(6, 6)], again)
         assert not events(session, "restored")
         # ...its listing showing it again does; the 410 one is restored by being served again.
-        archive_article(session, article(7, 7), again)
+        archive_articles(session, [article(7, 7)], again)
         both = frozenset({"8", "7", "6"})
         finish_tracking(
             session,
@@ -234,12 +236,12 @@ def test_gone_and_unlisted_articles_are_removed_and_a_listing_restores_them(
 
 @pytest.mark.slow
 def test_last_page_of_a_listing_covers_every_older_article_and_an_empty_one_nothing(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         first = new_run(session)
         for number in range(1, 5):
-            archive_article(session, article(number, number), first, baseline=True)
+            archive_articles(session, [article(number, number)], first, baseline=True)
         list_all(session, first, 4)
         empty = ListingSeen("tin-tuc", 1, frozenset(), last_page=True)
         run = new_run(session)
@@ -262,11 +264,13 @@ def test_last_page_of_a_listing_covers_every_older_article_and_an_empty_one_noth
 
 @pytest.mark.slow
 def test_not_modified_answer_updates_last_seen(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         run = new_run(session)
-        archive_article(session, article(1, 1, etag='"v1"', last_modified="x"), run, baseline=True)
+        archive_articles(
+            session, [article(1, 1, etag='"v1"', last_modified="x")], run, baseline=True
+        )
         later = datetime(2025, 6, 1, tzinfo=UTC)
         assert confirm_unchanged(session, SITE, "1", new_run(session), later)
         assert not confirm_unchanged(session, SITE, "404", run, later)
@@ -294,7 +298,7 @@ def _observe(session: Session, total: int, day: int) -> None:
 
 @pytest.mark.slow
 def test_counter_going_down_or_frozen_for_three_runs_is_an_anomaly(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
 ) -> None:
     with factory.begin() as session:
         for day, total in enumerate([100, 150, 90, 90, 90, 90, 120, 110], start=1):

@@ -21,8 +21,8 @@ from storage import (
     list_events,
     open_database,
     record_event,
-    save_article,
     start_run,
+    store_articles,
 )
 from storage.tracking import describe_change
 
@@ -66,8 +66,8 @@ def build_archive(database_url: str) -> None:
                 base_url="http://x/",
                 started_at=started,
             )
-            save_article(session, article("1", images, started), run)
-            save_article(session, article("2", [], started), run)
+            store_articles(session, [article("1", images, started)], run)
+            store_articles(session, [article("2", [], started)], run)
             finish_run(
                 session,
                 run,
@@ -96,19 +96,19 @@ def build_archive(database_url: str) -> None:
                 details=details,
                 detected_at=second_at,
             )
-    factory.kw["bind"].dispose()
+    factory.close()
 
 
 def test_an_image_and_a_removal_read_the_same_everywhere(database_url: str) -> None:
     build_archive(database_url)
     factory = open_database(database_url)
-    with factory() as session:
+    with factory.session() as session:
         diff_text = render_diff(build_diff(load_facts(session)))
         digest = build_digest(
             EventInput(event.site, event.kind, event.details) for event in list_events(session)
         )
         report = build_report(load_report_source(session, now=NOW, days=2))
-    factory.kw["bind"].dispose()
+    factory.close()
     mail_text, mail_html = render_text(digest), render_html(digest)
     pages = dict(render_pages(report))
 

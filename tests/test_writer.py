@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from coopspider.pipelines import writer
 from coopspider.pipelines.writer import ArchiveWriter, Outcome, _queued_after, _write, savers
-from storage import Article, list_events
+from storage import Article, Database, list_events
 from tests.helpers import make_article
 
 
@@ -24,8 +23,8 @@ def numbered(number: int, **changes: Any) -> dict[str, Any]:
     )
 
 
-def stored_ids(factory: sessionmaker[Session]) -> list[str]:  # noqa: F811
-    with factory() as session:
+def stored_ids(factory: Database) -> list[str]:  # noqa: F811
+    with factory.session() as session:
         return sorted(session.scalars(select(Article.article_id)), key=int)
 
 
@@ -59,7 +58,7 @@ def test_a_batch_waits_a_moment_for_more_items_but_not_past_the_end(
 
 @pytest.mark.slow
 def test_a_bad_item_in_a_batch_costs_only_itself(
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
     run_id: int,  # noqa: F811
 ) -> None:
     batch = [numbered(1), numbered(2, published_at="not a date"), numbered(3)]
@@ -71,14 +70,14 @@ def test_a_bad_item_in_a_batch_costs_only_itself(
     ]
     assert outcomes[1].error is not None and "not a date" in outcomes[1].error
     assert stored_ids(factory) == ["1", "3"]
-    with factory() as session:
+    with factory.session() as session:
         assert Counter(event.kind for event in list_events(session, site="thaibinh")) == {"new": 2}
 
 
 @pytest.mark.slow
 def test_writer_process_stores_every_item_and_reports_each(
     db_url: str,  # noqa: F811
-    factory: sessionmaker[Session],  # noqa: F811
+    factory: Database,  # noqa: F811
     run_id: int,  # noqa: F811
 ) -> None:
     writer = ArchiveWriter(db_url, run_id)

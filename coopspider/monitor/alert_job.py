@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid, parseaddr
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from coopspider.monitor.alert_digest import Digest, EventInput, HealthInput, build_digest
 from coopspider.monitor.alert_health import RunFacts, RunHealth, judge_run
@@ -29,6 +29,7 @@ from storage import (
     AlertBatch,
     ChangeEvent,
     CrawlRun,
+    Database,
     HealthIssue,
     articles_archived_before,
     batch_events,
@@ -89,7 +90,7 @@ class _Claim:
 
 
 def send_alerts(
-    factory: sessionmaker[Session],
+    database: Database,
     settings: SmtpSettings,
     *,
     dry_run: bool = False,
@@ -101,14 +102,14 @@ def send_alerts(
     did not accept; what it covers goes with the next run.
     """
     if dry_run:
-        return AlertOutcome(previews=tuple(_previews(factory, settings, site)))
+        return AlertOutcome(previews=tuple(_previews(database, settings, site)))
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
     sent: list[SentMessage] = []
-    while (claim := _claim(factory, site, settings, owner)) is not None:
+    while (claim := _claim(database, site, settings, owner)) is not None:
         try:
-            sent.append(_send(factory, settings, claim))
+            sent.append(_send(database, settings, claim))
         except DeliveryError as error:
-            with factory.begin() as session:
+            with database.begin() as session:
                 if claim.attempts == 1 and not error.maybe_delivered:
                     dissolve_batch(session, claim.batch_id, owner=owner)
                 else:
@@ -119,7 +120,7 @@ def send_alerts(
     return AlertOutcome(sent=tuple(sent))
 
 
-def _send(factory: sessionmaker[Session], settings: SmtpSettings, claim: _Claim) -> SentMessage:
+def _send(database: Database, settings: SmtpSettings, claim: _Claim) -> SentMessage:
     """Send one claimed batch and mark it sent the moment the server accepted it."""
     message = compose_message(
         claim.digest,
@@ -131,7 +132,7 @@ def _send(factory: sessionmaker[Session], settings: SmtpSettings, claim: _Claim)
     refusals: list[str] = []
 
     def accepted(refused: dict[str, tuple[int, bytes]]) -> None:
-        with factory.begin() as session:
+        with database.begin() as session:
             mark_sent(session, claim.batch_id, sent_at=datetime.now(UTC))
         refusals.extend(refused)
 
@@ -146,23 +147,21 @@ def _send(factory: sessionmaker[Session], settings: SmtpSettings, claim: _Claim)
 
 
 def _claim(
-    factory: sessionmaker[Session], site: str | None, settings: SmtpSettings, owner: str
+    database: Database, site: str | None, settings: SmtpSettings, owner: str
 ) -> _Claim | None:
     """Claim the next batch to send, in one transaction under the outbox lock."""
-    with factory.begin() as session:
+    with database.begin() as session:
         batch = _next_batch(session, settings, site, owner)
         if batch is None:
             return None
         return _Claim(batch.id, batch.message_id, batch.attempts, load_digest(session, batch.id))
 
 
-def _previews(
-    factory: sessionmaker[Session], settings: SmtpSettings, site: str | None
-) -> list[str]:
+def _previews(database: Database, settings: SmtpSettings, site: str | None) -> list[str]:
     """Every message a real run would send now, rendered from what the archive holds: the
     pending batches it would take over, then a new batch with the health issues the runs not
     examined yet would open. Nothing is written, so a read-only archive does."""
-    with factory() as session:
+    with database.session() as session:
         now = datetime.now(UTC)
         digests = [
             load_digest(session, batch.id)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, cast
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
-from sqlalchemy.orm import Session, sessionmaker
 
 from coopspider.config import archive_problem
 from coopspider.exitcodes import refuse_to_start
@@ -27,6 +26,7 @@ from coopspider.items import (
 from coopspider.pipelines import running_spider
 from coopspider.pipelines.writer import ArchiveWriter, Outcome
 from storage import (
+    Database,
     GoneSeen,
     ListingSeen,
     check_writable,
@@ -90,7 +90,7 @@ class StorePipeline:
         self.database_url = database_url
         self.frozen_runs = frozen_runs
         self.writer: ArchiveWriter | None = None
-        self.factory: sessionmaker[Session] | None = None
+        self.database: Database | None = None
         self.run_id: int | None = None
         self.baseline = False
         self.listings: list[ListingSeen] = []
@@ -120,8 +120,8 @@ class StorePipeline:
             )
         # Opening applies migrations on first use, before the writer process opens its own engine.
         try:
-            self.factory = await asyncio.to_thread(open_database, self.database_url)
-            await asyncio.to_thread(check_writable, self.factory)
+            self.database = await asyncio.to_thread(open_database, self.database_url)
+            await asyncio.to_thread(check_writable, self.database)
         except Exception as error:
             problem = archive_problem(self.database_url, error)
             if problem is None:
@@ -140,9 +140,9 @@ class StorePipeline:
     def _close_abandoned_runs(self, site: str) -> None:
         """Close the runs of this site that a killed crawl left "running", so the run history
         (and the health alerts reading it) shows them as failed."""
-        assert self.factory is not None
+        assert self.database is not None
         now = datetime.now(UTC)
-        with self.factory.begin() as session:
+        with self.database.begin() as session:
             closed = close_abandoned_runs(
                 session, site, is_abandoned=lambda run: is_abandoned(run, now), closed_at=now
             )
@@ -157,11 +157,11 @@ class StorePipeline:
                 )
 
     def _start_run(self, spider_name: str, site: str, base_url: str) -> tuple[int, bool]:
-        assert self.factory is not None
+        assert self.database is not None
         owner = run_owner(socket.gethostname(), os.getpid())
         for key, value in owner.items():
             self.crawler.stats.set_value(key, value)
-        with self.factory.begin() as session:
+        with self.database.begin() as session:
             run_id = start_run_record(
                 session,
                 site=site,
@@ -248,9 +248,9 @@ class StorePipeline:
     def _finish_run(self, site: str, failed: bool, reason: str) -> None:
         """Close the run; a finished one also records its end-of-run events, in the same
         transaction, so the run's status and its removals never disagree."""
-        assert self.factory is not None and self.run_id is not None
+        assert self.database is not None and self.run_id is not None
         stats = self.crawler.stats
-        with self.factory.begin() as session:
+        with self.database.begin() as session:
             if not failed:
                 recorded = finish_tracking(
                     session,
@@ -271,4 +271,4 @@ class StorePipeline:
                 finish_reason=reason,
                 stats=dict(stats.get_stats()),
             )
-        self.factory.kw["bind"].dispose()
+        self.database.close()

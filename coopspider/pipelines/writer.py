@@ -21,10 +21,11 @@ from multiprocessing.queues import Queue
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from coopspider.processes import ignore_sigint, sigint_held_for_children
 from storage import (
+    Database,
     archive_articles,
     confirm_unchanged,
     open_database,
@@ -108,7 +109,7 @@ def _queued_after(first: Task, tasks: Queue[Task | None]) -> tuple[list[Task], b
 
 
 def _write(
-    factory: sessionmaker[Session],
+    database: Database,
     save: Saver,
     kind: str,
     records: list[dict[str, Any]],
@@ -117,14 +118,14 @@ def _write(
     """Write records of one kind in one transaction; when that fails, each in its own, so one
     bad record costs only itself and is reported with its own error."""
     try:
-        with factory.begin() as session:
+        with database.begin() as session:
             results = save(session, records, run_id)
     except Exception as error:  # noqa: BLE001 - reported to the crawl, which logs and counts it
         if len(records) > 1:
             return [
                 outcome
                 for record in records
-                for outcome in _write(factory, save, kind, [record], run_id)
+                for outcome in _write(database, save, kind, [record], run_id)
             ]
         url = records[0].get("url", "")
         return [Outcome(kind, url, error=f"{type(error).__name__}: {error}")]
@@ -142,16 +143,16 @@ def _write_until_done(
     outcomes: Queue[Outcome],
 ) -> None:
     ignore_sigint()  # on Ctrl-C the crawl sends the end of the queue: what is queued is written
-    factory = open_database(database_url)
+    database = open_database(database_url)
     save = savers(baseline)
     finished = False
     while not finished and (first := _next_task(tasks)) is not None:
         batch, finished = _queued_after(first, tasks)
         for kind, group in groupby(batch, key=itemgetter(0)):
             records = [record for _, record in group]
-            for outcome in _write(factory, save[kind], kind, records, run_id):
+            for outcome in _write(database, save[kind], kind, records, run_id):
                 outcomes.put(outcome)
-    factory.kw["bind"].dispose()
+    database.close()
 
 
 class ArchiveWriter:

@@ -194,14 +194,14 @@ class LienminhSpider(scrapy.Spider):
 
     def _load_known(self) -> tuple[dict[str, KnownArticle], bool]:
         """The site's archived articles, and whether a listing walk may stop at known ones."""
-        factory = open_database(resolve_database_url(self.settings.get("DATABASE_URL")))
+        database = open_database(resolve_database_url(self.settings.get("DATABASE_URL")))
         run_id = self.crawler.stats.get_value("coopspider/run_id")
         try:
-            with factory() as session:
+            with database.session() as session:
                 known = {known.article_id: known for known in known_articles(session, self.site)}
                 return known, walk_may_stop_at_known(session, self.site, run_id)
         finally:
-            factory.kw["bind"].dispose()
+            database.close()
 
     def _due(self, known: KnownArticle, now: datetime) -> bool:
         """Whether a known article is fetched again in this crawl to look for edits."""
