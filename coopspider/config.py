@@ -54,10 +54,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from coopspider.urls import split_login
+
+if TYPE_CHECKING:
+    from coopspider.profiles import SiteProfile
 
 CONFIG_FILE_NAME = "coopspider.toml"
 DEFAULT_SITE = "thaibinh"
@@ -159,6 +162,9 @@ class Config:
     # The [sites.NAME] tables as validated: the site profiles start from them, and `run` hands
     # them to its crawls.
     site_tables: dict[str, Any] = field(default_factory=dict)
+    # The site profiles every command uses: the built-in ones with those tables applied, checked
+    # once here (coopspider.profiles.load_profiles).
+    profiles: dict[str, SiteProfile] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # key path -> FILE:LINE or variable
     warnings: tuple[str, ...] = ()
 
@@ -325,6 +331,8 @@ class _Reader:
         recipients = self.value(alerts, "alerts.to", _addresses, env)
         timeout = self.value(run, "run.timeout", _seconds)
         lock_file = self.value(run, "run.lock_file", _path)
+        site_tables = tables.get("sites", {})
+        profiles = self.profiles(site_tables)
 
         return Config(
             path=self.file,
@@ -339,25 +347,32 @@ class _Reader:
             alerts=AlertsConfig(
                 sender=sender or default_sender(), recipients=tuple(recipients or ())
             ),
-            sites=self.sites(tables.get("sites", {})),
+            sites=self.sites(site_tables, profiles),
             run=RunConfig(timeout=timeout or DEFAULT_CRAWL_TIMEOUT_S, lock_file=lock_file),
-            site_tables=tables.get("sites", {}),
+            site_tables=site_tables,
+            profiles=profiles,
             sources=dict(self.sources),
             warnings=tuple(self.warnings(tables)),
         )
 
-    def sites(self, tables: dict[str, Any]) -> dict[str, SiteConfig]:
-        """The `[sites.NAME]` tables, checked where site profiles are (coopspider.profiles, the
-        one checker of their keys), its problems among the others with their lines."""
+    def profiles(self, tables: dict[str, Any]) -> dict[str, SiteProfile]:
+        """The site profiles with the `[sites.NAME]` tables applied, checked where site profiles
+        are (coopspider.profiles, the one checker of their keys), its problems among the others
+        with their lines; none when there is a problem."""
         from coopspider.profiles import ProfileError, load_profiles
 
-        if not tables:
-            return {}
         try:
-            profiles = load_profiles(tables)
+            return load_profiles(tables)
         except ProfileError as error:
             for key_path, message in error.problems:
                 self.problem(key_path, message)
+            return {}
+
+    def sites(
+        self, tables: dict[str, Any], profiles: Mapping[str, SiteProfile]
+    ) -> dict[str, SiteConfig]:
+        """The `[sites.NAME]` tables as their checked profiles hold them."""
+        if not profiles:
             return {}
         sites: dict[str, SiteConfig] = {}
         for name, table in tables.items():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 from pathlib import Path
 
 import pytest
 
+from coopspider import cli
 from coopspider.config import (
     ConfigError,
     SiteConfig,
@@ -187,6 +189,17 @@ def test_revisit_windows_are_judged_alike_by_the_file_the_profiles_and_the_spide
     ]
     with pytest.raises(ValueError, match="must not be negative"):
         LienminhSpider(site="thaibinh", **{key: "-1"})
+
+
+def test_the_model_holds_the_site_profiles_every_command_reads(tmp_path: Path) -> None:
+    """The [sites.NAME] tables are applied to the profiles once, by load_config: a command asking
+    for the profiles twice gets that one resolved mapping back, not a fresh check."""
+    path = write(tmp_path, '[sites.hanoi]\nbase_url = "https://hanoi.example.org"\n')
+    config = load_config(path, env={})
+    assert config.profiles["hanoi"].base_url == "https://hanoi.example.org/"
+    assert config.profiles["thaibinh"] == load_profiles()["thaibinh"]  # the built-ins stay
+    args = argparse.Namespace(config=str(path))
+    assert cli._profiles(args) is cli._profiles(args) is args.loaded_config.profiles
 
 
 def test_an_empty_variable_does_not_override(tmp_path: Path) -> None:
