@@ -458,6 +458,13 @@ def _override(
     return _apply(start, table, check)
 
 
+def whole_days(value: Any, key: str, where: str = "crawl argument") -> int:
+    """`value` as a revisit window (revisit_days, revisit_old_days): the rule of the site tables
+    and profiles, a whole number of days >= 0, for callers outside them (the spider's
+    arguments). Raises ProfileError naming `where` and `key`."""
+    return _Checker(where).days(value, key)
+
+
 def known_names(profiles: Mapping[str, object]) -> str:
     """The profile names, comma-separated, for messages."""
     return ", ".join(sorted(profiles))

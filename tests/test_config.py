@@ -187,8 +187,11 @@ def test_revisit_windows_are_judged_alike_by_the_file_the_profiles_and_the_spide
     assert problems(path) == [
         f"{path}:2: sites.thaibinh.{key}: must be a whole number of days >= 0, got -1"
     ]
-    with pytest.raises(ValueError, match="must not be negative"):
+    refused = f"crawl argument {key}: must be a whole number of days >= 0, got -1"
+    with pytest.raises(ValueError, match=refused):
         LienminhSpider(site="thaibinh", **{key: "-1"})
+    with pytest.raises(ValueError, match=f"{key}: must be a whole number of days >= 0, got '2.5'"):
+        LienminhSpider(site="thaibinh", **{key: "2.5"})
 
 
 def test_the_model_holds_the_site_profiles_every_command_reads(tmp_path: Path) -> None:
