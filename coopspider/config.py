@@ -674,17 +674,69 @@ def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list
         lines.append(f"sites: none configured; `coopspider run` crawls {DEFAULT_SITE}")
     for site in config.sites.values():
         lines.append(f"site {site.name}:")
-        shown_url = masked_url(site.base_url) if site.base_url else None
-        lines.append(f"  base_url: {shown_url or '(from the profile or the spider default)'}")
-        if site.profile:
-            lines.append(f"  profile: {site.profile}")
-        lines.append(f"  categories: {', '.join(site.categories) or 'all'}")
-        if site.skip_categories:
-            lines.append(f"  skip_categories: {', '.join(site.skip_categories)}")
-        for key in ("revisit_days", "revisit_old_days", "date_order"):
-            value = getattr(site, key)
-            lines.append(f"  {key}: {'default' if value is None else value}")
+        lines.extend(
+            f"  {key}: {value}  ({source})"
+            for key, value, source in site_settings(config, site.name)
+        )
     return lines
+
+
+# The Scrapy settings a crawl falls back to when neither the site table nor its profile sets the
+# revisit windows (the spider reads them; coopspider/settings.py sets them).
+_SPIDER_SETTINGS = {"revisit_days": "REVISIT_DAYS", "revisit_old_days": "REVISIT_OLD_DAYS"}
+SCRAPY_SETTINGS_SOURCE = "coopspider/settings.py"
+
+
+def site_settings(config: Config, name: str) -> list[tuple[str, str, str]]:
+    """(key, value as shown, source) of each per-site setting a crawl of the configured site
+    `name` uses: from its [sites.NAME] table (FILE:LINE), else the built-in profile it starts from
+    (coopspider/profiles.toml:LINE), else the Scrapy setting (coopspider/settings.py:LINE), else
+    "default"."""
+    from coopspider.profiles import DEFAULT_PROFILE, builtin_profiles, builtin_source
+
+    profile = config.profiles[name]
+    table = config.site_tables.get(name, {})
+    builtin = name in builtin_profiles()
+    start = table.get("profile", name if builtin else DEFAULT_PROFILE)
+
+    def source(key: str, builtin_table: str = start) -> str:
+        if key in table:
+            return config.source_of(f"sites.{name}.{key}")
+        return builtin_source(f"{builtin_table}.{key}") or DEFAULT
+
+    # A built-in site moved to another platform keeps its own root (profiles._override).
+    root_table = name if builtin else start
+    shown = [
+        ("base_url", masked_url(profile.base_url), source("base_url", root_table)),
+        ("profile", start, source("profile")),
+        ("categories", ", ".join(profile.categories) or "all", source("categories")),
+        (
+            "skip_categories",
+            ", ".join(profile.skip_categories) or "none",
+            source("skip_categories"),
+        ),
+    ]
+    for key, setting in _SPIDER_SETTINGS.items():
+        days = getattr(profile, key)
+        shown.append(
+            (key, str(days), source(key)) if days is not None else _scrapy_setting(key, setting)
+        )
+    shown.append(("date_order", profile.date_order, source("date_order")))
+    return shown
+
+
+def _scrapy_setting(key: str, setting: str) -> tuple[str, str, str]:
+    """(key, value, source) of `key` left to the project setting `setting`: its value in
+    coopspider/settings.py and the line that sets it."""
+    from coopspider import settings
+
+    text = Path(settings.__file__).read_text(encoding="utf-8")
+    match = re.search(rf"^{setting}\s*=", text, re.MULTILINE)
+    source = SCRAPY_SETTINGS_SOURCE
+    if match:
+        line = text.count("\n", 0, match.start()) + 1
+        source += f":{line}"
+    return key, str(getattr(settings, setting)), source
 
 
 # -- adding a site --------------------------------------------------------------------------------
