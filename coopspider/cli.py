@@ -311,12 +311,7 @@ def _site_tables(args: argparse.Namespace) -> dict[str, Any]:
 
 def _profiles(args: argparse.Namespace) -> dict[str, SiteProfile]:
     """The site profiles: the built-in ones with the configuration file's tables applied."""
-    from coopspider.profiles import ProfileError, load_profiles
-
-    try:
-        return load_profiles(_site_tables(args))
-    except ProfileError as error:
-        raise UserError(f"invalid configuration: {error}") from error
+    return _config(args).profiles
 
 
 def _profile_for(args: argparse.Namespace, name: str | None, url: str) -> SiteProfile | None:

@@ -54,10 +54,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from coopspider.urls import split_login
+
+if TYPE_CHECKING:
+    from coopspider.profiles import SiteProfile
 
 CONFIG_FILE_NAME = "coopspider.toml"
 DEFAULT_SITE = "thaibinh"
@@ -159,6 +162,9 @@ class Config:
     # The [sites.NAME] tables as validated: the site profiles start from them, and `run` hands
     # them to its crawls.
     site_tables: dict[str, Any] = field(default_factory=dict)
+    # The site profiles every command uses: the built-in ones with those tables applied, checked
+    # once here (coopspider.profiles.load_profiles).
+    profiles: dict[str, SiteProfile] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # key path -> FILE:LINE or variable
     warnings: tuple[str, ...] = ()
 
@@ -325,6 +331,8 @@ class _Reader:
         recipients = self.value(alerts, "alerts.to", _addresses, env)
         timeout = self.value(run, "run.timeout", _seconds)
         lock_file = self.value(run, "run.lock_file", _path)
+        site_tables = tables.get("sites", {})
+        profiles = self.profiles(site_tables)
 
         return Config(
             path=self.file,
@@ -339,25 +347,32 @@ class _Reader:
             alerts=AlertsConfig(
                 sender=sender or default_sender(), recipients=tuple(recipients or ())
             ),
-            sites=self.sites(tables.get("sites", {})),
+            sites=self.sites(site_tables, profiles),
             run=RunConfig(timeout=timeout or DEFAULT_CRAWL_TIMEOUT_S, lock_file=lock_file),
-            site_tables=tables.get("sites", {}),
+            site_tables=site_tables,
+            profiles=profiles,
             sources=dict(self.sources),
             warnings=tuple(self.warnings(tables)),
         )
 
-    def sites(self, tables: dict[str, Any]) -> dict[str, SiteConfig]:
-        """The `[sites.NAME]` tables, checked where site profiles are (coopspider.profiles, the
-        one checker of their keys), its problems among the others with their lines."""
+    def profiles(self, tables: dict[str, Any]) -> dict[str, SiteProfile]:
+        """The site profiles with the `[sites.NAME]` tables applied, checked where site profiles
+        are (coopspider.profiles, the one checker of their keys), its problems among the others
+        with their lines; none when there is a problem."""
         from coopspider.profiles import ProfileError, load_profiles
 
-        if not tables:
-            return {}
         try:
-            profiles = load_profiles(tables)
+            return load_profiles(tables)
         except ProfileError as error:
             for key_path, message in error.problems:
                 self.problem(key_path, message)
+            return {}
+
+    def sites(
+        self, tables: dict[str, Any], profiles: Mapping[str, SiteProfile]
+    ) -> dict[str, SiteConfig]:
+        """The `[sites.NAME]` tables as their checked profiles hold them."""
+        if not profiles:
             return {}
         sites: dict[str, SiteConfig] = {}
         for name, table in tables.items():
@@ -659,17 +674,69 @@ def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list
         lines.append(f"sites: none configured; `coopspider run` crawls {DEFAULT_SITE}")
     for site in config.sites.values():
         lines.append(f"site {site.name}:")
-        shown_url = masked_url(site.base_url) if site.base_url else None
-        lines.append(f"  base_url: {shown_url or '(from the profile or the spider default)'}")
-        if site.profile:
-            lines.append(f"  profile: {site.profile}")
-        lines.append(f"  categories: {', '.join(site.categories) or 'all'}")
-        if site.skip_categories:
-            lines.append(f"  skip_categories: {', '.join(site.skip_categories)}")
-        for key in ("revisit_days", "revisit_old_days", "date_order"):
-            value = getattr(site, key)
-            lines.append(f"  {key}: {'default' if value is None else value}")
+        lines.extend(
+            f"  {key}: {value}  ({source})"
+            for key, value, source in site_settings(config, site.name)
+        )
     return lines
+
+
+# The Scrapy settings a crawl falls back to when neither the site table nor its profile sets the
+# revisit windows (the spider reads them; coopspider/settings.py sets them).
+_SPIDER_SETTINGS = {"revisit_days": "REVISIT_DAYS", "revisit_old_days": "REVISIT_OLD_DAYS"}
+SCRAPY_SETTINGS_SOURCE = "coopspider/settings.py"
+
+
+def site_settings(config: Config, name: str) -> list[tuple[str, str, str]]:
+    """(key, value as shown, source) of each per-site setting a crawl of the configured site
+    `name` uses: from its [sites.NAME] table (FILE:LINE), else the built-in profile it starts from
+    (coopspider/profiles.toml:LINE), else the Scrapy setting (coopspider/settings.py:LINE), else
+    "default"."""
+    from coopspider.profiles import DEFAULT_PROFILE, builtin_profiles, builtin_source
+
+    profile = config.profiles[name]
+    table = config.site_tables.get(name, {})
+    builtin = name in builtin_profiles()
+    start = table.get("profile", name if builtin else DEFAULT_PROFILE)
+
+    def source(key: str, builtin_table: str = start) -> str:
+        if key in table:
+            return config.source_of(f"sites.{name}.{key}")
+        return builtin_source(f"{builtin_table}.{key}") or DEFAULT
+
+    # A built-in site moved to another platform keeps its own root (profiles._override).
+    root_table = name if builtin else start
+    shown = [
+        ("base_url", masked_url(profile.base_url), source("base_url", root_table)),
+        ("profile", start, source("profile")),
+        ("categories", ", ".join(profile.categories) or "all", source("categories")),
+        (
+            "skip_categories",
+            ", ".join(profile.skip_categories) or "none",
+            source("skip_categories"),
+        ),
+    ]
+    for key, setting in _SPIDER_SETTINGS.items():
+        days = getattr(profile, key)
+        shown.append(
+            (key, str(days), source(key)) if days is not None else _scrapy_setting(key, setting)
+        )
+    shown.append(("date_order", profile.date_order, source("date_order")))
+    return shown
+
+
+def _scrapy_setting(key: str, setting: str) -> tuple[str, str, str]:
+    """(key, value, source) of `key` left to the project setting `setting`: its value in
+    coopspider/settings.py and the line that sets it."""
+    from coopspider import settings
+
+    text = Path(settings.__file__).read_text(encoding="utf-8")
+    match = re.search(rf"^{setting}\s*=", text, re.MULTILINE)
+    source = SCRAPY_SETTINGS_SOURCE
+    if match:
+        line = text.count("\n", 0, match.start()) + 1
+        source += f":{line}"
+    return key, str(getattr(settings, setting)), source
 
 
 # -- adding a site --------------------------------------------------------------------------------

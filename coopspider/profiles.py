@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import regex
 
-from coopspider.config import masked_url
+from coopspider.config import key_line, masked_url
 from coopspider.pages.selectors import SelectorSyntaxError, compile_selector
 from coopspider.urls import ParsedUrl, UrlGrammar, catastrophic_repetition, host_of
 
@@ -370,11 +370,15 @@ def _apply(profile: SiteProfile, table: Mapping[str, Any], check: _Checker) -> S
 
 
 @cache
+def _builtin_text() -> str:
+    return resources.files("coopspider").joinpath("profiles.toml").read_text("utf-8")
+
+
+@cache
 def builtin_profiles() -> dict[str, SiteProfile]:
     """The profiles shipped in coopspider/profiles.toml, by name."""
-    text = resources.files("coopspider").joinpath("profiles.toml").read_text("utf-8")
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(_builtin_text())
     except tomllib.TOMLDecodeError as error:
         raise ProfileError(f"{BUILTIN_SOURCE} is not valid TOML: {error}") from error
     return {
@@ -383,6 +387,13 @@ def builtin_profiles() -> dict[str, SiteProfile]:
         )
         for name, table in data.items()
     }
+
+
+def builtin_source(key_path: str) -> str | None:
+    """Where the built-in profiles set `key_path` ("kontum.date_order"): coopspider/profiles.toml
+    and its line; None when they leave it to the default."""
+    line = key_line(_builtin_text(), key_path)
+    return f"{BUILTIN_SOURCE}:{line}" if line else None
 
 
 def classify(url: str, grammar: UrlGrammar | None = None) -> ParsedUrl:
@@ -456,6 +467,13 @@ def _override(
         own = builtin_profiles()[name]
         start = replace(start, title=own.title, base_url=own.base_url)
     return _apply(start, table, check)
+
+
+def whole_days(value: Any, key: str, where: str = "crawl argument") -> int:
+    """`value` as a revisit window (revisit_days, revisit_old_days): the rule of the site tables
+    and profiles, a whole number of days >= 0, for callers outside them (the spider's
+    arguments). Raises ProfileError naming `where` and `key`."""
+    return _Checker(where).days(value, key)
 
 
 def known_names(profiles: Mapping[str, object]) -> str:

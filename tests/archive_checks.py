@@ -54,22 +54,22 @@ def count_rows(database_url: str, table: str) -> int:
 
 def runs(database_url: str) -> list[tuple[str, str | None]]:
     """(status, finish reason) of every crawl run, oldest first."""
-    factory = open_database(database_url)
+    database = open_database(database_url)
     try:
-        with factory.session() as session:
+        with database.session() as session:
             return [
                 (run.status, run.finish_reason)
                 for run in session.query(CrawlRun).order_by(CrawlRun.id)
             ]
     finally:
-        factory.close()
+        database.close()
 
 
 def run_rows(workdir: Path) -> list[CrawlRun]:
     """Every crawl run of the archive a `coopspider` command keeps in `workdir`, oldest first."""
-    factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
+    database = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
     try:
-        with factory.session() as session:
+        with database.session() as session:
             return list(session.query(CrawlRun).order_by(CrawlRun.id))
     finally:
-        factory.close()
+        database.close()

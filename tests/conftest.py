@@ -185,7 +185,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def factory(db_url: str) -> Iterator[Database]:
+def database(db_url: str) -> Iterator[Database]:
     """The opened (migrated) database; its connections are closed afterwards."""
     opened = open_database(db_url)
     yield opened
@@ -193,8 +193,8 @@ def factory(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def run_id(factory: Database) -> int:
-    with factory.begin() as session:
+def run_id(database: Database) -> int:
+    with database.begin() as session:
         return start_run(
             session, site="thaibinh", spider="coop", base_url="http://x/", started_at=T0
         )

@@ -92,7 +92,7 @@ HOSTILE = {
 
 
 @pytest.fixture
-def factory(db_url: str) -> Iterator[Database]:
+def database(db_url: str) -> Iterator[Database]:
     opened = open_database(db_url)
     yield opened
     opened.close()
@@ -103,7 +103,7 @@ def article_url(article_id: str) -> str:
 
 
 def crawl_run(
-    factory: Database,
+    database: Database,
     articles: list[dict[str, Any]],
     *,
     site: str = SITE,
@@ -112,7 +112,7 @@ def crawl_run(
     stats: dict[str, Any] | None = None,
 ) -> tuple[int, dict[str, int]]:
     """A crawl run that stored `articles`; returns its id and each article's key by article id."""
-    with factory.begin() as session:
+    with database.begin() as session:
         run = start_run(
             session, site=site, spider="lienminh", base_url="http://x/", started_at=started_at
         )
@@ -132,14 +132,14 @@ def crawl_run(
 
 
 def record_new(
-    factory: Database,
+    database: Database,
     run: int,
     keys: dict[str, int],
     articles: list[dict[str, Any]],
     site: str = SITE,
 ) -> None:
     """The "new" events the crawl (issue 4) records, with the details storage.changes documents."""
-    with factory.begin() as session:
+    with database.begin() as session:
         for fields in articles:
             record_event(
                 session,
@@ -196,9 +196,9 @@ def settings_for(port: int, **changes: Any) -> SmtpSettings:
 
 
 @pytest.mark.slow
-def test_digest_after_new_reports_then_nothing(factory: Database, db_url: str) -> None:
+def test_digest_after_new_reports_then_nothing(database: Database, db_url: str) -> None:
     run, keys = crawl_run(
-        factory,
+        database,
         ARTICLES
         + [
             {
@@ -209,8 +209,8 @@ def test_digest_after_new_reports_then_nothing(factory: Database, db_url: str) -
             }
         ],
     )
-    record_new(factory, run, keys, ARTICLES)
-    with factory.begin() as session:
+    record_new(database, run, keys, ARTICLES)
+    with database.begin() as session:
         record_event(
             session,
             site=SITE,
@@ -301,7 +301,7 @@ def test_digest_after_new_reports_then_nothing(factory: Database, db_url: str) -
     assert '<del style="background:#f8d3d3;color:#7a1c1c">20.000</del>' in html
     assert "25.000</ins>" in html
 
-    with factory.session() as session:
+    with database.session() as session:
         batch = session.scalars(select(AlertBatch)).one()
         assert (batch.status, batch.attempts, batch.message_id) == (
             "sent",
@@ -313,11 +313,11 @@ def test_digest_after_new_reports_then_nothing(factory: Database, db_url: str) -
 
 
 @pytest.mark.slow
-def test_vietnamese_subject_and_body_decode_exactly(factory: Database, db_url: str) -> None:
+def test_vietnamese_subject_and_body_decode_exactly(database: Database, db_url: str) -> None:
     nfd_title = "Liên minh HTX tỉnh Thái Bình tổ chức Hội nghị"
     articles = [{**ARTICLES[0], "title": nfd_title}]
-    run, keys = crawl_run(factory, articles)
-    record_new(factory, run, keys, articles)
+    run, keys = crawl_run(database, articles)
+    record_new(database, run, keys, articles)
     with smtp_server() as mailbox:
         done = coopspider_alert(alert_env(db_url, mailbox.port))
     assert done.returncode == 0, done.stderr
@@ -382,10 +382,10 @@ def test_long_vietnamese_subjects_keep_every_space_when_folded() -> None:
 
 
 @pytest.mark.slow
-def test_hostile_page_text_is_escaped_in_html(factory: Database, db_url: str) -> None:
-    run, keys = crawl_run(factory, [HOSTILE])
-    record_new(factory, run, keys, [HOSTILE])
-    with factory.begin() as session:
+def test_hostile_page_text_is_escaped_in_html(database: Database, db_url: str) -> None:
+    run, keys = crawl_run(database, [HOSTILE])
+    record_new(database, run, keys, [HOSTILE])
+    with database.begin() as session:
         record_event(
             session,
             site=SITE,
@@ -445,9 +445,9 @@ def test_hostile_page_text_is_escaped_in_html(factory: Database, db_url: str) ->
 
 
 @pytest.mark.slow
-def test_server_down_for_one_run_then_delivered_once(factory: Database, db_url: str) -> None:
-    run, keys = crawl_run(factory, ARTICLES)
-    record_new(factory, run, keys, ARTICLES[:1])
+def test_server_down_for_one_run_then_delivered_once(database: Database, db_url: str) -> None:
+    run, keys = crawl_run(database, ARTICLES)
+    record_new(database, run, keys, ARTICLES[:1])
     port = free_port()
     env = alert_env(db_url, port)
     down = coopspider_alert(env)
@@ -455,10 +455,10 @@ def test_server_down_for_one_run_then_delivered_once(factory: Database, db_url: 
     assert "alert not sent: cannot reach the SMTP server 127.0.0.1:" in down.stderr
     assert "the same changes go out with the next successful" in down.stderr
     assert "Traceback" not in down.stderr
-    with factory.session() as session:  # nothing marked: the changes wait for the next run
+    with database.session() as session:  # nothing marked: the changes wait for the next run
         assert session.scalars(select(AlertBatch)).all() == []
 
-    record_new(factory, run, keys, ARTICLES[1:])  # found meanwhile: the same message carries it
+    record_new(database, run, keys, ARTICLES[1:])  # found meanwhile: the same message carries it
     with smtp_server(port) as mailbox:
         assert coopspider_alert(env).returncode == 0
         assert coopspider_alert(env).returncode == 0
@@ -468,9 +468,9 @@ def test_server_down_for_one_run_then_delivered_once(factory: Database, db_url: 
 
 
 @pytest.mark.slow
-def test_server_refusing_the_message(factory: Database, db_url: str) -> None:
-    run, keys = crawl_run(factory, ARTICLES)
-    record_new(factory, run, keys, ARTICLES)
+def test_server_refusing_the_message(database: Database, db_url: str) -> None:
+    run, keys = crawl_run(database, ARTICLES)
+    record_new(database, run, keys, ARTICLES)
     with smtp_server() as mailbox:
         env = alert_env(db_url, mailbox.port)
         mailbox.refuse = "554 5.7.1 Rejected: thư bị từ chối"
@@ -496,9 +496,9 @@ def test_no_recipients_is_said_clearly(db_url: str) -> None:
 
 
 @pytest.mark.slow
-def test_dry_run_prints_and_changes_nothing(factory: Database, db_url: str) -> None:
-    run, keys = crawl_run(factory, ARTICLES)
-    record_new(factory, run, keys, ARTICLES)
+def test_dry_run_prints_and_changes_nothing(database: Database, db_url: str) -> None:
+    run, keys = crawl_run(database, ARTICLES)
+    record_new(database, run, keys, ARTICLES)
     env = alert_env(db_url, free_port())
     del env["COOPSPIDER_ALERT_TO"]
     for _ in range(2):
@@ -506,16 +506,16 @@ def test_dry_run_prints_and_changes_nothing(factory: Database, db_url: str) -> N
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("Subject: [coopspider] 2 tin mới – thaibinh\n")
         assert ARTICLES[0]["title"] in done.stdout
-    with factory.session() as session:
+    with database.session() as session:
         assert session.scalars(select(AlertBatch)).all() == []
 
 
 @pytest.mark.slow
-def test_site_option_sends_only_that_site(factory: Database, db_url: str) -> None:
-    run, keys = crawl_run(factory, ARTICLES[:1])
-    record_new(factory, run, keys, ARTICLES[:1])
-    other_run, other_keys = crawl_run(factory, ARTICLES[1:], site="namdinh")
-    record_new(factory, other_run, other_keys, ARTICLES[1:], site="namdinh")
+def test_site_option_sends_only_that_site(database: Database, db_url: str) -> None:
+    run, keys = crawl_run(database, ARTICLES[:1])
+    record_new(database, run, keys, ARTICLES[:1])
+    other_run, other_keys = crawl_run(database, ARTICLES[1:], site="namdinh")
+    record_new(database, other_run, other_keys, ARTICLES[1:], site="namdinh")
     with smtp_server() as mailbox:
         env = alert_env(db_url, mailbox.port)
         assert coopspider_alert(env, "--site", "namdinh").returncode == 0
@@ -529,12 +529,12 @@ def test_site_option_sends_only_that_site(factory: Database, db_url: str) -> Non
 
 @pytest.mark.slow
 def test_alert_sends_with_the_settings_config_check_shows(
-    factory: Database, db_url: str, tmp_path: Path
+    database: Database, db_url: str, tmp_path: Path
 ) -> None:
     """`config check` and `alert` read one model: the port and the default sender it shows are
     the ones the message goes out with."""
-    run, keys = crawl_run(factory, ARTICLES[:1])
-    record_new(factory, run, keys, ARTICLES[:1])
+    run, keys = crawl_run(database, ARTICLES[:1])
+    record_new(database, run, keys, ARTICLES[:1])
     with smtp_server() as mailbox:
         config = tmp_path / "coopspider.toml"
         config.write_text(
@@ -570,9 +570,9 @@ def test_alert_sends_with_the_settings_config_check_shows(
 
 
 @pytest.mark.slow
-def test_concurrent_runs_never_send_a_change_twice(factory: Database) -> None:
+def test_concurrent_runs_never_send_a_change_twice(database: Database) -> None:
     """Threads record changes and alert at the same time; every change arrives exactly once."""
-    run, _ = crawl_run(factory, [])
+    run, _ = crawl_run(database, [])
     workers, rounds = 4, 5
     barrier = threading.Barrier(workers)
     errors: list[BaseException] = []
@@ -585,7 +585,7 @@ def test_concurrent_runs_never_send_a_change_twice(factory: Database) -> None:
             try:
                 barrier.wait()
                 for step in range(rounds):
-                    with factory.begin() as session:
+                    with database.begin() as session:
                         record_event(
                             session,
                             site=SITE,
@@ -597,7 +597,7 @@ def test_concurrent_runs_never_send_a_change_twice(factory: Database) -> None:
                                 "reason": "unlisted",
                             },
                         )
-                    outcome = send_alerts(factory, settings)
+                    outcome = send_alerts(database, settings)
                     assert outcome.error is None, outcome.error
             except BaseException as error:  # reported to the main thread
                 errors.append(error)
@@ -607,20 +607,20 @@ def test_concurrent_runs_never_send_a_change_twice(factory: Database) -> None:
             thread.start()
         for thread in threads:
             thread.join(timeout=120)
-        assert send_alerts(factory, settings).nothing_to_send
+        assert send_alerts(database, settings).nothing_to_send
     assert errors == []
     texts = "".join(mail.text for mail in mailbox.received)
     for worker in range(workers):
         for step in range(rounds):
             assert texts.count(f"Tin-{worker}-{step}-hết") == 1
-    with factory.session() as session:
+    with database.session() as session:
         assert {batch.status for batch in session.scalars(select(AlertBatch))} == {"sent"}
 
 
 @pytest.mark.slow
-def test_two_processes_at_once_send_each_change_once(factory: Database, db_url: str) -> None:
-    run, keys = crawl_run(factory, ARTICLES)
-    record_new(factory, run, keys, ARTICLES)
+def test_two_processes_at_once_send_each_change_once(database: Database, db_url: str) -> None:
+    run, keys = crawl_run(database, ARTICLES)
+    record_new(database, run, keys, ARTICLES)
     with smtp_server() as mailbox:
         mailbox.delay = 0.5  # both processes are up while the first message is on its way
         env = alert_env(db_url, mailbox.port)
@@ -643,11 +643,11 @@ def test_two_processes_at_once_send_each_change_once(factory: Database, db_url: 
 
 
 def test_a_batch_another_machine_is_sending_is_left_alone_until_its_claim_expires(
-    factory: Database,
+    database: Database,
 ) -> None:
-    run, keys = crawl_run(factory, ARTICLES)
-    record_new(factory, run, keys, ARTICLES)
-    with factory.begin() as session:
+    run, keys = crawl_run(database, ARTICLES)
+    record_new(database, run, keys, ARTICLES)
+    with database.begin() as session:
         batch = create_batch(
             session,
             site=None,
@@ -658,12 +658,12 @@ def test_a_batch_another_machine_is_sending_is_left_alone_until_its_claim_expire
         assert batch is not None
     with smtp_server() as mailbox:
         settings = settings_for(mailbox.port)
-        assert send_alerts(factory, settings).nothing_to_send
-        with factory.begin() as session:
+        assert send_alerts(database, settings).nothing_to_send
+        with database.begin() as session:
             claimed = session.get(AlertBatch, batch.id)
             assert claimed is not None
             claimed.claimed_at = datetime.now(UTC) - CLAIM_TIMEOUT - timedelta(minutes=1)
-        outcome = send_alerts(factory, settings)
+        outcome = send_alerts(database, settings)
     assert [(sent.message_id, sent.resent) for sent in outcome.sent] == [
         ("<claimed@example.org>", True)
     ]
@@ -713,11 +713,11 @@ class DatabaseLock:
 
 @pytest.mark.slow
 def test_killed_after_acceptance_before_commit_sends_once_more_and_loses_nothing(
-    factory: Database,
+    database: Database,
     db_url: str,
 ) -> None:
-    run, keys = crawl_run(factory, ARTICLES)
-    record_new(factory, run, keys, ARTICLES)
+    run, keys = crawl_run(database, ARTICLES)
+    record_new(database, run, keys, ARTICLES)
     lock = DatabaseLock(db_url)
     with smtp_server() as mailbox:
         env = alert_env(db_url, mailbox.port)
@@ -738,7 +738,7 @@ def test_killed_after_acceptance_before_commit_sends_once_more_and_loses_nothing
         finally:
             lock.release()
         mailbox.before_accept = None
-        with factory.session() as session:
+        with database.session() as session:
             assert session.scalars(select(AlertBatch.status)).one() == "pending"
         again = coopspider_alert(env)
         assert again.returncode == 0, again.stderr
@@ -773,10 +773,10 @@ def test_baseline_message_and_health_alerts_from_real_crawls(
                 *arguments,
             )
             assert result.returncode == 0, result.log[-3000:]
-            factory = open_database(database_url)
-            with factory.session() as session:
+            database = open_database(database_url)
+            with database.session() as session:
                 run_id = session.scalar(text("SELECT max(id) FROM crawl_runs"))
-            factory.close()
+            database.close()
             return run_id
 
         crawl(1)  # the first crawl of a site records itself as the baseline
@@ -821,29 +821,29 @@ def test_baseline_message_and_health_alerts_from_real_crawls(
 
 @pytest.mark.slow
 def test_failed_and_unfinished_runs_and_unparsed_dates_are_alerted_once(
-    factory: Database,
+    database: Database,
 ) -> None:
-    crawl_run(factory, ARTICLES)
-    crawl_run(factory, [], started_at=T0 + timedelta(days=1), status="failed", stats={})
-    crawl_run(factory, [], started_at=T0 + timedelta(days=2), status="failed", stats={})
-    with factory.begin() as session:  # killed outright long ago: never closed its record
+    crawl_run(database, ARTICLES)
+    crawl_run(database, [], started_at=T0 + timedelta(days=1), status="failed", stats={})
+    crawl_run(database, [], started_at=T0 + timedelta(days=2), status="failed", stats={})
+    with database.begin() as session:  # killed outright long ago: never closed its record
         start_run(session, site="namdinh", spider="lienminh", base_url="http://y/", started_at=T0)
     crawl_run(
-        factory,
+        database,
         [],
         site="sonla",
         stats={"coopspider/articles/new": 20, "coopspider/date_unparsed": 7},
     )
     with smtp_server() as mailbox:
         settings = settings_for(mailbox.port)
-        outcome = send_alerts(factory, settings)
+        outcome = send_alerts(database, settings)
         assert outcome.error is None and len(outcome.sent) == 1
-        assert send_alerts(factory, settings).nothing_to_send
+        assert send_alerts(database, settings).nothing_to_send
     body = mailbox.received[0].text
     assert body.count("không hoàn tất (lý do: shutdown)") == 1  # two failed runs, one problem
     assert "Lần thu thập bắt đầu lúc 01/03/2025 08:00 không kết thúc" in body
     assert "không hiểu được ngày đăng của 7 trên 20 bài" in body
-    with factory.session() as session:
+    with database.session() as session:
         issues = session.scalars(select(HealthIssue).order_by(HealthIssue.id)).all()
         assert [(issue.site, issue.kind) for issue in issues] == [
             (SITE, "run_failed"),
@@ -854,19 +854,19 @@ def test_failed_and_unfinished_runs_and_unparsed_dates_are_alerted_once(
 
 @pytest.mark.slow
 def test_a_problem_that_ends_and_comes_back_is_alerted_again(
-    factory: Database,
+    database: Database,
 ) -> None:
     with smtp_server() as mailbox:
         settings = settings_for(mailbox.port)
         for day, status in enumerate(["failed", "finished", "failed"]):
             crawl_run(
-                factory,
+                database,
                 ARTICLES if status == "finished" else [],
                 started_at=T0 + timedelta(days=day),
                 status=status,
                 stats=None if status == "finished" else {},
             )
-            send_alerts(factory, settings)
+            send_alerts(database, settings)
     assert [mail.message["Subject"] for mail in mailbox.received] == [
         "[coopspider] 1 sự cố thu thập – thaibinh"
     ] * 2
@@ -1125,9 +1125,9 @@ def test_html_diff_keeps_paragraph_breaks_and_escapes_both_sides() -> None:
 
 
 @pytest.mark.slow
-def test_unknown_health_kinds_are_refused(factory: Database) -> None:
-    run, _ = crawl_run(factory, [])
-    with factory.session() as session:
+def test_unknown_health_kinds_are_refused(database: Database) -> None:
+    run, _ = crawl_run(database, [])
+    with database.session() as session:
         crawl = session.get(CrawlRun, run)
         assert crawl is not None
         with pytest.raises(ValueError, match="unknown health kinds"):

@@ -42,8 +42,8 @@ print(json.dumps({"code": code, "packages": sorted({name.split(".")[0] for name 
 def archive_url(tmp_path: Path) -> str:
     """A small archive: one crawl run holding one article."""
     url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
-    factory = open_database(url)
-    with factory.begin() as session:
+    database = open_database(url)
+    with database.begin() as session:
         run = start_run(
             session, site="thaibinh", spider="lienminh", base_url="http://lienminhhtx.example/",
             started_at=datetime(2025, 3, 1, 2, tzinfo=UTC),
@@ -60,7 +60,7 @@ def archive_url(tmp_path: Path) -> str:
             session, run, finished_at=datetime(2025, 3, 1, 3, tzinfo=UTC), status="finished",
             finish_reason="finished", stats={},
         )  # fmt: skip
-    factory.close()
+    database.close()
     return url
 
 

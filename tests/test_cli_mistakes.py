@@ -131,8 +131,8 @@ def test_readers_on_an_empty_postgresql_schema_create_no_table(
 def archive_of_mysite(tmp_path: Path) -> str:
     """A SQLite archive holding one crawl run, of the site "mysite" that no profile knows."""
     url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
-    factory = open_database(url)
-    with factory.begin() as session:
+    database = open_database(url)
+    with database.begin() as session:
         start_run(
             session,
             site="mysite",
@@ -140,7 +140,7 @@ def archive_of_mysite(tmp_path: Path) -> str:
             base_url="http://127.0.0.1:9/",
             started_at=datetime.now(UTC),
         )
-    factory.close()
+    database.close()
     return url
 
 

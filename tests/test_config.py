@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
 
+from coopspider import cli
 from coopspider.config import (
     ConfigError,
     SiteConfig,
@@ -15,6 +18,7 @@ from coopspider.config import (
     effective_database_url,
     key_line,
     load_config,
+    site_settings,
 )
 from coopspider.cycle import RunContext, crawl_command
 from coopspider.profiles import load_profiles
@@ -185,8 +189,56 @@ def test_revisit_windows_are_judged_alike_by_the_file_the_profiles_and_the_spide
     assert problems(path) == [
         f"{path}:2: sites.thaibinh.{key}: must be a whole number of days >= 0, got -1"
     ]
-    with pytest.raises(ValueError, match="must not be negative"):
+    refused = f"crawl argument {key}: must be a whole number of days >= 0, got -1"
+    with pytest.raises(ValueError, match=refused):
         LienminhSpider(site="thaibinh", **{key: "-1"})
+    with pytest.raises(ValueError, match=f"{key}: must be a whole number of days >= 0, got '2.5'"):
+        LienminhSpider(site="thaibinh", **{key: "2.5"})
+
+
+def test_the_model_holds_the_site_profiles_every_command_reads(tmp_path: Path) -> None:
+    """The [sites.NAME] tables are applied to the profiles once, by load_config: a command asking
+    for the profiles twice gets that one resolved mapping back, not a fresh check."""
+    path = write(tmp_path, '[sites.hanoi]\nbase_url = "https://hanoi.example.org"\n')
+    config = load_config(path, env={})
+    assert config.profiles["hanoi"].base_url == "https://hanoi.example.org/"
+    assert config.profiles["thaibinh"] == load_profiles()["thaibinh"]  # the built-ins stay
+    args = argparse.Namespace(config=str(path))
+    assert cli._profiles(args) is cli._profiles(args) is args.loaded_config.profiles
+
+
+def test_site_settings_are_the_values_the_crawl_uses_with_their_source(tmp_path: Path) -> None:
+    """Unset in the site table, a revisit window is the Scrapy setting the spider falls back
+    to, a date order the profile's: each shown with the file and line that set it."""
+    path = write(tmp_path, FULL)
+    config = load_config(path, env={})
+    shown = {
+        site: {key: (value, source) for key, value, source in site_settings(config, site)}
+        for site in config.sites
+    }
+    scrapy_settings = Settings()
+    scrapy_settings.setmodule("coopspider.settings")
+    for key, setting in [
+        ("revisit_days", "REVISIT_DAYS"),
+        ("revisit_old_days", "REVISIT_OLD_DAYS"),
+    ]:
+        value, source = shown["kontum"][key]
+        assert value == str(scrapy_settings.getint(setting))
+        assert source_line(source).startswith(f"{setting} = ")
+    assert shown["thaibinh"]["revisit_days"] == ("14", f"{path}:18")
+    assert shown["kontum"]["date_order"] == ("MDY", f"{path}:25")
+    order, source = shown["thaibinh"]["date_order"]
+    assert order == "DMY" and source_line(source) == 'date_order = "DMY"'
+    assert shown["thaibinh"]["categories"] == ("tin-tuc-su-kien, chinh-sach-ho-tro", f"{path}:17")
+    assert shown["thaibinh"]["skip_categories"] == ("none", "default")
+    assert shown["kontum"]["profile"] == ("kontum", f"{path}:22")
+    assert shown["thaibinh"]["profile"] == ("thaibinh", "default")
+
+
+def source_line(source: str) -> str:
+    """The text of the line a `FILE:LINE` source points at, FILE relative to the project."""
+    file, line = source.rsplit(":", 1)
+    return (ROOT / file).read_text(encoding="utf-8").splitlines()[int(line) - 1]
 
 
 def test_an_empty_variable_does_not_override(tmp_path: Path) -> None:
@@ -358,7 +410,9 @@ def test_config_check_shows_the_effective_configuration_without_secrets(tmp_path
     assert "smtp.host: mail.internal  (COOPSPIDER_SMTP_HOST)" in lines
     assert f"smtp.password: ********  ({path}:8)" in lines
     assert f"alerts.to: editor@example.org, Chị Lan <lan@example.org>  ({path}:13)" in lines
-    assert "  categories: tin-tuc-su-kien, chinh-sach-ho-tro" in lines
+    assert f"  categories: tin-tuc-su-kien, chinh-sach-ho-tro  ({path}:17)" in lines
+    # Not set for kontum: the window the spider falls back to, not "default".
+    assert not any(line.endswith(": default") for line in lines)
     assert f"run.lock_file: locks/run.lock  ({path}:29)" in lines
     assert "readable by group or others (mode 0644)" in done.stderr
 

@@ -50,8 +50,8 @@ def test_crawl_archives_every_article_once_with_its_fields(
     counter = result.counters[0]
     assert (counter["total"], counter["online"]) == (site.counter_total, site.counter_online)
 
-    factory = open_database(database_url)
-    with factory.session() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         assert count_articles(session, site="sample") == len(site.articles)
         assert session.query(ArticleVersion).count() == len(site.articles)
         run = session.query(CrawlRun).one()
@@ -71,8 +71,8 @@ def test_second_full_crawl_of_unchanged_site_adds_no_version(
         first = scrapy_crawl(server.base_url, database_url, tmp_path / "one.jsonl")
         second = scrapy_crawl(server.base_url, database_url, tmp_path / "two.jsonl", "-a", "full=1")
     assert first.returncode == second.returncode == 0, second.log[-3000:]
-    factory = open_database(database_url)
-    with factory.session() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         versions = [v.version for _, v in latest_versions(session)]
         runs = session.query(CrawlRun).order_by(CrawlRun.id).all()
     assert versions and set(versions) == {1}
@@ -92,6 +92,6 @@ def test_page_that_does_not_parse_is_counted_and_not_stored(
     assert result.returncode == 0
     assert broken.article_id not in {item["article_id"] for item in result.articles}
     assert "coopspider/pages/unparsed" in result.log
-    factory = open_database(database_url)
-    with factory.session() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         assert count_articles(session) == len(site.articles) - 1

@@ -78,10 +78,10 @@ def test_a_run_leaves_a_dated_log_the_archive_and_exit_0(installation: Path) -> 
     assert "Run finished in" in text and "sample: crawled" in text
     assert text.rstrip().splitlines()[-1].startswith("== exit code 0 (finished ")
 
-    factory = open_database(f"sqlite:///{installation / 'data' / 'archive.sqlite3'}")
-    with factory.session() as session:
+    database = open_database(f"sqlite:///{installation / 'data' / 'archive.sqlite3'}")
+    with database.session() as session:
         assert count_articles(session, site="sample") == len(site.articles)
-    factory.close()
+    database.close()
 
 
 @pytest.mark.slow
@@ -151,12 +151,12 @@ def test_a_run_over_the_time_bound_is_stopped_with_124(installation: Path) -> No
     # The crawl runs in a process group of its own, out of timeout's reach: `run` passed the
     # SIGTERM on, so the crawl stopped, closed its run (if it had got as far as opening one on
     # a busy machine) and is gone, like the rest of the tree.
-    factory = open_database(f"sqlite:///{installation / 'data' / 'archive.sqlite3'}")
-    with factory.session() as session:
+    database = open_database(f"sqlite:///{installation / 'data' / 'archive.sqlite3'}")
+    with database.session() as session:
         runs = session.query(CrawlRun).all()
         assert [(run.status, run.finish_reason) for run in runs] in ([], [("failed", "shutdown")])
         crawl_pids = [run.stats["coopspider/pid"] for run in runs]
-    factory.close()
+    database.close()
     for pid in crawl_pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 @pytest.fixture
 def archive(tmp_path: Path, database_url: str) -> dict[str, str]:
     url = database_url
-    factory = open_database(url)
-    with factory.begin() as session:
+    database = open_database(url)
+    with database.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
         articles = [
             item("1", "=SUM(A1) Hợp tác xã", "2025-03-01T02:00:00+00:00"),
@@ -32,7 +32,7 @@ def archive(tmp_path: Path, database_url: str) -> dict[str, str]:
             item("3", "Bài khác", "2025-03-01T02:00:00+00:00", site="hy"),
         ]
         store_articles(session, articles, run)
-    factory.close()
+    database.close()
     return {**os.environ, "COOPSPIDER_DATABASE_URL": url}
 
 

@@ -60,11 +60,11 @@ def test_two_crawls_of_the_same_site_at_once_lose_no_write(
         assert LOCKED not in log and "Not stored" not in log, log[-3000:]
         assert "abandoned" not in log  # neither took the other, alive, for a dead run
     assert_consistent(database_url)
-    factory = open_database(database_url, read_only=True)
-    with factory.session() as session:
+    database = open_database(database_url, read_only=True)
+    with database.session() as session:
         runs = session.query(CrawlRun).order_by(CrawlRun.id).all()
         versions = {a.article_id: len(a.versions) for a in session.query(Article)}
-    factory.close()
+    database.close()
     # The two crawls overlapped, and between them wrote every article exactly once.
     assert runs[1].started_at < runs[0].finished_at
     assert [run.status for run in runs] == ["finished", "finished"]
@@ -122,17 +122,17 @@ def test_crawl_while_export_diff_search_report_and_alert_read_the_archive(
 
     def select_again_and_again() -> None:
         # What diff, alerts and reports do: plain reads, some in long transactions.
-        factory = open_database(database_url, read_only=True)
+        database = open_database(database_url, read_only=True)
         try:
             while not stop.is_set():
-                with factory.session() as session:
+                with database.session() as session:
                     selects.append(count_articles(session))
                     session.execute(text("SELECT count(*) FROM article_versions")).scalar()
                     time.sleep(0.5)  # the transaction stays open meanwhile
         except Exception as error:  # noqa: BLE001 - reported by the test below
             problems.append(repr(error))
         finally:
-            factory.close()
+            database.close()
 
     readers = [
         threading.Thread(target=export_again_and_again),
@@ -155,8 +155,8 @@ def test_crawl_while_export_diff_search_report_and_alert_read_the_archive(
     assert len(exports) >= 2 and len(selects) >= 2 and monitored
     assert exports == sorted(exports) and selects == sorted(selects)  # the archive only grows
     assert_consistent(database_url)
-    factory = open_database(database_url, read_only=True)
-    with factory.session() as session:
+    database = open_database(database_url, read_only=True)
+    with database.session() as session:
         assert count_articles(session) == len(site.articles)
         assert session.query(CrawlRun).one().status == "finished"
-    factory.close()
+    database.close()

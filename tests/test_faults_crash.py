@@ -66,12 +66,12 @@ def writer_pid(crawl_pid: int) -> int:
 
 
 def versions_per_article(database_url: str) -> dict[str, int]:
-    factory = open_database(database_url)
+    database = open_database(database_url)
     try:
-        with factory.session() as session:
+        with database.session() as session:
             return {a.article_id: len(a.versions) for a in session.query(Article)}
     finally:
-        factory.close()
+        database.close()
 
 
 @pytest.mark.slow

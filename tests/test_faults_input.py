@@ -113,11 +113,11 @@ def test_bad_input_is_logged_counted_and_never_breaks_the_crawl_or_the_archive(
     assert "Traceback" not in result.log, result.log[-3000:]
     assert_consistent(database_url)
 
-    factory = open_database(database_url)
-    with factory.session() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         run = session.query(CrawlRun).one()
         stored = {a.article_id: a.versions[-1] for a in session.query(Article)}
-    factory.close()
+    database.close()
     assert run.status == "finished"
     stats = run.stats
 

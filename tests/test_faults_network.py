@@ -41,9 +41,9 @@ def crawl(server: FaultServer, database_url: str, feed: Path) -> CrawlResult:
 
 def archive(database_url: str) -> dict[str, Any]:
     """Every article as stored: id -> (versions, last run, last seen, removed at), and the runs."""
-    factory = open_database(database_url)
+    database = open_database(database_url)
     try:
-        with factory.session() as session:
+        with database.session() as session:
             articles = {
                 article.article_id: (
                     [(v.version, v.content_hash, v.body) for v in article.versions],
@@ -60,7 +60,7 @@ def archive(database_url: str) -> dict[str, Any]:
             versions = session.query(ArticleVersion).count()
         return {"articles": articles, "runs": runs, "versions": versions}
     finally:
-        factory.close()
+        database.close()
 
 
 def test_failed_pages_are_retried_kept_unchanged_and_fetched_next_run(

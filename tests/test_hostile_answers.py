@@ -24,21 +24,21 @@ pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
 
 def last_seen(database_url: str) -> dict[str, datetime]:
-    factory = open_database(database_url, read_only=True)
+    database = open_database(database_url, read_only=True)
     try:
-        with factory.session() as session:
+        with database.session() as session:
             return {article.article_id: article.last_seen_at for article in session.query(Article)}
     finally:
-        factory.close()
+        database.close()
 
 
 def run_records(database_url: str) -> list[CrawlRun]:
-    factory = open_database(database_url, read_only=True)
+    database = open_database(database_url, read_only=True)
     try:
-        with factory.session() as session:
+        with database.session() as session:
             return list(session.query(CrawlRun).order_by(CrawlRun.id))
     finally:
-        factory.close()
+        database.close()
 
 
 def test_a_304_the_crawl_cannot_believe_is_an_error_never_unchanged(

@@ -44,8 +44,8 @@ def test_control_characters_are_never_stored_nor_printed(tmp_path: Path, databas
         hostile_url = server.base_url.rstrip("/") + hostile.path
         older_url = server.base_url.rstrip("/") + older.path
 
-        factory = open_database(database_url)
-        with factory.session() as session:
+        database = open_database(database_url)
+        with database.session() as session:
             stored = session.scalars(
                 select(ArticleVersion).join(Article).where(Article.article_id == hostile.article_id)
             ).one()
@@ -54,7 +54,7 @@ def test_control_characters_are_never_stored_nor_printed(tmp_path: Path, databas
             for value in (stored.title, stored.body, stored.summary or ""):
                 assert_no_control(value, "stored text")
         # An archive written before the fix: control characters in stored titles and bodies.
-        with factory.begin() as session:
+        with database.begin() as session:
             poisoned = session.scalars(
                 select(Article.id).where(
                     Article.article_id.in_([older.article_id, hostile.article_id])
@@ -68,7 +68,7 @@ def test_control_characters_are_never_stored_nor_printed(tmp_path: Path, databas
                     body=ArticleVersion.body + "\n\n" + ESCAPES,
                 )
             )
-        factory.close()
+        database.close()
         # An edit of one makes a change event whose "before" is the old, hostile text; the other
         # stays as it was, its latest version the hostile one.
         older.paragraphs.append("Đoạn mới được thêm vào bài.")

@@ -113,10 +113,10 @@ def test_listings_go_first_and_the_frontier_is_capped(tmp_path: Path, database_u
     articles = [n for n, path in enumerate(paths) if classify(path).kind is LinkKind.ARTICLE]
     assert set(site.listing_paths()) <= set(paths[: articles[60]])
 
-    factory = open_database(database_url)
-    with factory.session() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         (run,) = session.scalars(select(CrawlRun)).all()
-    factory.close()
+    database.close()
     stats = run.stats or {}
 
     # Article links: 500 taken from the home page (its own articles first), the rest counted

@@ -61,15 +61,15 @@ def canonical_links_in_listings(server: FaultServer, site: SampleSite) -> None:
 
 def events(database_url: str, kind: str) -> list[str]:
     """Ids of the articles the change events of this kind name, oldest event first."""
-    factory = open_database(database_url)
-    with factory.session() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         found = session.scalars(
             select(Article.article_id)
             .join(ChangeEvent, ChangeEvent.article_pk == Article.id)
             .where(ChangeEvent.kind == kind)
             .order_by(ChangeEvent.id)
         ).all()
-    factory.close()
+    database.close()
     return list(found)
 
 
@@ -88,13 +88,13 @@ def test_an_article_under_two_categories_is_never_reported_removed(
             assert crawled.returncode == 0, crawled.log[-3000:]
             assert events(database_url, "removed") == [], f"crawl {number + 1}"
 
-        factory = open_database(database_url)
-        with factory.session() as session:
+        database = open_database(database_url)
+        with database.session() as session:
             archived_under = {
                 row.article_id: row.category
                 for row in session.execute(select(Article.article_id, Article.category))
             }
-        factory.close()
+        database.close()
         # The case that went wrong is there: archived under the category whose listing links
         # them with the other category's URL.
         second = site.categories[1].slug

@@ -62,11 +62,11 @@ def test_redirects_and_links_off_the_site_are_not_followed(
 
     assert crawled.returncode == 0, crawled.log[-3000:]
     assert other_requests == []  # nothing was asked of the other port
-    factory = open_database(database_url)
-    with factory.session() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         archived = session.scalars(select(Article)).all()
         (run,) = session.scalars(select(CrawlRun)).all()
-    factory.close()
+    database.close()
     assert {article.article_id for article in archived} == {
         article.article_id for article in site.articles
     } - {to_other_port.article_id, to_subdomain.article_id}

@@ -275,12 +275,12 @@ def test_a_crawl_that_failed_having_archived_nothing_costs_no_full_walk(
             )
             assert done.returncode == 0, done.log[-3000:]
     assert [status for status, _ in runs(database_url)] == ["finished", "failed", "finished"]
-    factory = open_database(database_url, read_only=True)
+    database = open_database(database_url, read_only=True)
     try:
-        with factory.session() as session:
+        with database.session() as session:
             last = session.query(CrawlRun).order_by(CrawlRun.id.desc()).first()
     finally:
-        factory.close()
+        database.close()
     assert last is not None and last.stats.get("coopspider/listings/walk_stopped", 0) >= 1
 
 

@@ -34,10 +34,10 @@ def robots(*disallowed: str) -> bytes:
 
 
 def last_run_stats(database_url: str) -> dict:
-    factory = open_database(database_url)
-    with factory.session() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
-    factory.close()
+    database.close()
     assert run is not None and run.stats is not None
     return run.stats
 

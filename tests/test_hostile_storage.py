@@ -62,8 +62,8 @@ def test_long_documents_ids_and_categories_are_stored_alike(
         assert "Not stored" not in crawled.log and "Traceback" not in crawled.log
         assert "id longer than 500 characters, not crawled" in crawled.log
 
-    factory = open_database(database_url)
-    with factory.session() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         stored = {a.article_id: a for a in session.scalars(select(Article))}
         assert set(stored) == {a.article_id for a in site.articles} - {too_long.article_id}
         assert stored[category_article.article_id].category == long_category[:250]
@@ -76,7 +76,7 @@ def test_long_documents_ids_and_categories_are_stored_alike(
         runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
         assert [run.stats["coopspider/articles/id_too_long"] for run in runs] == [1, 1]
         assert runs[1].stats.get("coopspider/articles/new", 0) == 0
-    factory.close()
+    database.close()
 
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
     first_words = coopspider("search", "aaaahoptac aaabhoptac", env=env)

@@ -28,9 +28,9 @@ INTERRUPTED_LINE = (
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
 
 
-def coopspider(database: str, *args: str, **popen: object) -> subprocess.Popen[str]:
+def coopspider(database_url: str, *args: str, **popen: object) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "coopspider.cli", "--database", database, *args],
+        [sys.executable, "-m", "coopspider.cli", "--database", database_url, *args],
         env=clean_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -53,20 +53,20 @@ def start_slow_run(workdir: Path, **popen: object) -> subprocess.Popen[str]:
     )
 
 
-def stored(database: str) -> int:
-    factory = open_database(database, read_only=True, create=False)
+def stored(database_url: str) -> int:
+    database = open_database(database_url, read_only=True, create=False)
     try:
-        with factory.session() as session:
+        with database.session() as session:
             return count_articles(session)
     finally:
-        factory.close()
+        database.close()
 
 
-def wait_for_articles(database: str, crawl: subprocess.Popen[str], at_least: int) -> int:
+def wait_for_articles(database_url: str, crawl: subprocess.Popen[str], at_least: int) -> int:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and crawl.poll() is None:
         try:
-            if (count := stored(database)) >= at_least:
+            if (count := stored(database_url)) >= at_least:
                 return count
         except Exception:  # noqa: BLE001 - the crawl has not made the archive yet
             pass
@@ -78,13 +78,13 @@ def wait_for_articles(database: str, crawl: subprocess.Popen[str], at_least: int
 def test_ctrl_c_stops_the_crawl_keeps_its_articles_and_records_it_interrupted(
     tmp_path: Path,
 ) -> None:
-    database = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    database_url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
     site = build_site()
     with serve(site) as server:
         # Its own process group, as a terminal's foreground job: the Ctrl-C below reaches the
         # crawl and its helper processes (archive writer, extraction workers) alike.
         crawl = coopspider(
-            database,
+            database_url,
             "crawl",
             "--base-url",
             server.base_url,
@@ -100,7 +100,7 @@ def test_ctrl_c_stops_the_crawl_keeps_its_articles_and_records_it_interrupted(
             "COOPSPIDER_EXTRACT_PROCESSES=2",
             start_new_session=True,
         )
-        before = wait_for_articles(database, crawl, at_least=2)
+        before = wait_for_articles(database_url, crawl, at_least=2)
         os.killpg(crawl.pid, signal.SIGINT)
         stdout, stderr = crawl.communicate(timeout=60)
 
@@ -109,18 +109,18 @@ def test_ctrl_c_stops_the_crawl_keeps_its_articles_and_records_it_interrupted(
     assert stderr.splitlines() == [INTERRUPTED_LINE]
     assert "not parsed" not in stdout and "baseline" not in stdout
 
-    after = stored(database)
+    after = stored(database_url)
     assert before <= after < len(site.articles), "the articles written before stay; it stopped"
-    factory = open_database(database, read_only=True, create=False)
-    with factory.session() as session:
+    database = open_database(database_url, read_only=True, create=False)
+    with database.session() as session:
         [run] = session.query(CrawlRun).all()
         assert (run.status, run.finish_reason) == ("failed", RUN_INTERRUPTED)
         assert run.stats["coopspider/interrupted"] is True
         assert run.stats.get("coopspider/pages/unparsed", 0) == 0
         assert run.stats.get("coopspider/store/errors", 0) == 0
-    factory.close()
+    database.close()
 
-    alert = coopspider(database, "alert", "--dry-run", "--site", "sample")
+    alert = coopspider(database_url, "alert", "--dry-run", "--site", "sample")
     out, err = alert.communicate(timeout=60)
     assert alert.returncode == 0, err
     assert "sự cố thu thập" not in out, "an interruption is no crawl health problem"
@@ -128,9 +128,9 @@ def test_ctrl_c_stops_the_crawl_keeps_its_articles_and_records_it_interrupted(
 
 @pytest.mark.slow
 def test_a_crawl_of_a_site_that_is_down_exits_4_with_one_line_saying_why(tmp_path: Path) -> None:
-    database = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    database_url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
     crawl = coopspider(
-        database,
+        database_url,
         "crawl",
         "--base-url",
         f"http://127.0.0.1:{closed_port()}/",
@@ -156,8 +156,8 @@ def test_ctrl_c_at_the_terminal_stops_run_and_its_crawl_once_cleanly(tmp_path: P
         # The terminal's foreground process group holds `run` (and, were it not in a group of
         # its own, the crawl): SIGINT goes to the whole group.
         process = start_slow_run(tmp_path, start_new_session=True)
-        database = f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
-        before = wait_for_articles(database, process, at_least=2)
+        database_url = f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
+        before = wait_for_articles(database_url, process, at_least=2)
         os.killpg(process.pid, signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
 
@@ -165,7 +165,7 @@ def test_ctrl_c_at_the_terminal_stops_run_and_its_crawl_once_cleanly(tmp_path: P
     # One Ctrl-C reached the crawl once: a second would have stopped it at once, unrecorded.
     assert stderr.splitlines() == [INTERRUPTED_LINE]
     assert "Run finished" not in stdout, "no diff or alert after an interruption"
-    assert before <= stored(database) < len(site.articles)
+    assert before <= stored(database_url) < len(site.articles)
     [run] = run_rows(tmp_path)
     assert (run.status, run.finish_reason) == ("failed", RUN_INTERRUPTED)
 
@@ -178,8 +178,8 @@ def test_sigterm_to_run_alone_is_passed_on_and_run_waits_for_its_crawl(tmp_path:
     with serve(site) as server:
         write_config(tmp_path, {"sample": server.base_url})
         process = start_slow_run(tmp_path)
-        database = f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
-        wait_for_articles(database, process, at_least=2)
+        database_url = f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
+        wait_for_articles(database_url, process, at_least=2)
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=60)
         assert process.returncode == -signal.SIGTERM
@@ -191,11 +191,11 @@ def test_sigterm_to_run_alone_is_passed_on_and_run_waits_for_its_crawl(tmp_path:
 
 @pytest.mark.slow
 def test_ctrl_c_stops_scrapy_crawl_the_same_way(tmp_path: Path) -> None:
-    database = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    database_url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
     site = build_site()
     with serve(site) as server:
         crawl = subprocess.Popen(
-            crawl_command(server.base_url, database, tmp_path / "items.jsonl")
+            crawl_command(server.base_url, database_url, tmp_path / "items.jsonl")
             + ["-s", "DOWNLOAD_DELAY=0.5", "-s", "LOG_LEVEL=ERROR"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -203,15 +203,15 @@ def test_ctrl_c_stops_scrapy_crawl_the_same_way(tmp_path: Path) -> None:
             text=True,
             start_new_session=True,
         )
-        before = wait_for_articles(database, crawl, at_least=2)
+        before = wait_for_articles(database_url, crawl, at_least=2)
         os.killpg(crawl.pid, signal.SIGINT)
         _, stderr = crawl.communicate(timeout=60)
 
     assert crawl.returncode == EXIT_INTERRUPTED, stderr
     assert stderr.splitlines() == [INTERRUPTED_LINE]
-    assert before <= stored(database) < len(site.articles)
-    factory = open_database(database, read_only=True, create=False)
-    with factory.session() as session:
+    assert before <= stored(database_url) < len(site.articles)
+    database = open_database(database_url, read_only=True, create=False)
+    with database.session() as session:
         [run] = session.query(CrawlRun).all()
         assert (run.status, run.finish_reason) == ("failed", RUN_INTERRUPTED)
-    factory.close()
+    database.close()

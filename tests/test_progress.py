@@ -35,12 +35,12 @@ def test_progress_draws_on_a_terminal_only() -> None:
 @pytest.mark.slow
 def test_export_shows_progress_on_a_terminal_and_keeps_stdout_clean(database_url: str) -> None:
     url = database_url
-    factory = open_database(url)
-    with factory.begin() as session:
+    database = open_database(url)
+    with database.begin() as session:
         run = start_run(session, site="thaibinh", spider="p", base_url="http://x/", started_at=T0)
         for number in range(5):
             store_articles(session, [item(str(number), f"Bài {number}", T0.isoformat())], run)
-    factory.close()
+    database.close()
 
     done, shown = run_on_terminal(["export"], {"COOPSPIDER_DATABASE_URL": url})
     assert done.returncode == 0

@@ -63,9 +63,9 @@ def article(article_id: str, title: str, body: str, **extra: object) -> dict:
 def build_archive(database_url: str) -> dict[str, int]:
     """Two crawls of one site: the second finds a new, an edited and a removed article, as
     the crawl (issue 4) records them; counter readings over ten days, one of them a reset."""
-    factory = open_database(database_url)
+    database = open_database(database_url)
     first_at, second_at = NOW - timedelta(days=2), NOW - timedelta(hours=3)
-    with factory.begin() as session:
+    with database.begin() as session:
         first = start_run(
             session, site="thaibinh", spider="lienminh", base_url="http://x/", started_at=first_at
         )
@@ -153,7 +153,7 @@ def build_archive(database_url: str) -> dict[str, int]:
         save_counter(
             session, {**reset, "observed_at": (NOW - timedelta(hours=1)).isoformat()}, second
         )
-    factory.close()
+    database.close()
     return pks
 
 
@@ -195,11 +195,11 @@ def test_chart_escapes_the_site_name_and_draws_a_bar_per_known_day() -> None:
 def test_report_model_reads_the_events(database_url: str) -> None:
     url = database_url
     pks = build_archive(url)
-    factory = open_database(url)
-    with factory.session() as session:
+    database = open_database(url)
+    with database.session() as session:
         source = load_report_source(session, now=NOW, days=7, site="thaibinh")
         older_source = load_report_source(session, now=NOW - timedelta(days=30), days=7)
-    factory.close()
+    database.close()
     # Built after the session closed: the builder reads only what was loaded (a lazy load on a
     # detached row would raise).
     report, older = build_report(source), build_report(older_source)
@@ -362,9 +362,9 @@ def test_report_dates_order_and_days_without_readings(tmp_path: Path, database_u
         ("203", None, "hôm kia"),
         ("204", "2025-03-15T00:00:00+07:00", "15/03/2025 00:00"),
     ]
-    factory = open_database(database_url)
+    database = open_database(database_url)
     found_at = NOW - timedelta(hours=5)
-    with factory.begin() as session:
+    with database.begin() as session:
         run = start_run(
             session, site="thaibinh", spider="lienminh", base_url="http://x/", started_at=found_at
         )
@@ -389,7 +389,7 @@ def test_report_dates_order_and_days_without_readings(tmp_path: Path, database_u
             moment = datetime.combine(NOW.date() - timedelta(days=days_ago), time(), UTC_PLUS_7)
             reading = {"site": "thaibinh", "url": "http://x/", "total": total, "online": 2}
             save_counter(session, {**reading, "observed_at": moment.isoformat()}, run)
-    factory.close()
+    database.close()
 
     env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url}
     done = coopspider("report", "--out", str(tmp_path / "report"), "--days", "10", env=env)

@@ -41,12 +41,12 @@ from tests.helpers import (
 
 # Politeness off for our own loopback server; quiet Scrapy logs.
 def archived_ids(workdir: Path, site: str) -> set[str]:
-    factory = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
+    database = open_database(f"sqlite:///{workdir / 'data' / 'archive.sqlite3'}")
     try:
-        with factory.session() as session:
+        with database.session() as session:
             return {article.article_id for article, _ in latest_versions(session, site=site)}
     finally:
-        factory.close()
+        database.close()
 
 
 # -- end to end -----------------------------------------------------------------------------------

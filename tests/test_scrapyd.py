@@ -218,13 +218,13 @@ def test_egg_deployed_to_scrapyd_archives_the_sample_site(
     assert "finish_reason': 'finished'" in log, f"the job did not finish its crawl:\n{log[-4000:]}"
     assert "ERROR" not in log, log[-4000:]
 
-    factory = open_database(database_url, read_only=True)
+    database = open_database(database_url, read_only=True)
     try:
-        with factory.session() as session:
+        with database.session() as session:
             articles = session.scalar(select(func.count()).select_from(Article))
             statuses = session.scalars(select(CrawlRun.status)).all()
     finally:
-        factory.close()
+        database.close()
     assert articles == len(sample_server.site.articles)
     assert statuses == ["finished"]
 

@@ -54,8 +54,8 @@ OTHER = make_article(
 )
 
 
-def fill(factory: Database, run_id: int, *articles: dict) -> None:
-    with factory.begin() as session:
+def fill(database: Database, run_id: int, *articles: dict) -> None:
+    with database.begin() as session:
         for article in articles:
             store_articles(session, [article], run_id)
 
@@ -96,18 +96,18 @@ def test_fold_agrees_with_whole_string_nfd_on_any_text(value: str) -> None:
 )
 @pytest.mark.slow
 def test_search_ignores_accents_and_case_and_ranks_titles_first(
-    factory: Database, run_id: int, query: str
+    database: Database, run_id: int, query: str
 ) -> None:
-    fill(factory, run_id, OTHER, MENTION, DONG_QUY)
-    with factory.session() as session:
+    fill(database, run_id, OTHER, MENTION, DONG_QUY)
+    with database.session() as session:
         assert titles(session, query) == [DONG_QUY["title"], MENTION["title"]]
 
 
 def test_search_needs_every_word_and_takes_query_syntax_as_text(
-    factory: Database, run_id: int
+    database: Database, run_id: int
 ) -> None:
-    fill(factory, run_id, OTHER, MENTION, DONG_QUY)
-    with factory.session() as session:
+    fill(database, run_id, OTHER, MENTION, DONG_QUY)
+    with database.session() as session:
         assert titles(session, "tan cuong") == [OTHER["title"]]
         assert titles(session, "dong quy tan cuong") == []
         assert titles(session, "hợp tác xã", limit=2) == titles(session, "hop tac xa")[:2]
@@ -118,17 +118,17 @@ def test_search_needs_every_word_and_takes_query_syntax_as_text(
         assert titles(session, "...") == []
 
 
-def test_search_filters_by_site(factory: Database, run_id: int) -> None:
+def test_search_filters_by_site(database: Database, run_id: int) -> None:
     elsewhere = {**DONG_QUY, "site": "hungyen", "title": "Đông Quý ở Hưng Yên"}
-    fill(factory, run_id, DONG_QUY, elsewhere)
-    with factory.session() as session:
+    fill(database, run_id, DONG_QUY, elsewhere)
+    with database.session() as session:
         assert titles(session, "dong quy", site="hungyen") == ["Đông Quý ở Hưng Yên"]
         assert len(titles(session, "dong quy")) == 2
         assert titles(session, "dong quy", site="nowhere") == []
 
 
 def test_title_hits_come_first_and_the_count_is_not_capped_by_the_limit(
-    factory: Database, run_id: int, db_url: str, tmp_path: Path
+    database: Database, run_id: int, db_url: str, tmp_path: Path
 ) -> None:
     # One article with every word in its long title, archived first (it loses the ties), and 23
     # more hits with the words in their text, some with two of the words four times in their
@@ -153,8 +153,8 @@ def test_title_hits_come_first_and_the_count_is_not_capped_by_the_limit(
         )
         for n in range(23)
     ]
-    fill(factory, run_id, in_title, *crowd)
-    with factory.session() as session:
+    fill(database, run_id, in_title, *crowd)
+    with database.session() as session:
         assert titles(session, "hợp tác xã", limit=20)[0] == in_title["title"]
         assert titles(session, "hop tac xa", limit=3)[0] == in_title["title"]
         assert len(titles(session, "hop tac xa", limit=100)) == 24
@@ -173,16 +173,16 @@ def test_title_hits_come_first_and_the_count_is_not_capped_by_the_limit(
     assert every.stderr.strip() == "24 articles match 'hợp tác xã'"
 
 
-def test_index_follows_edits(factory: Database, run_id: int) -> None:
-    fill(factory, run_id, DONG_QUY, OTHER)
+def test_index_follows_edits(database: Database, run_id: int) -> None:
+    fill(database, run_id, DONG_QUY, OTHER)
     edited = {**DONG_QUY, "title": "Hợp tác xã Quỳnh Hoa mở rộng sản xuất", "body": "Rau màu."}
-    fill(factory, run_id, edited)
-    with factory.session() as session:
+    fill(database, run_id, edited)
+    with database.session() as session:
         assert titles(session, "dong quy") == []
         assert titles(session, "quynh hoa") == [edited["title"]]
         # Edited twice, back and forth: the index still holds exactly one current text each.
-    fill(factory, run_id, DONG_QUY)
-    with factory.session() as session:
+    fill(database, run_id, DONG_QUY)
+    with database.session() as session:
         assert titles(session, "quynh hoa") == []
         assert titles(session, "dong quy") == [DONG_QUY["title"]]
         assert titles(session, "rau mau") == [DONG_QUY["title"]]
@@ -210,14 +210,14 @@ def test_migration_indexes_articles_archived_before_it(db_url: str) -> None:
         reopened.close()
 
 
-def test_views_for_browsing_tools(factory: Database, run_id: int) -> None:
-    fill(factory, run_id, DONG_QUY, {**DONG_QUY, "title": "Sửa tiêu đề"}, OTHER)
+def test_views_for_browsing_tools(database: Database, run_id: int) -> None:
+    fill(database, run_id, DONG_QUY, {**DONG_QUY, "title": "Sửa tiêu đề"}, OTHER)
     readings = [(T0, 1000), (T0 + timedelta(days=2), 1600), (T0 + timedelta(days=3), 50)]
-    with factory.begin() as session:
+    with database.begin() as session:
         for moment, total in readings:
             counter = {"site": "thaibinh", "url": "http://x/", "total": total, "online": 3}
             save_counter(session, {**counter, "observed_at": moment.isoformat()}, run_id)
-    with factory.session() as session:
+    with database.session() as session:
         latest = session.execute(
             text("SELECT article_id, version, title FROM latest_articles ORDER BY article_id")
         ).all()

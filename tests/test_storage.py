@@ -140,8 +140,8 @@ def test_migrations_apply_on_first_open_and_are_idempotent(db_url: str, run_id: 
 
 
 @pytest.mark.slow
-def test_migrated_schema_matches_models(factory: Database) -> None:
-    with factory.connect() as connection:
+def test_migrated_schema_matches_models(database: Database) -> None:
+    with database.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_name": described_by_models}
         )
@@ -275,12 +275,12 @@ def test_content_hash_is_stable_under_nfd_and_spacing(body: str) -> None:
 # --- articles and versions -----------------------------------------------------------------
 
 
-def test_save_new_unchanged_changed_keeps_every_version(factory: Database, run_id: int) -> None:
+def test_save_new_unchanged_changed_keeps_every_version(database: Database, run_id: int) -> None:
     original = make_article()
-    with factory.begin() as session:
+    with database.begin() as session:
         assert store_articles(session, [original], run_id)[0].result == "new"
 
-    with factory.begin() as session:
+    with database.begin() as session:
         second = start_run(
             session,
             site="thaibinh",
@@ -294,7 +294,7 @@ def test_save_new_unchanged_changed_keeps_every_version(factory: Database, run_i
         url="https://lienminhhtx.example/tin-tuc-su-kien/hoi-nghi-moi-1234.html",
         fetched_at="2025-03-02T02:00:00+00:00",
     )
-    with factory.begin() as session:
+    with database.begin() as session:
         assert store_articles(session, [respaced], second)[0].result == "unchanged"
 
     changed = make_article(
@@ -302,11 +302,11 @@ def test_save_new_unchanged_changed_keeps_every_version(factory: Database, run_i
         url=respaced["url"],
         fetched_at="2025-03-03T02:00:00+00:00",
     )
-    with factory.begin() as session:
+    with database.begin() as session:
         assert store_articles(session, [changed], second)[0].result == "changed"
         assert store_articles(session, [changed], second)[0].result == "unchanged"
 
-    with factory.begin() as session:
+    with database.begin() as session:
         article = session.scalars(select(Article)).one()
         assert article.url == respaced["url"]
         assert article.last_run_id == second
@@ -324,8 +324,8 @@ def test_save_new_unchanged_changed_keeps_every_version(factory: Database, run_i
         assert count_articles(session) == 1
 
 
-def test_content_reverting_makes_a_third_version(factory: Database, run_id: int) -> None:
-    with factory.begin() as session:
+def test_content_reverting_makes_a_third_version(database: Database, run_id: int) -> None:
+    with database.begin() as session:
         bodies = [make_article(body=body) for body in ("A", "B", "A")]
         results = [stored.result for stored in store_articles(session, bodies, run_id)]
         versions = session.scalars(select(ArticleVersion.body).order_by(ArticleVersion.version))
@@ -333,10 +333,10 @@ def test_content_reverting_makes_a_third_version(factory: Database, run_id: int)
         assert list(versions) == ["A", "B", "A"]
 
 
-def test_timestamps_come_back_aware(factory: Database, run_id: int) -> None:
-    with factory.begin() as session:
+def test_timestamps_come_back_aware(database: Database, run_id: int) -> None:
+    with database.begin() as session:
         store_articles(session, [make_article(published_at="2022-05-09T08:30:00+07:00")], run_id)
-    with factory.session() as session:
+    with database.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         article = version.article
         run = get_run(session, run_id)
@@ -362,15 +362,15 @@ def test_timestamps_come_back_aware(factory: Database, run_id: int) -> None:
 
 
 @pytest.mark.slow
-def test_naive_datetimes_are_refused(factory: Database) -> None:
-    with factory.session() as session, pytest.raises(ValueError, match="naive"):
+def test_naive_datetimes_are_refused(database: Database) -> None:
+    with database.session() as session, pytest.raises(ValueError, match="naive"):
         start_run(session, site="s", spider="p", base_url="u", started_at=datetime(2025, 1, 1))
 
 
 @pytest.mark.slow
-def test_article_without_date_or_fetch_time(factory: Database, run_id: int) -> None:
+def test_article_without_date_or_fetch_time(database: Database, run_id: int) -> None:
     before = datetime.now(UTC)
-    with factory.begin() as session:
+    with database.begin() as session:
         store_articles(
             session,
             [
@@ -385,7 +385,7 @@ def test_article_without_date_or_fetch_time(factory: Database, run_id: int) -> N
             ],
             run_id,
         )
-    with factory.session() as session:
+    with database.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         assert version.published_at is None
         assert version.fetched_at >= before - timedelta(seconds=1)
@@ -397,7 +397,7 @@ def test_article_without_date_or_fetch_time(factory: Database, run_id: int) -> N
 # --- runs and counters ---------------------------------------------------------------------
 
 
-def test_run_finished_with_json_safe_stats(factory: Database, run_id: int) -> None:
+def test_run_finished_with_json_safe_stats(database: Database, run_id: int) -> None:
     stats = {
         "start_time": T0,
         "elapsed_time_seconds": 12.5,
@@ -406,7 +406,7 @@ def test_run_finished_with_json_safe_stats(factory: Database, run_id: int) -> No
         "weird": math.nan,
         "nested": {1: ("a", timedelta(seconds=2))},
     }
-    with factory.begin() as session:
+    with database.begin() as session:
         finish_run(
             session,
             run_id,
@@ -415,7 +415,7 @@ def test_run_finished_with_json_safe_stats(factory: Database, run_id: int) -> No
             finish_reason="finished",
             stats=stats,
         )
-    with factory.session() as session:
+    with database.session() as session:
         run = get_run(session, run_id)
         assert run is not None
         assert (run.status, run.finish_reason) == ("finished", "finished")
@@ -431,8 +431,8 @@ def test_run_finished_with_json_safe_stats(factory: Database, run_id: int) -> No
         assert get_run(session, run_id + 1000) is None
 
 
-def test_run_status_is_checked(factory: Database, run_id: int) -> None:
-    with factory.session() as session:
+def test_run_status_is_checked(database: Database, run_id: int) -> None:
+    with database.session() as session:
         with pytest.raises(ValueError):
             finish_run(
                 session, run_id, finished_at=T0, status="running", finish_reason=None, stats={}
@@ -454,8 +454,8 @@ def test_run_status_is_checked(factory: Database, run_id: int) -> None:
         assert run is not None and run.status == "failed"
 
 
-def test_counters_stored(factory: Database, run_id: int) -> None:
-    with factory.begin() as session:
+def test_counters_stored(database: Database, run_id: int) -> None:
+    with database.begin() as session:
         save_counter(
             session,
             {
@@ -489,7 +489,7 @@ def test_counters_stored(factory: Database, run_id: int) -> None:
             },
             run_id,
         )
-    with factory.session() as session:
+    with database.session() as session:
         rows = session.scalars(select(CounterObservation).order_by(CounterObservation.id)).all()
         assert [(r.total, r.online) for r in rows] == [
             (280451, 43),
@@ -508,9 +508,9 @@ def test_counters_stored(factory: Database, run_id: int) -> None:
 
 
 @pytest.mark.slow
-def test_export_order_and_latest_version(factory: Database, run_id: int) -> None:
+def test_export_order_and_latest_version(database: Database, run_id: int) -> None:
     day = "2024-01-{:02d}T09:00:00+07:00"
-    with factory.begin() as session:
+    with database.begin() as session:
         for site, article_id, published in [
             ("b-site", "1", day.format(5)),
             ("a-site", "10", day.format(1)),
@@ -530,7 +530,7 @@ def test_export_order_and_latest_version(factory: Database, run_id: int) -> None
             run_id,
         )
 
-    with factory.session() as session:
+    with database.session() as session:
         rows = list(latest_versions(session))
         assert [(a.site, a.article_id) for a, _ in rows] == [
             ("a-site", "12"),
@@ -571,7 +571,7 @@ def test_export_order_and_latest_version(factory: Database, run_id: int) -> None
 
 
 @pytest.mark.slow
-def test_concurrent_writers_keep_constraints(factory: Database, run_id: int) -> None:
+def test_concurrent_writers_keep_constraints(database: Database, run_id: int) -> None:
     threads_count, articles = 6, [make_article(article_id=str(n)) for n in range(5)]
     barrier = threading.Barrier(threads_count)
     results: list[tuple[str, str]] = []
@@ -581,7 +581,7 @@ def test_concurrent_writers_keep_constraints(factory: Database, run_id: int) -> 
         try:
             barrier.wait()
             for article in articles:
-                with factory.begin() as session:
+                with database.begin() as session:
                     results.append(
                         (
                             article["article_id"],
@@ -589,7 +589,7 @@ def test_concurrent_writers_keep_constraints(factory: Database, run_id: int) -> 
                         )
                     )
             # Every worker also brings its own edit of one shared article.
-            with factory.begin() as session:
+            with database.begin() as session:
                 store_articles(
                     session, [make_article(article_id="99", body=f"bản {worker}")], run_id
                 )
@@ -606,7 +606,7 @@ def test_concurrent_writers_keep_constraints(factory: Database, run_id: int) -> 
     for article in articles:
         assert tally[(article["article_id"], "new")] == 1
         assert tally[(article["article_id"], "unchanged")] == threads_count - 1
-    with factory.session() as session:
+    with database.session() as session:
         assert count_articles(session) == len(articles) + 1
         shared = session.scalars(select(Article).where(Article.article_id == "99")).one()
         assert [v.version for v in shared.versions] == list(range(1, threads_count + 1))
@@ -648,14 +648,14 @@ def test_processes_opening_a_fresh_database_together(db_url: str) -> None:
 
 @pytest.mark.parametrize("with_another_article", [False, True])
 @pytest.mark.slow
-def test_insert_race_recovers(factory: Database, run_id: int, with_another_article: bool) -> None:
+def test_insert_race_recovers(database: Database, run_id: int, with_another_article: bool) -> None:
     """Two writers store the same new article at once: the second uses the winner's row, and still
     creates the other articles of its batch.
 
     PostgreSQL: the second finds no row, inserts, waits on the unique index for the first's
     transaction and, when that commits, loses the insert race and locks the winner's row.
     SQLite: BEGIN IMMEDIATE makes the second wait before it reads, so there is no race to lose."""
-    first = factory.session()
+    first = database.session()
     first.begin()
     assert store_articles(first, [make_article()], run_id)[0].result == "new"
     other = make_article(article_id="5678", url="http://lienminhhtx.example/tin-tuc/b-5678.html")
@@ -664,13 +664,13 @@ def test_insert_race_recovers(factory: Database, run_id: int, with_another_artic
     began_at: list[float] = []
 
     def second_writer() -> None:
-        with factory.begin() as session:
+        with database.begin() as session:
             session.connection()
             began_at.append(time.monotonic())
             outcome.extend(stored.result for stored in store_articles(session, batch, run_id))
 
     thread = threading.Thread(target=second_writer)
-    with waiting_for_a_lock(factory, thread) as waiting:
+    with waiting_for_a_lock(database, thread) as waiting:
         thread.start()
         wait_until(waiting, "the second writer to wait for the first", timeout=10)
     committed_at = time.monotonic()
@@ -678,9 +678,9 @@ def test_insert_race_recovers(factory: Database, run_id: int, with_another_artic
     first.close()
     thread.join(timeout=60)
     assert outcome == ["unchanged", "new"][: len(batch)]
-    if factory.dialect == "sqlite":
+    if database.dialect == "sqlite":
         assert began_at[0] > committed_at, "the second writer began before the first committed"
-    with factory.session() as session:
+    with database.session() as session:
         assert count_articles(session) == len(batch)
         assert len(session.scalars(select(ArticleVersion)).all()) == len(batch)
 
@@ -724,10 +724,10 @@ def waiting_for_a_lock(
         event.remove(Engine, "before_cursor_execute", note)
 
 
-def test_offsets_other_than_vietnam_are_kept_as_instants(factory: Database, run_id: int) -> None:
-    with factory.begin() as session:
+def test_offsets_other_than_vietnam_are_kept_as_instants(database: Database, run_id: int) -> None:
+    with database.begin() as session:
         store_articles(session, [make_article(published_at="2022-05-09T00:00:00+09:00")], run_id)
-    with factory.session() as session:
+    with database.session() as session:
         version = session.scalars(select(ArticleVersion)).one()
         assert version.published_at == datetime(2022, 5, 9, tzinfo=timezone(timedelta(hours=9)))
         assert article_as_dict(version.article, version)["published_at"] == (
@@ -761,8 +761,8 @@ def test_content_hash_ignores_scheme_and_port_of_own_images() -> None:
 
 
 @pytest.mark.slow
-def test_change_events_round_trip_and_filter(factory: Database, run_id: int) -> None:
-    with factory.begin() as session:
+def test_change_events_round_trip_and_filter(database: Database, run_id: int) -> None:
+    with database.begin() as session:
         store_articles(session, [make_article()], run_id)
         article_pk = session.scalars(select(Article.id)).one()
         record_event(
@@ -779,7 +779,7 @@ def test_change_events_round_trip_and_filter(factory: Database, run_id: int) -> 
         )
         record_event(session, site="other", kind="new", run_id=run_id, details={"url": "u"})
 
-    with factory.session() as session:
+    with database.session() as session:
         changed = list_events(session, site="thaibinh", kinds=["changed"])
         assert [event.details["diff"]["title"] for event in changed] == [["Cũ", "Mới"]]
         assert changed[0].detected_at == datetime(2025, 3, 1, 2, tzinfo=UTC)
@@ -795,14 +795,14 @@ def test_change_events_round_trip_and_filter(factory: Database, run_id: int) -> 
 
 
 @pytest.mark.slow
-def test_change_event_kind_is_checked(factory: Database, run_id: int) -> None:
-    with factory.begin() as session, pytest.raises(ValueError, match="unknown change event"):
+def test_change_event_kind_is_checked(database: Database, run_id: int) -> None:
+    with database.begin() as session, pytest.raises(ValueError, match="unknown change event"):
         record_event(session, site="thaibinh", kind="edited", run_id=run_id, details={})
 
 
 @pytest.mark.slow
 def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
-    db_url: str, factory: Database, run_id: int
+    db_url: str, database: Database, run_id: int
 ) -> None:
     """A report reading for minutes must not make the crawl wait, nor write by mistake."""
     reader_database = open_database(db_url, read_only=True)
@@ -812,7 +812,7 @@ def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
             done = threading.Event()
 
             def write() -> None:
-                with factory.begin() as session:
+                with database.begin() as session:
                     store_articles(session, [make_article()], run_id)
                 done.set()
 

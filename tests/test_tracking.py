@@ -64,9 +64,9 @@ def list_all(session: Session, run: int, count: int) -> None:
 
 @pytest.mark.slow
 def test_baseline_run_records_one_count_and_no_new_article(
-    factory: Database,  # noqa: F811
+    database: Database,  # noqa: F811
 ) -> None:
-    with factory.begin() as session:
+    with database.begin() as session:
         run = new_run(session, finished=False)
         assert is_baseline_run(session, SITE, run)
         for number in range(1, 4):
@@ -83,9 +83,9 @@ def test_baseline_run_records_one_count_and_no_new_article(
 
 @pytest.mark.slow
 def test_new_and_changed_articles_are_recorded_with_their_word_level_fields(
-    factory: Database,  # noqa: F811
+    database: Database,  # noqa: F811
 ) -> None:
-    with factory.begin() as session:
+    with database.begin() as session:
         first = new_run(session)
         archive_articles(session, [article(1, 1)], first, baseline=True)
         second = new_run(session)
@@ -109,7 +109,7 @@ def test_new_and_changed_articles_are_recorded_with_their_word_level_fields(
 
 @pytest.mark.slow
 def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
-    factory: Database,  # noqa: F811
+    database: Database,  # noqa: F811
 ) -> None:
     """Same verdicts, versions and events, an article repeated in the batch included."""
 
@@ -117,7 +117,7 @@ def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
         def at(number: int, day: int, **changes: Any) -> dict[str, Any]:
             return article(number, day, site=site, **changes)
 
-        with factory.begin() as session:
+        with database.begin() as session:
             archive_articles(session, [at(5, 5)], new_run(session), baseline=True)
         second = [
             at(1, 1),
@@ -127,7 +127,7 @@ def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
             at(2, 2),
             at(5, 5, body="Nội dung mới."),
         ]
-        with factory.begin() as session:
+        with database.begin() as session:
             run = new_run(session)
             if site == "batch":
                 return archive_articles(session, second, run)
@@ -145,7 +145,7 @@ def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
             "changed",
         ]
     )
-    with factory.session() as session:
+    with database.session() as session:
         by_site = {
             site: [
                 (event.kind, event.article.article_id, event.details)
@@ -174,13 +174,13 @@ def test_a_batch_is_archived_exactly_as_the_same_articles_one_by_one(
 
 
 def test_unicode_form_and_whitespace_are_not_edits(
-    factory: Database,  # noqa: F811
+    database: Database,  # noqa: F811
 ) -> None:
     original = article(1, 1)
     respaced = dict(original)
     respaced["title"] = unicodedata.normalize("NFD", original["title"]) + "  "
     respaced["body"] = original["body"].replace(" ", "\u00a0 ").replace("\n\n", "\n \n\n")
-    with factory.begin() as session:
+    with database.begin() as session:
         archive_articles(session, [original], new_run(session), baseline=True)
         assert archive_articles(session, [respaced], new_run(session))[0] == "unchanged"
         assert events(session) == []
@@ -188,9 +188,9 @@ def test_unicode_form_and_whitespace_are_not_edits(
 
 @pytest.mark.slow
 def test_gone_and_unlisted_articles_are_removed_and_a_listing_restores_them(
-    factory: Database,  # noqa: F811
+    database: Database,  # noqa: F811
 ) -> None:
-    with factory.begin() as session:
+    with database.begin() as session:
         first = new_run(session)
         for number in range(1, 9):  # bài 8 is the newest
             archive_articles(session, [article(number, number)], first, baseline=True)
@@ -236,9 +236,9 @@ def test_gone_and_unlisted_articles_are_removed_and_a_listing_restores_them(
 
 @pytest.mark.slow
 def test_last_page_of_a_listing_covers_every_older_article_and_an_empty_one_nothing(
-    factory: Database,  # noqa: F811
+    database: Database,  # noqa: F811
 ) -> None:
-    with factory.begin() as session:
+    with database.begin() as session:
         first = new_run(session)
         for number in range(1, 5):
             archive_articles(session, [article(number, number)], first, baseline=True)
@@ -264,9 +264,9 @@ def test_last_page_of_a_listing_covers_every_older_article_and_an_empty_one_noth
 
 @pytest.mark.slow
 def test_not_modified_answer_updates_last_seen(
-    factory: Database,  # noqa: F811
+    database: Database,  # noqa: F811
 ) -> None:
-    with factory.begin() as session:
+    with database.begin() as session:
         run = new_run(session)
         archive_articles(
             session, [article(1, 1, etag='"v1"', last_modified="x")], run, baseline=True
@@ -298,9 +298,9 @@ def _observe(session: Session, total: int, day: int) -> None:
 
 @pytest.mark.slow
 def test_counter_going_down_or_frozen_for_three_runs_is_an_anomaly(
-    factory: Database,  # noqa: F811
+    database: Database,  # noqa: F811
 ) -> None:
-    with factory.begin() as session:
+    with database.begin() as session:
         for day, total in enumerate([100, 150, 90, 90, 90, 90, 120, 110], start=1):
             _observe(session, total, day)
         anomalies = [

@@ -54,9 +54,9 @@ def article(article_id: str, images: list[dict[str, str]], fetched_at: datetime)
 def build_archive(database_url: str) -> None:
     """Two finished crawls: the second finds an image added to one article and another article
     gone (410), recorded as the crawl records them."""
-    factory = open_database(database_url)
+    database = open_database(database_url)
     first_at, second_at = NOW - timedelta(days=1), NOW - timedelta(hours=1)
-    with factory.begin() as session:
+    with database.begin() as session:
         runs = []
         for started, images in ((first_at, []), (second_at, [IMAGE])):
             run = start_run(
@@ -96,19 +96,19 @@ def build_archive(database_url: str) -> None:
                 details=details,
                 detected_at=second_at,
             )
-    factory.close()
+    database.close()
 
 
 def test_an_image_and_a_removal_read_the_same_everywhere(database_url: str) -> None:
     build_archive(database_url)
-    factory = open_database(database_url)
-    with factory.session() as session:
+    database = open_database(database_url)
+    with database.session() as session:
         diff_text = render_diff(build_diff(load_facts(session)))
         digest = build_digest(
             EventInput(event.site, event.kind, event.details) for event in list_events(session)
         )
         report = build_report(load_report_source(session, now=NOW, days=2))
-    factory.close()
+    database.close()
     mail_text, mail_html = render_text(digest), render_html(digest)
     pages = dict(render_pages(report))
 

@@ -23,8 +23,8 @@ def numbered(number: int, **changes: Any) -> dict[str, Any]:
     )
 
 
-def stored_ids(factory: Database) -> list[str]:  # noqa: F811
-    with factory.session() as session:
+def stored_ids(database: Database) -> list[str]:  # noqa: F811
+    with database.session() as session:
         return sorted(session.scalars(select(Article.article_id)), key=int)
 
 
@@ -58,26 +58,26 @@ def test_a_batch_waits_a_moment_for_more_items_but_not_past_the_end(
 
 @pytest.mark.slow
 def test_a_bad_item_in_a_batch_costs_only_itself(
-    factory: Database,  # noqa: F811
+    database: Database,  # noqa: F811
     run_id: int,  # noqa: F811
 ) -> None:
     batch = [numbered(1), numbered(2, published_at="not a date"), numbered(3)]
-    outcomes = _write(factory, savers(baseline=False)["article"], "article", batch, run_id)
+    outcomes = _write(database, savers(baseline=False)["article"], "article", batch, run_id)
     assert [(outcome.url, outcome.result) for outcome in outcomes] == [
         ("http://x/tin-tuc/bai-1.html", "new"),
         ("http://x/tin-tuc/bai-2.html", None),
         ("http://x/tin-tuc/bai-3.html", "new"),
     ]
     assert outcomes[1].error is not None and "not a date" in outcomes[1].error
-    assert stored_ids(factory) == ["1", "3"]
-    with factory.session() as session:
+    assert stored_ids(database) == ["1", "3"]
+    with database.session() as session:
         assert Counter(event.kind for event in list_events(session, site="thaibinh")) == {"new": 2}
 
 
 @pytest.mark.slow
 def test_writer_process_stores_every_item_and_reports_each(
     db_url: str,  # noqa: F811
-    factory: Database,  # noqa: F811
+    database: Database,  # noqa: F811
     run_id: int,  # noqa: F811
 ) -> None:
     writer = ArchiveWriter(db_url, run_id)
@@ -91,4 +91,4 @@ def test_writer_process_stores_every_item_and_reports_each(
     assert [outcome.url for outcome in outcomes if outcome.error] == [
         "http://x/tin-tuc/bai-200.html"
     ]
-    assert stored_ids(factory) == [str(number) for number in range(1, 101)]
+    assert stored_ids(database) == [str(number) for number in range(1, 101)]

@@ -9,6 +9,7 @@ conditional requests, so a site that did not change costs a few pages.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -46,7 +47,13 @@ from coopspider.middlewares import ForbiddenByRobots, RedirectLoop
 from coopspider.pages.article import ArticlePage
 from coopspider.pages.decoding import looks_binary, page_text
 from coopspider.pages.listing import ListingPage
-from coopspider.profiles import SiteProfile, load_profiles, resolve_site, site_tables
+from coopspider.profiles import (
+    SiteProfile,
+    load_profiles,
+    resolve_site,
+    site_tables,
+    whole_days,
+)
 from coopspider.urls import LinkKind, ParsedUrl, on_site, site_of, split_login
 from storage import (
     KnownArticle,
@@ -161,7 +168,7 @@ class LienminhSpider(scrapy.Spider):
             return given
         if name == "FULL_CRAWL":
             return self.settings.getbool(name, False)
-        return _days(name, self.settings.getint(name))
+        return _days(name, self.settings.getint(name), where="setting")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.full = self._setting("FULL_CRAWL")
@@ -559,17 +566,13 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def _days(name: str, value: str | int | None) -> int | None:
+def _days(name: str, value: str | int | None, where: str = "crawl argument") -> int | None:
     """A number of days given as a spider argument or setting; None when not given."""
     if value is None or value == "":
         return None
-    try:
-        days = int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number of days, got {value!r}") from None
-    if days < 0:
-        raise ValueError(f"{name} must not be negative, got {days}")
-    return days
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        value = int(value)  # arguments come as text; the rule is the profiles' one
+    return whole_days(value, name, where)
 
 
 def _flag(name: str, value: str | bool | None) -> bool | None:
