@@ -636,16 +636,14 @@ def cmd_alert(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from coopspider.cycle import (
-        LockUnavailable,
         RunContext,
         RunInterrupted,
-        RunLocked,
         cycle_steps,
-        lock_file_for,
         run_cycle,
         run_lock,
         select_sites,
     )
+    from storage import LockHeld, LockUnavailable
 
     config = _config(args)
     database_url = _database_url(args)
@@ -654,12 +652,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UserError(str(error)) from error
     settings = dict(_setting(text) for text in args.set)
-    lock_file = lock_file_for(config, database_url)
     started = time.monotonic()
     try:
-        with run_lock(lock_file):
-            # A database the run cannot open or write: one line, exit 2, before any crawl.
-            _open(args).close()
+        # A database the run cannot open or write: one line, exit 2, before any crawl.
+        with _open(args) as database, run_lock(config, database_url, database):
             context = RunContext(
                 config=config,
                 database_url=database_url,
@@ -669,8 +665,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 log_level=args.log_level,
             )
             code, lines = run_cycle(context, cycle_steps())
-    except RunLocked as locked:
-        print(f"coopspider: {locked}; not starting", file=sys.stderr)
+    except LockHeld as locked:
+        print(f"coopspider: another run holds the lock {locked}; not starting", file=sys.stderr)
         return EXIT_LOCKED
     except RunInterrupted:
         return EXIT_INTERRUPTED  # the crawl said so on stderr, in one line

@@ -13,7 +13,6 @@ process, starts fresh for each site.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -27,10 +26,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol
 
 from coopspider.config import DEFAULT_SITE, Config, SiteConfig, archive_problem, masked_url
-from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_FAILED, EXIT_OK
+from coopspider.exitcodes import (
+    EXIT_ALERTS_NOT_SENT,
+    EXIT_CRAWL_FAILED,
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+)
 from coopspider.processes import dying_with_this_process
 from coopspider.profiles import SITE_TABLES_ENV
 from coopspider.urls import host_of
@@ -43,6 +48,8 @@ SPIDER = "lienminh"
 # After CLOSESPIDER_TIMEOUT asks the spider to stop, this long to finish writing before a kill.
 STOP_GRACE_S = 300
 DEFAULT_LOCK_FILE = Path("data/coopspider.lock")
+# The name of the run lock in a PostgreSQL archive.
+RUN_LOCK = "coopspider run"
 
 
 # -- which sites ----------------------------------------------------------------------------------
@@ -84,35 +91,17 @@ def select_sites(
 # -- the lock -------------------------------------------------------------------------------------
 
 
-class RunLocked(Exception):
-    """Another run holds the lock."""
-
-    def __init__(self, path: Path, holder: str | None) -> None:
-        holder_text = f" (pid {holder})" if holder else ""
-        super().__init__(f"another run holds the lock {path}{holder_text}")
-        self.path = path
-        self.holder = holder
-
-
-class LockUnavailable(Exception):
-    """The lock file cannot be created or opened."""
-
-
 def default_lock_file(database_url: str) -> Path:
     """Next to a SQLite database file; for other databases, data/coopspider.lock."""
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    from storage import sqlite_file
+
     try:
-        url = make_url(database_url)
+        path = sqlite_file(database_url)
     except ArgumentError:
         return DEFAULT_LOCK_FILE
-    database = url.database or ""
-    in_a_file = database not in ("", ":memory:") and not database.startswith("file:")
-    if url.get_backend_name() == "sqlite" and in_a_file:
-        path = Path(database)
-        return path.with_name(path.name + ".lock")
-    return DEFAULT_LOCK_FILE
+    return DEFAULT_LOCK_FILE if path is None else path.with_name(path.name + ".lock")
 
 
 def lock_file_for(config: Config, database_url: str) -> Path:
@@ -121,42 +110,21 @@ def lock_file_for(config: Config, database_url: str) -> Path:
 
 
 @contextmanager
-def run_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive flock on `path` for the block; raise RunLocked at once if taken.
+def run_lock(config: Config, database_url: str, database: Database) -> Iterator[None]:
+    """Hold the lock that keeps runs from overlapping for the block; storage.LockHeld at once
+    if another run holds it.
 
-    The kernel drops the lock when the process ends, however it ends, so a crash never leaves a
-    stale lock. The holder's pid is written into the file for the "locked" message.
+    A PostgreSQL archive: its advisory lock, which keeps apart runs on every machine writing to
+    it. SQLite: the file lock (run.lock_file), as only this machine can write the file.
     """
-    path = path.absolute()  # the message names the file wherever the run was started
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # "a+" neither truncates nor needs the file to exist: the holder's pid stays readable.
-        handle = path.open("a+", encoding="ascii")
-    except OSError as error:
-        raise LockUnavailable(f"cannot take the lock {path}: {error.strerror or error}") from error
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunLocked(path, _holder_pid(handle)) from None
-        handle.truncate(0)
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        try:
+    from storage import archive_lock, file_lock
+
+    if database.dialect == "postgresql":
+        with archive_lock(database, RUN_LOCK):
             yield
-        finally:
-            handle.truncate(0)
-
-
-def _holder_pid(handle: TextIO) -> str | None:
-    """The pid the lock's holder wrote; it writes just after taking the lock, so wait briefly
-    for a holder that has only just started."""
-    for _ in range(20):
-        handle.seek(0)
-        if holder := handle.read().strip():
-            return holder
-        time.sleep(0.05)
-    return None
+    else:
+        with file_lock(lock_file_for(config, database_url)):
+            yield
 
 
 # -- steps ----------------------------------------------------------------------------------------
@@ -508,6 +476,8 @@ def judge_crawl(returncode: int | None, run: CrawlRun | None, seconds: float) ->
     """
     if returncode is None:
         return f"killed after {seconds:.0f} s (run.timeout exceeded)"
+    if returncode == EXIT_LOCKED:
+        return "another crawl of the site is running (started by hand or by another machine)"
     if returncode != 0:
         return f"scrapy exited with status {returncode}"
     if run is None:

@@ -11,8 +11,10 @@
 | 4    | EXIT_CRAWL_FAILED    | `run`: the crawl of at least one site failed (the other sites     |
 |      |                      | were still crawled); `crawl`: the site's home page could not be   |
 |      |                      | read (the site is down), nothing was archived                     |
-| 75   | EXIT_LOCKED          | `run`: another run holds the lock; nothing was done (EX_TEMPFAIL  |
-|      |                      | from sysexits.h: try again later)                                 |
+| 75   | EXIT_LOCKED          | `run`: another run holds the lock (on PostgreSQL, a run on any    |
+|      |                      | machine); `crawl`, `scrapy crawl`: another crawl of the same site |
+|      |                      | is running; nothing was done (EX_TEMPFAIL from sysexits.h: try    |
+|      |                      | again later)                                                      |
 | 130  | EXIT_INTERRUPTED     | `crawl`, `run`, `scrapy crawl`: stopped by Ctrl-C (SIGINT); the   |
 |      |                      | articles written so far are kept, the run is recorded as failed   |
 |      |                      | with the reason "interrupted" (128 + SIGINT, as shells report it) |
@@ -35,8 +37,9 @@ EXIT_LOCKED = 75
 EXIT_INTERRUPTED = 130
 
 
-def refuse_to_start(problem: str) -> NoReturn:
+def refuse_to_start(problem: str, code: int = EXIT_USAGE) -> NoReturn:
     """Stop a crawl that cannot start, before Scrapy turns the error into pages of tracebacks:
-    one line on stderr, exit 2. SystemExit leaves Scrapy's event loop at once, quietly."""
+    one line on stderr, exit `code` (2; EXIT_LOCKED when another crawl of the site runs).
+    SystemExit leaves Scrapy's event loop at once, quietly."""
     print(f"coopspider: error: {problem}", file=sys.stderr, flush=True)
-    raise SystemExit(EXIT_USAGE)
+    raise SystemExit(code)

@@ -42,8 +42,10 @@ from storage.db import (
     open_database,
     refuses_writes,
     resolve_database_url,
+    sqlite_file,
     upgrade_database,
 )
+from storage.locks import LockHeld, LockUnavailable, archive_lock, file_lock
 from storage.models import (
     EVENT_KINDS,
     HEALTH_KINDS,
@@ -97,6 +99,11 @@ from storage.tracking import (
 )
 
 __all__ = [
+    "LockHeld",
+    "LockUnavailable",
+    "archive_lock",
+    "file_lock",
+    "sqlite_file",
     "ArchiveMissing",
     "ArchiveNotWritable",
     "ArchiveOutdated",

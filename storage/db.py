@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -127,6 +127,11 @@ class Database:
     def dialect(self) -> str:
         """The database's kind: "sqlite" or "postgresql"."""
         return self._engine.dialect.name
+
+    @property
+    def file(self) -> Path | None:
+        """The SQLite archive's file; None for PostgreSQL and for a database in memory."""
+        return sqlite_file(self._engine.url)
 
     def session(self) -> Session:
         """A new session; use it as `with database.session() as session:`."""
@@ -279,12 +284,18 @@ def open_database(url: str, *, read_only: bool = False, create: bool = True) -> 
     return Database(engine)
 
 
-def _missing_sqlite_file(url: str) -> bool:
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL; None for other databases, in memory, or a "file:" URI."""
     parsed = make_url(url)
     database = parsed.database or ""
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
-        return False
-    return not database.startswith("file:") and not Path(database).is_file()
+        return None
+    return None if database.startswith("file:") else Path(database)
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    path = sqlite_file(url)
+    return path is not None and not path.is_file()
 
 
 def _require_schema(connection: Connection) -> None:

@@ -1,4 +1,4 @@
-"""Concurrency: two crawls of one site at once, and a crawl while other commands read the archive.
+"""Concurrency: two crawls at once into one archive, and a crawl while other commands read it.
 
 What must hold (SQLite in WAL mode with a busy timeout, and PostgreSQL): every write lands, each
 article once with one version, no "database is locked", and readers see whole articles only.
@@ -34,9 +34,11 @@ def slow_down_articles(server: FaultServer, seconds: float) -> None:
         server.faults[path] = stall(seconds)
 
 
-def start_crawl(server: FaultServer, database_url: str, feed: Path) -> subprocess.Popen[str]:
+def start_crawl(
+    server: FaultServer, database_url: str, feed: Path, *extra: str
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        crawl_command(server.base_url, database_url, feed),
+        crawl_command(server.base_url, database_url, feed, *extra),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -45,34 +47,35 @@ def start_crawl(server: FaultServer, database_url: str, feed: Path) -> subproces
     )
 
 
-def test_two_crawls_of_the_same_site_at_once_lose_no_write(
+def test_two_crawls_at_once_into_one_archive_lose_no_write(
     tmp_path: Path, database_url: str
 ) -> None:
-    site = build_site()
+    # Two sites: a second crawl of the same site is refused (tests/test_locks.py).
+    site, names = build_site(), ("one", "two")
     open_database(database_url).close()  # migrated before the race starts
     with FaultServer(site) as server:
         slow_down_articles(server, 0.05)
-        crawls = [start_crawl(server, database_url, tmp_path / f"{n}.jsonl") for n in (1, 2)]
+        crawls = [
+            start_crawl(server, database_url, tmp_path / f"{n}.jsonl", "-a", f"site={name}")
+            for n, name in enumerate(names, 1)
+        ]
         logs = [crawl.communicate(timeout=300)[1] for crawl in crawls]
 
     for crawl, log in zip(crawls, logs, strict=True):
         assert crawl.returncode == 0, log[-3000:]
         assert LOCKED not in log and "Not stored" not in log, log[-3000:]
-        assert "abandoned" not in log  # neither took the other, alive, for a dead run
+        assert "abandoned" not in log
     assert_consistent(database_url)
     database = open_database(database_url, read_only=True)
     with database.session() as session:
         runs = session.query(CrawlRun).order_by(CrawlRun.id).all()
-        versions = {a.article_id: len(a.versions) for a in session.query(Article)}
+        versions = {(a.site, a.article_id): len(a.versions) for a in session.query(Article)}
     database.close()
-    # The two crawls overlapped, and between them wrote every article exactly once.
+    # The two crawls overlapped, and each wrote every article of its site exactly once.
     assert runs[1].started_at < runs[0].finished_at
     assert [run.status for run in runs] == ["finished", "finished"]
-    assert versions == {article.article_id: 1 for article in site.articles}
-    new = [run.stats.get("coopspider/articles/new", 0) for run in runs]
-    unchanged = [run.stats.get("coopspider/articles/unchanged", 0) for run in runs]
-    assert sum(new) == len(site.articles)
-    assert [n + u for n, u in zip(new, unchanged, strict=True)] == [len(site.articles)] * 2
+    assert versions == {(name, a.article_id): 1 for name in names for a in site.articles}
+    assert [run.stats.get("coopspider/articles/new", 0) for run in runs] == [len(site.articles)] * 2
     for n in (1, 2):
         feed = read_feed(tmp_path / f"{n}.jsonl")
         articles_and_counter = [item for item in feed if "body" in item or "total" in item]

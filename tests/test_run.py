@@ -14,19 +14,17 @@ import pytest
 from coopspider.config import Config, RunConfig, SiteConfig
 from coopspider.cycle import (
     RunContext,
-    RunLocked,
     StepOutcome,
     crawl_command,
     crawl_environment,
     default_lock_file,
     judge_crawl,
     run_cycle,
-    run_lock,
     select_sites,
 )
 from coopspider.exitcodes import EXIT_ALERTS_NOT_SENT, EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
 from coopspider.sample_site import build_site, serve
-from storage import latest_versions, open_database
+from storage import LockHeld, file_lock, latest_versions, open_database
 from tests.archive_checks import run_rows
 from tests.conftest import ROOT
 from tests.helpers import (
@@ -179,8 +177,8 @@ def test_the_lock_is_exclusive_names_its_holder_and_is_released(tmp_path: Path) 
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from coopspider.cycle import run_lock\n"
-            "with run_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
+            "import sys, time; from pathlib import Path; from storage import file_lock\n"
+            "with file_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
             str(path),
         ],
         cwd=ROOT,
@@ -189,14 +187,14 @@ def test_the_lock_is_exclusive_names_its_holder_and_is_released(tmp_path: Path) 
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        with pytest.raises(RunLocked) as raised, run_lock(path):
+        with pytest.raises(LockHeld) as raised, file_lock(path):
             pass
-        assert raised.value.holder == str(holder.pid)
+        assert raised.value.holder == f"pid {holder.pid}"
     finally:
         holder.kill()
         holder.wait()
     # The kernel dropped the killed holder's lock: no stale lock to clean up by hand.
-    with run_lock(path):
+    with file_lock(path):
         assert path.read_text() == f"{os.getpid()}\n"
     assert path.read_text() == ""
 

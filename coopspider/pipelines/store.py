@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from contextlib import ExitStack
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -15,7 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from coopspider.config import archive_problem
-from coopspider.exitcodes import refuse_to_start
+from coopspider.exitcodes import EXIT_LOCKED, refuse_to_start
 from coopspider.items import (
     ArticleGoneItem,
     ArticleItem,
@@ -29,6 +30,8 @@ from storage import (
     Database,
     GoneSeen,
     ListingSeen,
+    LockHeld,
+    archive_lock,
     check_writable,
     close_abandoned_runs,
     finish_run,
@@ -69,6 +72,11 @@ def is_abandoned(run: CrawlRun, now: datetime) -> bool:
     return now - run.started_at > FOREIGN_RUN_ABANDONED_AFTER
 
 
+def site_lock_name(site: str) -> str:
+    """The name of the archive lock a crawl of `site` holds."""
+    return f"crawl-{site}"
+
+
 # What the writer process is handed, by item class.
 _WRITTEN = {ArticleItem: "article", CounterItem: "counter", ArticleNotModifiedItem: "not_modified"}
 
@@ -97,6 +105,7 @@ class StorePipeline:
         self.gone: list[GoneSeen] = []
         self.submitted = 0
         self.stopping: asyncio.Task[None] | None = None
+        self.site_lock = ExitStack()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -127,6 +136,13 @@ class StorePipeline:
             if problem is None:
                 raise
             refuse_to_start(problem)
+        try:
+            await asyncio.to_thread(self._lock_site, spider.site)
+        except LockHeld as held:
+            refuse_to_start(
+                f"another crawl of site {spider.site} is running (it holds the lock {held})",
+                EXIT_LOCKED,
+            )
         await asyncio.to_thread(self._close_abandoned_runs, spider.site)
         run_id, self.baseline = await asyncio.to_thread(
             self._start_run, spider.name, spider.site, spider.base_url
@@ -136,6 +152,14 @@ class StorePipeline:
         if self.baseline:
             self.crawler.stats.set_value("coopspider/baseline", True)
         self.writer = ArchiveWriter(self.database_url, run_id, self.baseline)
+
+    def _lock_site(self, site: str) -> None:
+        """Take the site's lock, held until the run is closed (spider_closed): two crawls of one
+        site at once, on one machine or several, would each take the other's articles for
+        removed. The pipeline holds it, not the writer process: the run is recorded here,
+        before the writer starts and after it has stopped."""
+        assert self.database is not None
+        self.site_lock.enter_context(archive_lock(self.database, site_lock_name(site)))
 
     def _close_abandoned_runs(self, site: str) -> None:
         """Close the runs of this site that a killed crawl left "running", so the run history
@@ -229,6 +253,12 @@ class StorePipeline:
                 stats.inc_value(f"coopspider/articles/{outcome.result}")
 
     async def spider_closed(self, spider: LienminhSpider, reason: str) -> None:
+        try:
+            await self._close_run(spider, reason)
+        finally:
+            self.site_lock.close()
+
+    async def _close_run(self, spider: LienminhSpider, reason: str) -> None:
         if self.writer is None or self.run_id is None:
             return
         self._count(await asyncio.to_thread(self.writer.close))
