@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_OK
+from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
 from coopspider.sample_site import build_site, serve
 from storage import open_database
 from storage.models import CrawlRun
@@ -164,20 +164,18 @@ def test_a_run_killed_outright_takes_its_crawl_with_it(tmp_path: Path) -> None:
     assert runs(f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}") == [("failed", "shutdown")]
 
 
-def test_run_judges_its_own_crawl_while_another_crawl_of_the_site_runs(tmp_path: Path) -> None:
-    """A crawl of the same site started by hand during `run` records its own run; `run` must
-    judge the crawl it started, which finished, not that one, still running."""
+def test_run_judges_its_own_crawl_while_another_crawl_of_the_site_is_tried(tmp_path: Path) -> None:
+    """A crawl of the same site started by hand during `run` is refused by the site's lock and
+    records no run of its own; `run` judges the crawl it started, which finished."""
     database_url = f"sqlite:///{tmp_path / 'data' / 'archive.sqlite3'}"
-    ours, theirs = GatedSite(build_site()), GatedSite(build_site())
-    with serve(ours.site) as run_server, serve(theirs.site) as other_server:
+    ours = GatedSite(build_site())
+    with serve(ours.site) as run_server, serve(build_site()) as other_server:
         run_server.site = ours  # type: ignore[assignment]
-        other_server.site = theirs  # type: ignore[assignment]
         write_config(tmp_path, {"sample": run_server.base_url})
         run = start_run(tmp_path)
-        manual = None
         try:
             wait_until(lambda: count_rows(database_url, "crawl_runs") == 1, "run's crawl run")
-            manual = subprocess.Popen(
+            manual = subprocess.run(
                 crawl_command(
                     other_server.base_url,
                     database_url,
@@ -186,23 +184,23 @@ def test_run_judges_its_own_crawl_while_another_crawl_of_the_site_runs(tmp_path:
                     "site=sample",
                 ),
                 cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
                 env=clean_env(),
+                timeout=300,
             )
-            wait_until(lambda: count_rows(database_url, "crawl_runs") == 2, "the manual crawl")
+            assert manual.returncode == EXIT_LOCKED, manual.stderr[-3000:]
+            assert "another crawl of site sample is running" in manual.stderr
+            assert count_rows(database_url, "crawl_runs") == 1, "the refused crawl recorded a run"
             ours.gate.set()
             code, out, err = finish(run)
         finally:
             ours.gate.set()
-            theirs.gate.set()
-            if manual is not None:
-                manual.wait(timeout=300)
             run.wait(timeout=300)
 
     assert code == EXIT_OK, out + err[-3000:]
     assert "sample: crawled " in out and "(run 1)" in out, out
-    assert [status for status, _ in runs(database_url)] == ["finished", "finished"]
+    assert [status for status, _ in runs(database_url)] == ["finished"]
 
 
 def test_a_crawl_killed_half_way_tells_diff_and_the_alert_one_story(
