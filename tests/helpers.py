@@ -54,11 +54,12 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on: connecting to it is refused."""
+def free_port() -> int:
+    """A loopback port nothing listens on: a test server may take it, and connecting to it
+    meanwhile is refused."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def fresh_article(site: SampleSite, article_id: str, title: str) -> SampleArticle:

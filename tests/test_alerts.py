@@ -56,8 +56,8 @@ from storage import (
     store_articles,
 )
 from tests.conftest import ROOT, scrapy_crawl
-from tests.helpers import T0, make_article, wait_until
-from tests.smtpserver import free_port, smtp_server
+from tests.helpers import T0, free_port, make_article, wait_until
+from tests.smtpserver import smtp_server
 
 SITE = "thaibinh"
 SENDER = "Coopspider <coopspider@example.org>"

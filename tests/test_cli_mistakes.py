@@ -8,7 +8,6 @@ PostgreSQL tests skip when it does not answer, see tests/conftest.py).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -23,6 +22,7 @@ from coopspider.cli import build_parser
 from storage import open_database, start_run, upgrade_database
 from tests.conftest import ROOT, fresh_pg_schema, scrapy_crawl
 from tests.helpers import coopspider as run_coopspider
+from tests.helpers import free_port
 
 # Every command that only reads the archive, with the arguments it needs.
 READERS = [
@@ -257,12 +257,6 @@ def test_database_after_the_command_is_the_one_opened(command: list[str], tmp_pa
 
 
 # -- 5. PostgreSQL problems are one line, exit 2 ----------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def every_command_says(url: str, tmp_path: Path, *phrases: str) -> None:

@@ -17,7 +17,7 @@ from coopspider.sample_site import build_site, serve
 from storage import count_articles, open_database
 from storage.models import CrawlRun
 from tests.conftest import ROOT
-from tests.helpers import RUN_FAST, clean_env, closed_port
+from tests.helpers import RUN_FAST, clean_env, free_port
 
 SCRIPT = ROOT / "cron" / "coopspider-cron"
 DAY = 24 * 3600
@@ -86,7 +86,7 @@ def test_a_run_leaves_a_dated_log_the_archive_and_exit_0(installation: Path) -> 
 
 @pytest.mark.slow
 def test_a_failed_crawl_passes_its_code_on_and_prints_the_log_end(installation: Path) -> None:
-    configure(installation, f"http://127.0.0.1:{closed_port()}/")
+    configure(installation, f"http://127.0.0.1:{free_port()}/")
     (installation / "logs").mkdir()
     old = installation / "logs" / "run-20200101-061500.log"
     recent = installation / "logs" / "run-20991231-061500.log"

@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from coopspider.sample_site import build_site, serve
 from storage.search import MAX_HITS, MAX_QUERY_CHARS, MAX_QUERY_WORDS
 from tests.conftest import ROOT, fresh_pg_schema, scrapy_crawl, selected_test_database
-from tests.helpers import clean_env, closed_port, fresh_article
+from tests.helpers import clean_env, free_port, fresh_article
 
 pytestmark = pytest.mark.slow  # every test here crawls or runs processes
 
@@ -52,7 +52,7 @@ def fill(database_url: str, workdir: Path) -> None:
             assert crawled.returncode == 0, crawled.log[-3000:]
             site.articles.append(fresh_article(site, "9001", NEW_TITLE))
     down = scrapy_crawl(
-        f"http://127.0.0.1:{closed_port()}/",
+        f"http://127.0.0.1:{free_port()}/",
         database_url,
         workdir / "down.jsonl",
         *("-a", "site=sample", "-s", "RETRY_TIMES=0"),

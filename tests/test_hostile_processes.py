@@ -29,9 +29,9 @@ from tests.faultserver import FaultServer, stall
 from tests.helpers import (
     GatedSite,
     clean_env,
-    closed_port,
     coopspider,
     finish,
+    free_port,
     fresh_article,
     start_run,
     wait_until,
@@ -265,7 +265,7 @@ def test_a_crawl_that_failed_having_archived_nothing_costs_no_full_walk(
     with serve(build_site()) as server:
         for name, base_url in [
             ("baseline", server.base_url),
-            ("down", f"http://127.0.0.1:{closed_port()}/"),
+            ("down", f"http://127.0.0.1:{free_port()}/"),
             ("after", server.base_url),
         ]:
             done = scrapy_crawl(

@@ -19,7 +19,7 @@ from storage import RUN_INTERRUPTED, count_articles, open_database
 from storage.models import CrawlRun
 from tests.archive_checks import run_rows
 from tests.conftest import ROOT, crawl_command
-from tests.helpers import clean_env, closed_port, write_config
+from tests.helpers import clean_env, free_port, write_config
 
 INTERRUPTED_LINE = (
     "coopspider: interrupted: finishing the pages in flight and their archive writes "
@@ -133,7 +133,7 @@ def test_a_crawl_of_a_site_that_is_down_exits_4_with_one_line_saying_why(tmp_pat
         database_url,
         "crawl",
         "--base-url",
-        f"http://127.0.0.1:{closed_port()}/",
+        f"http://127.0.0.1:{free_port()}/",
         "--site",
         "down",
         "-s",

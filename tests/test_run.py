@@ -29,8 +29,8 @@ from tests.archive_checks import run_rows
 from tests.conftest import ROOT
 from tests.helpers import (
     GatedSite,
-    closed_port,
     finish,
+    free_port,
     start_run,
     wait_until,
     write_config,
@@ -87,7 +87,7 @@ def test_a_failing_site_does_not_stop_the_others_and_gives_the_crawl_failed_code
     with serve(site) as server:
         # The broken site comes first: the good one must still be crawled after it.
         write_config(
-            tmp_path, {"down": f"http://127.0.0.1:{closed_port()}/", "sample": server.base_url}
+            tmp_path, {"down": f"http://127.0.0.1:{free_port()}/", "sample": server.base_url}
         )
         code, out, err = finish(start_run(tmp_path))
     assert code == EXIT_CRAWL_FAILED, err[-3000:]
@@ -366,7 +366,7 @@ def test_the_cycle_crawls_diffs_and_alerts_each_change_once(tmp_path: Path) -> N
     with serve(site) as server:
         write_config(tmp_path, {"sample": server.base_url})
         config.write_text(
-            smtp.replace(str(mailbox.port), str(closed_port())) + config.read_text("utf-8"),
+            smtp.replace(str(mailbox.port), str(free_port())) + config.read_text("utf-8"),
             encoding="utf-8",
         )
         site.articles.append(fresh_article(site, "9101", "Bài chờ gửi"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from coopspider.sample_site import build_site
 from coopspider.sample_site.generator import EDITS_PER_DAY, NEW_PER_DAY
 from tests.conftest import ROOT
-from tests.helpers import coopspider
+from tests.helpers import coopspider, free_port
 
 
 def test_each_day_adds_articles_edits_earlier_ones_and_raises_the_counter() -> None:
@@ -33,12 +32,6 @@ def test_each_day_adds_articles_edits_earlier_ones_and_raises_the_counter() -> N
     assert {a.article_id for a in day1.latest(NEW_PER_DAY)} == {a.article_id for a in new}
     assert min(a.date for a in new) > max(a.date for a in day0.articles)
     assert min(int(a.article_id) for a in new) > max(int(i) for i in before)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def crawl_day(day: int, port: int, database_url: str) -> None:

@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from sqlalchemy import func, select
 from coopspider.sample_site import SampleServer
 from storage import Article, CrawlRun, open_database
 from tests.conftest import FAST, ROOT
+from tests.helpers import free_port
 
 pytest.importorskip("scrapyd")
 pytest.importorskip("scrapyd_client")
@@ -36,12 +36,6 @@ START_TIMEOUT_S = 60
 JOB_TIMEOUT_S = 300
 # The `-s` values of FAST (politeness off: the site is ours, on loopback) as job settings.
 FAST_SETTINGS = FAST[1::2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
