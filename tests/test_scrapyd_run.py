@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -262,21 +261,23 @@ def test_ctrl_c_cancels_the_jobs_and_records_the_interruption(
     wait_until(lambda: not any(running_jobs(node) for node in nodes), "the job to end", 30)
 
 
-def test_an_unreachable_node_gets_no_site_and_no_node_fails_the_crawl(
+def test_unreachable_and_eggless_nodes_get_no_site_and_no_node_fails_the_crawl(
     tmp_path: Path, archive_url: str, nodes: list[ScrapydNode], sites: dict[str, SampleServer]
 ) -> None:
     write_config(tmp_path, {"s2": sites["s2"].base_url})
     gone = f"http://127.0.0.1:{free_port()}/"
-    # The configuration's nodes: the first does not answer, the other takes the site.
-    config = tmp_path / "coopspider.toml"
-    text = config.read_text(encoding="utf-8")
-    config.write_text(text + f'\n[scrapyd]\nnodes = ["{gone}", "{nodes[1].url}"]\n')
-    started = time.monotonic()
-    done = coopspider("run", *FAST, env=run_env(archive_url), cwd=tmp_path)
+    with scrapyd_node(tmp_path / "eggless", archive_url) as eggless:
+        # The configuration's nodes: the first does not answer, the second has no egg deployed
+        # (it refuses the job), the third takes the site.
+        config = tmp_path / "coopspider.toml"
+        listed = ", ".join(f'"{url}"' for url in (gone, eggless.url, nodes[1].url))
+        config.write_text(config.read_text("utf-8") + f"\n[scrapyd]\nnodes = [{listed}]\n")
+        done = coopspider("run", *FAST, env=run_env(archive_url), cwd=tmp_path)
     assert done.returncode == EXIT_OK, done.stdout + done.stderr[-4000:]
     assert f"Scrapyd node {gone} does not answer" in done.stderr
+    assert f"Scrapyd node {eggless.url} refused: project 'coopspider' not found" in done.stderr
     assert f"s2 ({sites['s2'].base_url}) on {nodes[1].url} as job" in done.stdout
-    assert time.monotonic() - started < 120
+    assert f"on {eggless.url}" not in done.stdout
 
     other = f"http://127.0.0.1:{free_port()}/"
     done = run_scrapyd(tmp_path, archive_url, [gone, other])
