@@ -62,12 +62,12 @@ def archive_url(request: pytest.FixtureRequest) -> Iterator[str]:
 def nodes(
     archive_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[ScrapydNode]]:
-    """Two Scrapyd nodes, one job at a time each, the project's egg deployed to both."""
+    """Two Scrapyd nodes, two jobs at a time each, the project's egg deployed to both."""
     folder = tmp_path_factory.mktemp("scrapyd")
     egg = build_egg(folder)
     with (
-        scrapyd_node(folder / "node1", archive_url) as first,
-        scrapyd_node(folder / "node2", archive_url) as second,
+        scrapyd_node(folder / "node1", archive_url, max_proc=2) as first,
+        scrapyd_node(folder / "node2", archive_url, max_proc=2) as second,
     ):
         for node in (first, second):
             add_egg(node, egg)
