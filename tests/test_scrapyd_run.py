@@ -247,17 +247,30 @@ def test_a_node_killed_during_a_crawl_its_site_is_completed_on_the_other(
     )
 
 
-def test_ctrl_c_cancels_the_jobs_and_records_the_interruption(
-    tmp_path: Path, archive_url: str, nodes: list[ScrapydNode]
+@pytest.mark.parametrize(
+    ("signum", "code", "reason"),
+    [
+        (signal.SIGINT, EXIT_INTERRUPTED, "interrupted"),
+        (signal.SIGTERM, -signal.SIGTERM, "shutdown"),
+    ],
+)
+def test_a_stopped_run_cancels_its_jobs_and_records_why(
+    tmp_path: Path,
+    archive_url: str,
+    nodes: list[ScrapydNode],
+    signum: signal.Signals,
+    code: int,
+    reason: str,
 ) -> None:
-    with gated_run(tmp_path, archive_url, nodes, "stopped", 2041) as (gated, coordinator):
-        coordinator.send_signal(signal.SIGINT)
+    site = f"stopped-{reason}"
+    with gated_run(tmp_path, archive_url, nodes, site, 2041) as (gated, coordinator):
+        coordinator.send_signal(signum)
         # The cancelled crawl finishes the page in flight, then records its run.
         threading.Timer(2, gated.gate.set).start()
         out, err = coordinator.communicate(timeout=300)
-    assert coordinator.returncode == EXIT_INTERRUPTED, out + err[-4000:]
-    assert "cancelling the Scrapyd jobs of stopped" in err
-    assert archive_counts(archive_url, "stopped")[2] == [("failed", "interrupted")]
+    assert coordinator.returncode == code, out + err[-4000:]
+    assert f"cancelling the Scrapyd jobs of {site}" in err
+    assert archive_counts(archive_url, site)[2] == [("failed", reason)]
     wait_until(lambda: not any(running_jobs(node) for node in nodes), "the job to end", 30)
 
 
