@@ -59,12 +59,17 @@ def archive_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def egg(archive_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's egg, as `scrapyd-deploy --build-egg` builds it."""
+    return build_egg(tmp_path_factory.mktemp("egg"))
+
+
+@pytest.fixture(scope="module")
 def nodes(
-    archive_url: str, tmp_path_factory: pytest.TempPathFactory
+    archive_url: str, egg: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[ScrapydNode]]:
     """Two Scrapyd nodes, two jobs at a time each, the project's egg deployed to both."""
     folder = tmp_path_factory.mktemp("scrapyd")
-    egg = build_egg(folder)
     with (
         scrapyd_node(folder / "node1", archive_url, max_proc=2) as first,
         scrapyd_node(folder / "node2", archive_url, max_proc=2) as second,
@@ -274,23 +279,40 @@ def test_a_stopped_run_cancels_its_jobs_and_records_why(
     wait_until(lambda: not any(running_jobs(node) for node in nodes), "the job to end", 30)
 
 
-def test_unreachable_and_eggless_nodes_get_no_site_and_no_node_fails_the_crawl(
-    tmp_path: Path, archive_url: str, nodes: list[ScrapydNode], sites: dict[str, SampleServer]
+def test_unreachable_eggless_and_broken_nodes_and_no_node_at_all(
+    tmp_path: Path,
+    archive_url: str,
+    egg: Path,
+    nodes: list[ScrapydNode],
+    sites: dict[str, SampleServer],
 ) -> None:
     write_config(tmp_path, {"s2": sites["s2"].base_url})
     gone = f"http://127.0.0.1:{free_port()}/"
-    with scrapyd_node(tmp_path / "eggless", archive_url) as eggless:
+    # A node whose environment names an archive it cannot reach: its jobs end without a run.
+    nowhere = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"
+    with scrapyd_node(tmp_path / "broken", nowhere) as broken:
         # The configuration's nodes: the first does not answer, the second has no egg deployed
-        # (it refuses the job), the third takes the site.
+        # yet (it refuses the job), the third takes the site.
         config = tmp_path / "coopspider.toml"
-        listed = ", ".join(f'"{url}"' for url in (gone, eggless.url, nodes[1].url))
+        listed = ", ".join(f'"{url}"' for url in (gone, broken.url, nodes[1].url))
         config.write_text(config.read_text("utf-8") + f"\n[scrapyd]\nnodes = [{listed}]\n")
         done = coopspider("run", *FAST, env=run_env(archive_url), cwd=tmp_path)
+        assert done.returncode == EXIT_OK, done.stdout + done.stderr[-4000:]
+        assert f"Scrapyd node {gone} does not answer" in done.stderr
+        assert f"Scrapyd node {broken.url} refused: project 'coopspider' not found" in done.stderr
+        assert f"s2 ({sites['s2'].base_url}) on {nodes[1].url} as job" in done.stdout
+        assert f"on {broken.url}" not in done.stdout
+
+        # With the egg, the broken node takes the job, which ends without a crawl run: the
+        # site's second job, on the other node, crawls it.
+        add_egg(broken, egg)
+        done = run_scrapyd(tmp_path, archive_url, [broken.url, nodes[1].url])
     assert done.returncode == EXIT_OK, done.stdout + done.stderr[-4000:]
-    assert f"Scrapyd node {gone} does not answer" in done.stderr
-    assert f"Scrapyd node {eggless.url} refused: project 'coopspider' not found" in done.stderr
+    assert f"s2 ({sites['s2'].base_url}) on {broken.url} as job" in done.stdout
+    assert "ended without a completed crawl; scheduling it once more on another node" in done.stdout
     assert f"s2 ({sites['s2'].base_url}) on {nodes[1].url} as job" in done.stdout
-    assert f"on {eggless.url}" not in done.stdout
+    statuses = [status for status, _ in archive_counts(archive_url, "s2")[2]]
+    assert statuses == ["finished"] * len(statuses)  # the broken node recorded nothing
 
     other = f"http://127.0.0.1:{free_port()}/"
     done = run_scrapyd(tmp_path, archive_url, [gone, other])
