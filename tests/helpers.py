@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import datetime as dt
@@ -213,10 +214,18 @@ class ScrapydNode:
     home: Path
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
+    login: tuple[str, str] | None = None  # Scrapyd's HTTP username and password
+
+    def headers(self) -> dict[str, str]:
+        if self.login is None:
+            return {}
+        token = base64.b64encode(":".join(self.login).encode()).decode()
+        return {"Authorization": f"Basic {token}"}
 
     def get(self, endpoint: str, **query: str) -> dict[str, Any]:
         address = f"{self.url}{endpoint}?{urllib.parse.urlencode(query)}"
-        with urllib.request.urlopen(address, timeout=30) as response:
+        request = urllib.request.Request(address, headers=self.headers())
+        with urllib.request.urlopen(request, timeout=30) as response:
             return dict(json.load(response))
 
     def post(self, endpoint: str, fields: list[tuple[str, str]], egg: bytes | None = None) -> Any:
@@ -226,7 +235,7 @@ class ScrapydNode:
         else:
             body, content_type = multipart(fields, egg)
         request = urllib.request.Request(
-            self.url + endpoint, data=body, headers={"Content-Type": content_type}
+            self.url + endpoint, data=body, headers={"Content-Type": content_type, **self.headers()}
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             answer = json.load(response)
@@ -268,19 +277,23 @@ class ScrapydNode:
 
 
 @contextmanager
-def scrapyd_node(home: Path, database_url: str, max_proc: int = 1) -> Iterator[ScrapydNode]:
-    """A running Scrapyd node in `home` whose environment names the archive `database_url`."""
+def scrapyd_node(
+    home: Path, database_url: str, max_proc: int = 1, login: tuple[str, str] | None = None
+) -> Iterator[ScrapydNode]:
+    """A running Scrapyd node in `home` whose environment names the archive `database_url`
+    (asking for the HTTP `login` when given)."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     home.joinpath("scrapyd.conf").write_text(
         "[scrapyd]\n"
         f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
         "eggs_dir = eggs\nlogs_dir = logs\ndbs_dir = dbs\nitems_dir =\n"
-        f"max_proc = {max_proc}\npoll_interval = 0.5\n",
+        f"max_proc = {max_proc}\npoll_interval = 0.5\n"
+        + (f"username = {login[0]}\npassword = {login[1]}\n" if login else ""),
         encoding="utf-8",
     )
     env = {**clean_env(), "COOPSPIDER_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-    node = ScrapydNode(f"http://127.0.0.1:{port}/", home, env)
+    node = ScrapydNode(f"http://127.0.0.1:{port}/", home, env, login=login)
     try:
         node.start()
         yield node

@@ -323,6 +323,29 @@ def test_unreachable_eggless_and_broken_nodes_and_no_node_at_all(
     assert gone in crawl_lines[0] and other in crawl_lines[0]
 
 
+def test_nodes_asking_for_a_login_get_it_from_the_environment(
+    tmp_path: Path, archive_url: str, egg: Path, sites: dict[str, SampleServer]
+) -> None:
+    write_config(tmp_path, {"s3": sites["s3"].base_url})
+    with scrapyd_node(tmp_path / "guarded", archive_url, login=("crawl", "s3cret")) as guarded:
+        add_egg(guarded, egg)
+        env = {**run_env(archive_url), "COOPSPIDER_SCRAPYD_USERNAME": "crawl"}
+        wrong = coopspider(
+            "run", "--scrapyd", guarded.url, *FAST,
+            env={**env, "COOPSPIDER_SCRAPYD_PASSWORD": "guess"}, cwd=tmp_path,
+        )  # fmt: skip
+        right = coopspider(
+            "run", "--scrapyd", guarded.url, *FAST,
+            env={**env, "COOPSPIDER_SCRAPYD_PASSWORD": "s3cret"}, cwd=tmp_path,
+        )  # fmt: skip
+    assert wrong.returncode == EXIT_CRAWL_FAILED, wrong.stdout + wrong.stderr[-3000:]
+    assert f"{guarded.url} answered HTTP 401" in wrong.stdout
+    assert right.returncode == EXIT_OK, right.stdout + right.stderr[-3000:]
+    assert f"on {guarded.url} as job" in right.stdout
+    for done in (wrong, right):
+        assert "s3cret" not in done.stdout + done.stderr
+
+
 def test_scrapyd_with_a_sqlite_archive_is_refused(tmp_path: Path) -> None:
     write_config(tmp_path, {"s1": "http://127.0.0.1:9/"})
     env = {**clean_env(), "COOPSPIDER_DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}"}
