@@ -793,9 +793,8 @@ def _open_for_days(args: argparse.Namespace) -> Database:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from coopspider.monitor.feed import build_feed
     from coopspider.monitor.report_data import build_report, load_report_source
-    from coopspider.monitor.report_html import INDEX, summary_line, write_report
+    from coopspider.monitor.report_html import report_feed, summary_line, write_report
 
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
@@ -804,11 +803,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     with database.session() as session:
         source = load_report_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
         report = build_report(source)
-    feed = build_feed(
-        source.events, now=source.now, days=source.days, site=source.site, alternate=INDEX
-    )
     try:
-        index = write_report(report, out_dir, feed)
+        index = write_report(report, out_dir, report_feed(source))
     except OSError as error:
         raise UserError(f"cannot write the report into {out_dir}: {error}") from error
     print(summary_line(report))

@@ -16,13 +16,21 @@ from markupsafe import Markup
 from coopspider.files import write_whole
 from coopspider.monitor import templating
 from coopspider.monitor.counter_chart import counter_chart_svg
-from coopspider.monitor.feed import FEED_FILE, Feed, render_feed
-from coopspider.monitor.report_data import Report
+from coopspider.monitor.feed import FEED_FILE, Feed, build_feed, render_feed
+from coopspider.monitor.report_data import Report, ReportSource
 from coopspider.progress import Progress
 from coopspider.text import strip_controls
 from storage import UTC_PLUS_7
 
 INDEX = "index.html"
+
+
+def report_feed(source: ReportSource) -> Feed:
+    """The feed the report writes beside its index: the changes of the report's own events,
+    linking the index as their HTML page."""
+    return build_feed(
+        source.events, now=source.now, days=source.days, site=source.site, alternate=INDEX
+    )
 
 
 def render_pages(report: Report, feed: Feed | None = None) -> Iterator[tuple[str, str]]:
