@@ -27,7 +27,7 @@ from coopspider.monitor import templating
 from coopspider.monitor.report_data import (
     FieldDiff,
     article_event,
-    counter_anomaly,
+    counter_anomaly_text,
     load_events,
     window_start,
 )
@@ -150,7 +150,7 @@ def feed_entry(event: ChangeEvent) -> FeedEntry:
     """One event as an entry: the label and title, the link, and the summary's words."""
     found = detected_sentence(event.site, event.detected_at)
     if event.kind == "counter_anomaly":
-        anomaly = counter_anomaly(event)
+        anomaly = counter_anomaly_text(event)
         return FeedEntry(
             id=entry_id(event),
             kind=event.kind,

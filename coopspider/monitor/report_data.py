@@ -70,8 +70,8 @@ class ArticleEvent:
 
 
 @dataclass(frozen=True)
-class CounterAnomaly:
-    """A visitor counter that went down or stayed frozen, as the crawl recorded it."""
+class CounterAnomalyText:
+    """A visitor counter that went down or stayed frozen, in words, with when it was found."""
 
     site: str
     detected_at: datetime
@@ -95,7 +95,7 @@ class CounterSeries:
     latest_total: int | None
     latest_online: int | None
     latest_at: datetime | None
-    anomalies: list[CounterAnomaly]
+    anomalies: list[CounterAnomalyText]
 
 
 @dataclass(frozen=True)
@@ -250,13 +250,13 @@ def build_report(source: ReportSource) -> Report:
     by_kind: dict[str, list[ArticleEvent]] = {kind: [] for kind in ("new", "changed", "removed")}
     by_kind["restored"] = []
     baselines: list[tuple[str, int, datetime]] = []
-    anomalies: dict[str, list[CounterAnomaly]] = {}
+    anomalies: dict[str, list[CounterAnomalyText]] = {}
     for event in source.events:
         details = event.details or {}
         if event.kind == "baseline":
             baselines.append((event.site, int(details.get("articles", 0)), event.detected_at))
         elif event.kind == "counter_anomaly":
-            anomalies.setdefault(event.site, []).append(counter_anomaly(event))
+            anomalies.setdefault(event.site, []).append(counter_anomaly_text(event))
         else:
             by_kind[event.kind].append(article_event(event))
     for listed in by_kind.values():
@@ -311,7 +311,7 @@ def article_event(event: ChangeEvent) -> ArticleEvent:
     )
 
 
-def counter_anomaly(event: ChangeEvent) -> CounterAnomaly:
+def counter_anomaly_text(event: ChangeEvent) -> CounterAnomalyText:
     """A "counter_anomaly" event in words."""
     details = event.details or {}
     sentence = counter_anomaly_sentence(
@@ -320,7 +320,7 @@ def counter_anomaly(event: ChangeEvent) -> CounterAnomaly:
         details.get("previous_total"),
         details.get("runs"),
     )
-    return CounterAnomaly(event.site, event.detected_at, sentence)
+    return CounterAnomalyText(event.site, event.detected_at, sentence)
 
 
 def counter_series(
@@ -328,7 +328,7 @@ def counter_series(
     *,
     since: datetime,
     now: datetime,
-    anomalies: dict[str, list[CounterAnomaly]] | None = None,
+    anomalies: dict[str, list[CounterAnomalyText]] | None = None,
 ) -> list[CounterSeries]:
     """Visits per day of each site's counter from `since` to `now`, from its readings in time
     order (the last before `since` included), with its latest reading."""
