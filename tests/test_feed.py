@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from storage import (
     save_counter,
     start_run,
 )
-from tests.conftest import scrapy_crawl
+from tests.conftest import fresh_pg_schema, scrapy_crawl
 from tests.helpers import coopspider, fresh_article, make_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -169,13 +170,30 @@ def summary_tree(entry: ET.Element) -> lxml_html.HtmlElement:
     return lxml_html.fragment_fromstring(text, create_parent="div")
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_archive(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The archive above, built once per database for the tests that only read it."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('feed') / 'archive.sqlite3'}"
+        build_archive(url)
+        yield url
+        return
+    with fresh_pg_schema(request.getfixturevalue("pg_admin"), "test_feed") as url:
+        build_archive(url)
+        yield url
+
+
 @pytest.fixture
 def archive(db_url: str) -> str:
+    """The archive above, for a test that adds to it."""
     build_archive(db_url)
     return db_url
 
 
-def test_feed_holds_every_kind_of_change_newest_first(archive: str) -> None:
+def test_feed_holds_every_kind_of_change_newest_first(shared_archive: str) -> None:
+    archive = shared_archive
     feed = make_feed(archive)
     document = render_feed(feed)
     parsed, root = parse(document)
@@ -215,7 +233,8 @@ def test_feed_holds_every_kind_of_change_newest_first(archive: str) -> None:
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "vi"
 
 
-def test_hostile_page_text_is_escaped_text(archive: str) -> None:
+def test_hostile_page_text_is_escaped_text(shared_archive: str) -> None:
+    archive = shared_archive
     document = render_feed(make_feed(archive))
     parsed, root = parse(document)
     for character in ("\x1b", "\x07", "\x0c", "\ufffe"):
@@ -263,7 +282,8 @@ def test_entry_ids_stay_the_same_when_the_feed_is_written_again(archive: str) ->
     assert first.findtext(f"{ATOM}id") == second.findtext(f"{ATOM}id")
 
 
-def test_site_and_days_filters(archive: str) -> None:
+def test_site_and_days_filters(shared_archive: str) -> None:
+    archive = shared_archive
     _, namdinh = parse(render_feed(make_feed(archive, site="namdinh")))
     titles = [e.findtext(f"{ATOM}title") for e in check_atom(namdinh)]
     assert titles == [f"Bài mới: {SHOWN_TITLE}"]
