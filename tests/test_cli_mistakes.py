@@ -31,6 +31,7 @@ READERS = [
     ["history", "http://127.0.0.1:9/tin-tuc/bai-1.html"],
     ["search", "hop tac xa"],
     ["report", "--out", "report"],
+    ["feed", "--out", "feed.atom"],
     ["alert", "--dry-run"],
 ]
 
@@ -150,6 +151,7 @@ def archive_of_mysite(tmp_path: Path) -> str:
         ["export"],
         ["search", "hop tac xa"],
         ["report", "--out", "r"],
+        ["feed", "--out", "f.atom"],
         ["alert", "--dry-run"],
         ["diff"],
     ],
@@ -214,6 +216,7 @@ COMMANDS = {
     "history": ["http://127.0.0.1:9/a.html"],
     "search": ["xa"],
     "report": ["--out", "r"],
+    "feed": ["--out", "f.atom"],
 }
 
 
