@@ -35,7 +35,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from storage.models import WarcRecord
+from storage.models import ArticleVersion, ChangeEvent, WarcRecord
 
 DEFAULT_WARC_DIR = "data/warc"
 DEFAULT_WARC_MAX_BYTES = 1024**3  # the size at which a file is closed and the next one begun
@@ -244,6 +244,22 @@ def article_records(session: Session, article_pks: Sequence[int]) -> list[WarcRe
     return list(session.scalars(query))
 
 
+def capture_kinds(session: Session, records: Sequence[WarcRecord]) -> dict[int, str]:
+    """What each record is the page of, by record id: "version N", "removal", or "not in the
+    archive" (written by a transaction that did not commit its other rows: a retry)."""
+    ids = [record.id for record in records]
+    kinds = dict.fromkeys(ids, "not in the archive")
+    versions = select(ArticleVersion.warc_record_id, ArticleVersion.version).where(
+        ArticleVersion.warc_record_id.in_(ids)
+    )
+    for record_id, number in session.execute(versions):
+        kinds[record_id] = f"version {number}"
+    removals = select(ChangeEvent.warc_record_id).where(ChangeEvent.warc_record_id.in_(ids))
+    for record_id in session.scalars(removals):
+        kinds[record_id] = "removal"
+    return kinds
+
+
 def read_records(folder: str | Path, record: WarcRecord) -> bytes:
     """The bytes of a record pair as stored (gzip members); WarcMissing when its file is not
     there, ValueError when the bytes there are not that record."""
@@ -270,11 +286,14 @@ def write_evidence(folder: str | Path, records: Iterable[WarcRecord], out: Path)
     not at all; the number of captures. WarcMissing or ValueError before anything is written."""
     pairs = [read_records(folder, record) for record in records]
     partial = out.with_name(f".{out.name}.partial")
-    with open(partial, "wb") as file:
-        file.write(_warcinfo(out.name, machine_name()))
-        for data in pairs:
-            file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    partial.replace(out)
+    try:
+        with open(partial, "wb") as file:
+            file.write(_warcinfo(out.name, machine_name()))
+            for data in pairs:
+                file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
     return len(pairs)
