@@ -253,10 +253,12 @@ def capture_kinds(session: Session, records: Sequence[WarcRecord]) -> dict[int, 
         ArticleVersion.warc_record_id.in_(ids)
     )
     for record_id, number in session.execute(versions):
-        kinds[record_id] = f"version {number}"
+        if record_id is not None:
+            kinds[record_id] = f"version {number}"
     removals = select(ChangeEvent.warc_record_id).where(ChangeEvent.warc_record_id.in_(ids))
-    for record_id in session.scalars(removals):
-        kinds[record_id] = "removal"
+    for removal_id in session.scalars(removals):
+        if removal_id is not None:
+            kinds[removal_id] = "removal"
     return kinds
 
 
