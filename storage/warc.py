@@ -19,6 +19,7 @@ import io
 import os
 import re
 import socket
+import tempfile
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +33,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -79,7 +81,7 @@ def capture_records(capture: Mapping[str, Any]) -> tuple[bytes, str]:
     response's payload digest (sha1, base 32, as WARC writes it)."""
     fetched_at = datetime.fromisoformat(capture["fetched_at"])
     url = capture["url"]
-    builder = WARCWriter(io.BytesIO(), gzip=False)
+    builder = RecordBuilder()
     status = int(capture["status"])
     try:
         reason = HTTPStatus(status).phrase
@@ -128,19 +130,19 @@ def capture_records(capture: Mapping[str, Any]) -> tuple[bytes, str]:
             is_http_request=True,
         ),
     )
-    members = b"".join(_gzip_member(_record_bytes(builder, rec)) for rec in (response, request))
+    members = b"".join(_gzip_member(_record_bytes(record)) for record in (response, request))
     return members, response.rec_headers.get_header("WARC-Payload-Digest")
 
 
-def _record_bytes(builder: WARCWriter, record: Any) -> bytes:
+def _record_bytes(record: Any) -> bytes:
+    """A record as WARC writes it (uncompressed: each record is gzipped on its own here)."""
     out = io.BytesIO()
-    builder._write_warc_record(out, record)  # noqa: SLF001 - warcio's one way to serialise a record
+    WARCWriter(out, gzip=False).write_record(record)
     return out.getvalue()
 
 
 def _warcinfo(file_name: str, host: str) -> bytes:
-    builder = WARCWriter(io.BytesIO(), gzip=False)
-    info = builder.create_warcinfo_record(
+    info = RecordBuilder().create_warcinfo_record(
         file_name,
         {
             "software": SOFTWARE,
@@ -149,7 +151,16 @@ def _warcinfo(file_name: str, host: str) -> bytes:
             "description": "Article pages archived by coopspider, as served",
         },
     )
-    return _gzip_member(_record_bytes(builder, info))
+    return _gzip_member(_record_bytes(info))
+
+
+def check_folder(folder: str | Path) -> None:
+    """Make the WARC folder when missing and try a file in it: OSError when files cannot be
+    written there (the crawl says so before it starts, not at its first new article)."""
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=path):
+        pass
 
 
 def machine_name() -> str:

@@ -303,3 +303,26 @@ def test_the_configuration_says_where_crawls_write_warc_and_config_check_shows_i
     assert load_config(None, env={}).warc.crawl_settings()["WARC_DIR"] == "data/warc"
     with pytest.raises(ConfigError, match="COOPSPIDER_WARC_ENABLED: expected true or false"):
         load_config(config_file, env={"COOPSPIDER_WARC_ENABLED": "maybe"})
+
+
+@pytest.mark.slow
+def test_a_warc_folder_that_cannot_be_made_stops_the_crawl_before_it_starts(
+    tmp_path: Path, database_url: str
+) -> None:
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder")
+    with serve(recent_site()) as server:
+        feed = tmp_path / "items.jsonl"
+        result = scrapy_crawl(
+            server.base_url,
+            database_url,
+            feed,
+            "-a",
+            "site=sample",
+            "-s",
+            f"WARC_DIR={in_the_way}/warc",
+        )
+        fetched = list(server.requests)
+    assert result.returncode == 2
+    assert f"coopspider: error: cannot write WARC files to {in_the_way}/warc: " in result.log
+    assert "Traceback" not in result.log and fetched == []

@@ -44,6 +44,7 @@ from storage import (
 )
 from storage import start_run as start_run_record
 from storage.models import CrawlRun
+from storage.warc import check_folder
 
 if TYPE_CHECKING:
     from coopspider.spiders.lienminh import LienminhSpider
@@ -155,6 +156,14 @@ class StorePipeline:
             if problem is None:
                 raise
             refuse_to_start(problem)
+        if self.warc is not None:
+            try:
+                await asyncio.to_thread(check_folder, self.warc.folder)
+            except OSError as error:
+                refuse_to_start(
+                    f"cannot write WARC files to {self.warc.folder}: {error.strerror or error} "
+                    "(set WARC_DIR, [warc] dir, or turn WARC off with WARC_ENABLED=0)"
+                )
         try:
             await asyncio.to_thread(self._lock_site, spider.site)
         except LockHeld as held:
