@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from coopspider import settings as crawl_settings
 from coopspider.urls import split_login
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ DEFAULT = "default"  # the source of a setting neither the file nor the environm
 MASK = "********"
 
 SECTIONS = ("database", "smtp", "alerts", "sites", "run", "warc")
-DEFAULT_WARC_DIR = Path("data/warc")
+# The crawl's own default (coopspider/settings.py), which `scrapy crawl` and Scrapyd jobs use too.
+DEFAULT_WARC_DIR = Path(crawl_settings.WARC_DIR)
 # What a `[sites.NAME]` table sets that `SiteConfig` holds (coopspider.profiles checks them all).
 _SITE_SETTINGS = (
     "base_url",
@@ -770,15 +772,13 @@ def site_settings(config: Config, name: str) -> list[tuple[str, str, str]]:
 def _scrapy_setting(key: str, setting: str) -> tuple[str, str, str]:
     """(key, value, source) of `key` left to the project setting `setting`: its value in
     coopspider/settings.py and the line that sets it."""
-    from coopspider import settings
-
-    text = Path(settings.__file__).read_text(encoding="utf-8")
+    text = Path(crawl_settings.__file__).read_text(encoding="utf-8")
     match = re.search(rf"^{setting}\s*=", text, re.MULTILINE)
     source = SCRAPY_SETTINGS_SOURCE
     if match:
         line = text.count("\n", 0, match.start()) + 1
         source += f":{line}"
-    return key, str(getattr(settings, setting)), source
+    return key, str(getattr(crawl_settings, setting)), source
 
 
 # -- adding a site --------------------------------------------------------------------------------

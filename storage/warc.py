@@ -39,8 +39,6 @@ from warcio.warcwriter import WARCWriter
 
 from storage.models import ArticleVersion, ChangeEvent, WarcRecord
 
-DEFAULT_WARC_DIR = "data/warc"
-DEFAULT_WARC_MAX_BYTES = 1024**3  # the size at which a file is closed and the next one begun
 SOFTWARE = "coopspider"
 # zlib's default level: level 9 (warcio's) costs twice the CPU for about 1% less disk on HTML.
 _GZIP_LEVEL = 6
@@ -172,7 +170,7 @@ class WarcFiles:
     """The rolling WARC files of this process in `folder`: a file is opened with the first
     record, begins with a warcinfo record and is closed past `max_bytes`."""
 
-    def __init__(self, folder: str | Path, *, max_bytes: int = DEFAULT_WARC_MAX_BYTES) -> None:
+    def __init__(self, folder: str | Path, *, max_bytes: int) -> None:
         if max_bytes <= 0:
             raise ValueError(f"WARC_MAX_BYTES must be above 0, got {max_bytes}")
         self.folder = Path(folder)

@@ -261,7 +261,7 @@ def test_a_transaction_that_does_not_commit_leaves_no_pointer_and_a_torn_tail_br
     """A crash after the records are written but before the commit leaves whole records nobody
     points at; one in the middle of writing leaves a torn end of file, and the records the
     archive points at still read whole."""
-    warc = WarcFiles(tmp_path)
+    warc = WarcFiles(tmp_path, max_bytes=10**6)
     article = make_article(capture=_capture(1, b"<html><body>Bai 1</body></html>"))
     with pytest.raises(RuntimeError), database.begin() as session:
         archive_articles(session, [article], run_id, warc=warc)

@@ -83,10 +83,12 @@ def warc_settings(settings: Any) -> WarcSettings | None:
     off."""
     if not settings.getbool("WARC_ENABLED", True):
         return None
-    max_bytes = settings.getint("WARC_MAX_BYTES")
+    folder, max_bytes = settings.get("WARC_DIR"), settings.getint("WARC_MAX_BYTES")
+    if not folder:
+        raise ValueError("WARC_DIR is empty: name a folder, or turn WARC off with WARC_ENABLED=0")
     if max_bytes <= 0:
         raise ValueError(f"WARC_MAX_BYTES must be above 0, got {max_bytes}")
-    return WarcSettings(settings.get("WARC_DIR") or "data/warc", max_bytes)
+    return WarcSettings(folder, max_bytes)
 
 
 # What the writer process is handed, by item class.
