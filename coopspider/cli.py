@@ -165,6 +165,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "LOG_LEVEL": args.log_level,
         "SITE_PROFILES": _site_tables(args),
         "FULL_CRAWL": args.full,
+        **_config(args).warc.crawl_settings(),
     }
     with ExitStack() as stack:
         base_url, site, profile = args.base_url, args.site, None
@@ -747,6 +748,42 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from coopspider.monitor.history import find_article
+    from storage.warc import WarcMissing, article_records, capture_kinds, write_evidence
+
+    out = Path(args.out)
+    if not out.name.endswith(".warc.gz") or out.name == ".warc.gz":
+        raise UserError(f"--out names a gzip WARC file ending in .warc.gz, got {args.out!r}")
+    if not out.parent.is_dir():
+        raise UserError(f"--out: no folder {out.parent}")
+    warc_dir = Path(args.warc_dir) if args.warc_dir else _config(args).warc.dir
+    database = _open(args, read_only=True)
+    with database.session() as session:
+        article = find_article(session, args.url)
+        if article is None:
+            raise UserError(f"no archived article at {args.url}")
+        records = article_records(session, [article.id])
+        kinds = capture_kinds(session, records)
+    if not records:
+        raise UserError(
+            f"the archive holds no WARC record of {article.url}: it was archived with WARC "
+            "writing off, or before coopspider wrote WARC files"
+        )
+    try:
+        write_evidence(warc_dir, records, out)
+    except (WarcMissing, ValueError) as error:
+        raise UserError(f"{error}; nothing written") from error
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {error.strerror or error}") from error
+    count = len(records)
+    print(f"{out}: {count} capture{'' if count == 1 else 's'} of {article.url}")
+    for record in records:
+        fetched = record.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"  {fetched}  HTTP {record.status}  {kinds[record.id]}")
+    return EXIT_OK
+
+
 # -- search ---------------------------------------------------------------------------------------
 
 
@@ -1073,6 +1110,26 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("url", metavar="URL")
     history.add_argument("--json", action="store_true", help="print one JSON document")
     history.set_defaults(handler=cmd_history)
+
+    evidence = commands.add_parser(
+        "evidence",
+        help="every capture of one article as one standalone WARC file",
+        description="Write the pages the archive kept of the article at URL as served (each "
+        "version's page and the 404/410 that removed it, with their request records) to one "
+        "standalone gzip WARC file, which ReplayWeb.page, pywb and warcio read. The same id under "
+        "another category path or scheme is found too.",
+    )
+    evidence.add_argument("url", metavar="URL")
+    evidence.add_argument(
+        "--out", required=True, metavar="FILE.warc.gz", help="the WARC file to write (replaced)"
+    )
+    evidence.add_argument(
+        "--warc-dir",
+        metavar="DIR",
+        help="where the crawls' WARC files are (default: $COOPSPIDER_WARC_DIR, else warc.dir in "
+        "the configuration file, else data/warc)",
+    )
+    evidence.set_defaults(handler=cmd_evidence)
 
     search = commands.add_parser(
         "search",
