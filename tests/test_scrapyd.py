@@ -6,17 +6,21 @@ reaches it only through its environment, as on a real node.
 
 from __future__ import annotations
 
+import base64
+import configparser
 import contextlib
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +49,18 @@ class ScrapydNode:
     url: str
     home: Path
     process: subprocess.Popen[bytes]
+    auth: tuple[str, str] | None = None  # Scrapyd's username and password, when it asks
+
+    def headers(self) -> dict[str, str]:
+        if self.auth is None:
+            return {}
+        token = base64.b64encode(":".join(self.auth).encode()).decode()
+        return {"Authorization": f"Basic {token}"}
 
     def get(self, endpoint: str, **query: str) -> dict[str, Any]:
         address = f"{self.url}{endpoint}?{urllib.parse.urlencode(query)}"
-        with urllib.request.urlopen(address, timeout=30) as response:
+        request = urllib.request.Request(address, headers=self.headers())
+        with urllib.request.urlopen(request, timeout=30) as response:
             return dict(json.load(response))
 
     def post(self, endpoint: str, fields: list[tuple[str, str]], egg: bytes | None = None) -> Any:
@@ -58,7 +70,7 @@ class ScrapydNode:
         else:
             body, content_type = multipart(fields, egg)
         request = urllib.request.Request(
-            self.url + endpoint, data=body, headers={"Content-Type": content_type}
+            self.url + endpoint, data=body, headers={"Content-Type": content_type, **self.headers()}
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             answer = json.load(response)
@@ -101,17 +113,36 @@ def wait_until_answering(node: ScrapydNode) -> None:
 @pytest.fixture
 def scrapyd_node(tmp_path: Path, database_url: str) -> Iterator[ScrapydNode]:
     """A Scrapyd node whose environment, and nothing else, names the archive `database_url`."""
-    home = tmp_path / "node"
-    home.mkdir()
     port = free_port()
-    home.joinpath("scrapyd.conf").write_text(
+    conf = (
         "[scrapyd]\n"
         f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
         "eggs_dir = eggs\nlogs_dir = logs\ndbs_dir = dbs\nitems_dir =\n"
-        "max_proc = 1\npoll_interval = 0.5\n",
-        encoding="utf-8",
+        "max_proc = 1\npoll_interval = 0.5\n"
     )
-    env = {**os.environ, "COOPSPIDER_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    with started_scrapyd(tmp_path / "node", port, conf, database_url) as node:
+        yield node
+
+
+@contextlib.contextmanager
+def started_scrapyd(
+    home: Path,
+    port: int,
+    conf: str,
+    database_url: str,
+    auth: tuple[str, str] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[ScrapydNode]:
+    """Scrapyd started in `home` with `conf` as its scrapyd.conf and the archive in its
+    environment (and `env`); stopped, with its jobs, on leaving."""
+    home.mkdir()
+    home.joinpath("scrapyd.conf").write_text(conf, encoding="utf-8")
+    env = {
+        **os.environ,
+        "COOPSPIDER_DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
     scrapyd = Path(sys.executable).with_name("scrapyd")
     with home.joinpath("process.log").open("wb") as output:
         # Its own process group: the teardown stops a job still running with it.
@@ -123,7 +154,7 @@ def scrapyd_node(tmp_path: Path, database_url: str) -> Iterator[ScrapydNode]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    node = ScrapydNode(f"http://127.0.0.1:{port}/", home, process)
+    node = ScrapydNode(f"http://127.0.0.1:{port}/", home, process, auth)
     try:
         wait_until_answering(node)
         yield node
@@ -180,6 +211,18 @@ def imported_from(egg: Path, cwd: Path) -> str:
     return found.stdout.strip() or found.stderr
 
 
+def archived(database_url: str) -> tuple[int | None, list[str]]:
+    """How many articles the archive holds, and the status of each crawl run it recorded."""
+    database = open_database(database_url, read_only=True)
+    try:
+        with database.session() as session:
+            articles = session.scalar(select(func.count()).select_from(Article))
+            statuses = list(session.scalars(select(CrawlRun.status)).all())
+    finally:
+        database.close()
+    return articles, statuses
+
+
 def wait_for_job(node: ScrapydNode, job: str) -> dict[str, Any]:
     deadline = time.monotonic() + JOB_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -212,13 +255,7 @@ def test_egg_deployed_to_scrapyd_archives_the_sample_site(
     assert "finish_reason': 'finished'" in log, f"the job did not finish its crawl:\n{log[-4000:]}"
     assert "ERROR" not in log, log[-4000:]
 
-    database = open_database(database_url, read_only=True)
-    try:
-        with database.session() as session:
-            articles = session.scalar(select(func.count()).select_from(Article))
-            statuses = session.scalars(select(CrawlRun.status)).all()
-    finally:
-        database.close()
+    articles, statuses = archived(database_url)
     assert articles == len(sample_server.site.articles)
     assert statuses == ["finished"]
 
@@ -261,3 +298,70 @@ def test_scrapyd_job_refuses_an_archive_url_in_its_settings(
     assert "not from a DATABASE_URL job setting" in scrapyd_node.log()
     assert not elsewhere.exists()
     assert not sample_server.requests.paths(), "the refused job crawled the site"
+
+
+NODE_CONF = ROOT / "node" / "scrapyd.conf"
+
+
+@pytest.fixture
+def secured_node(tmp_path: Path, database_url: str) -> Iterator[ScrapydNode]:
+    """A node set up as README's "Several machines" says: the shipped scrapyd.conf (moved to
+    127.0.0.1 and a free port), its password in the environment as the systemd unit gives it."""
+    conf = configparser.ConfigParser()
+    conf.read(NODE_CONF, encoding="utf-8")
+    port = free_port()
+    conf["scrapyd"].update(bind_address="127.0.0.1", http_port=str(port), poll_interval="0.5")
+    text = io.StringIO()
+    conf.write(text)
+    username, password = conf["scrapyd"]["username"], "node-secret"
+    env = {"SCRAPYD_PASSWORD": password}
+    with started_scrapyd(
+        tmp_path / "node", port, text.getvalue(), database_url, (username, password), env
+    ) as node:
+        yield node
+
+
+def refusal(node: ScrapydNode, path: str, auth: tuple[str, str] | None = None) -> int:
+    """The status with which the node refuses `path` to a stranger (or one with `auth`)."""
+    request = urllib.request.Request(node.url + path, headers=replace(node, auth=auth).headers())
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    return refused.value.code
+
+
+@pytest.mark.slow
+def test_node_as_shipped_refuses_strangers_and_runs_a_deployed_job_with_its_password(
+    tmp_path: Path, secured_node: ScrapydNode, sample_server: SampleServer, database_url: str
+) -> None:
+    assert secured_node.auth is not None
+    username, password = secured_node.auth
+    for path in ("", "daemonstatus.json", "listjobs.json?project=coopspider", "logs/"):
+        assert refusal(secured_node, path) == 401, path
+    assert refusal(secured_node, "daemonstatus.json", (username, "wrong")) == 401
+
+    # The deployer's own scrapy.cfg, the password taken from its environment.
+    user_config = tmp_path / "config"
+    user_config.mkdir()
+    user_config.joinpath("scrapy.cfg").write_text(
+        f"[deploy:secured]\nurl = {secured_node.url}\nusername = {username}\n"
+        "password = ${SCRAPYD_PASSWORD}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(user_config), "SCRAPYD_PASSWORD": password}
+    output = scrapyd_deploy("secured", "--version", "1", env=env)
+    assert '"status": "ok"' in output, output
+
+    fields = [("project", PROJECT), ("spider", "lienminh"), ("base_url", sample_server.base_url)]
+    fields += [("setting", setting) for setting in FAST_SETTINGS]
+    stranger = replace(secured_node, auth=None)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        stranger.post("schedule.json", fields)
+    assert refused.value.code == 401
+    job = secured_node.post("schedule.json", fields)["jobid"]
+    finished = wait_for_job(secured_node, job)
+    assert finished["id"] == job
+
+    articles, statuses = archived(database_url)
+    assert statuses == ["finished"], secured_node.log()[-3000:]
+    assert articles == len(sample_server.site.articles)
+    assert password not in secured_node.log()
