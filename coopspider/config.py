@@ -30,9 +30,14 @@ fine: every setting has a default). Sections, all optional::
     timeout = 10800                  # seconds one site's crawl may take
     lock_file = "data/coopspider.lock"
 
+    [scrapyd]
+    nodes = ["http://10.0.0.5:6800"] # `run` crawls as jobs of these Scrapyd nodes
+
 Environment variables win over the file: COOPSPIDER_DATABASE_URL, COOPSPIDER_SMTP_HOST,
 COOPSPIDER_SMTP_PORT, COOPSPIDER_SMTP_USER, COOPSPIDER_SMTP_PASSWORD, COOPSPIDER_SMTP_SECURITY,
-COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated). An empty variable counts as unset.
+COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated), and, only from the environment,
+COOPSPIDER_SCRAPYD_USERNAME and COOPSPIDER_SCRAPYD_PASSWORD (the Scrapyd nodes' HTTP login). An
+empty variable counts as unset.
 
 `load_config` is the one place that reads the file and those variables: it validates them and
 resolves every default (the SMTP port of the security mode, the sender coopspider@<host name>),
@@ -71,7 +76,7 @@ DEFAULT_SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 DEFAULT = "default"  # the source of a setting neither the file nor the environment gives
 MASK = "********"
 
-SECTIONS = ("database", "smtp", "alerts", "sites", "run")
+SECTIONS = ("database", "smtp", "alerts", "sites", "run", "scrapyd")
 # What a `[sites.NAME]` table sets that `SiteConfig` holds (coopspider.profiles checks them all).
 _SITE_SETTINGS = (
     "base_url",
@@ -92,6 +97,8 @@ ENV_OVERRIDES = {
     "COOPSPIDER_SMTP_SECURITY": "smtp.security",
     "COOPSPIDER_ALERT_FROM": "alerts.from",
     "COOPSPIDER_ALERT_TO": "alerts.to",
+    "COOPSPIDER_SCRAPYD_USERNAME": "scrapyd.username",
+    "COOPSPIDER_SCRAPYD_PASSWORD": "scrapyd.password",
 }
 
 
@@ -150,6 +157,16 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class ScrapydConfig:
+    """The Scrapyd nodes `run` hands its crawls to (none: it crawls here) and their HTTP login
+    (Scrapyd's `username`/`password`), which only the environment gives."""
+
+    nodes: tuple[str, ...] = ()
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration: defaults, then the file, then the environment."""
 
@@ -159,6 +176,7 @@ class Config:
     alerts: AlertsConfig = AlertsConfig()
     sites: dict[str, SiteConfig] = field(default_factory=dict)
     run: RunConfig = RunConfig()
+    scrapyd: ScrapydConfig = ScrapydConfig()
     # The [sites.NAME] tables as validated: the site profiles start from them, and `run` hands
     # them to its crawls.
     site_tables: dict[str, Any] = field(default_factory=dict)
@@ -318,6 +336,7 @@ class _Reader:
         smtp_table = section("smtp", ("host", "port", "user", "password", "security"))
         alerts = section("alerts", ("from", "to"))
         run = section("run", ("timeout", "lock_file"))
+        scrapyd = section("scrapyd", ("nodes",))
 
         database_url = self.value(database, "database.url", _database_url, env)
         host = self.value(smtp_table, "smtp.host", _host, env)
@@ -331,6 +350,10 @@ class _Reader:
         recipients = self.value(alerts, "alerts.to", _addresses, env)
         timeout = self.value(run, "run.timeout", _seconds)
         lock_file = self.value(run, "run.lock_file", _path)
+        nodes = self.value(scrapyd, "scrapyd.nodes", node_urls)
+        # The login never comes from the file: it is the nodes' secret, kept off shared files.
+        scrapyd_user = self.value({}, "scrapyd.username", _login, env)
+        scrapyd_password = self.value({}, "scrapyd.password", _password, env)
         site_tables = tables.get("sites", {})
         profiles = self.profiles(site_tables)
 
@@ -349,6 +372,9 @@ class _Reader:
             ),
             sites=self.sites(site_tables, profiles),
             run=RunConfig(timeout=timeout or DEFAULT_CRAWL_TIMEOUT_S, lock_file=lock_file),
+            scrapyd=ScrapydConfig(
+                nodes=tuple(nodes or ()), username=scrapyd_user, password=scrapyd_password
+            ),
             site_tables=site_tables,
             profiles=profiles,
             sources=dict(self.sources),
@@ -542,6 +568,46 @@ def _url_has_password(value: Any) -> bool:
         return False
 
 
+def node_url(value: Any) -> str:
+    """A Scrapyd node's address, http(s)://HOST:PORT, as the program uses it (one trailing /).
+
+    No login in it: the nodes' HTTP login comes from COOPSPIDER_SCRAPYD_USERNAME/PASSWORD."""
+    text = _nonempty_string(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected a Scrapyd node address such as http://10.0.0.5:6800")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "expected no login in a node address (set COOPSPIDER_SCRAPYD_USERNAME and "
+            "COOPSPIDER_SCRAPYD_PASSWORD)"
+        )
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ValueError("expected a port number after the host") from None
+    if parts.query or parts.fragment:
+        raise ValueError("expected a node address without ?query or #fragment")
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/"))
+
+
+def node_urls(value: Any) -> list[str]:
+    """Scrapyd node addresses: a list, or (from the command line) one comma-separated string;
+    repeats dropped. Raises ValueError naming the wrong one."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not value:
+        raise ValueError('expected a list of node addresses such as ["http://10.0.0.5:6800"]')
+    nodes: list[str] = []
+    for item in value:
+        try:
+            url = node_url(item)
+        except ValueError as error:
+            raise _BadItem(f"{error}; {_describe(item)} is not one") from None
+        if url not in nodes:
+            nodes.append(url)
+    return nodes
+
+
 def _seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ValueError("expected a number of seconds above 0")
@@ -669,6 +735,10 @@ def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list
         + shown(", ".join(alerts.recipients) or "(nobody: the digest is printed)", "alerts.to"),
         f"run.timeout: {shown(f'{config.run.timeout:g} s per site', 'run.timeout')}",
         f"run.lock_file: {lock_file}  ({config.source_of('run.lock_file')})",
+        "scrapyd.nodes: "
+        + shown(", ".join(config.scrapyd.nodes) or "(none: `run` crawls here)", "scrapyd.nodes"),
+        f"scrapyd.username: {shown(config.scrapyd.username, 'scrapyd.username')}",
+        "scrapyd.password: " + shown(MASK if config.scrapyd.password else None, "scrapyd.password"),
     ]
     if not config.sites:
         lines.append(f"sites: none configured; `coopspider run` crawls {DEFAULT_SITE}")
