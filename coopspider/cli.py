@@ -1032,7 +1032,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Crawl each configured site (each in its own process; one failing does not "
         "stop the others), then the diff and the alert, under a lock so runs never overlap. "
         "Exit codes: 0 all went well, 3 alerts not sent, 4 a crawl failed, 75 another run holds "
-        "the lock, 2 bad arguments or configuration.",
+        "the lock, 2 bad arguments or configuration. With --scrapyd (or [scrapyd] nodes) each "
+        "site's crawl is a job of a Scrapyd node instead; the diff and the alert run here.",
     )
     run.add_argument("--site", metavar="NAME", help="only this site (default: every configured)")
     run.add_argument("--base-url", metavar="URL", help="crawl this root instead (one site)")

@@ -192,6 +192,7 @@ class Job:
     before: int | None  # the site's latest run id when the job was scheduled
     tried: set[str]  # the nodes this site's jobs went to
     scheduled: float  # time.monotonic()
+    attempt: int = 1  # 2: the site's second job
     running_since: float | None = None
     killed: bool = False  # cancelled for running past run.timeout
 
@@ -288,7 +289,7 @@ class _Coordinator:
         self.problems[url] = problem
         self.loads.pop(url, None)
 
-    def schedule(self, site: SiteConfig, tried: set[str]) -> None:
+    def schedule(self, site: SiteConfig, tried: set[str], attempt: int = 1) -> None:
         """Give `site`'s job to the least-loaded node not `tried`; none takes it: its failure."""
         arguments, settings = crawl_arguments(self.context, site)
         table = self.context.config.site_tables.get(site.name)
@@ -302,7 +303,7 @@ class _Coordinator:
                 continue
             self.loads[url] += 1
             self.active[job_id] = Job(
-                site, url, job_id, before, tried | {url}, scheduled=time.monotonic()
+                site, url, job_id, before, tried | {url}, time.monotonic(), attempt=attempt
             )
             root = masked_url(site.base_url) if site.base_url else "default root"
             say(f"Scheduled {site.name} ({root}) on {url} as job {job_id}")
@@ -364,10 +365,10 @@ class _Coordinator:
             run = None
         del self.active[job.id]
         other_node = choose_node(self.loads, exclude=job.tried) is not None
-        if after_job(run, len(job.tried) > 1, other_node) == "retry":
+        if after_job(run, job.attempt > 1, other_node) == "retry":
             say(f"{job.site.name}: job {job.id} on {job.node} ended without a completed crawl; "
                 "scheduling it once more on another node")  # fmt: skip
-            self.schedule(job.site, job.tried)
+            self.schedule(job.site, job.tried, attempt=job.attempt + 1)
             return
         seconds = time.monotonic() - (job.running_since or job.scheduled)
         if job.killed:
@@ -426,7 +427,7 @@ class _Coordinator:
         sites = ", ".join(job.site.name for job in self.active.values())
         print(f"coopspider: interrupted: cancelling the Scrapyd jobs of {sites}", file=sys.stderr)
         for job in list(self.active.values()):
-            job.tried = set(self.nodes)  # no second attempt
+            job.attempt += 1  # no second job
             self.cancel(job)
         deadline = time.monotonic() + STOP_WAIT_S
         while self.active and time.monotonic() < deadline:
