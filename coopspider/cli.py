@@ -31,7 +31,8 @@ from coopspider.text import strip_controls
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from coopspider.config import Config
+    from coopspider.config import Config, SiteConfig
+    from coopspider.cycle import Step
     from coopspider.profiles import SiteProfile
     from coopspider.sample_site import SampleSite
     from storage import Database
@@ -653,6 +654,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UserError(str(error)) from error
     settings = dict(_setting(text) for text in args.set)
+    crawl_step = _scrapyd_step(args, config, database_url, sites)
     started = time.monotonic()
     try:
         # A database the run cannot open or write: one line, exit 2, before any crawl.
@@ -665,7 +667,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 scrapy_settings=settings,
                 log_level=args.log_level,
             )
-            code, lines = run_cycle(context, cycle_steps())
+            code, lines = run_cycle(context, cycle_steps(crawl_step))
     except LockHeld as locked:
         print(f"coopspider: another run holds the lock {locked}; not starting", file=sys.stderr)
         return EXIT_LOCKED
@@ -681,6 +683,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in lines:
         print(f"  {line}")
     return code
+
+
+def _scrapyd_step(
+    args: argparse.Namespace, config: Config, database_url: str, sites: list[SiteConfig]
+) -> Step | None:
+    """The crawl step handing the crawls to Scrapyd nodes (--scrapyd, else [scrapyd] nodes),
+    or None to crawl here; UserError when they cannot take this run."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from coopspider.config import masked_url, node_urls
+    from coopspider.scrapyd_nodes import ScrapydCrawlStep, login_problem, nodes_of
+
+    if args.scrapyd is not None:
+        try:
+            urls = node_urls(args.scrapyd)
+        except ValueError as error:
+            raise UserError(f"--scrapyd: {error}") from error
+        where = "--scrapyd"
+    else:
+        urls, where = list(config.scrapyd.nodes), config.source_of("scrapyd.nodes")
+    if not urls:
+        return None
+    try:
+        backend = make_url(database_url).get_backend_name()
+    except ArgumentError:
+        backend = None  # opening it says what is wrong with it
+    if backend == "sqlite":
+        raise UserError(
+            f"Scrapyd nodes ({where}) need an archive they can all write to: the archive "
+            f"{masked_url(database_url)} is a SQLite file on this machine; set "
+            "COOPSPIDER_DATABASE_URL to a PostgreSQL URL"
+        )
+    if problem := login_problem(sites):
+        raise UserError(problem)
+    return ScrapydCrawlStep(nodes_of(urls, config.scrapyd.username, config.scrapyd.password))
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -1061,7 +1099,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Crawl each configured site (each in its own process; one failing does not "
         "stop the others), then the diff and the alert, under a lock so runs never overlap. "
         "Exit codes: 0 all went well, 3 alerts not sent, 4 a crawl failed, 75 another run holds "
-        "the lock, 2 bad arguments or configuration.",
+        "the lock, 2 bad arguments or configuration. With --scrapyd (or [scrapyd] nodes) each "
+        "site's crawl is a job of a Scrapyd node instead; the diff and the alert run here.",
     )
     run.add_argument("--site", metavar="NAME", help="only this site (default: every configured)")
     run.add_argument("--base-url", metavar="URL", help="crawl this root instead (one site)")
@@ -1069,6 +1108,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--full",
         action="store_true",
         help="walk every listing page again instead of stopping at known articles",
+    )
+    run.add_argument(
+        "--scrapyd",
+        metavar="URL[,URL...]",
+        help="crawl each site as a job of these Scrapyd nodes (overrides [scrapyd] nodes); "
+        "the archive must be PostgreSQL, which the nodes name in their own "
+        "COOPSPIDER_DATABASE_URL",
     )
     _add_scrapy_settings(run, " for every crawl")
     _add_log_level(run, "INFO", "Scrapy log level of the crawls (their log goes to stderr)")

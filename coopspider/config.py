@@ -34,10 +34,15 @@ fine: every setting has a default). Sections, all optional::
     enabled = true                   # keep the pages of new versions and removals as WARC
     dir = "data/warc"                # where (each machine writes its own files)
 
+    [scrapyd]
+    nodes = ["http://10.0.0.5:6800"] # `run` crawls as jobs of these Scrapyd nodes
+
 Environment variables win over the file: COOPSPIDER_DATABASE_URL, COOPSPIDER_SMTP_HOST,
 COOPSPIDER_SMTP_PORT, COOPSPIDER_SMTP_USER, COOPSPIDER_SMTP_PASSWORD, COOPSPIDER_SMTP_SECURITY,
 COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated), COOPSPIDER_WARC_ENABLED (1 or 0),
-COOPSPIDER_WARC_DIR. An empty variable counts as unset.
+COOPSPIDER_WARC_DIR, and, only from the environment,
+COOPSPIDER_SCRAPYD_USERNAME and COOPSPIDER_SCRAPYD_PASSWORD (the Scrapyd nodes' HTTP login). An
+empty variable counts as unset.
 
 `load_config` is the one place that reads the file and those variables: it validates them and
 resolves every default (the SMTP port of the security mode, the sender coopspider@<host name>),
@@ -77,7 +82,7 @@ DEFAULT_SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 DEFAULT = "default"  # the source of a setting neither the file nor the environment gives
 MASK = "********"
 
-SECTIONS = ("database", "smtp", "alerts", "sites", "run", "warc")
+SECTIONS = ("database", "smtp", "alerts", "sites", "run", "warc", "scrapyd")
 # The crawl's own default (coopspider/settings.py), which `scrapy crawl` and Scrapyd jobs use too.
 DEFAULT_WARC_DIR = Path(crawl_settings.WARC_DIR)
 # What a `[sites.NAME]` table sets that `SiteConfig` holds (coopspider.profiles checks them all).
@@ -102,6 +107,8 @@ ENV_OVERRIDES = {
     "COOPSPIDER_ALERT_TO": "alerts.to",
     "COOPSPIDER_WARC_ENABLED": "warc.enabled",
     "COOPSPIDER_WARC_DIR": "warc.dir",
+    "COOPSPIDER_SCRAPYD_USERNAME": "scrapyd.username",
+    "COOPSPIDER_SCRAPYD_PASSWORD": "scrapyd.password",
 }
 
 
@@ -172,6 +179,16 @@ class WarcConfig:
 
 
 @dataclass(frozen=True)
+class ScrapydConfig:
+    """The Scrapyd nodes `run` hands its crawls to (none: it crawls here) and their HTTP login
+    (Scrapyd's `username`/`password`), which only the environment gives."""
+
+    nodes: tuple[str, ...] = ()
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration: defaults, then the file, then the environment."""
 
@@ -182,6 +199,7 @@ class Config:
     sites: dict[str, SiteConfig] = field(default_factory=dict)
     run: RunConfig = RunConfig()
     warc: WarcConfig = WarcConfig()
+    scrapyd: ScrapydConfig = ScrapydConfig()
     # The [sites.NAME] tables as validated: the site profiles start from them, and `run` hands
     # them to its crawls.
     site_tables: dict[str, Any] = field(default_factory=dict)
@@ -342,6 +360,7 @@ class _Reader:
         alerts = section("alerts", ("from", "to"))
         run = section("run", ("timeout", "lock_file"))
         warc = section("warc", ("enabled", "dir"))
+        scrapyd = section("scrapyd", ("nodes",))
 
         database_url = self.value(database, "database.url", _database_url, env)
         host = self.value(smtp_table, "smtp.host", _host, env)
@@ -357,6 +376,10 @@ class _Reader:
         lock_file = self.value(run, "run.lock_file", _path)
         warc_enabled = self.value(warc, "warc.enabled", _switch, env)
         warc_dir = self.value(warc, "warc.dir", _path, env)
+        nodes = self.value(scrapyd, "scrapyd.nodes", node_urls)
+        # The login never comes from the file: it is the nodes' secret, kept off shared files.
+        scrapyd_user = self.value({}, "scrapyd.username", _login, env)
+        scrapyd_password = self.value({}, "scrapyd.password", _password, env)
         site_tables = tables.get("sites", {})
         profiles = self.profiles(site_tables)
 
@@ -378,6 +401,9 @@ class _Reader:
             warc=WarcConfig(
                 enabled=True if warc_enabled is None else warc_enabled,
                 dir=warc_dir or DEFAULT_WARC_DIR,
+            ),
+            scrapyd=ScrapydConfig(
+                nodes=tuple(nodes or ()), username=scrapyd_user, password=scrapyd_password
             ),
             site_tables=site_tables,
             profiles=profiles,
@@ -572,6 +598,46 @@ def _url_has_password(value: Any) -> bool:
         return False
 
 
+def node_url(value: Any) -> str:
+    """A Scrapyd node's address, http(s)://HOST:PORT, as the program uses it (one trailing /).
+
+    No login in it: the nodes' HTTP login comes from COOPSPIDER_SCRAPYD_USERNAME/PASSWORD."""
+    text = _nonempty_string(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected a Scrapyd node address such as http://10.0.0.5:6800")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "expected no login in a node address (set COOPSPIDER_SCRAPYD_USERNAME and "
+            "COOPSPIDER_SCRAPYD_PASSWORD)"
+        )
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ValueError("expected a port number after the host") from None
+    if parts.query or parts.fragment:
+        raise ValueError("expected a node address without ?query or #fragment")
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/"))
+
+
+def node_urls(value: Any) -> list[str]:
+    """Scrapyd node addresses: a list, or (from the command line) one comma-separated string;
+    repeats dropped. Raises ValueError naming the wrong one."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not value:
+        raise ValueError('expected a list of node addresses such as ["http://10.0.0.5:6800"]')
+    nodes: list[str] = []
+    for item in value:
+        try:
+            url = node_url(item)
+        except ValueError as error:
+            raise _BadItem(f"{error}; {_describe(item)} is not one") from None
+        if url not in nodes:
+            nodes.append(url)
+    return nodes
+
+
 def _seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ValueError("expected a number of seconds above 0")
@@ -713,6 +779,10 @@ def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list
         f"run.lock_file: {lock_file}  ({config.source_of('run.lock_file')})",
         f"warc.enabled: {shown(str(config.warc.enabled).lower(), 'warc.enabled')}",
         f"warc.dir: {shown(config.warc.dir, 'warc.dir')}",
+        "scrapyd.nodes: "
+        + shown(", ".join(config.scrapyd.nodes) or "(none: `run` crawls here)", "scrapyd.nodes"),
+        f"scrapyd.username: {shown(config.scrapyd.username, 'scrapyd.username')}",
+        "scrapyd.password: " + shown(MASK if config.scrapyd.password else None, "scrapyd.password"),
     ]
     if not config.sites:
         lines.append(f"sites: none configured; `coopspider run` crawls {DEFAULT_SITE}")

@@ -54,6 +54,7 @@ from coopspider.profiles import (
     resolve_site,
     site_tables,
     whole_days,
+    with_site_table,
 )
 from coopspider.urls import LinkKind, ParsedUrl, on_site, site_of, split_login
 from storage import (
@@ -96,7 +97,8 @@ class LienminhSpider(scrapy.Spider):
     `profile` (the profile whose grammar a new site uses), `revisit_days`, `revisit_old_days`
     and `full` (override the REVISIT_DAYS, REVISIT_OLD_DAYS and FULL_CRAWL settings for this
     crawl). The `SITE_PROFILES` setting (else $COOPSPIDER_SITE_TABLES) holds the user's
-    `[sites.NAME]` tables. A login in the base URL (`https://user:password@host/`) is sent as
+    `[sites.NAME]` tables; `site_table` (JSON) replaces the one of `site` (how `run --scrapyd`
+    hands it to a node). A login in the base URL (`https://user:password@host/`) is sent as
     HTTP Basic authentication to the site's host.
     """
 
@@ -145,7 +147,11 @@ class LienminhSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
         try:
-            tables = site_tables(crawler.settings.getdict("SITE_PROFILES"))
+            tables = with_site_table(
+                site_tables(crawler.settings.getdict("SITE_PROFILES")),
+                kwargs.get("site"),
+                kwargs.pop("site_table", None),
+            )
             kwargs["profiles"] = load_profiles(tables)
             spider = super().from_crawler(crawler, *args, **kwargs)
         except ValueError as error:  # an unknown site, a bad profile or argument: one line
