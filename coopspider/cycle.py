@@ -337,6 +337,7 @@ def crawl_arguments(context: RunContext, site: SiteConfig) -> tuple[dict[str, st
         "LOG_LEVEL": context.log_level,
         # Asks the spider to stop and record the run as cut short; the hard limit is later.
         "CLOSESPIDER_TIMEOUT": f"{context.config.run.timeout:g}",
+        **context.config.warc.crawl_settings(),
     }
     settings.update(context.scrapy_settings)
     return arguments, settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import configparser
 import contextlib
 import dataclasses
 import datetime as dt
@@ -59,9 +60,17 @@ def coopspider(
     )
 
 
+# The test session's WARC folder (conftest sets it): crawls write there, not into the checkout.
+WARC_DIR_ENV = "COOPSPIDER_WARC_DIR"
+
+
 def clean_env() -> dict[str, str]:
-    """The environment without the user's COOPSPIDER_* settings."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
+    """The environment without the user's COOPSPIDER_* settings, but the test session's WARC
+    folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
+    if WARC_DIR_ENV in os.environ:
+        env[WARC_DIR_ENV] = os.environ[WARC_DIR_ENV]
+    return env
 
 
 def free_port() -> int:
@@ -214,12 +223,13 @@ class ScrapydNode:
     home: Path
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
-    login: tuple[str, str] | None = None  # Scrapyd's HTTP username and password
+    auth: tuple[str, str] | None = None  # Scrapyd's username and password, when it asks
 
     def headers(self) -> dict[str, str]:
-        if self.login is None:
+        """The Authorization header of the node's login, if it has one."""
+        if self.auth is None:
             return {}
-        token = base64.b64encode(":".join(self.login).encode()).decode()
+        token = base64.b64encode(":".join(self.auth).encode()).decode()
         return {"Authorization": f"Basic {token}"}
 
     def get(self, endpoint: str, **query: str) -> dict[str, Any]:
@@ -278,22 +288,35 @@ class ScrapydNode:
 
 @contextmanager
 def scrapyd_node(
-    home: Path, database_url: str, max_proc: int = 1, login: tuple[str, str] | None = None
+    home: Path,
+    database_url: str,
+    max_proc: int = 1,
+    *,
+    conf: Path | None = None,
+    password: str | None = None,
 ) -> Iterator[ScrapydNode]:
-    """A running Scrapyd node in `home` whose environment names the archive `database_url`
-    (asking for the HTTP `login` when given)."""
+    """A running Scrapyd node in `home` whose environment names the archive `database_url`.
+
+    With `conf`, the node's scrapyd.conf is that file moved to 127.0.0.1 and a free port (its
+    max_proc, username and the rest kept), and `password` reaches Scrapyd as SCRAPYD_PASSWORD
+    in its environment, as the node's systemd unit gives it; the node then logs in with them."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    home.joinpath("scrapyd.conf").write_text(
-        "[scrapyd]\n"
-        f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
-        "eggs_dir = eggs\nlogs_dir = logs\ndbs_dir = dbs\nitems_dir =\n"
-        f"max_proc = {max_proc}\npoll_interval = 0.5\n"
-        + (f"username = {login[0]}\npassword = {login[1]}\n" if login else ""),
-        encoding="utf-8",
-    )
+    settings = configparser.ConfigParser()
+    if conf is not None:
+        settings.read(conf, encoding="utf-8")
+    else:
+        settings["scrapyd"] = {"eggs_dir": "eggs", "logs_dir": "logs", "dbs_dir": "dbs"}
+        settings["scrapyd"].update(items_dir="", max_proc=str(max_proc))
+    settings["scrapyd"].update(bind_address="127.0.0.1", http_port=str(port), poll_interval="0.5")
+    with home.joinpath("scrapyd.conf").open("w", encoding="utf-8") as file:
+        settings.write(file)
     env = {**clean_env(), "COOPSPIDER_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-    node = ScrapydNode(f"http://127.0.0.1:{port}/", home, env, login=login)
+    auth = None
+    if password is not None:
+        env["SCRAPYD_PASSWORD"] = password
+        auth = (settings["scrapyd"]["username"], password)
+    node = ScrapydNode(f"http://127.0.0.1:{port}/", home, env, auth=auth)
     try:
         node.start()
         yield node

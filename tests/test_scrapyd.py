@@ -11,7 +11,10 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,7 @@ from sqlalchemy import func, select
 
 from coopspider.sample_site import SampleServer
 from storage import Article, CrawlRun, open_database
-from tests.conftest import FAST
+from tests.conftest import FAST, ROOT
 from tests.helpers import SCRAPYD_PROJECT as PROJECT
 from tests.helpers import ScrapydNode, deploy_built_egg, scrapyd_deploy, scrapyd_node
 
@@ -49,6 +52,18 @@ def imported_from(egg: Path, cwd: Path) -> str:
         [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=60
     )
     return found.stdout.strip() or found.stderr
+
+
+def archived(database_url: str) -> tuple[int | None, list[str]]:
+    """How many articles the archive holds, and the status of each crawl run it recorded."""
+    database = open_database(database_url, read_only=True)
+    try:
+        with database.session() as session:
+            articles = session.scalar(select(func.count()).select_from(Article))
+            statuses = list(session.scalars(select(CrawlRun.status)).all())
+    finally:
+        database.close()
+    return articles, statuses
 
 
 def wait_for_job(node: ScrapydNode, job: str) -> dict[str, Any]:
@@ -83,13 +98,7 @@ def test_egg_deployed_to_scrapyd_archives_the_sample_site(
     assert "finish_reason': 'finished'" in log, f"the job did not finish its crawl:\n{log[-4000:]}"
     assert "ERROR" not in log, log[-4000:]
 
-    database = open_database(database_url, read_only=True)
-    try:
-        with database.session() as session:
-            articles = session.scalar(select(func.count()).select_from(Article))
-            statuses = session.scalars(select(CrawlRun.status)).all()
-    finally:
-        database.close()
+    articles, statuses = archived(database_url)
     assert articles == len(sample_server.site.articles)
     assert statuses == ["finished"]
 
@@ -130,3 +139,56 @@ def test_scrapyd_job_refuses_an_archive_url_in_its_settings(
     assert "not from a DATABASE_URL job setting" in node.log()
     assert not elsewhere.exists()
     assert not sample_server.requests.paths(), "the refused job crawled the site"
+
+
+@pytest.fixture
+def shipped_node(tmp_path: Path, database_url: str) -> Iterator[ScrapydNode]:
+    """A node set up as README's "Several machines" says: the shipped node/scrapyd.conf (moved
+    to 127.0.0.1 and a free port), its password in the environment as the systemd unit gives it."""
+    conf = ROOT / "node" / "scrapyd.conf"
+    with scrapyd_node(tmp_path / "node", database_url, conf=conf, password="node-secret") as node:
+        yield node
+
+
+def refusal(node: ScrapydNode, path: str, auth: tuple[str, str] | None = None) -> int:
+    """The status with which the node refuses `path` to a stranger (or one with `auth`)."""
+    request = urllib.request.Request(node.url + path, headers=replace(node, auth=auth).headers())
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    return refused.value.code
+
+
+@pytest.mark.slow
+def test_node_as_shipped_refuses_strangers_and_runs_a_deployed_job_with_its_password(
+    tmp_path: Path, shipped_node: ScrapydNode, sample_server: SampleServer, database_url: str
+) -> None:
+    assert shipped_node.auth is not None
+    username, password = shipped_node.auth
+    for path in ("", "daemonstatus.json", "listjobs.json?project=coopspider", "logs/"):
+        assert refusal(shipped_node, path) == 401, path
+    assert refusal(shipped_node, "daemonstatus.json", (username, "wrong")) == 401
+
+    # The deployer's own scrapy.cfg, the password taken from its environment.
+    user_config = tmp_path / "config"
+    user_config.mkdir()
+    user_config.joinpath("scrapy.cfg").write_text(
+        f"[deploy:secured]\nurl = {shipped_node.url}\nusername = {username}\n"
+        "password = ${SCRAPYD_PASSWORD}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(user_config), "SCRAPYD_PASSWORD": password}
+    output = scrapyd_deploy("secured", "--version", "1", env=env)
+    assert '"status": "ok"' in output, output
+
+    fields = [("project", PROJECT), ("spider", "lienminh"), ("base_url", sample_server.base_url)]
+    fields += [("setting", setting) for setting in FAST_SETTINGS]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        replace(shipped_node, auth=None).post("schedule.json", fields)
+    assert refused.value.code == 401
+    job = shipped_node.post("schedule.json", fields)["jobid"]
+    assert wait_for_job(shipped_node, job)["id"] == job
+
+    articles, statuses = archived(database_url)
+    assert statuses == ["finished"], shipped_node.log()[-3000:]
+    assert articles == len(sample_server.site.articles)
+    assert password not in shipped_node.log()

@@ -24,6 +24,7 @@ from coopspider.sample_site import SampleServer, SampleSite, build_site, serve
 from storage import Article, ArticleVersion, CrawlRun, open_database
 from tests.conftest import fresh_pg_schema, selected_test_database
 from tests.helpers import (
+    ROOT,
     SCRAPYD_PROJECT,
     GatedSite,
     ScrapydNode,
@@ -327,9 +328,13 @@ def test_nodes_asking_for_a_login_get_it_from_the_environment(
     tmp_path: Path, archive_url: str, egg: Path, sites: dict[str, SampleServer]
 ) -> None:
     write_config(tmp_path, {"s3": sites["s3"].base_url})
-    with scrapyd_node(tmp_path / "guarded", archive_url, login=("crawl", "s3cret")) as guarded:
+    # The node as README's "Several machines" sets it up: the shipped scrapyd.conf, its password
+    # in the environment.
+    conf = ROOT / "node" / "scrapyd.conf"
+    with scrapyd_node(tmp_path / "guarded", archive_url, conf=conf, password="s3cret") as guarded:
+        assert guarded.auth is not None
         add_egg(guarded, egg)
-        env = {**run_env(archive_url), "COOPSPIDER_SCRAPYD_USERNAME": "crawl"}
+        env = {**run_env(archive_url), "COOPSPIDER_SCRAPYD_USERNAME": guarded.auth[0]}
         wrong = coopspider(
             "run", "--scrapyd", guarded.url, *FAST,
             env={**env, "COOPSPIDER_SCRAPYD_PASSWORD": "guess"}, cwd=tmp_path,
