@@ -9,8 +9,9 @@
 | 3    | EXIT_ALERTS_NOT_SENT | `run`: the alert e-mail could not be delivered; the changes stay  |
 |      |                      | queued and go out with the next successful run                    |
 | 4    | EXIT_CRAWL_FAILED    | `run`: the crawl of at least one site failed (the other sites     |
-|      |                      | were still crawled); `crawl`: the site's home page could not be   |
-|      |                      | read (the site is down), nothing was archived                     |
+|      |                      | were still crawled; `run --scrapyd`: also when no node answers);  |
+|      |                      | `crawl`: the site's home page could not be read (the site is      |
+|      |                      | down), nothing was archived                                       |
 | 75   | EXIT_LOCKED          | `run`: another run holds the lock (on PostgreSQL, a run on any    |
 |      |                      | machine); `crawl`, `scrapy crawl`: another crawl of the same site |
 |      |                      | is running; nothing was done (EX_TEMPFAIL from sysexits.h: try    |

@@ -271,7 +271,7 @@ class _Coordinator:
                 if not stop.received:
                     self.follow()
             if stop.received:
-                self.cancel_all()
+                self.cancel_all(stop.received[0])
         outcomes = [self.outcomes[site.name] for site in self.context.sites]
         self.context.crawls.extend(outcomes)
         if stop.received:
@@ -421,14 +421,15 @@ class _Coordinator:
         except NodeError as error:
             print(f"coopspider: cannot cancel job {job.id}: {error}", file=sys.stderr)
 
-    def cancel_all(self) -> None:
-        """Cancel every job of this run and wait (STOP_WAIT_S at most) for the crawls to close
-        their runs; the sites are judged as they ended."""
+    def cancel_all(self, signum: int) -> None:
+        """Cancel every job of this run, passing the coordinator's stop signal on to the running
+        crawls (as a local run does: SIGINT records "interrupted", SIGTERM "shutdown"), and wait
+        (STOP_WAIT_S at most) for them to close their runs; the sites are judged as they ended."""
         sites = ", ".join(job.site.name for job in self.active.values())
         print(f"coopspider: interrupted: cancelling the Scrapyd jobs of {sites}", file=sys.stderr)
         for job in list(self.active.values()):
             job.attempt += 1  # no second job
-            self.cancel(job)
+            self.cancel(job, signal.Signals(signum).name.removeprefix("SIG"))
         deadline = time.monotonic() + STOP_WAIT_S
         while self.active and time.monotonic() < deadline:
             self.follow()

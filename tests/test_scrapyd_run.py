@@ -24,6 +24,7 @@ from coopspider.sample_site import SampleServer, SampleSite, build_site, serve
 from storage import Article, ArticleVersion, CrawlRun, open_database
 from tests.conftest import fresh_pg_schema, selected_test_database
 from tests.helpers import (
+    ROOT,
     SCRAPYD_PROJECT,
     GatedSite,
     ScrapydNode,
@@ -59,15 +60,20 @@ def archive_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def egg(archive_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's egg, as `scrapyd-deploy --build-egg` builds it."""
+    return build_egg(tmp_path_factory.mktemp("egg"))
+
+
+@pytest.fixture(scope="module")
 def nodes(
-    archive_url: str, tmp_path_factory: pytest.TempPathFactory
+    archive_url: str, egg: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[ScrapydNode]]:
-    """Two Scrapyd nodes, one job at a time each, the project's egg deployed to both."""
+    """Two Scrapyd nodes, two jobs at a time each, the project's egg deployed to both."""
     folder = tmp_path_factory.mktemp("scrapyd")
-    egg = build_egg(folder)
     with (
-        scrapyd_node(folder / "node1", archive_url) as first,
-        scrapyd_node(folder / "node2", archive_url) as second,
+        scrapyd_node(folder / "node1", archive_url, max_proc=2) as first,
+        scrapyd_node(folder / "node2", archive_url, max_proc=2) as second,
     ):
         for node in (first, second):
             add_egg(node, egg)
@@ -247,37 +253,67 @@ def test_a_node_killed_during_a_crawl_its_site_is_completed_on_the_other(
     )
 
 
-def test_ctrl_c_cancels_the_jobs_and_records_the_interruption(
-    tmp_path: Path, archive_url: str, nodes: list[ScrapydNode]
+@pytest.mark.parametrize(
+    ("signum", "code", "reason"),
+    [
+        (signal.SIGINT, EXIT_INTERRUPTED, "interrupted"),
+        (signal.SIGTERM, -signal.SIGTERM, "shutdown"),
+    ],
+)
+def test_a_stopped_run_cancels_its_jobs_and_records_why(
+    tmp_path: Path,
+    archive_url: str,
+    nodes: list[ScrapydNode],
+    signum: signal.Signals,
+    code: int,
+    reason: str,
 ) -> None:
-    with gated_run(tmp_path, archive_url, nodes, "stopped", 2041) as (gated, coordinator):
-        coordinator.send_signal(signal.SIGINT)
+    site = f"stopped-{reason}"
+    with gated_run(tmp_path, archive_url, nodes, site, 2041) as (gated, coordinator):
+        coordinator.send_signal(signum)
         # The cancelled crawl finishes the page in flight, then records its run.
         threading.Timer(2, gated.gate.set).start()
         out, err = coordinator.communicate(timeout=300)
-    assert coordinator.returncode == EXIT_INTERRUPTED, out + err[-4000:]
-    assert "cancelling the Scrapyd jobs of stopped" in err
-    assert archive_counts(archive_url, "stopped")[2] == [("failed", "interrupted")]
+    assert coordinator.returncode == code, out + err[-4000:]
+    assert f"cancelling the Scrapyd jobs of {site}" in err
+    assert archive_counts(archive_url, site)[2] == [("failed", reason)]
     wait_until(lambda: not any(running_jobs(node) for node in nodes), "the job to end", 30)
 
 
-def test_unreachable_and_eggless_nodes_get_no_site_and_no_node_fails_the_crawl(
-    tmp_path: Path, archive_url: str, nodes: list[ScrapydNode], sites: dict[str, SampleServer]
+def test_unreachable_eggless_and_broken_nodes_and_no_node_at_all(
+    tmp_path: Path,
+    archive_url: str,
+    egg: Path,
+    nodes: list[ScrapydNode],
+    sites: dict[str, SampleServer],
 ) -> None:
     write_config(tmp_path, {"s2": sites["s2"].base_url})
     gone = f"http://127.0.0.1:{free_port()}/"
-    with scrapyd_node(tmp_path / "eggless", archive_url) as eggless:
+    # A node whose environment names an archive it cannot reach: its jobs end without a run.
+    nowhere = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"
+    with scrapyd_node(tmp_path / "broken", nowhere) as broken:
         # The configuration's nodes: the first does not answer, the second has no egg deployed
-        # (it refuses the job), the third takes the site.
+        # yet (it refuses the job), the third takes the site.
         config = tmp_path / "coopspider.toml"
-        listed = ", ".join(f'"{url}"' for url in (gone, eggless.url, nodes[1].url))
+        listed = ", ".join(f'"{url}"' for url in (gone, broken.url, nodes[1].url))
         config.write_text(config.read_text("utf-8") + f"\n[scrapyd]\nnodes = [{listed}]\n")
         done = coopspider("run", *FAST, env=run_env(archive_url), cwd=tmp_path)
+        assert done.returncode == EXIT_OK, done.stdout + done.stderr[-4000:]
+        assert f"Scrapyd node {gone} does not answer" in done.stderr
+        assert f"Scrapyd node {broken.url} refused: project 'coopspider' not found" in done.stderr
+        assert f"s2 ({sites['s2'].base_url}) on {nodes[1].url} as job" in done.stdout
+        assert f"on {broken.url}" not in done.stdout
+
+        # With the egg, the broken node takes the job, which ends without a crawl run: the
+        # site's second job, on the other node, crawls it.
+        add_egg(broken, egg)
+        done = run_scrapyd(tmp_path, archive_url, [broken.url, nodes[1].url])
     assert done.returncode == EXIT_OK, done.stdout + done.stderr[-4000:]
-    assert f"Scrapyd node {gone} does not answer" in done.stderr
-    assert f"Scrapyd node {eggless.url} refused: project 'coopspider' not found" in done.stderr
+    assert f"s2 ({sites['s2'].base_url}) on {broken.url} as job" in done.stdout
+    assert "ended without a completed crawl; scheduling it once more on another node" in done.stdout
     assert f"s2 ({sites['s2'].base_url}) on {nodes[1].url} as job" in done.stdout
-    assert f"on {eggless.url}" not in done.stdout
+    statuses = [status for status, _ in archive_counts(archive_url, "s2")[2]]
+    assert statuses == ["finished"] * len(statuses)  # the broken node recorded nothing
 
     other = f"http://127.0.0.1:{free_port()}/"
     done = run_scrapyd(tmp_path, archive_url, [gone, other])
@@ -286,6 +322,33 @@ def test_unreachable_and_eggless_nodes_get_no_site_and_no_node_fails_the_crawl(
     assert len(crawl_lines) == 1, done.stdout
     assert crawl_lines[0].startswith("  crawl: no Scrapyd node answers: "), done.stdout
     assert gone in crawl_lines[0] and other in crawl_lines[0]
+
+
+def test_nodes_asking_for_a_login_get_it_from_the_environment(
+    tmp_path: Path, archive_url: str, egg: Path, sites: dict[str, SampleServer]
+) -> None:
+    write_config(tmp_path, {"s3": sites["s3"].base_url})
+    # The node as README's "Several machines" sets it up: the shipped scrapyd.conf, its password
+    # in the environment.
+    conf = ROOT / "node" / "scrapyd.conf"
+    with scrapyd_node(tmp_path / "guarded", archive_url, conf=conf, password="s3cret") as guarded:
+        assert guarded.auth is not None
+        add_egg(guarded, egg)
+        env = {**run_env(archive_url), "COOPSPIDER_SCRAPYD_USERNAME": guarded.auth[0]}
+        wrong = coopspider(
+            "run", "--scrapyd", guarded.url, *FAST,
+            env={**env, "COOPSPIDER_SCRAPYD_PASSWORD": "guess"}, cwd=tmp_path,
+        )  # fmt: skip
+        right = coopspider(
+            "run", "--scrapyd", guarded.url, *FAST,
+            env={**env, "COOPSPIDER_SCRAPYD_PASSWORD": "s3cret"}, cwd=tmp_path,
+        )  # fmt: skip
+    assert wrong.returncode == EXIT_CRAWL_FAILED, wrong.stdout + wrong.stderr[-3000:]
+    assert f"{guarded.url} answered HTTP 401" in wrong.stdout
+    assert right.returncode == EXIT_OK, right.stdout + right.stderr[-3000:]
+    assert f"on {guarded.url} as job" in right.stdout
+    for done in (wrong, right):
+        assert "s3cret" not in done.stdout + done.stderr
 
 
 def test_scrapyd_with_a_sqlite_archive_is_refused(tmp_path: Path) -> None:
