@@ -1095,13 +1095,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     alert = commands.add_parser(
         "alert",
-        help="e-mail one digest of the changes not alerted yet",
+        help="send one digest of the changes not alerted yet (e-mail, chat channels)",
         description="Send one e-mail with every change (new, edited, removed reports, counter "
-        "anomalies, crawl health problems) not alerted yet, exactly once. SMTP settings come "
-        "from COOPSPIDER_SMTP_HOST, _PORT, _USER, _PASSWORD, _SECURITY (none/starttls/ssl), "
-        "COOPSPIDER_ALERT_FROM and COOPSPIDER_ALERT_TO (comma-separated). Exit codes: 0 sent or "
-        f"nothing to send, {EXIT_USAGE} bad settings, {EXIT_ALERTS_NOT_SENT} the SMTP server was "
-        "down or refused (the same changes go next time).",
+        "anomalies, crawl health problems) not alerted yet, exactly once, and a short message "
+        "(subject, counts, report link) to each Apprise channel, exactly once each. SMTP "
+        "settings come from COOPSPIDER_SMTP_HOST, _PORT, _USER, _PASSWORD, _SECURITY "
+        "(none/starttls/ssl), COOPSPIDER_ALERT_FROM and COOPSPIDER_ALERT_TO (comma-separated); "
+        "channels from COOPSPIDER_NOTIFY (comma-separated Apprise URLs such as "
+        "tgram://BOT_TOKEN/CHAT_ID) or [alerts] notify; the link from COOPSPIDER_REPORT_URL or "
+        f"[report] url. Exit codes: 0 sent or nothing to send, {EXIT_USAGE} bad settings, "
+        f"{EXIT_ALERTS_NOT_SENT} the SMTP server or a channel was down or refused (what it "
+        "missed goes to it next time; the others are not sent it again).",
     )
     alert.add_argument(
         "--dry-run", action="store_true", help="print the message instead of sending it"

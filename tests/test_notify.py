@@ -9,6 +9,7 @@ archive is a SQLite file or a PostgreSQL schema (the `db_url` fixture runs each 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,8 +23,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from coopspider.config import ConfigError, NotifyTarget, describe, load_config
+from coopspider.config import ConfigError, NotifyTarget, SiteConfig, describe, load_config
+from coopspider.cycle import AlertStep, RunContext
 from coopspider.monitor.alert_job import send_alerts
+from coopspider.monitor.alert_notify import notify
 from coopspider.monitor.alert_render import short_message
 from coopspider.monitor.alert_send import SmtpSettings
 from coopspider.monitor.vocabulary import report_link_sentence
@@ -162,6 +165,7 @@ def smtp(port: int, *recipients: str) -> SmtpSettings:
 # -- exactly once per channel ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_failed_channel_is_retried_merged_while_the_others_get_each_digest_once(
     database: Database, hooks: Hooks
 ) -> None:
@@ -384,3 +388,39 @@ def test_migration_0008_keeps_what_e_mail_sent_as_the_e_mail_channels(db_url: st
             ).all() == [(events[0], batch)]
     finally:
         engine.dispose()
+
+
+def test_the_run_alerts_the_channels_when_no_e_mail_recipient_is_set(
+    db_url: str, hooks: Hooks
+) -> None:
+    path = unique("run")
+    database = open_database(db_url)
+    try:
+        crawl_with_news(database, ["1"], T0)
+    finally:
+        database.close()
+    config = load_config(None, {"COOPSPIDER_NOTIFY": hooks.url(path)})
+    context = RunContext(config=config, database_url=db_url, sites=[SiteConfig(name=SITE)])
+    outcome = AlertStep().run(context)
+    assert outcome.ok
+    assert outcome.lines == [
+        f"alert: sent to json://127.0.0.1:{hooks.port}/{path}: [coopspider] 1 tin mới – {SITE}"
+    ]
+    assert len(hooks.got(path)) == 1
+    assert AlertStep().run(context).lines == ["alert: nothing new to send"]
+
+
+def test_no_token_reaches_the_logs_while_a_channel_sends(
+    hooks: Hooks, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Apprise API URLs carry their token in the path: the HTTP client logs the request line.
+    url = f"apprise://127.0.0.1:{hooks.port}/{SECRET}?version=1&method=json"
+    target = load_config(None, {"COOPSPIDER_NOTIFY": url}).alerts.notify[0]
+    with caplog.at_level(logging.DEBUG):
+        notify(target, "[coopspider] 1 tin mới – thaibinh", "thaibinh: 1 tin mới")
+    assert [m["title"] for m in hooks.got(f"notify/{SECRET}")] == [
+        "[coopspider] 1 tin mới – thaibinh"
+    ]
+    request_lines = [r.getMessage() for r in caplog.records if "POST /notify/" in r.getMessage()]
+    assert request_lines and all("/notify/***" in line for line in request_lines)
+    assert SECRET not in caplog.text

@@ -2,8 +2,9 @@
 validates the URL).
 
 The URL holds tokens: it is handed to Apprise and nowhere else. What Apprise logs while sending
-is captured, masked (`NotifyTarget.mask`) and becomes the error line; records that reach other
-loggers are masked the same way, so no token reaches a log, a line or the database.
+is captured, masked (`NotifyTarget.mask`) and becomes the error line; its records, and those of
+the HTTP client under it, are masked the same way before any handler sees them, so no token
+reaches a log, a line or the database.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from contextlib import contextmanager
 from coopspider.config import NotifyTarget
 from coopspider.monitor.alert_send import DeliveryError
 
-_APPRISE_LOGGER = "apprise"
+# The loggers a send writes to (Apprise's own, and the HTTP client's, whose records can hold a
+# URL path with a token in it): each gets the masking filter while it sends.
+_LOGGERS = ("apprise", "urllib3.connectionpool", "urllib3.util.retry")
 _REASON_LINES = 3  # the last warnings Apprise logged, as the reason of a failure
 
 
 class _Masking(logging.Filter):
-    """Masks the target's secrets in every record Apprise logs while it sends."""
+    """Masks the target's secrets in every record logged while it sends."""
 
     def __init__(self, target: NotifyTarget) -> None:
         super().__init__()
@@ -45,15 +48,17 @@ class _Reasons(logging.Handler):
 
 @contextmanager
 def _captured(target: NotifyTarget) -> Iterator[_Reasons]:
-    logger = logging.getLogger(_APPRISE_LOGGER)
+    loggers = [logging.getLogger(name) for name in _LOGGERS]
     masking, reasons = _Masking(target), _Reasons()
-    logger.addFilter(masking)
-    logger.addHandler(reasons)
+    for logger in loggers:
+        logger.addFilter(masking)
+    loggers[0].addHandler(reasons)
     try:
         yield reasons
     finally:
-        logger.removeHandler(reasons)
-        logger.removeFilter(masking)
+        loggers[0].removeHandler(reasons)
+        for logger in loggers:
+            logger.removeFilter(masking)
 
 
 def notify(target: NotifyTarget, title: str, body: str) -> None:
