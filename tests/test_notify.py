@@ -29,7 +29,7 @@ from coopspider.monitor.alert_job import send_alerts
 from coopspider.monitor.alert_notify import notify
 from coopspider.monitor.alert_render import short_message
 from coopspider.monitor.alert_send import SmtpSettings
-from coopspider.monitor.vocabulary import report_link_sentence
+from coopspider.monitor.vocabulary import feed_link_sentence, report_link_sentence
 from storage import (
     AlertBatch,
     AlertChannel,
@@ -186,6 +186,7 @@ def test_a_failed_channel_is_retried_merged_while_the_others_get_each_digest_onc
         assert message["message"].splitlines() == [
             f"{SITE}: 2 tin mới",
             report_link_sentence(REPORT_URL),
+            feed_link_sentence(REPORT_URL + "feed.atom"),
         ]
 
         # The next crawl finds one more report; the bad endpoint works again.
@@ -330,9 +331,14 @@ def test_the_short_message_says_the_subject_the_counts_and_the_link() -> None:
         EventInput(site, "new", {"title": f"t{n}", "url": f"https://x/{n}"})
         for n, site in enumerate(["a", "b", "b"])
     ] + [EventInput("b", "removed", {"title": "r", "url": "https://x/r", "reason": "unlisted"})]
-    title, body = short_message(build_digest(events), "https://r.example/")
+    title, body = short_message(build_digest(events), "https://r.example/bao-cao/index.html")
     assert title == "[coopspider] 3 tin mới, 1 tin bị gỡ – a, b"
-    assert body == "a: 1 tin mới\nb: 2 tin mới, 1 tin bị gỡ\nXem chi tiết: https://r.example/"
+    assert body.splitlines() == [
+        "a: 1 tin mới",
+        "b: 2 tin mới, 1 tin bị gỡ",
+        "Xem chi tiết: https://r.example/bao-cao/index.html",
+        "Theo dõi qua Atom: https://r.example/bao-cao/feed.atom",
+    ]
 
 
 # -- the migration ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urljoin
 
 from coopspider.monitor.alert_digest import (
     Baseline,
@@ -25,12 +26,14 @@ from coopspider.monitor.alert_digest import (
     RemovedReport,
     RestoredReport,
 )
+from coopspider.monitor.feed import FEED_FILE
 from coopspider.monitor.templating import environment
 from coopspider.monitor.vocabulary import baseline_sentence as site_baseline_sentence
 from coopspider.monitor.vocabulary import (
     counter_anomaly_sentence,
     counts_text,
     date_text,
+    feed_link_sentence,
     field_label,
     marked_diff,
     moment_text,
@@ -76,10 +79,12 @@ def digest_counts(digest: Digest) -> str:
 
 def short_message(digest: Digest, link: str | None = None) -> tuple[str, str]:
     """(title, body) of the short message chat channels get: the subject, the counts of each
-    site, and the report link when one is configured."""
+    site, and when the report's address `link` is configured, links to it and to the Atom feed
+    `report` writes beside it."""
     lines = [f"{site}: {digest_counts(digest.for_site(site))}" for site in digest.sites]
     if link:
         lines.append(report_link_sentence(link))
+        lines.append(feed_link_sentence(urljoin(link, FEED_FILE)))
     return strip_controls(subject(digest)), strip_controls("\n".join(lines))
 
 

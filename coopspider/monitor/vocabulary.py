@@ -161,8 +161,13 @@ def counts_text(counts: Mapping[str, int], baseline_articles: int | None = None)
 
 
 def report_link_sentence(url: str) -> str:
-    """The line that points a short message at the report (or feed)."""
+    """The line that points a short message at the report."""
     return f"Xem chi tiết: {url}"
+
+
+def feed_link_sentence(url: str) -> str:
+    """The line that points a short message at the report's Atom feed."""
+    return f"Theo dõi qua Atom: {url}"
 
 
 def counter_anomaly_sentence(
