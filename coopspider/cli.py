@@ -599,31 +599,47 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_alert(args: argparse.Namespace) -> int:
-    from coopspider.monitor.alert_job import send_alerts
+    from coopspider.monitor.alert_job import EMAIL, send_alerts
     from coopspider.monitor.alert_send import SmtpSettings
 
-    settings = SmtpSettings.from_config(_config(args))
-    if not settings.recipients and not args.dry_run:
+    config = _config(args)
+    settings = SmtpSettings.from_config(config)
+    if not settings.recipients and not config.alerts.notify and not args.dry_run:
         raise UserError(
             "no recipients configured: set COOPSPIDER_ALERT_TO (comma-separated addresses) or "
-            "[alerts] to in the configuration file, or print the digest with --dry-run"
+            "[alerts] to, or COOPSPIDER_NOTIFY / [alerts] notify (Apprise URLs) in the "
+            "configuration file, or print the digest with --dry-run"
         )
     database = _open(args, read_only=args.dry_run, create=False)  # no archive, nothing to send
     _require_known_site(args, database)
-    outcome = send_alerts(database, settings, dry_run=args.dry_run, site=args.site)
+    outcome = send_alerts(
+        database,
+        settings,
+        notify_targets=config.alerts.notify,
+        link=config.report_url,
+        dry_run=args.dry_run,
+        site=args.site,
+    )
     for text in outcome.previews:
         print(text)
     for message in outcome.sent:
         again = " again (an earlier attempt may have arrived)" if message.resent else ""
-        print(f"Sent{again} to {', '.join(settings.recipients)}: {message.subject}")
+        to = ", ".join(settings.recipients) if message.channel == EMAIL else message.channel
+        print(f"Sent{again} to {to}: {message.subject}")
         if message.refused:
             print(
                 f"coopspider: warning: the SMTP server refused {', '.join(message.refused)}",
                 file=sys.stderr,
             )
-    if outcome.error is not None:
-        print(f"coopspider: alert not sent: {outcome.error}", file=sys.stderr)
-        retry = "coopspider: the same changes go out with the next successful `coopspider alert`"
+    for failure in outcome.failures:
+        print(f"coopspider: {failure.line}", file=sys.stderr)
+    if outcome.failures:
+        retry = (
+            "coopspider: the same changes go out with the next successful `coopspider alert`"
+            if len(outcome.failures) == 1 and not outcome.sent
+            else "coopspider: what those channels missed goes to them with the next "
+            "`coopspider alert`; the others are not sent it again"
+        )
         if outcome.maybe_delivered:
             retry += " (this message may have arrived: it will be sent again as it is)"
         print(retry, file=sys.stderr)
@@ -1079,13 +1095,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     alert = commands.add_parser(
         "alert",
-        help="e-mail one digest of the changes not alerted yet",
+        help="send one digest of the changes not alerted yet (e-mail, chat channels)",
         description="Send one e-mail with every change (new, edited, removed reports, counter "
-        "anomalies, crawl health problems) not alerted yet, exactly once. SMTP settings come "
-        "from COOPSPIDER_SMTP_HOST, _PORT, _USER, _PASSWORD, _SECURITY (none/starttls/ssl), "
-        "COOPSPIDER_ALERT_FROM and COOPSPIDER_ALERT_TO (comma-separated). Exit codes: 0 sent or "
-        f"nothing to send, {EXIT_USAGE} bad settings, {EXIT_ALERTS_NOT_SENT} the SMTP server was "
-        "down or refused (the same changes go next time).",
+        "anomalies, crawl health problems) not alerted yet, exactly once, and a short message "
+        "(subject, counts, report link) to each Apprise channel, exactly once each. SMTP "
+        "settings come from COOPSPIDER_SMTP_HOST, _PORT, _USER, _PASSWORD, _SECURITY "
+        "(none/starttls/ssl), COOPSPIDER_ALERT_FROM and COOPSPIDER_ALERT_TO (comma-separated); "
+        "channels from COOPSPIDER_NOTIFY (comma-separated Apprise URLs such as "
+        "tgram://BOT_TOKEN/CHAT_ID) or [alerts] notify; the link from COOPSPIDER_REPORT_URL or "
+        f"[report] url. Exit codes: 0 sent or nothing to send, {EXIT_USAGE} bad settings, "
+        f"{EXIT_ALERTS_NOT_SENT} the SMTP server or a channel was down or refused (what it "
+        "missed goes to it next time; the others are not sent it again).",
     )
     alert.add_argument(
         "--dry-run", action="store_true", help="print the message instead of sending it"

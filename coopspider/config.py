@@ -16,6 +16,10 @@ fine: every setting has a default). Sections, all optional::
     [alerts]
     from = "coopspider <alerts@example.org>"
     to = ["editor@example.org"]
+    notify = ["tgram://BOT_TOKEN/CHAT_ID", "json://hooks.example.org/coopspider"]  # Apprise URLs
+
+    [report]
+    url = "https://example.org/coopspider/"   # where the published report is; chat messages link it
 
     [sites.thaibinh]
     base_url = "https://lienminhhtx.thaibinh.gov.vn/"
@@ -39,10 +43,10 @@ fine: every setting has a default). Sections, all optional::
 
 Environment variables win over the file: COOPSPIDER_DATABASE_URL, COOPSPIDER_SMTP_HOST,
 COOPSPIDER_SMTP_PORT, COOPSPIDER_SMTP_USER, COOPSPIDER_SMTP_PASSWORD, COOPSPIDER_SMTP_SECURITY,
-COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated), COOPSPIDER_WARC_ENABLED (1 or 0),
-COOPSPIDER_WARC_DIR, and, only from the environment,
-COOPSPIDER_SCRAPYD_USERNAME and COOPSPIDER_SCRAPYD_PASSWORD (the Scrapyd nodes' HTTP login). An
-empty variable counts as unset.
+COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated), COOPSPIDER_NOTIFY (comma-separated
+Apprise URLs), COOPSPIDER_REPORT_URL, COOPSPIDER_WARC_ENABLED (1 or 0), COOPSPIDER_WARC_DIR,
+and, only from the environment, COOPSPIDER_SCRAPYD_USERNAME and COOPSPIDER_SCRAPYD_PASSWORD
+(the Scrapyd nodes' HTTP login). An empty variable counts as unset.
 
 `load_config` is the one place that reads the file and those variables: it validates them and
 resolves every default (the SMTP port of the security mode, the sender coopspider@<host name>),
@@ -55,6 +59,7 @@ expected and what was found; all problems at once, so one edit fixes them all.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import socket
@@ -82,7 +87,7 @@ DEFAULT_SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 DEFAULT = "default"  # the source of a setting neither the file nor the environment gives
 MASK = "********"
 
-SECTIONS = ("database", "smtp", "alerts", "sites", "run", "warc", "scrapyd")
+SECTIONS = ("database", "smtp", "alerts", "report", "sites", "run", "warc", "scrapyd")
 # The crawl's own default (coopspider/settings.py), which `scrapy crawl` and Scrapyd jobs use too.
 DEFAULT_WARC_DIR = Path(crawl_settings.WARC_DIR)
 # What a `[sites.NAME]` table sets that `SiteConfig` holds (coopspider.profiles checks them all).
@@ -105,6 +110,8 @@ ENV_OVERRIDES = {
     "COOPSPIDER_SMTP_SECURITY": "smtp.security",
     "COOPSPIDER_ALERT_FROM": "alerts.from",
     "COOPSPIDER_ALERT_TO": "alerts.to",
+    "COOPSPIDER_NOTIFY": "alerts.notify",
+    "COOPSPIDER_REPORT_URL": "report.url",
     "COOPSPIDER_WARC_ENABLED": "warc.enabled",
     "COOPSPIDER_WARC_DIR": "warc.dir",
     "COOPSPIDER_SCRAPYD_USERNAME": "scrapyd.username",
@@ -151,11 +158,31 @@ def default_sender() -> str:
 
 
 @dataclass(frozen=True)
+class NotifyTarget:
+    """One Apprise URL alerts also go to (a chat, a webhook). The URL holds tokens: only `shown`
+    (its secrets masked) and `key` (derived from `shown`) ever reach a log, a line or the
+    database."""
+
+    url: str = field(repr=False)
+    shown: str  # the URL with its secrets masked, without Apprise's default options
+    key: str  # the channel's name in the outbox: "apprise:" and a digest of the masked URL
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # the parts of `url` to mask
+
+    def mask(self, text: str) -> str:
+        """`text` with every secret of the URL replaced by ***."""
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+@dataclass(frozen=True)
 class AlertsConfig:
-    """Who the alert digest comes from and goes to (no recipients: it is printed instead)."""
+    """Who the alert digest comes from and goes to: e-mail recipients and Apprise channels
+    (neither: it is printed instead)."""
 
     sender: str = field(default_factory=default_sender)
     recipients: tuple[str, ...] = ()
+    notify: tuple[NotifyTarget, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,6 +223,7 @@ class Config:
     database_url: str | None = None  # None: the command line or the built-in default decides
     smtp: SmtpConfig = SmtpConfig()
     alerts: AlertsConfig = AlertsConfig()
+    report_url: str | None = None  # where the published report is read (chat messages link it)
     sites: dict[str, SiteConfig] = field(default_factory=dict)
     run: RunConfig = RunConfig()
     warc: WarcConfig = WarcConfig()
@@ -357,7 +385,8 @@ class _Reader:
 
         database = section("database", ("url",))
         smtp_table = section("smtp", ("host", "port", "user", "password", "security"))
-        alerts = section("alerts", ("from", "to"))
+        alerts = section("alerts", ("from", "to", "notify"))
+        report = section("report", ("url",))
         run = section("run", ("timeout", "lock_file"))
         warc = section("warc", ("enabled", "dir"))
         scrapyd = section("scrapyd", ("nodes",))
@@ -372,6 +401,8 @@ class _Reader:
         security = security or ("starttls" if user else "none")
         sender = self.value(alerts, "alerts.from", _address, env)
         recipients = self.value(alerts, "alerts.to", _addresses, env)
+        notify = self.value(alerts, "alerts.notify", _notify_targets, env)
+        report_url = self.value(report, "report.url", _web_url, env)
         timeout = self.value(run, "run.timeout", _seconds)
         lock_file = self.value(run, "run.lock_file", _path)
         warc_enabled = self.value(warc, "warc.enabled", _switch, env)
@@ -394,8 +425,11 @@ class _Reader:
                 security=security,
             ),
             alerts=AlertsConfig(
-                sender=sender or default_sender(), recipients=tuple(recipients or ())
+                sender=sender or default_sender(),
+                recipients=tuple(recipients or ()),
+                notify=tuple(notify or ()),
             ),
+            report_url=report_url,
             sites=self.sites(site_tables, profiles),
             run=RunConfig(timeout=timeout or DEFAULT_CRAWL_TIMEOUT_S, lock_file=lock_file),
             warc=WarcConfig(
@@ -443,8 +477,10 @@ class _Reader:
         """A password in a file others can read is worth a word, not a refusal."""
         if self.file is None:
             return []
-        holds_password = bool(tables.get("smtp", {}).get("password")) or _url_has_password(
-            tables.get("database", {}).get("url")
+        holds_password = (
+            bool(tables.get("smtp", {}).get("password"))
+            or bool(tables.get("alerts", {}).get("notify"))  # Apprise URLs hold tokens
+            or _url_has_password(tables.get("database", {}).get("url"))
         )
         try:
             mode = self.file.stat().st_mode
@@ -554,13 +590,18 @@ def _address(value: Any) -> str:
     return text
 
 
-def _addresses(value: Any) -> list[str]:
+def _list(value: Any, expected: str) -> list[Any]:
+    """A non-empty list from the file, or from a comma-separated environment variable."""
     if isinstance(value, str):  # from the environment: comma-separated
         value = [part.strip() for part in value.split(",") if part.strip()]
     if not isinstance(value, list) or not value:
-        raise ValueError('expected a list of e-mail addresses such as ["editor@example.org"]')
+        raise ValueError(f"expected a list of {expected}")
+    return value
+
+
+def _addresses(value: Any) -> list[str]:
     addresses = []
-    for item in value:
+    for item in _list(value, 'e-mail addresses such as ["editor@example.org"]'):
         try:
             addresses.append(_address(item))
         except ValueError:
@@ -569,6 +610,66 @@ def _addresses(value: Any) -> list[str]:
                 f"{_describe(item)} is not one"
             ) from None
     return addresses
+
+
+def _web_url(value: Any) -> str:
+    url = _nonempty_string(value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+        raise ValueError("expected an http(s) URL such as https://example.org/coopspider/")
+    return url
+
+
+def _notify_targets(value: Any) -> list[NotifyTarget]:
+    items = _list(value, 'Apprise URLs such as ["tgram://BOT_TOKEN/CHAT_ID"]')
+    targets: list[NotifyTarget] = []
+    for number, item in enumerate(items, start=1):
+        target = notify_target(item) if isinstance(item, str) else None
+        if target is None:
+            raise _BadItem(
+                f"item {number} ({_scheme_of(item)}) is not an Apprise URL Apprise can use "
+                "(unknown service, or a part missing), such as tgram://BOT_TOKEN/CHAT_ID, "
+                "slack://TOKEN_A/TOKEN_B/TOKEN_C/#channel or json://host/path"
+            )
+        same = next((i for i, t in enumerate(targets, start=1) if t.key == target.key), None)
+        if same is not None:
+            raise _BadItem(f"items {same} and {number} name the same channel ({target.shown})")
+        targets.append(target)
+    return targets
+
+
+def _scheme_of(item: Any) -> str:
+    """How an invalid item is named without showing it: it may hold a token."""
+    if not isinstance(item, str):
+        return _describe(item) if not isinstance(item, str | int | float) else "not a string"
+    scheme, sep, _ = item.strip().partition("://")
+    if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,20}", scheme):
+        return f"a {scheme}:// URL"
+    return "not a URL"
+
+
+_URL_PARTS = re.compile(r"[/:@?&=#,+;\s]+")
+
+
+def notify_target(url: str) -> NotifyTarget | None:
+    """The target of one Apprise URL, None when Apprise cannot use it."""
+    import apprise
+
+    url = url.strip()
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return None
+    private = str(plugin.url(privacy=True))
+    shown = private.split("?", 1)[0]
+    # The parts of the URL Apprise masks (tokens, passwords): every piece absent from its
+    # masked form, longest first so a secret holding another is masked whole.
+    from urllib.parse import unquote
+
+    pieces = {piece for piece in _URL_PARTS.split(unquote(url)) if len(piece) >= 3}
+    pieces |= {piece for piece in _URL_PARTS.split(url) if len(piece) >= 3}
+    secrets = sorted((p for p in pieces if p not in private), key=len, reverse=True)
+    digest = hashlib.sha256(private.encode("utf-8")).hexdigest()[:32]
+    return NotifyTarget(url=url, shown=shown, key=f"apprise:{digest}", secrets=tuple(secrets))
 
 
 def _database_url(value: Any) -> str:
@@ -774,7 +875,14 @@ def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list
         f"smtp.security: {shown(smtp.security, 'smtp.security')}",
         f"alerts.from: {shown(alerts.sender, 'alerts.from')}",
         "alerts.to: "
-        + shown(", ".join(alerts.recipients) or "(nobody: the digest is printed)", "alerts.to"),
+        + shown(
+            ", ".join(alerts.recipients)
+            or ("(nobody by e-mail)" if alerts.notify else "(nobody: the digest is printed)"),
+            "alerts.to",
+        ),
+        "alerts.notify: "
+        + shown(", ".join(t.shown for t in alerts.notify) or "none", "alerts.notify"),
+        f"report.url: {shown(config.report_url, 'report.url')}",
         f"run.timeout: {shown(f'{config.run.timeout:g} s per site', 'run.timeout')}",
         f"run.lock_file: {lock_file}  ({config.source_of('run.lock_file')})",
         f"warc.enabled: {shown(str(config.warc.enabled).lower(), 'warc.enabled')}",

@@ -41,6 +41,7 @@ from coopspider.profiles import SITE_TABLES_ENV
 from coopspider.urls import host_of
 
 if TYPE_CHECKING:
+    from coopspider.monitor.alert_send import SmtpSettings
     from storage import Database
     from storage.models import CrawlRun
 
@@ -221,26 +222,45 @@ class AlertStep:
         from coopspider.monitor.alert_job import send_alerts
         from coopspider.monitor.alert_send import SmtpSettings
 
-        settings = SmtpSettings.from_config(context.config)
+        config = context.config
+        settings = SmtpSettings.from_config(config)
         # A run of one site alerts that site's changes; a run of all, every site's.
         site = context.sites[0].name if len(context.sites) == 1 else None
-        dry_run = not settings.recipients
+        dry_run = not settings.recipients and not config.alerts.notify
         with _opened(context.database_url) as database:
-            outcome = send_alerts(database, settings, dry_run=dry_run, site=site)
+            outcome = send_alerts(
+                database,
+                settings,
+                notify_targets=config.alerts.notify,
+                link=config.report_url,
+                dry_run=dry_run,
+                site=site,
+            )
         for text in outcome.previews:
             print(text, flush=True)
-        if outcome.error is not None:
-            return StepOutcome(
-                False, [f"alert: NOT sent ({outcome.error}); the changes go with the next run"]
-            )
+        lines = [
+            f"alert: sent to {_receiver(settings, message.channel)}: {message.subject}"
+            for message in outcome.sent
+        ]
+        if outcome.failures:
+            lines += [
+                f"alert: NOT sent to {_receiver(settings, failure.channel)} ({failure.error}); "
+                "the changes go with the next run"
+                for failure in outcome.failures
+            ]
+            return StepOutcome(False, lines)
         if outcome.nothing_to_send:
             return StepOutcome(True, ["alert: nothing new to send"])
         if dry_run:
             return StepOutcome(True, ["alert: no recipients configured, the digest is above"])
-        recipients = ", ".join(settings.recipients)
-        return StepOutcome(
-            True, [f"alert: sent to {recipients}: {message.subject}" for message in outcome.sent]
-        )
+        return StepOutcome(True, lines)
+
+
+def _receiver(settings: SmtpSettings, channel: str) -> str:
+    """The recipients of the e-mail channel, else the channel (its secrets masked)."""
+    from coopspider.monitor.alert_job import EMAIL
+
+    return ", ".join(settings.recipients) if channel == EMAIL else channel
 
 
 class DatabaseUnavailable(Exception):

@@ -1,11 +1,11 @@
 """The alert outbox and crawl health issues: repository functions inside the caller's transaction.
 
-Exactly once, in three steps the caller runs in separate transactions: claim a batch (a pending
-batch left by an earlier run, or a new one covering every health issue and every change event of a
-finished crawl not yet in a batch), send it, then mark it sent. A change event belongs to one
-batch at most (it is the key of `alert_batch_events`), and claims are serialised by
-`lock_outbox`, so two runs never cover the same change. A batch is marked sent only after the
-SMTP server accepted it.
+Exactly once per channel, in three steps the caller runs in separate transactions: claim a batch
+of a channel (a pending batch left by an earlier run, or a new one covering every health issue and
+every change event of a finished crawl not yet in a batch of that channel), send it, then mark it
+sent. A change event belongs to one batch of each channel at most (with the channel, it is the key
+of `alert_channel_events`), and claims are serialised by `lock_outbox`, so two runs never cover the
+same change for the same channel. A batch is marked sent only after its channel accepted it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from storage.models import (
     HEALTH_KINDS,
     AlertBatch,
     AlertBatchEvent,
+    AlertBatchIssue,
+    AlertChannel,
     Article,
     ArticleVersion,
     ChangeEvent,
@@ -135,9 +137,59 @@ def record_run_health(
 # -- the outbox ------------------------------------------------------------------------------------
 
 
-def pending_batches(session: Session, *, site: str | None) -> list[AlertBatch]:
-    """Batches not yet accepted by the SMTP server, oldest first; for one site, only its own."""
+def channel_id(session: Session, key: str, label: str, *, now: datetime) -> int:
+    """The id of the channel `key`, registered on its first use (under the outbox lock)."""
+    channel = session.scalar(select(AlertChannel).where(AlertChannel.key == key))
+    if channel is not None:
+        if channel.label != label:
+            channel.label = label
+        return channel.id
+    channel = known_channel(session, key, label, now=now)
+    session.add(channel)
+    session.flush()
+    return channel.id
+
+
+def known_channel(session: Session, key: str, label: str, *, now: datetime) -> AlertChannel:
+    """The channel `key` as registered, or as it would be registered now (not added).
+
+    A new channel covers what no channel has alerted yet and everything after: from the first
+    change event and health issue not in any batch (or the next ones to come), so adding a
+    channel sends it what is pending, not the whole history."""
+    channel = session.scalar(select(AlertChannel).where(AlertChannel.key == key))
+    if channel is not None:
+        return channel
+    first_event = session.scalar(
+        select(func.min(ChangeEvent.id)).where(
+            ~exists().where(AlertBatchEvent.event_id == ChangeEvent.id)
+        )
+    )
+    if first_event is None:
+        first_event = (session.scalar(select(func.max(ChangeEvent.id))) or 0) + 1
+    first_issue = session.scalar(
+        select(func.min(HealthIssue.id)).where(
+            ~exists().where(AlertBatchIssue.issue_id == HealthIssue.id)
+        )
+    )
+    if first_issue is None:
+        first_issue = (session.scalar(select(func.max(HealthIssue.id))) or 0) + 1
+    return AlertChannel(
+        key=key,
+        label=label,
+        first_event_id=first_event,
+        first_issue_id=first_issue,
+        created_at=now,
+    )
+
+
+def pending_batches(
+    session: Session, *, site: str | None, channel: int | None = None
+) -> list[AlertBatch]:
+    """Batches their channel did not accept yet, oldest first; for one site, only its own; for
+    one channel (an id), only its own."""
     query = select(AlertBatch).where(AlertBatch.status == "pending").order_by(AlertBatch.id)
+    if channel is not None:
+        query = query.where(AlertBatch.channel_id == channel)
     if site is not None:
         query = query.where(AlertBatch.site == site)
     return list(session.scalars(query))
@@ -152,15 +204,26 @@ def claim_batch(session: Session, batch: AlertBatch, *, owner: str, claimed_at: 
 
 
 def create_batch(
-    session: Session, *, site: str | None, owner: str, created_at: datetime, message_id: str
+    session: Session,
+    *,
+    channel: AlertChannel,
+    site: str | None,
+    owner: str,
+    created_at: datetime,
+    message_id: str,
 ) -> AlertBatch | None:
-    """A new batch, claimed by `owner`, covering every change event and health issue (of `site`)
-    not yet in a batch; None when there is none."""
-    event_ids = list(session.scalars(_unbatched_events(site).with_only_columns(ChangeEvent.id)))
-    issue_ids = list(session.scalars(_unbatched_issues(site).with_only_columns(HealthIssue.id)))
+    """A new batch of `channel`, claimed by `owner`, covering every change event and health issue
+    (of `site`) not yet in a batch of that channel; None when there is none."""
+    event_ids = list(
+        session.scalars(_unbatched_events(channel, site).with_only_columns(ChangeEvent.id))
+    )
+    issue_ids = list(
+        session.scalars(_unbatched_issues(channel, site).with_only_columns(HealthIssue.id))
+    )
     if not event_ids and not issue_ids:
         return None
     batch = AlertBatch(
+        channel_id=channel.id,
         site=site,
         status="pending",
         message_id=message_id,
@@ -174,17 +237,25 @@ def create_batch(
     if event_ids:
         session.execute(
             insert(AlertBatchEvent),
-            [{"event_id": event_id, "batch_id": batch.id} for event_id in event_ids],
+            [
+                {"channel_id": channel.id, "event_id": event_id, "batch_id": batch.id}
+                for event_id in event_ids
+            ],
         )
     if issue_ids:
         session.execute(
-            update(HealthIssue).where(HealthIssue.id.in_(issue_ids)).values(alert_batch_id=batch.id)
+            insert(AlertBatchIssue),
+            [
+                {"channel_id": channel.id, "issue_id": issue_id, "batch_id": batch.id}
+                for issue_id in issue_ids
+            ],
         )
     return batch
 
 
-def _unbatched_events(site: str | None) -> Select[ChangeEvent]:
-    """The change events (of `site`) no batch covers yet, in the order they were recorded.
+def _unbatched_events(channel: AlertChannel, site: str | None) -> Select[ChangeEvent]:
+    """The change events (of `site`) no batch of `channel` covers yet, in the order they were
+    recorded.
 
     Only a finished crawl reports: the events of a crawl that did not finish (killed, cut short)
     wait for the next crawl of their site that finishes, and go out with its own, as `diff`
@@ -195,39 +266,49 @@ def _unbatched_events(site: str | None) -> Select[ChangeEvent]:
         .group_by(CrawlRun.site)
         .subquery()
     )
-    query = (
-        select(ChangeEvent)
-        .join(
-            finished,
-            (finished.c.site == ChangeEvent.site)
-            & (ChangeEvent.crawl_run_id <= finished.c.last_finished),
-        )
-        .where(~exists().where(AlertBatchEvent.event_id == ChangeEvent.id))
+    query = select(ChangeEvent).join(
+        finished,
+        (finished.c.site == ChangeEvent.site)
+        & (ChangeEvent.crawl_run_id <= finished.c.last_finished),
     )
+    covered = (AlertBatchEvent.event_id == ChangeEvent.id) & (
+        AlertBatchEvent.channel_id == channel.id
+    )
+    query = query.where(ChangeEvent.id >= channel.first_event_id, ~exists().where(covered))
     if site is not None:
         query = query.where(ChangeEvent.site == site)
     return query.order_by(ChangeEvent.id)
 
 
-def _unbatched_issues(site: str | None) -> Select[HealthIssue]:
-    """The health issues (of `site`) no batch covers yet, oldest first."""
-    query = select(HealthIssue).where(HealthIssue.alert_batch_id.is_(None))
+def _unbatched_issues(channel: AlertChannel, site: str | None) -> Select[HealthIssue]:
+    """The health issues (of `site`) no batch of `channel` covers yet, oldest first."""
+    covered = (AlertBatchIssue.issue_id == HealthIssue.id) & (
+        AlertBatchIssue.channel_id == channel.id
+    )
+    query = select(HealthIssue).where(
+        HealthIssue.id >= channel.first_issue_id, ~exists().where(covered)
+    )
     if site is not None:
         query = query.where(HealthIssue.site == site)
     return query.order_by(HealthIssue.id)
 
 
-def unbatched_events(session: Session, *, site: str | None) -> list[ChangeEvent]:
-    """What a new batch would cover now: the change events not in a batch, with their articles."""
-    query = _unbatched_events(site).options(selectinload(ChangeEvent.article))
+def unbatched_events(
+    session: Session, *, site: str | None, channel: AlertChannel
+) -> list[ChangeEvent]:
+    """What a new batch of `channel` would cover now: the change events not in a batch of it,
+    with their articles."""
+    query = _unbatched_events(channel, site).options(selectinload(ChangeEvent.article))
     return list(session.scalars(query))
 
 
-def unbatched_issues(session: Session, *, site: str | None) -> list[HealthIssue]:
-    """The health issues a new batch would cover now, with the run that first showed each."""
-    return list(
-        session.scalars(_unbatched_issues(site).options(selectinload(HealthIssue.first_run)))
-    )
+def unbatched_issues(
+    session: Session, *, site: str | None, channel: AlertChannel
+) -> list[HealthIssue]:
+    """The health issues a new batch of `channel` would cover now, with the run that first
+    showed each."""
+    query = _unbatched_issues(channel, site).options(selectinload(HealthIssue.first_run))
+    return list(session.scalars(query))
 
 
 def batch_events(session: Session, batch_id: int) -> list[ChangeEvent]:
@@ -246,7 +327,8 @@ def batch_health_issues(session: Session, batch_id: int) -> list[HealthIssue]:
     """The health issues a batch covers, oldest first, with the run that first showed each."""
     query = (
         select(HealthIssue)
-        .where(HealthIssue.alert_batch_id == batch_id)
+        .join(AlertBatchIssue, AlertBatchIssue.issue_id == HealthIssue.id)
+        .where(AlertBatchIssue.batch_id == batch_id)
         .options(selectinload(HealthIssue.first_run))
         .order_by(HealthIssue.id)
     )
@@ -280,7 +362,7 @@ def versions_of_events(
 
 
 def mark_sent(session: Session, batch_id: int, *, sent_at: datetime) -> None:
-    """Record that the SMTP server accepted the batch's message."""
+    """Record that the batch's channel accepted its message."""
     session.execute(
         update(AlertBatch)
         .where(AlertBatch.id == batch_id)
@@ -302,8 +384,9 @@ def release_batch(session: Session, batch_id: int, *, owner: str, error: str) ->
 
 
 def dissolve_batch(session: Session, batch_id: int, *, owner: str) -> None:
-    """Undo a new batch `owner` could not send and the server surely did not accept: its change
-    events and health issues are free again, for the next batch."""
+    """Undo a new batch `owner` could not send and its channel surely did not accept: its change
+    events and health issues are free again, for the channel's next batch (merged with what is
+    new by then)."""
     owned = session.scalar(
         select(AlertBatch.id).where(
             AlertBatch.id == batch_id,
@@ -314,9 +397,5 @@ def dissolve_batch(session: Session, batch_id: int, *, owner: str) -> None:
     if owned is None:
         return
     session.execute(delete(AlertBatchEvent).where(AlertBatchEvent.batch_id == batch_id))
-    session.execute(
-        update(HealthIssue)
-        .where(HealthIssue.alert_batch_id == batch_id)
-        .values(alert_batch_id=None)
-    )
+    session.execute(delete(AlertBatchIssue).where(AlertBatchIssue.batch_id == batch_id))
     session.execute(delete(AlertBatch).where(AlertBatch.id == batch_id))

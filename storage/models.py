@@ -216,8 +216,29 @@ class ChangeEvent(Base):
     warc_record: Mapped[WarcRecord | None] = relationship()
 
 
+class AlertChannel(Base):
+    """One place alerts go to: the e-mail recipients, or one Apprise URL (coopspider.config).
+
+    Each channel has its own batches, so one channel's failure never holds back or repeats another.
+    A channel covers the change events and health issues from the first ones no channel had
+    alerted when it was first used: adding a channel does not send it the whole history.
+    """
+
+    __tablename__ = "alert_channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "email", or "apprise:" and a digest of the URL with its secrets masked (never a secret).
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    # How people see it: "e-mail", or the Apprise URL with its secrets masked.
+    label: Mapped[str] = mapped_column(Text)
+    first_event_id: Mapped[int] = mapped_column(default=0)
+    first_issue_id: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AlertBatch(Base):
-    """One alert message in the outbox: what it covers, and whether the SMTP server accepted it.
+    """One alert message of one channel in the outbox: what it covers, and whether the channel
+    accepted it.
 
     A pending batch with `claimed_by` set is being sent by that process; without it, it waits to
     be sent again as it is (an earlier attempt may have reached the server: same Message-ID).
@@ -230,6 +251,9 @@ class AlertBatch(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_channels.id", ondelete="CASCADE"), index=True
+    )
     # The --site the batch was built for; None when it covers every site.
     site: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -244,12 +268,32 @@ class AlertBatch(Base):
 
 
 class AlertBatchEvent(Base):
-    """A change event covered by an alert batch; its key keeps an event in one batch at most."""
+    """A change event covered by an alert batch of a channel; its key keeps an event in one
+    batch of each channel at most."""
 
-    __tablename__ = "alert_batch_events"
+    __tablename__ = "alert_channel_events"
 
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_channels.id", ondelete="CASCADE"), primary_key=True
+    )
     event_id: Mapped[int] = mapped_column(
-        ForeignKey("change_events.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("change_events.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_batches.id", ondelete="CASCADE"), index=True
+    )
+
+
+class AlertBatchIssue(Base):
+    """A health issue covered by an alert batch of a channel: alerted once to each channel."""
+
+    __tablename__ = "alert_channel_issues"
+
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("health_issues.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     batch_id: Mapped[int] = mapped_column(
         ForeignKey("alert_batches.id", ondelete="CASCADE"), index=True
@@ -259,7 +303,7 @@ class AlertBatchEvent(Base):
 class HealthIssue(Base):
     """A crawl health problem of one site, open from the run that showed it until a run without it.
 
-    It is alerted once (`alert_batch_id`), however many runs it lasts.
+    It is alerted once to each channel (`AlertBatchIssue`), however many runs it lasts.
     """
 
     __tablename__ = "health_issues"
@@ -280,9 +324,6 @@ class HealthIssue(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the first run showed (counts, finish reason), for the alert text.
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
-    alert_batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("alert_batches.id", ondelete="SET NULL"), index=True
-    )
 
     first_run: Mapped[CrawlRun] = relationship(foreign_keys=[first_run_id])
 

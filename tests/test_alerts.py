@@ -43,10 +43,12 @@ from storage import (
     RUN_INTERRUPTED,
     AlertBatch,
     AlertBatchEvent,
+    AlertChannel,
     Article,
     CrawlRun,
     Database,
     HealthIssue,
+    channel_id,
     create_batch,
     finish_run,
     open_database,
@@ -648,8 +650,13 @@ def test_a_batch_another_machine_is_sending_is_left_alone_until_its_claim_expire
     run, keys = crawl_run(database, ARTICLES)
     record_new(database, run, keys, ARTICLES)
     with database.begin() as session:
+        email = session.get(
+            AlertChannel, channel_id(session, "email", "e-mail", now=datetime.now(UTC))
+        )
+        assert email is not None
         batch = create_batch(
             session,
+            channel=email,
             site=None,
             owner="another-machine:4242:token",
             created_at=datetime.now(UTC),

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urljoin
 
 from coopspider.monitor.alert_digest import (
     Baseline,
@@ -25,14 +26,18 @@ from coopspider.monitor.alert_digest import (
     RemovedReport,
     RestoredReport,
 )
+from coopspider.monitor.feed import FEED_FILE
 from coopspider.monitor.templating import environment
 from coopspider.monitor.vocabulary import baseline_sentence as site_baseline_sentence
 from coopspider.monitor.vocabulary import (
     counter_anomaly_sentence,
+    counts_text,
     date_text,
+    feed_link_sentence,
     field_label,
     marked_diff,
     moment_text,
+    report_link_sentence,
 )
 from coopspider.monitor.vocabulary import removal_reason as reason_text
 from coopspider.text import strip_controls
@@ -58,23 +63,29 @@ FOOTER = (
 
 def subject(digest: Digest) -> str:
     """E.g. "[coopspider] 3 tin mới, 1 tin được sửa – thaibinh"."""
-    counts = [
-        (len(digest.new), "tin mới"),
-        (len(digest.edited), "tin được sửa"),
-        (len(digest.removed), "tin bị gỡ"),
-        (len(digest.restored), "tin đăng lại"),
-        (len(digest.counters), "bất thường bộ đếm"),
-        (len(digest.health), "sự cố thu thập"),
-    ]
-    parts = [f"{count} {label}" for count, label in counts if count]
-    archived = sum(baseline.articles for baseline in digest.baselines)
-    if digest.baselines:
-        parts.insert(0, f"bắt đầu theo dõi, đã lưu {archived} bài")
     sites = digest.sites
     named = ", ".join(sites[:SUBJECT_SITES])
     if len(sites) > SUBJECT_SITES:
         named += f" và {len(sites) - SUBJECT_SITES} trang khác"
-    return f"{SUBJECT_PREFIX} {', '.join(parts) or 'không có thay đổi'} – {named}"
+    return f"{SUBJECT_PREFIX} {digest_counts(digest)} – {named}"
+
+
+def digest_counts(digest: Digest) -> str:
+    """The counts of a digest in words (vocabulary.counts_text)."""
+    counts = {name: len(items) for name, items in digest.parts().items()}
+    archived = sum(baseline.articles for baseline in digest.baselines)
+    return counts_text(counts, archived if digest.baselines else None)
+
+
+def short_message(digest: Digest, link: str | None = None) -> tuple[str, str]:
+    """(title, body) of the short message chat channels get: the subject, the counts of each
+    site, and when the report's address `link` is configured, links to it and to the Atom feed
+    `report` writes beside it."""
+    lines = [f"{site}: {digest_counts(digest.for_site(site))}" for site in digest.sites]
+    if link:
+        lines.append(report_link_sentence(link))
+        lines.append(feed_link_sentence(urljoin(link, FEED_FILE)))
+    return strip_controls(subject(digest)), strip_controls("\n".join(lines))
 
 
 def baseline_sentence(baseline: Baseline) -> str:

@@ -139,6 +139,37 @@ def baseline_sentence(site: str, articles: int) -> str:
     )
 
 
+# What a message counts, by digest part, in the order it lists them.
+COUNT_LABELS = {
+    "new": "tin mới",
+    "edited": "tin được sửa",
+    "removed": "tin bị gỡ",
+    "restored": "tin đăng lại",
+    "counters": "bất thường bộ đếm",
+    "health": "sự cố thu thập",
+}
+NO_CHANGE = "không có thay đổi"
+
+
+def counts_text(counts: Mapping[str, int], baseline_articles: int | None = None) -> str:
+    """E.g. "3 tin mới, 1 tin được sửa"; a first crawl's "bắt đầu theo dõi, đã lưu N bài" first
+    (`baseline_articles` not None)."""
+    parts = [f"{counts[name]} {label}" for name, label in COUNT_LABELS.items() if counts.get(name)]
+    if baseline_articles is not None:
+        parts.insert(0, f"bắt đầu theo dõi, đã lưu {baseline_articles} bài")
+    return ", ".join(parts) or NO_CHANGE
+
+
+def report_link_sentence(url: str) -> str:
+    """The line that points a short message at the report."""
+    return f"Xem chi tiết: {url}"
+
+
+def feed_link_sentence(url: str) -> str:
+    """The line that points a short message at the report's Atom feed."""
+    return f"Theo dõi qua Atom: {url}"
+
+
 def counter_anomaly_sentence(
     anomaly: str, total: int | None, previous_total: int | None, runs: int | None
 ) -> str:
