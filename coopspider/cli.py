@@ -165,6 +165,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "LOG_LEVEL": args.log_level,
         "SITE_PROFILES": _site_tables(args),
         "FULL_CRAWL": args.full,
+        **_config(args).warc.crawl_settings(),
     }
     with ExitStack() as stack:
         base_url, site, profile = args.base_url, args.site, None
@@ -747,6 +748,42 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from coopspider.monitor.history import find_article
+    from storage.warc import WarcMissing, article_records, capture_kinds, write_evidence
+
+    out = Path(args.out)
+    if not out.name.endswith(".warc.gz") or out.name == ".warc.gz":
+        raise UserError(f"--out names a gzip WARC file ending in .warc.gz, got {args.out!r}")
+    if not out.parent.is_dir():
+        raise UserError(f"--out: no folder {out.parent}")
+    warc_dir = Path(args.warc_dir) if args.warc_dir else _config(args).warc.dir
+    database = _open(args, read_only=True)
+    with database.session() as session:
+        article = find_article(session, args.url)
+        if article is None:
+            raise UserError(f"no archived article at {args.url}")
+        records = article_records(session, [article.id])
+        kinds = capture_kinds(session, records)
+    if not records:
+        raise UserError(
+            f"the archive holds no WARC record of {article.url}: it was archived with WARC "
+            "writing off, or before coopspider wrote WARC files"
+        )
+    try:
+        write_evidence(warc_dir, records, out)
+    except (WarcMissing, ValueError) as error:
+        raise UserError(f"{error}; nothing written") from error
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {error.strerror or error}") from error
+    count = len(records)
+    print(f"{out}: {count} capture{'' if count == 1 else 's'} of {article.url}")
+    for record in records:
+        fetched = record.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"  {fetched}  HTTP {record.status}  {kinds[record.id]}")
+    return EXIT_OK
+
+
 # -- search ---------------------------------------------------------------------------------------
 
 
@@ -780,28 +817,58 @@ def cmd_search(args: argparse.Namespace) -> int:
 # -- report ---------------------------------------------------------------------------------------
 
 
+def _open_for_days(args: argparse.Namespace) -> Database:
+    """The archive opened for reading, for the changes of the last --days days of --site: both
+    checked first."""
+    if args.days < 1:
+        raise UserError(f"--days must be at least 1, not {args.days}")
+    database = _open(args, read_only=True)
+    _require_known_site(args, database)
+    return database
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from coopspider.monitor.report_data import build_report, load_report_source
-    from coopspider.monitor.report_html import summary_line, write_report
+    from coopspider.monitor.report_html import report_feed, summary_line, write_report
 
-    if args.days < 1:
-        raise UserError("--days must be at least 1")
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir} exists and is not a directory")
-    database = _open(args, read_only=True)
-    _require_known_site(args, database)
+    database = _open_for_days(args)
     with database.session() as session:
         source = load_report_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
         report = build_report(source)
     try:
-        index = write_report(report, out_dir)
+        index = write_report(report, out_dir, report_feed(source))
     except OSError as error:
         raise UserError(f"cannot write the report into {out_dir}: {error}") from error
     print(summary_line(report))
     print(f"Report written: {index.resolve().as_uri()}")
+    return EXIT_OK
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from coopspider.monitor.feed import feed_of_source, load_feed_source, summary_line, write_feed
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise UserError(f"{out} is a directory; --out takes the path of the feed file")
+    if not out.parent.is_dir():
+        raise UserError(f"cannot write the feed to {out}: no directory {out.parent}")
+    database = _open_for_days(args)
+    with database.session() as session:
+        source = load_feed_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
+    feed = feed_of_source(source)
+    try:
+        write_feed(feed, out)
+    except OSError as error:
+        raise UserError(f"cannot write the feed to {out}: {error.strerror or error}") from error
+    print(summary_line(feed))
+    print(f"Feed written: {out.resolve().as_uri()}")
     return EXIT_OK
 
 
@@ -1044,6 +1111,26 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="print one JSON document")
     history.set_defaults(handler=cmd_history)
 
+    evidence = commands.add_parser(
+        "evidence",
+        help="every capture of one article as one standalone WARC file",
+        description="Write the pages the archive kept of the article at URL as served (each "
+        "version's page and the 404/410 that removed it, with their request records) to one "
+        "standalone gzip WARC file, which ReplayWeb.page, pywb and warcio read. The same id under "
+        "another category path or scheme is found too.",
+    )
+    evidence.add_argument("url", metavar="URL")
+    evidence.add_argument(
+        "--out", required=True, metavar="FILE.warc.gz", help="the WARC file to write (replaced)"
+    )
+    evidence.add_argument(
+        "--warc-dir",
+        metavar="DIR",
+        help="where the crawls' WARC files are (default: $COOPSPIDER_WARC_DIR, else warc.dir in "
+        "the configuration file, else data/warc)",
+    )
+    evidence.set_defaults(handler=cmd_evidence)
+
     search = commands.add_parser(
         "search",
         help="find archived articles by words of their title or text",
@@ -1061,7 +1148,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a static HTML report: changes, the visitor counter chart, crawl health",
         description="Write an HTML report (opens from disk, works offline) of the new, edited "
         "and removed articles found by the crawls of the last days, the visitor counter per "
-        "day, the crawl runs, and a page per article with all its archived versions.",
+        "day, the crawl runs, and a page per article with all its archived versions; and the "
+        "Atom feed of the same changes (feed.atom, linked from index.html).",
     )
     report.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
     report.add_argument("--site", help="only this site")
@@ -1069,6 +1157,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=int, default=30, metavar="N", help="cover the last N days (default 30)"
     )
     report.set_defaults(handler=cmd_report)
+
+    feed = commands.add_parser(
+        "feed",
+        help="write an Atom feed of the changes: new, edited, removed, restored, counter anomalies",
+        description="Write an Atom 1.0 feed of the change events the crawls of the last days "
+        "recorded (new, edited, removed and restored articles, visitor counter anomalies), "
+        "newest first: each entry links the article and sums the change up in Vietnamese with "
+        "an excerpt of the word diff; its id stays the same every time the feed is written, so "
+        "a feed reader shows each change once. `report` writes the same feed as feed.atom "
+        "beside index.html.",
+    )
+    feed.add_argument("--out", required=True, metavar="FILE", help="the feed file to write")
+    feed.add_argument("--site", metavar="NAME", help="only this site")
+    feed.add_argument(
+        "--days", type=int, default=30, metavar="N", help="cover the last N days (default 30)"
+    )
+    feed.set_defaults(handler=cmd_feed)
     # The global options are accepted after the command too: SUPPRESS keeps a value given before.
     for command in [*commands.choices.values(), check]:
         _add_global_options(command, default=argparse.SUPPRESS)

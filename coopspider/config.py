@@ -30,9 +30,14 @@ fine: every setting has a default). Sections, all optional::
     timeout = 10800                  # seconds one site's crawl may take
     lock_file = "data/coopspider.lock"
 
+    [warc]
+    enabled = true                   # keep the pages of new versions and removals as WARC
+    dir = "data/warc"                # where (each machine writes its own files)
+
 Environment variables win over the file: COOPSPIDER_DATABASE_URL, COOPSPIDER_SMTP_HOST,
 COOPSPIDER_SMTP_PORT, COOPSPIDER_SMTP_USER, COOPSPIDER_SMTP_PASSWORD, COOPSPIDER_SMTP_SECURITY,
-COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated). An empty variable counts as unset.
+COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated), COOPSPIDER_WARC_ENABLED (1 or 0),
+COOPSPIDER_WARC_DIR. An empty variable counts as unset.
 
 `load_config` is the one place that reads the file and those variables: it validates them and
 resolves every default (the SMTP port of the security mode, the sender coopspider@<host name>),
@@ -57,6 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from coopspider import settings as crawl_settings
 from coopspider.urls import split_login
 
 if TYPE_CHECKING:
@@ -71,7 +77,9 @@ DEFAULT_SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 DEFAULT = "default"  # the source of a setting neither the file nor the environment gives
 MASK = "********"
 
-SECTIONS = ("database", "smtp", "alerts", "sites", "run")
+SECTIONS = ("database", "smtp", "alerts", "sites", "run", "warc")
+# The crawl's own default (coopspider/settings.py), which `scrapy crawl` and Scrapyd jobs use too.
+DEFAULT_WARC_DIR = Path(crawl_settings.WARC_DIR)
 # What a `[sites.NAME]` table sets that `SiteConfig` holds (coopspider.profiles checks them all).
 _SITE_SETTINGS = (
     "base_url",
@@ -92,6 +100,8 @@ ENV_OVERRIDES = {
     "COOPSPIDER_SMTP_SECURITY": "smtp.security",
     "COOPSPIDER_ALERT_FROM": "alerts.from",
     "COOPSPIDER_ALERT_TO": "alerts.to",
+    "COOPSPIDER_WARC_ENABLED": "warc.enabled",
+    "COOPSPIDER_WARC_DIR": "warc.dir",
 }
 
 
@@ -150,6 +160,18 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class WarcConfig:
+    """Whether crawls keep WARC files of the pages behind versions and removals, and where."""
+
+    enabled: bool = True
+    dir: Path = DEFAULT_WARC_DIR
+
+    def crawl_settings(self) -> dict[str, str]:
+        """The Scrapy settings that tell a crawl (WARC_ENABLED, WARC_DIR)."""
+        return {"WARC_ENABLED": "1" if self.enabled else "0", "WARC_DIR": str(self.dir)}
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration: defaults, then the file, then the environment."""
 
@@ -159,6 +181,7 @@ class Config:
     alerts: AlertsConfig = AlertsConfig()
     sites: dict[str, SiteConfig] = field(default_factory=dict)
     run: RunConfig = RunConfig()
+    warc: WarcConfig = WarcConfig()
     # The [sites.NAME] tables as validated: the site profiles start from them, and `run` hands
     # them to its crawls.
     site_tables: dict[str, Any] = field(default_factory=dict)
@@ -318,6 +341,7 @@ class _Reader:
         smtp_table = section("smtp", ("host", "port", "user", "password", "security"))
         alerts = section("alerts", ("from", "to"))
         run = section("run", ("timeout", "lock_file"))
+        warc = section("warc", ("enabled", "dir"))
 
         database_url = self.value(database, "database.url", _database_url, env)
         host = self.value(smtp_table, "smtp.host", _host, env)
@@ -331,6 +355,8 @@ class _Reader:
         recipients = self.value(alerts, "alerts.to", _addresses, env)
         timeout = self.value(run, "run.timeout", _seconds)
         lock_file = self.value(run, "run.lock_file", _path)
+        warc_enabled = self.value(warc, "warc.enabled", _switch, env)
+        warc_dir = self.value(warc, "warc.dir", _path, env)
         site_tables = tables.get("sites", {})
         profiles = self.profiles(site_tables)
 
@@ -349,6 +375,10 @@ class _Reader:
             ),
             sites=self.sites(site_tables, profiles),
             run=RunConfig(timeout=timeout or DEFAULT_CRAWL_TIMEOUT_S, lock_file=lock_file),
+            warc=WarcConfig(
+                enabled=True if warc_enabled is None else warc_enabled,
+                dir=warc_dir or DEFAULT_WARC_DIR,
+            ),
             site_tables=site_tables,
             profiles=profiles,
             sources=dict(self.sources),
@@ -548,6 +578,18 @@ def _seconds(value: Any) -> float:
     return float(value)
 
 
+def _switch(value: Any) -> bool:
+    """true/false in the file; 1/0 (or true/false, yes/no, on/off) in a variable."""
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false (1 or 0)")
+
+
 def _path(value: Any) -> Path:
     return Path(_nonempty_string(value)).expanduser()
 
@@ -669,6 +711,8 @@ def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list
         + shown(", ".join(alerts.recipients) or "(nobody: the digest is printed)", "alerts.to"),
         f"run.timeout: {shown(f'{config.run.timeout:g} s per site', 'run.timeout')}",
         f"run.lock_file: {lock_file}  ({config.source_of('run.lock_file')})",
+        f"warc.enabled: {shown(str(config.warc.enabled).lower(), 'warc.enabled')}",
+        f"warc.dir: {shown(config.warc.dir, 'warc.dir')}",
     ]
     if not config.sites:
         lines.append(f"sites: none configured; `coopspider run` crawls {DEFAULT_SITE}")
@@ -728,15 +772,13 @@ def site_settings(config: Config, name: str) -> list[tuple[str, str, str]]:
 def _scrapy_setting(key: str, setting: str) -> tuple[str, str, str]:
     """(key, value, source) of `key` left to the project setting `setting`: its value in
     coopspider/settings.py and the line that sets it."""
-    from coopspider import settings
-
-    text = Path(settings.__file__).read_text(encoding="utf-8")
+    text = Path(crawl_settings.__file__).read_text(encoding="utf-8")
     match = re.search(rf"^{setting}\s*=", text, re.MULTILINE)
     source = SCRAPY_SETTINGS_SOURCE
     if match:
         line = text.count("\n", 0, match.start()) + 1
         source += f":{line}"
-    return key, str(getattr(settings, setting)), source
+    return key, str(getattr(crawl_settings, setting)), source
 
 
 # -- adding a site --------------------------------------------------------------------------------

@@ -334,6 +334,7 @@ def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
         "LOG_LEVEL": context.log_level,
         # Asks the spider to stop and record the run as cut short; the hard limit is later.
         "CLOSESPIDER_TIMEOUT": f"{context.config.run.timeout:g}",
+        **context.config.warc.crawl_settings(),
     }
     settings.update(context.scrapy_settings)
     command = [sys.executable, "-m", "scrapy", "crawl", SPIDER]

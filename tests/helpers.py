@@ -49,9 +49,17 @@ def coopspider(
     )
 
 
+# The test session's WARC folder (conftest sets it): crawls write there, not into the checkout.
+WARC_DIR_ENV = "COOPSPIDER_WARC_DIR"
+
+
 def clean_env() -> dict[str, str]:
-    """The environment without the user's COOPSPIDER_* settings."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
+    """The environment without the user's COOPSPIDER_* settings, but the test session's WARC
+    folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
+    if WARC_DIR_ENV in os.environ:
+        env[WARC_DIR_ENV] = os.environ[WARC_DIR_ENV]
+    return env
 
 
 def free_port() -> int:

@@ -74,14 +74,21 @@ def test_crawl_benchmark_with_nginx_prints_cpu_per_page_and_ratios_per_design() 
     output = _bench("bench_crawl.py", "--articles", "30", "--rounds", "1")
     assert "nginx" in output and "static export" in output
     rows = _table(output)
-    assert set(rows) == {"bare", "pool", "inline-extract", "inline"}
+    assert set(rows) == {"bare", "pool", "pool-nowarc", "inline-extract", "inline"}
     pages = {name: int(cells[0]) for name, cells in rows.items()}
     assert len(set(pages.values())) == 1 and pages["bare"] > 30  # the same pages, every crawl
     for name, cells in rows.items():
         assert float(cells[4]) > 0  # CPU ms per page
         assert float(cells[5]) > 0  # CPU ms per page of the crawl process alone
         assert int(cells[7]) == (0 if name == "bare" else 30)  # articles stored
-    for design in ("pool", "inline-extract", "inline"):
+        # WARC megabytes per 1,000 articles: every design writes them but the one switched off
+        assert (float(cells[8]) > 0) == (name not in ("bare", "pool-nowarc"))
+    assert re.search(
+        r"^WARC: CPU/page [+-][\d.]+% .* against pool-nowarc .* [\d.]+ MB of WARC per 1,000",
+        output,
+        re.M,
+    )
+    for design in ("pool", "pool-nowarc", "inline-extract", "inline"):
         assert re.search(
             rf"^{design}: pages/s [\d.]+ of bare .* CPU/page [\d.]+ times bare", output, re.M
         )

@@ -33,6 +33,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
+from coopspider.capture import http_capture
 from coopspider.exitcodes import refuse_to_start
 from coopspider.extraction import Extractor, default_processes
 from coopspider.items import (
@@ -139,6 +140,7 @@ class LienminhSpider(scrapy.Spider):
         self.categories: set[str] = set()  # whose listings this crawl asked for
         self.offsite_seen: set[tuple[str, int | None] | None] = set()  # sites linked to
         self.categories_capped = False
+        self.capture = False  # whether items carry their HTTP exchange (WARC writing on)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
@@ -155,6 +157,10 @@ class LienminhSpider(scrapy.Spider):
             default_processes() if processes in (None, "") else int(processes)
         )
         crawler.signals.connect(spider.close_extractor, signal=signals.spider_closed)
+        settings = crawler.settings
+        spider.capture = settings.getbool("COOPSPIDER_STORE_ENABLED", True) and settings.getbool(
+            "WARC_ENABLED", True
+        )
         return spider
 
     async def close_extractor(self) -> None:
@@ -444,6 +450,7 @@ class LienminhSpider(scrapy.Spider):
         if not self._is_page(response):
             return
         assert self.extractor is not None
+        fetched_at = utc_now()
         try:
             item = await self.extractor.article(
                 response.url,
@@ -453,7 +460,7 @@ class LienminhSpider(scrapy.Spider):
                 site=self.site,
                 article_id=article_id,
                 category=category,
-                fetched_at=utc_now(),
+                fetched_at=fetched_at,
             )
         except Exception as error:  # noqa: BLE001 - one odd page must never stop the crawl
             self.logger.exception("Extraction failed on %s: %s", response.url, error)
@@ -461,6 +468,8 @@ class LienminhSpider(scrapy.Spider):
             return
         item.etag = _header(response, b"ETag")
         item.last_modified = _header(response, b"Last-Modified")
+        if self.capture:
+            item.capture = http_capture(response, fetched_at)
         yield item
 
     def _article_answer(
@@ -482,7 +491,11 @@ class LienminhSpider(scrapy.Spider):
             )
         stats.inc_value("coopspider/articles/gone")
         return ArticleGoneItem(
-            site=self.site, url=response.url, article_id=article_id, status=response.status
+            site=self.site,
+            url=response.url,
+            article_id=article_id,
+            status=response.status,
+            capture=http_capture(response, utc_now()) if self.capture else None,
         )
 
     def _skip_listing(self, url: str) -> None:
