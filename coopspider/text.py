@@ -71,4 +71,10 @@ def fold_keeping_offsets(text: str) -> str:
     """Accent- and case-insensitive form used to compare labels and titles: one character for
     one (a translation table), so a position in it is the same position in the cleaned line
     (unlike storage.search.fold_for_search, which drops every combining mark)."""
-    return clean_line(text).translate(_ACCENTS).lower()
+    return fold_clean_line(clean_line(text))
+
+
+def fold_clean_line(line: str) -> str:
+    """`fold_keeping_offsets` of a line that `clean_line` gave already (cleaning it again would
+    change nothing: extraction folds every line of a page it has just cleaned)."""
+    return line.translate(_ACCENTS).lower()

@@ -23,16 +23,24 @@ SaveResult = Literal["new", "changed", "unchanged"]
 
 UTC_PLUS_7 = timezone(timedelta(hours=7))  # Vietnam keeps UTC+7 all year, no DST
 
-_WHITESPACE = re.compile(r"\s+")  # str patterns match Unicode spaces, no-break spaces included
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS))
+_HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 
 def normalize_text(value: str | None) -> str:
-    """Text as compared for versioning: NFC, invisible characters dropped, whitespace collapsed."""
+    """Text as compared for versioning: NFC, invisible characters dropped, whitespace collapsed.
+
+    Every article's fields pass here when it is archived: `str.translate` with a dict looks up
+    every character (a fifth of the archive writer's CPU), so it runs only on text that has an
+    invisible character; `str.split()` splits on exactly the characters regex `\\s` matches
+    (both ask `str.isspace`), several times faster than `re.sub` and `strip`."""
     if not value:
         return ""
-    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
-    return _WHITESPACE.sub(" ", text).strip()
+    text = unicodedata.normalize("NFC", value)
+    if _HAS_INVISIBLE.search(text):
+        text = text.translate(_INVISIBLE)
+    return " ".join(text.split())
 
 
 def parse_timestamp(value: str | datetime | None, naive_tz: timezone = UTC) -> datetime | None:

@@ -227,8 +227,8 @@ def _index_new_version(
     _mapper: Mapper[Any], connection: Connection, version: ArticleVersion
 ) -> None:
     """A new version becomes its article's searchable text, in the transaction that adds it,
-    whichever code archives it."""
-    if connection.dialect.name == "sqlite":
+    whichever code archives it. A first version replaces nothing: no query looks for one."""
+    if connection.dialect.name == "sqlite" and version.version > 1:
         replaced = connection.execute(
             text(
                 "SELECT id, title, body FROM article_versions WHERE article_pk = :article_pk "

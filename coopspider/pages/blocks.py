@@ -14,7 +14,7 @@ from functools import cached_property
 from lxml import etree, html
 
 from coopspider.pages.settings import SETTINGS
-from coopspider.text import clean_line, fold_keeping_offsets
+from coopspider.text import clean_line, fold_clean_line
 
 # Elements whose text never reaches a reader.
 _INVISIBLE = {
@@ -79,7 +79,7 @@ class Block:
     @cached_property
     def folded(self) -> str:
         """The text without accents, lower case, for matching labels."""
-        return fold_keeping_offsets(self.text)
+        return fold_clean_line(self.text)  # `text` is a cleaned line
 
     @property
     def link_density(self) -> float:
@@ -156,8 +156,7 @@ def _is_small(element: etree._Element) -> bool:
     return False
 
 
-def _context_for(element: etree._Element, tag: str, parent: _Context) -> _Context:
-    style = element.get("style") or ""
+def _context_for(element: etree._Element, tag: str, parent: _Context, style: str) -> _Context:
     align = (element.get("align") or "").lower() if tag != "table" else ""
     role = (element.get("role") or "").lower()
     if not (style or align or role) and tag not in _CONTEXT_TAGS:
@@ -192,8 +191,8 @@ class _Builder:
         if not self.pieces or self.owner is None:
             self.pieces = []
             return
-        raw = "".join(piece for piece, _ in self.pieces)
-        text = clean_line(raw)
+        pieces = self.pieces
+        text = clean_line(pieces[0][0] if len(pieces) == 1 else "".join([p for p, _ in pieces]))
         if text:
             block = Block(index=len(self.layout.blocks), text=text, element=self.owner)
             for piece, context in self.pieces:
@@ -204,7 +203,8 @@ class _Builder:
                 block.link_chars += size if context.link else 0
                 block.bold_chars += size if context.bold or context.heading else 0
                 block.italic_chars += size if context.italic else 0
-            contexts = [context for piece, context in self.pieces if piece.strip()]
+            # Pieces are never empty: one is more than spaces when it is not all spaces.
+            contexts = [context for piece, context in self.pieces if not piece.isspace()]
             first = contexts[0] if contexts else self.pieces[0][1]
             block.heading = max((c.heading for c in contexts), default=0)
             block.chrome = first.chrome
@@ -231,11 +231,12 @@ def layout_of(root: html.HtmlElement) -> Layout:
         if event == "start":
             parent_context = contexts[-1] if contexts else base
             assert parent_context is not None  # a skipped subtree yields no start events
-            if not tag or tag in _INVISIBLE or _hidden(element):
+            style = element.get("style") or ""  # read once for both uses
+            if not tag or tag in _INVISIBLE or _hidden(element, style):
                 walker.skip_subtree()
                 contexts.append(None)
                 continue
-            context = _context_for(element, tag, parent_context)
+            context = _context_for(element, tag, parent_context, style)
             contexts.append(context)
             if tag in _BLOCK or tag == "br":
                 builder.flush()
@@ -271,7 +272,6 @@ def layout_of(root: html.HtmlElement) -> Layout:
     return builder.layout
 
 
-def _hidden(element: etree._Element) -> bool:
-    return element.get("hidden") is not None or bool(
-        _HIDDEN_STYLE.search(element.get("style") or "")
-    )
+def _hidden(element: etree._Element, style: str) -> bool:
+    """Whether the element is hidden by its `hidden` attribute or by `style`, its style."""
+    return element.get("hidden") is not None or bool(style and _HIDDEN_STYLE.search(style))
