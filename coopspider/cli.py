@@ -31,7 +31,7 @@ from coopspider.text import strip_controls
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from coopspider.config import Config
+    from coopspider.config import Config, ConfigError
     from coopspider.profiles import SiteProfile
     from coopspider.sample_site import SampleSite
     from storage import Database
@@ -50,19 +50,26 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line, without a traceback."""
 
 
-def _config(args: argparse.Namespace) -> Config:
-    """The configuration file's settings under the environment's, read once per command."""
+def _config(args: argparse.Namespace, *, check_sites: bool = False) -> Config:
+    """The configuration file's settings under the environment's, read once per command. Its
+    [sites.NAME] tables are checked when a command first uses the sites (`_profiles`), unless
+    `check_sites` asks for every problem at once."""
     from coopspider.config import ConfigError, load_config
 
     if getattr(args, "loaded_config", None) is None:
         try:
-            args.loaded_config = load_config(getattr(args, "config", None))
+            path = getattr(args, "config", None)
+            args.loaded_config = load_config(path, check_sites=check_sites)
         except ConfigError as error:
-            problems = "\n  ".join(error.problems)
-            raise UserError(f"invalid configuration:\n  {problems}") from error
+            raise _invalid_configuration(error) from error
         for warning in args.loaded_config.warnings:
             print(f"coopspider: warning: {warning}", file=sys.stderr)
     return args.loaded_config
+
+
+def _invalid_configuration(error: ConfigError) -> UserError:
+    problems = "\n  ".join(error.problems)
+    return UserError(f"invalid configuration:\n  {problems}")
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -311,7 +318,18 @@ def _site_tables(args: argparse.Namespace) -> dict[str, Any]:
 
 def _profiles(args: argparse.Namespace) -> dict[str, SiteProfile]:
     """The site profiles: the built-in ones with the configuration file's tables applied."""
-    return _config(args).profiles
+    return _sites_of(_config(args)).profiles
+
+
+def _sites_of(config: Config) -> Config:
+    """`config`, its [sites.NAME] tables checked (a UserError when one is wrong)."""
+    from coopspider.config import ConfigError
+
+    try:
+        config.profiles  # noqa: B018 - makes and checks the profiles and sites, once
+    except ConfigError as error:
+        raise _invalid_configuration(error) from error
+    return config
 
 
 def _profile_for(args: argparse.Namespace, name: str | None, url: str) -> SiteProfile | None:
@@ -691,9 +709,9 @@ def _setting(text: str) -> tuple[str, str]:
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     from coopspider.config import CONFIG_FILE_NAME, describe, effective_database_url
-    from coopspider.cycle import lock_file_for
+    from coopspider.cycle import run_lock_in_use
 
-    config = _config(args)
+    config = _config(args, check_sites=True)  # every problem at once
     if config.path is None:
         print(
             f"No configuration file ({CONFIG_FILE_NAME} is not in {Path.cwd()}): "
@@ -702,7 +720,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     else:
         print(f"{config.path}: valid")
     database = effective_database_url(config, args.database)
-    for line in describe(config, database, lock_file_for(config, database[0])):
+    for line in describe(config, database, run_lock_in_use(config, database)):
         print(line)
     return EXIT_OK
 
