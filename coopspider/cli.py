@@ -770,7 +770,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from storage import UTC_PLUS_7, count_matches, search
-    from storage.search import check_query, query_words
+    from storage.fulltext import check_query, query_words
 
     try:
         check_query(args.query, args.limit)
