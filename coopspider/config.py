@@ -166,7 +166,7 @@ class Config:
     warnings: tuple[str, ...] = ()
     # Checks the site tables and makes the profiles and sites of them (see `profiles`); None:
     # from `site_tables` alone, without the file's lines.
-    resolve_sites: Callable[[], _Sites] | None = field(default=None, repr=False, compare=False)
+    resolve_sites: Callable[[], Sites] | None = field(default=None, repr=False, compare=False)
 
     def source_of(self, key_path: str) -> str:
         """Where a setting came from: FILE:LINE, the variable's name, or "default"."""
@@ -185,14 +185,14 @@ class Config:
         return self._sites.sites
 
     @cached_property
-    def _sites(self) -> _Sites:
+    def _sites(self) -> Sites:
         if self.resolve_sites is not None:
             return self.resolve_sites()
         return _check_sites(None, "", self.site_tables)
 
 
 @dataclass(frozen=True)
-class _Sites:
+class Sites:
     """The site profiles and the configured sites, made of the [sites.NAME] tables."""
 
     profiles: dict[str, SiteProfile]
@@ -223,7 +223,7 @@ def load_config(
     return config
 
 
-def _check_sites(file: Path | None, text: str, tables: dict[str, Any]) -> _Sites:
+def _check_sites(file: Path | None, text: str, tables: dict[str, Any]) -> Sites:
     """The profiles and sites of the [sites.NAME] tables of `file` (whose `text` gives the lines
     of problems); raises ConfigError listing every problem of the tables."""
     reader = _Reader(file, text)
@@ -382,7 +382,7 @@ class _Reader:
         if check_sites:  # now, its problems among the others
             resolved = self.resolve_sites(site_tables)
 
-            def resolve_sites() -> _Sites:
+            def resolve_sites() -> Sites:
                 return resolved
         else:
             resolve_sites = partial(_check_sites, self.file, self.text, site_tables)
@@ -407,11 +407,11 @@ class _Reader:
             resolve_sites=resolve_sites,
         )
 
-    def resolve_sites(self, tables: dict[str, Any]) -> _Sites:
+    def resolve_sites(self, tables: dict[str, Any]) -> Sites:
         """The site profiles and configured sites of the [sites.NAME] tables; none, and the
         problems noted, when a table is wrong."""
         profiles = self.profiles(tables)
-        return _Sites(profiles, self.sites(tables, profiles))
+        return Sites(profiles, self.sites(tables, profiles))
 
     def profiles(self, tables: dict[str, Any]) -> dict[str, SiteProfile]:
         """The site profiles with the `[sites.NAME]` tables applied, checked where site profiles
