@@ -481,9 +481,10 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {error}") from error
     with server:
-        print(server.base_url, flush=True)
+        # The hints first: whoever has read the URL may stop the server and find them written.
         for line in _sample_site_hints(args, server.base_url, site):
             print(line, file=sys.stderr, flush=True)
+        print(server.base_url, flush=True)
         with suppress(KeyboardInterrupt):
             server.wait()
     return EXIT_OK
