@@ -3,15 +3,17 @@
 Serves a generated 2,000-article sample site on 127.0.0.1 with nginx when it is installed (a
 static export of the site, so the server is not the bottleneck), else with the project's own
 Python server (and says so). Crawls it with politeness off, in each round first with the bare
-spider of bare_spider.py, then with the real spider storing into a fresh SQLite file in three
-crawl designs: `pool` (the default: extraction worker pool and archive writer process),
+spider of bare_spider.py, then with the real spider storing into a fresh SQLite file (and its WARC
+files into a fresh folder) in four crawl designs: `pool` (the default: extraction worker pool
+and archive writer process, WARC files written), `pool-nowarc` (the same with WARC_ENABLED=0),
 `inline-extract` (COOPSPIDER_EXTRACT_PROCESSES=0: extraction in the crawl's process; the settings
 have no switch for the writer process, which stays) and `inline` (extraction and archive writes in
 the crawl's process, through the bench-only bench/inline_store.py). Prints, as medians over the
 rounds, pages per second and CPU per page (user + system CPU of the crawl process and all its
 child processes, divided by pages; and of the crawl process alone, read from /proc), peak memory,
-articles stored, and each design's ratios to the bare spider of the same round (median of the
-per-round ratios).
+articles stored, WARC megabytes per 1,000 articles stored, and each design's ratios to the bare
+spider of the same round (median of the per-round ratios); with both `pool` and `pool-nowarc`,
+what writing WARC costs (`pool` against `pool-nowarc` of the same round).
 
     .venv/bin/python bench/bench_crawl.py [--articles 2000] [--rounds 3] [--designs pool,inline]
 """
@@ -34,7 +36,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -68,6 +70,8 @@ _INLINE_PIPELINES = {
 DESIGNS = {
     # extraction worker pool (one per spare core) and archive writer process: the default
     "pool": [],
+    # the same without WARC files
+    "pool-nowarc": ["-s", "WARC_ENABLED=0"],
     # extraction in the crawl's process, archive writer process
     "inline-extract": ["-s", "COOPSPIDER_EXTRACT_PROCESSES=0"],
     # extraction and archive writes in the crawl's process (writes from its worker threads)
@@ -82,6 +86,8 @@ DESIGNS = {
 SPEED_TARGET = 0.80  # pages per second, at least this fraction of the bare spider's
 CPU_TARGET = 1.5  # CPU per page, at most this multiple of the bare spider's
 MEMORY_TARGET_MB = 300
+# Issue 19: writing WARC files slows the crawl by at most this fraction.
+WARC_OVERHEAD_TARGET = 0.15
 
 NGINX_CONF = """\
 daemon off;
@@ -116,7 +122,7 @@ _LINK_RE = re.compile(r"""(?:href|src)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
 class Run:
     """One crawl: pages fetched, seconds by Scrapy's clock, CPU seconds (of the crawl with its
     child processes, and of the crawl process alone), peak resident MB, articles stored (counted
-    by outcome in the crawl's stats: 0 for the bare spider)."""
+    by outcome in the crawl's stats: 0 for the bare spider), bytes of WARC files written."""
 
     pages: int
     seconds: float
@@ -124,6 +130,11 @@ class Run:
     own_cpu: float
     peak_mb: float
     stored: int
+    warc_bytes: int = 0
+
+    @property
+    def warc_mb_per_1000(self) -> float:
+        return self.warc_bytes / 1e6 * 1000 / self.stored if self.stored else 0.0
 
     @property
     def speed(self) -> float:
@@ -366,8 +377,13 @@ def main() -> None:
                     ours = [sys.executable, "-m", "scrapy", "crawl", "lienminh"]
                     ours += ["-a", f"base_url={base_url}"]
                     ours += ["-s", f"DATABASE_URL=sqlite:///{folder}/bench.sqlite3"]
-                    results[design].append(crawl([*ours, *FAST, *DESIGNS[design]]))
+                    ours += ["-s", f"WARC_DIR={folder}/warc"]
+                    run = crawl([*ours, *FAST, *DESIGNS[design]])
+                    warc = sum(f.stat().st_size for f in Path(folder, "warc").glob("*.warc.gz"))
+                    results[design].append(replace(run, warc_bytes=warc))
     report(results, designs)
+    if {"pool", "pool-nowarc"} <= set(designs):
+        report_warc(results)
     print(f"load after: {_load()}")
 
 
@@ -379,7 +395,8 @@ def report(results: dict[str, list[Run]], designs: list[str]) -> None:
     """Medians of each spider, then each design's ratios to the bare spider of the same round."""
     print(
         f"{'spider':<15} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'CPU s':>7} "
-        f"{'CPU ms/page':>12} {'own ms/page':>12} {'peak MB':>8} {'stored':>7}"
+        f"{'CPU ms/page':>12} {'own ms/page':>12} {'peak MB':>8} {'stored':>7} "
+        f"{'WARC MB/1000':>12}"
     )
     for name, runs in results.items():
         print(
@@ -388,7 +405,8 @@ def report(results: dict[str, list[Run]], designs: list[str]) -> None:
             f"{_median([r.cpu for r in runs]):>7.1f} "
             f"{_median([r.cpu_ms_per_page for r in runs]):>12.2f} "
             f"{_median([r.own_cpu_ms_per_page for r in runs]):>12.2f} "
-            f"{max(r.peak_mb for r in runs):>8.0f} {min(r.stored for r in runs):>7}"
+            f"{max(r.peak_mb for r in runs):>8.0f} {min(r.stored for r in runs):>7} "
+            f"{_median([r.warc_mb_per_1000 for r in runs]):>12.2f}"
         )
     bare = results["bare"]
     for design in designs:
@@ -407,6 +425,23 @@ def report(results: dict[str, list[Run]], designs: list[str]) -> None:
             f"{own:.2f} times); peak memory {peak:.0f} MB "
             f"(target < {MEMORY_TARGET_MB} MB: {_met(peak < MEMORY_TARGET_MB)})"
         )
+
+
+def report_warc(results: dict[str, list[Run]]) -> None:
+    """What writing WARC files costs: `pool` against `pool-nowarc` of the same round."""
+    pairs = list(zip(results["pool"], results["pool-nowarc"], strict=True))
+    cpu = _median([warc.cpu_ms_per_page / bare.cpu_ms_per_page for warc, bare in pairs]) - 1
+    slower = 1 - _median([warc.speed / bare.speed for warc, bare in pairs])
+    rounds = ", ".join(
+        f"{warc.cpu_ms_per_page / bare.cpu_ms_per_page - 1:+.1%}" for warc, bare in pairs
+    )
+    disk = _median([run.warc_mb_per_1000 for run in results["pool"]])
+    print(
+        f"WARC: CPU/page {cpu:+.1%} (rounds {rounds}), pages/s {-slower:+.1%} against "
+        f"pool-nowarc (target: at most {WARC_OVERHEAD_TARGET:.0%} slower: "
+        f"{_met(max(cpu, slower) <= WARC_OVERHEAD_TARGET)}); {disk:.2f} MB of WARC per 1,000 "
+        "articles"
+    )
 
 
 def _met(condition: bool) -> str:

@@ -10,9 +10,11 @@ readings. Migration 0005 then indexes it, as it would an existing archive. Print
 
 - search: `storage.fulltext.search` (ranked, accent-blind, 20 hits) against a LIKE scan of the
   same latest versions for the same words (accent-sensitive, unranked: the naive way);
-- report: `coopspider report --days 30` (build the model, render and write every page) against
-  a plain SELECT of the same rows (the window's events, the versions of the articles they
-  name, the counter readings and the runs).
+- report: `coopspider report --days 30` (build the model, render and write every page and the
+  Atom feed) against a plain SELECT of the same rows (the window's events, the versions of the
+  articles they name, the counter readings and the runs);
+- feed: `coopspider feed --days 30` (load the window's events, build, render and write the
+  Atom feed) against the plain SELECT of those events.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing the
 from sqlalchemy import Connection, Row, create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from coopspider.monitor.feed import Feed, feed_of_source, load_feed_source, write_feed  # noqa: E402
 from coopspider.monitor.report_data import Report, build_report, load_report_source  # noqa: E402
-from coopspider.monitor.report_html import write_report  # noqa: E402
+from coopspider.monitor.report_html import report_feed, write_report  # noqa: E402
 from coopspider.sample_site import texts  # noqa: E402
 from storage import (  # noqa: E402
     Article,
@@ -206,12 +209,17 @@ def like_scan(connection: Connection, query: str) -> Sequence[Row[Any]]:
     ).all()
 
 
+def event_select(connection: Connection, since: datetime) -> Sequence[Row[Any]]:
+    """The window's change events, as a plain SELECT."""
+    return connection.execute(
+        text("SELECT * FROM change_events WHERE detected_at >= :since"), {"since": since}
+    ).all()
+
+
 def plain_select(connection: Connection, since: datetime) -> int:
     """The rows the report shows, fetched with plain SQL and nothing done with them."""
     window = {"since": since}
-    events = connection.execute(
-        text("SELECT * FROM change_events WHERE detected_at >= :since"), window
-    ).all()
+    events = event_select(connection, since)
     pks = sorted({row.article_pk for row in events if row.article_pk is not None})
     versions = 0
     for start in range(0, len(pks), 500):
@@ -306,16 +314,28 @@ def main() -> None:
 
         def report() -> Report:
             with database.session() as session:
-                model = build_report(load_report_source(session, now=NOW, days=DAYS))
-            write_report(model, folder / "report")
+                source = load_report_source(session, now=NOW, days=DAYS)
+                model = build_report(source)
+            write_report(model, folder / "report", report_feed(source))
             return model
+
+        def feed() -> Feed:
+            with database.session() as session:
+                source = load_feed_source(session, now=NOW, days=DAYS)
+            built = feed_of_source(source)
+            write_feed(built, folder / "feed.atom")
+            return built
 
         model = report()
         with database.session() as session:
             connection = session.connection()
             rows = plain_select(connection, model.since)
             select_s = timed(lambda: plain_select(connection, model.since), args.rounds)
+            events = len(event_select(connection, model.since))
+            events_s = timed(lambda: event_select(connection, model.since), args.rounds)
         report_s = timed(report, args.rounds)
+        entries = len(feed().entries)
+        feed_s = timed(feed, args.rounds)
         print(
             f"\nreport --days {DAYS}: {len(model.new)} new, {len(model.changed)} edited, "
             f"{len(model.removed)} removed, {len(model.runs)} runs, "
@@ -324,6 +344,12 @@ def main() -> None:
         print(
             f"report {report_s:.2f} s; plain SELECT of the same {rows:,} rows {select_s:.3f} s; "
             f"ratio report/SELECT = {report_s / select_s:.0f}x"
+        )
+        size = (folder / "feed.atom").stat().st_size
+        print(
+            f"feed --days {DAYS}: {entries:,} entries, {size / 1024:,.0f} KiB; feed "
+            f"{feed_s:.2f} s; plain SELECT of the {events:,} events {events_s:.3f} s; "
+            f"ratio feed/SELECT = {feed_s / events_s:.0f}x"
         )
         database.close()
         engine.dispose()

@@ -19,16 +19,23 @@ from typing import Any
 from unittest import mock
 
 from coopspider.pipelines import store
-from coopspider.pipelines.writer import _BATCH, Outcome, Task, _write, savers
+from coopspider.pipelines.writer import _BATCH, Outcome, Task, WarcSettings, _write, savers
 from storage import open_database
 
 
 class InlineWriter:
     """ArchiveWriter's interface, writing in the calling process."""
 
-    def __init__(self, database_url: str, run_id: int, baseline: bool = False) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        run_id: int,
+        baseline: bool = False,
+        warc: WarcSettings | None = None,
+    ) -> None:
         self.database = open_database(database_url)
-        self.save = savers(baseline)
+        self.warc = warc.open() if warc is not None else None
+        self.save = savers(baseline, self.warc)
         self.run_id = run_id
         self.pending: list[Task] = []
         self.done: list[Outcome] = []
@@ -64,7 +71,9 @@ class InlineWriter:
         outcomes = []
         for kind, group in groupby(batch, key=itemgetter(0)):
             records = [record for _, record in group]
-            outcomes += _write(self.database, self.save[kind], kind, records, self.run_id)
+            outcomes += _write(
+                self.database, self.save[kind], kind, records, self.run_id, self.warc
+            )
         with self.reading:
             self.done += outcomes
 
@@ -78,6 +87,8 @@ class InlineWriter:
         """Write what is gathered; the remaining outcomes."""
         with self.writing:
             self._write_pending()
+        if self.warc is not None:
+            self.warc.close()
         self.database.close()
         return self.collect()
 

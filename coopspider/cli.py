@@ -31,7 +31,8 @@ from coopspider.text import strip_controls
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from coopspider.config import Config, ConfigError
+    from coopspider.config import Config, ConfigError, SiteConfig
+    from coopspider.cycle import Step
     from coopspider.profiles import SiteProfile
     from coopspider.sample_site import SampleSite
     from storage import Database
@@ -172,6 +173,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "LOG_LEVEL": args.log_level,
         "SITE_PROFILES": _site_tables(args),
         "FULL_CRAWL": args.full,
+        **_config(args).warc.crawl_settings(),
     }
     with ExitStack() as stack:
         base_url, site, profile = args.base_url, args.site, None
@@ -671,6 +673,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UserError(str(error)) from error
     settings = dict(_setting(text) for text in args.set)
+    crawl_step = _scrapyd_step(args, config, database_url, sites)
     started = time.monotonic()
     try:
         # A database the run cannot open or write: one line, exit 2, before any crawl.
@@ -683,7 +686,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 scrapy_settings=settings,
                 log_level=args.log_level,
             )
-            code, lines = run_cycle(context, cycle_steps())
+            code, lines = run_cycle(context, cycle_steps(crawl_step))
     except LockHeld as locked:
         print(f"coopspider: another run holds the lock {locked}; not starting", file=sys.stderr)
         return EXIT_LOCKED
@@ -699,6 +702,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in lines:
         print(f"  {line}")
     return code
+
+
+def _scrapyd_step(
+    args: argparse.Namespace, config: Config, database_url: str, sites: list[SiteConfig]
+) -> Step | None:
+    """The crawl step handing the crawls to Scrapyd nodes (--scrapyd, else [scrapyd] nodes),
+    or None to crawl here; UserError when they cannot take this run."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from coopspider.config import masked_url, node_urls
+    from coopspider.scrapyd_nodes import ScrapydCrawlStep, login_problem, nodes_of
+
+    if args.scrapyd is not None:
+        try:
+            urls = node_urls(args.scrapyd)
+        except ValueError as error:
+            raise UserError(f"--scrapyd: {error}") from error
+        where = "--scrapyd"
+    else:
+        urls, where = list(config.scrapyd.nodes), config.source_of("scrapyd.nodes")
+    if not urls:
+        return None
+    try:
+        backend = make_url(database_url).get_backend_name()
+    except ArgumentError:
+        backend = None  # opening it says what is wrong with it
+    if backend == "sqlite":
+        raise UserError(
+            f"Scrapyd nodes ({where}) need an archive they can all write to: the archive "
+            f"{masked_url(database_url)} is a SQLite file on this machine; set "
+            "COOPSPIDER_DATABASE_URL to a PostgreSQL URL"
+        )
+    if problem := login_problem(sites):
+        raise UserError(problem)
+    return ScrapydCrawlStep(nodes_of(urls, config.scrapyd.username, config.scrapyd.password))
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -766,6 +805,42 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from coopspider.monitor.history import find_article
+    from storage.warc import WarcMissing, article_records, capture_kinds, write_evidence
+
+    out = Path(args.out)
+    if not out.name.endswith(".warc.gz") or out.name == ".warc.gz":
+        raise UserError(f"--out names a gzip WARC file ending in .warc.gz, got {args.out!r}")
+    if not out.parent.is_dir():
+        raise UserError(f"--out: no folder {out.parent}")
+    warc_dir = Path(args.warc_dir) if args.warc_dir else _config(args).warc.dir
+    database = _open(args, read_only=True)
+    with database.session() as session:
+        article = find_article(session, args.url)
+        if article is None:
+            raise UserError(f"no archived article at {args.url}")
+        records = article_records(session, [article.id])
+        kinds = capture_kinds(session, records)
+    if not records:
+        raise UserError(
+            f"the archive holds no WARC record of {article.url}: it was archived with WARC "
+            "writing off, or before coopspider wrote WARC files"
+        )
+    try:
+        write_evidence(warc_dir, records, out)
+    except (WarcMissing, ValueError) as error:
+        raise UserError(f"{error}; nothing written") from error
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {error.strerror or error}") from error
+    count = len(records)
+    print(f"{out}: {count} capture{'' if count == 1 else 's'} of {article.url}")
+    for record in records:
+        fetched = record.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"  {fetched}  HTTP {record.status}  {kinds[record.id]}")
+    return EXIT_OK
+
+
 # -- search ---------------------------------------------------------------------------------------
 
 
@@ -799,28 +874,58 @@ def cmd_search(args: argparse.Namespace) -> int:
 # -- report ---------------------------------------------------------------------------------------
 
 
+def _open_for_days(args: argparse.Namespace) -> Database:
+    """The archive opened for reading, for the changes of the last --days days of --site: both
+    checked first."""
+    if args.days < 1:
+        raise UserError(f"--days must be at least 1, not {args.days}")
+    database = _open(args, read_only=True)
+    _require_known_site(args, database)
+    return database
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from coopspider.monitor.report_data import build_report, load_report_source
-    from coopspider.monitor.report_html import summary_line, write_report
+    from coopspider.monitor.report_html import report_feed, summary_line, write_report
 
-    if args.days < 1:
-        raise UserError("--days must be at least 1")
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir} exists and is not a directory")
-    database = _open(args, read_only=True)
-    _require_known_site(args, database)
+    database = _open_for_days(args)
     with database.session() as session:
         source = load_report_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
         report = build_report(source)
     try:
-        index = write_report(report, out_dir)
+        index = write_report(report, out_dir, report_feed(source))
     except OSError as error:
         raise UserError(f"cannot write the report into {out_dir}: {error}") from error
     print(summary_line(report))
     print(f"Report written: {index.resolve().as_uri()}")
+    return EXIT_OK
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from coopspider.monitor.feed import feed_of_source, load_feed_source, summary_line, write_feed
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise UserError(f"{out} is a directory; --out takes the path of the feed file")
+    if not out.parent.is_dir():
+        raise UserError(f"cannot write the feed to {out}: no directory {out.parent}")
+    database = _open_for_days(args)
+    with database.session() as session:
+        source = load_feed_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
+    feed = feed_of_source(source)
+    try:
+        write_feed(feed, out)
+    except OSError as error:
+        raise UserError(f"cannot write the feed to {out}: {error.strerror or error}") from error
+    print(summary_line(feed))
+    print(f"Feed written: {out.resolve().as_uri()}")
     return EXIT_OK
 
 
@@ -1013,7 +1118,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Crawl each configured site (each in its own process; one failing does not "
         "stop the others), then the diff and the alert, under a lock so runs never overlap. "
         "Exit codes: 0 all went well, 3 alerts not sent, 4 a crawl failed, 75 another run holds "
-        "the lock, 2 bad arguments or configuration.",
+        "the lock, 2 bad arguments or configuration. With --scrapyd (or [scrapyd] nodes) each "
+        "site's crawl is a job of a Scrapyd node instead; the diff and the alert run here.",
     )
     run.add_argument("--site", metavar="NAME", help="only this site (default: every configured)")
     run.add_argument("--base-url", metavar="URL", help="crawl this root instead (one site)")
@@ -1021,6 +1127,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--full",
         action="store_true",
         help="walk every listing page again instead of stopping at known articles",
+    )
+    run.add_argument(
+        "--scrapyd",
+        metavar="URL[,URL...]",
+        help="crawl each site as a job of these Scrapyd nodes (overrides [scrapyd] nodes); "
+        "the archive must be PostgreSQL, which the nodes name in their own "
+        "COOPSPIDER_DATABASE_URL",
     )
     _add_scrapy_settings(run, " for every crawl")
     _add_log_level(run, "INFO", "Scrapy log level of the crawls (their log goes to stderr)")
@@ -1063,6 +1176,26 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="print one JSON document")
     history.set_defaults(handler=cmd_history)
 
+    evidence = commands.add_parser(
+        "evidence",
+        help="every capture of one article as one standalone WARC file",
+        description="Write the pages the archive kept of the article at URL as served (each "
+        "version's page and the 404/410 that removed it, with their request records) to one "
+        "standalone gzip WARC file, which ReplayWeb.page, pywb and warcio read. The same id under "
+        "another category path or scheme is found too.",
+    )
+    evidence.add_argument("url", metavar="URL")
+    evidence.add_argument(
+        "--out", required=True, metavar="FILE.warc.gz", help="the WARC file to write (replaced)"
+    )
+    evidence.add_argument(
+        "--warc-dir",
+        metavar="DIR",
+        help="where the crawls' WARC files are (default: $COOPSPIDER_WARC_DIR, else warc.dir in "
+        "the configuration file, else data/warc)",
+    )
+    evidence.set_defaults(handler=cmd_evidence)
+
     search = commands.add_parser(
         "search",
         help="find archived articles by words of their title or text",
@@ -1080,7 +1213,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a static HTML report: changes, the visitor counter chart, crawl health",
         description="Write an HTML report (opens from disk, works offline) of the new, edited "
         "and removed articles found by the crawls of the last days, the visitor counter per "
-        "day, the crawl runs, and a page per article with all its archived versions.",
+        "day, the crawl runs, and a page per article with all its archived versions; and the "
+        "Atom feed of the same changes (feed.atom, linked from index.html).",
     )
     report.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
     report.add_argument("--site", help="only this site")
@@ -1088,6 +1222,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=int, default=30, metavar="N", help="cover the last N days (default 30)"
     )
     report.set_defaults(handler=cmd_report)
+
+    feed = commands.add_parser(
+        "feed",
+        help="write an Atom feed of the changes: new, edited, removed, restored, counter anomalies",
+        description="Write an Atom 1.0 feed of the change events the crawls of the last days "
+        "recorded (new, edited, removed and restored articles, visitor counter anomalies), "
+        "newest first: each entry links the article and sums the change up in Vietnamese with "
+        "an excerpt of the word diff; its id stays the same every time the feed is written, so "
+        "a feed reader shows each change once. `report` writes the same feed as feed.atom "
+        "beside index.html.",
+    )
+    feed.add_argument("--out", required=True, metavar="FILE", help="the feed file to write")
+    feed.add_argument("--site", metavar="NAME", help="only this site")
+    feed.add_argument(
+        "--days", type=int, default=30, metavar="N", help="cover the last N days (default 30)"
+    )
+    feed.set_defaults(handler=cmd_feed)
     # The global options are accepted after the command too: SUPPRESS keeps a value given before.
     for command in [*commands.choices.values(), check]:
         _add_global_options(command, default=argparse.SUPPRESS)

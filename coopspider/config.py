@@ -30,9 +30,19 @@ fine: every setting has a default). Sections, all optional::
     timeout = 10800                  # seconds one site's crawl may take
     lock_file = "data/coopspider.lock"
 
+    [warc]
+    enabled = true                   # keep the pages of new versions and removals as WARC
+    dir = "data/warc"                # where (each machine writes its own files)
+
+    [scrapyd]
+    nodes = ["http://10.0.0.5:6800"] # `run` crawls as jobs of these Scrapyd nodes
+
 Environment variables win over the file: COOPSPIDER_DATABASE_URL, COOPSPIDER_SMTP_HOST,
 COOPSPIDER_SMTP_PORT, COOPSPIDER_SMTP_USER, COOPSPIDER_SMTP_PASSWORD, COOPSPIDER_SMTP_SECURITY,
-COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated). An empty variable counts as unset.
+COOPSPIDER_ALERT_FROM, COOPSPIDER_ALERT_TO (comma-separated), COOPSPIDER_WARC_ENABLED (1 or 0),
+COOPSPIDER_WARC_DIR, and, only from the environment,
+COOPSPIDER_SCRAPYD_USERNAME and COOPSPIDER_SCRAPYD_PASSWORD (the Scrapyd nodes' HTTP login). An
+empty variable counts as unset.
 
 `load_config` is the one place that reads the file and those variables: it validates them and
 resolves every default (the SMTP port of the security mode, the sender coopspider@<host name>),
@@ -58,6 +68,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from coopspider import settings as crawl_settings
 from coopspider.urls import split_login
 
 if TYPE_CHECKING:
@@ -72,7 +83,9 @@ DEFAULT_SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 DEFAULT = "default"  # the source of a setting neither the file nor the environment gives
 MASK = "********"
 
-SECTIONS = ("database", "smtp", "alerts", "sites", "run")
+SECTIONS = ("database", "smtp", "alerts", "sites", "run", "warc", "scrapyd")
+# The crawl's own default (coopspider/settings.py), which `scrapy crawl` and Scrapyd jobs use too.
+DEFAULT_WARC_DIR = Path(crawl_settings.WARC_DIR)
 # What a `[sites.NAME]` table sets that `SiteConfig` holds (coopspider.profiles checks them all).
 _SITE_SETTINGS = (
     "base_url",
@@ -93,6 +106,10 @@ ENV_OVERRIDES = {
     "COOPSPIDER_SMTP_SECURITY": "smtp.security",
     "COOPSPIDER_ALERT_FROM": "alerts.from",
     "COOPSPIDER_ALERT_TO": "alerts.to",
+    "COOPSPIDER_WARC_ENABLED": "warc.enabled",
+    "COOPSPIDER_WARC_DIR": "warc.dir",
+    "COOPSPIDER_SCRAPYD_USERNAME": "scrapyd.username",
+    "COOPSPIDER_SCRAPYD_PASSWORD": "scrapyd.password",
 }
 
 
@@ -151,6 +168,28 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class WarcConfig:
+    """Whether crawls keep WARC files of the pages behind versions and removals, and where."""
+
+    enabled: bool = True
+    dir: Path = DEFAULT_WARC_DIR
+
+    def crawl_settings(self) -> dict[str, str]:
+        """The Scrapy settings that tell a crawl (WARC_ENABLED, WARC_DIR)."""
+        return {"WARC_ENABLED": "1" if self.enabled else "0", "WARC_DIR": str(self.dir)}
+
+
+@dataclass(frozen=True)
+class ScrapydConfig:
+    """The Scrapyd nodes `run` hands its crawls to (none: it crawls here) and their HTTP login
+    (Scrapyd's `username`/`password`), which only the environment gives."""
+
+    nodes: tuple[str, ...] = ()
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration: defaults, then the file, then the environment."""
 
@@ -159,6 +198,8 @@ class Config:
     smtp: SmtpConfig = SmtpConfig()
     alerts: AlertsConfig = AlertsConfig()
     run: RunConfig = RunConfig()
+    warc: WarcConfig = WarcConfig()
+    scrapyd: ScrapydConfig = ScrapydConfig()
     # The [sites.NAME] tables as read: the site profiles start from them, and `run` hands them
     # to its crawls.
     site_tables: dict[str, Any] = field(default_factory=dict)
@@ -362,6 +403,8 @@ class _Reader:
         smtp_table = section("smtp", ("host", "port", "user", "password", "security"))
         alerts = section("alerts", ("from", "to"))
         run = section("run", ("timeout", "lock_file"))
+        warc = section("warc", ("enabled", "dir"))
+        scrapyd = section("scrapyd", ("nodes",))
 
         database_url = self.value(database, "database.url", _database_url, env)
         host = self.value(smtp_table, "smtp.host", _host, env)
@@ -375,6 +418,12 @@ class _Reader:
         recipients = self.value(alerts, "alerts.to", _addresses, env)
         timeout = self.value(run, "run.timeout", _seconds)
         lock_file = self.value(run, "run.lock_file", _path)
+        warc_enabled = self.value(warc, "warc.enabled", _switch, env)
+        warc_dir = self.value(warc, "warc.dir", _path, env)
+        nodes = self.value(scrapyd, "scrapyd.nodes", node_urls)
+        # The login never comes from the file: it is the nodes' secret, kept off shared files.
+        scrapyd_user = self.value({}, "scrapyd.username", _login, env)
+        scrapyd_password = self.value({}, "scrapyd.password", _password, env)
         site_tables = tables.get("sites", {})
         for name, table in site_tables.items():
             for key in table if isinstance(table, dict) else ():
@@ -401,6 +450,13 @@ class _Reader:
                 sender=sender or default_sender(), recipients=tuple(recipients or ())
             ),
             run=RunConfig(timeout=timeout or DEFAULT_CRAWL_TIMEOUT_S, lock_file=lock_file),
+            warc=WarcConfig(
+                enabled=True if warc_enabled is None else warc_enabled,
+                dir=warc_dir or DEFAULT_WARC_DIR,
+            ),
+            scrapyd=ScrapydConfig(
+                nodes=tuple(nodes or ()), username=scrapyd_user, password=scrapyd_password
+            ),
             site_tables=site_tables,
             sources=dict(self.sources),
             warnings=tuple(self.warnings(tables)),
@@ -598,10 +654,62 @@ def _url_has_password(value: Any) -> bool:
         return False
 
 
+def node_url(value: Any) -> str:
+    """A Scrapyd node's address, http(s)://HOST:PORT, as the program uses it (one trailing /).
+
+    No login in it: the nodes' HTTP login comes from COOPSPIDER_SCRAPYD_USERNAME/PASSWORD."""
+    text = _nonempty_string(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected a Scrapyd node address such as http://10.0.0.5:6800")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "expected no login in a node address (set COOPSPIDER_SCRAPYD_USERNAME and "
+            "COOPSPIDER_SCRAPYD_PASSWORD)"
+        )
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ValueError("expected a port number after the host") from None
+    if parts.query or parts.fragment:
+        raise ValueError("expected a node address without ?query or #fragment")
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/"))
+
+
+def node_urls(value: Any) -> list[str]:
+    """Scrapyd node addresses: a list, or (from the command line) one comma-separated string;
+    repeats dropped. Raises ValueError naming the wrong one."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not value:
+        raise ValueError('expected a list of node addresses such as ["http://10.0.0.5:6800"]')
+    nodes: list[str] = []
+    for item in value:
+        try:
+            url = node_url(item)
+        except ValueError as error:
+            raise _BadItem(f"{error}; {_describe(item)} is not one") from None
+        if url not in nodes:
+            nodes.append(url)
+    return nodes
+
+
 def _seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ValueError("expected a number of seconds above 0")
     return float(value)
+
+
+def _switch(value: Any) -> bool:
+    """true/false in the file; 1/0 (or true/false, yes/no, on/off) in a variable."""
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false (1 or 0)")
 
 
 def _path(value: Any) -> Path:
@@ -727,6 +835,12 @@ def describe(config: Config, database: tuple[str, str], run_lock: tuple[str, str
         + shown(", ".join(alerts.recipients) or "(nobody: the digest is printed)", "alerts.to"),
         f"run.timeout: {shown(f'{config.run.timeout:g} s per site', 'run.timeout')}",
         f"run.lock_file: {run_lock[0]}  ({run_lock[1]})",
+        f"warc.enabled: {shown(str(config.warc.enabled).lower(), 'warc.enabled')}",
+        f"warc.dir: {shown(config.warc.dir, 'warc.dir')}",
+        "scrapyd.nodes: "
+        + shown(", ".join(config.scrapyd.nodes) or "(none: `run` crawls here)", "scrapyd.nodes"),
+        f"scrapyd.username: {shown(config.scrapyd.username, 'scrapyd.username')}",
+        "scrapyd.password: " + shown(MASK if config.scrapyd.password else None, "scrapyd.password"),
     ]
     if not config.sites:
         lines.append(f"sites: none configured; `coopspider run` crawls {DEFAULT_SITE}")
@@ -786,15 +900,13 @@ def site_settings(config: Config, name: str) -> list[tuple[str, str, str]]:
 def _scrapy_setting(key: str, setting: str) -> tuple[str, str, str]:
     """(key, value, source) of `key` left to the project setting `setting`: its value in
     coopspider/settings.py and the line that sets it."""
-    from coopspider import settings
-
-    text = Path(settings.__file__).read_text(encoding="utf-8")
+    text = Path(crawl_settings.__file__).read_text(encoding="utf-8")
     match = re.search(rf"^{setting}\s*=", text, re.MULTILINE)
     source = SCRAPY_SETTINGS_SOURCE
     if match:
         line = text.count("\n", 0, match.start()) + 1
         source += f":{line}"
-    return key, str(getattr(settings, setting)), source
+    return key, str(getattr(crawl_settings, setting)), source
 
 
 # -- adding a site --------------------------------------------------------------------------------

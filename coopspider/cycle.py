@@ -313,9 +313,10 @@ def describe_changes(site: str, report: dict[str, Any]) -> str:
     return line + (f"; counter anomaly: {', '.join(anomalies)}" if anomalies else "")
 
 
-def cycle_steps() -> list[Step]:
-    """The steps of one run, in order: crawl, then diff, then alert."""
-    return [CrawlStep(), DiffStep(), AlertStep()]
+def cycle_steps(crawl: Step | None = None) -> list[Step]:
+    """The steps of one run, in order: crawl (here, unless another crawl step is given: the
+    Scrapyd one), then diff, then alert."""
+    return [crawl or CrawlStep(), DiffStep(), AlertStep()]
 
 
 def run_cycle(context: RunContext, steps: Sequence[Step]) -> tuple[int, list[str]]:
@@ -341,15 +342,17 @@ def run_cycle(context: RunContext, steps: Sequence[Step]) -> tuple[int, list[str
 # -- one site's crawl -----------------------------------------------------------------------------
 
 
-def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
-    """The `scrapy crawl` command line for one site: nothing secret on it (see crawl_environment).
+def crawl_arguments(context: RunContext, site: SiteConfig) -> tuple[dict[str, str], dict[str, str]]:
+    """(spider arguments, Scrapy settings) of one site's crawl, local or as a Scrapyd job:
+    nothing secret in them (see crawl_environment).
 
     The base URL is an argument only when it is not the one the site tables give (--base-url),
-    so a login in the configured one stays off the command line.
+    so a login in the configured one stays out of them.
     """
     configured = context.config.sites.get(site.name, SiteConfig(site.name)).base_url
-    given = site.base_url if site.base_url != configured else None
-    arguments = {"site": site.name, "base_url": given}
+    arguments = {"site": site.name}
+    if site.base_url is not None and site.base_url != configured:
+        arguments["base_url"] = site.base_url
     # The revisit window of incremental crawls (the spider's REVISIT_DAYS / REVISIT_OLD_DAYS).
     for key in ("revisit_days", "revisit_old_days"):
         if getattr(site, key) is not None:
@@ -360,12 +363,18 @@ def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
         "LOG_LEVEL": context.log_level,
         # Asks the spider to stop and record the run as cut short; the hard limit is later.
         "CLOSESPIDER_TIMEOUT": f"{context.config.run.timeout:g}",
+        **context.config.warc.crawl_settings(),
     }
     settings.update(context.scrapy_settings)
+    return arguments, settings
+
+
+def crawl_command(context: RunContext, site: SiteConfig) -> list[str]:
+    """The `scrapy crawl` command line for one site."""
+    arguments, settings = crawl_arguments(context, site)
     command = [sys.executable, "-m", "scrapy", "crawl", SPIDER]
     for name, value in arguments.items():
-        if value is not None:
-            command += ["-a", f"{name}={value}"]
+        command += ["-a", f"{name}={value}"]
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     return command

@@ -1,4 +1,6 @@
-"""Items the spider yields; every value is JSON-serialisable so Scrapy feeds export them as is."""
+"""Items the spider yields; every value is JSON-serialisable so Scrapy feeds export them as is,
+but for the HTTP exchange of an article page (`capture`), which goes to the WARC files and is
+left out of feeds."""
 
 from __future__ import annotations
 
@@ -8,6 +10,31 @@ from dataclasses import dataclass, field
 # about 2,700 bytes per row (a site name and 500 characters of up to 4 bytes fit). Not a real id
 # but a trap or a mistaken URL grammar. The same limit on SQLite: one behaviour on both.
 MAX_ARTICLE_ID_CHARS = 500
+
+
+@dataclass
+class HttpCapture:
+    """One HTTP exchange as the crawler saw it, for the WARC files (storage.warc)."""
+
+    url: str  # the URL requested
+    fetched_at: str  # ISO 8601 UTC time of the answer, the WARC-Date
+    status: int  # the HTTP status, e.g. 200 or 404
+    request_headers: list[tuple[str, str]]  # as sent (latin-1), a login and cookies left out
+    response_headers: list[tuple[str, str]]  # as received (latin-1)
+    body: bytes  # the body as the crawler hands it: gzip or chunked transfer already undone
+    method: str = "GET"
+    protocol: str = "HTTP/1.1"  # of the answer
+    ip_address: str | None = None  # of the server that answered
+
+
+def _not_exported(_capture: HttpCapture | None) -> None:
+    """Feeds leave the HTTP exchange out: its body is bytes, and the WARC files keep it."""
+    return None
+
+
+def capture_field() -> HttpCapture | None:
+    """The `capture` field of an item: set by the spider when WARC writing is on."""
+    return field(default=None, repr=False, compare=False, metadata={"serializer": _not_exported})
 
 
 @dataclass
@@ -28,6 +55,7 @@ class ArticleItem:
     fetched_at: str = ""  # ISO 8601 UTC time the page was downloaded
     etag: str | None = None  # the ETag response header, sent back as If-None-Match next time
     last_modified: str | None = None  # the Last-Modified header, sent back as If-Modified-Since
+    capture: HttpCapture | None = capture_field()  # the page as served, for the WARC files
 
 
 @dataclass
@@ -64,6 +92,7 @@ class ArticleGoneItem:
     url: str  # the URL requested
     article_id: str  # id of the archived article
     status: int  # the HTTP status, 404 or 410
+    capture: HttpCapture | None = capture_field()  # the answer as served, for the WARC files
 
 
 @dataclass

@@ -420,6 +420,25 @@ def site_tables(setting: Mapping[str, Any]) -> Mapping[str, Any]:
     return tables
 
 
+def with_site_table(
+    tables: Mapping[str, Any], site: str | None, table_json: str | None
+) -> Mapping[str, Any]:
+    """`tables` with site `site`'s [sites.NAME] table replaced by `table_json` (the spider's
+    `site_table` argument: how `run --scrapyd` hands a site's table to a node, which has no
+    configuration file). Raises ProfileError."""
+    if table_json is None:
+        return tables
+    if not site:
+        raise ProfileError("the site_table argument needs the site argument (its name)")
+    try:
+        table = json.loads(table_json)
+    except json.JSONDecodeError as error:
+        raise ProfileError(f"site_table: not a JSON object ({error})") from None
+    if not isinstance(table, dict):
+        raise ProfileError("site_table: not a JSON object")
+    return {**tables, site: table}
+
+
 def load_profiles(
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, SiteProfile]:

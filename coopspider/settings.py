@@ -73,6 +73,13 @@ ITEM_PIPELINES = {
 DATABASE_URL = ""
 # Turn storage off (e.g. to only export a feed): -s COOPSPIDER_STORE_ENABLED=0
 COOPSPIDER_STORE_ENABLED = True
+# Every article page that becomes a new version, and every 404/410 that removes one, is also kept
+# as served in gzip WARC files in WARC_DIR (relative to the working directory), a new file past
+# WARC_MAX_BYTES; -s WARC_ENABLED=0 turns it off. `coopspider crawl` and `run` set these from
+# the [warc] table of the configuration file and COOPSPIDER_WARC_DIR / COOPSPIDER_WARC_ENABLED.
+WARC_ENABLED = True
+WARC_DIR = "data/warc"
+WARC_MAX_BYTES = 1024**3
 # Worker processes that extract articles beside the crawl; empty: one per spare core (at most
 # two), 0: extract inside the crawl's process.
 COOPSPIDER_EXTRACT_PROCESSES = ""

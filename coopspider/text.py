@@ -16,6 +16,17 @@ def strip_controls(text: str) -> str:
     return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
 
 
+# Code points XML 1.0 forbids even as character references, besides the C0 controls: the
+# surrogates (lone ones can come from a mis-decoded page) and the two noncharacters U+FFFE/FFFF.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_non_xml(text: str) -> str:
+    """`text` with no character an XML 1.0 document may not hold (nor a C1 control)."""
+    text = strip_controls(text)
+    return _NOT_XML.sub("", text) if _NOT_XML.search(text) else text
+
+
 def clean_line(text: str) -> str:
     """NFC, every run of spaces (no-break and zero-width included) and control characters folded
     to one space, stripped."""

@@ -35,7 +35,7 @@ def record_event(
     details: Mapping[str, Any],
     article_pk: int | None = None,
     detected_at: datetime | None = None,
-) -> None:
+) -> ChangeEvent:
     """Record one change event, written with the session's next flush: archiving a batch of
     articles flushes their events together."""
     if kind not in EVENT_KINDS:
@@ -52,6 +52,7 @@ def record_event(
         details=dict(details),
     )
     session.add(event)
+    return event
 
 
 def list_events(

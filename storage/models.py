@@ -142,8 +142,33 @@ class ArticleVersion(Base):
     crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The page this version was read from, in the WARC files (None: written without WARC).
+    warc_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("warc_records.id", ondelete="SET NULL")
+    )
 
     article: Mapped[Article] = relationship(back_populates="versions")
+    warc_record: Mapped[WarcRecord | None] = relationship()
+
+
+class WarcRecord(Base):
+    """A response record (and the request record after it) in a WARC file: one capture of an
+    article page, a version's or the 404/410 that removed it (storage.warc)."""
+
+    __tablename__ = "warc_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_pk: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    host: Mapped[str] = mapped_column(Text)  # the machine that wrote the file
+    file: Mapped[str] = mapped_column(Text)  # its name in the WARC folder
+    offset: Mapped[int] = mapped_column(BigInteger)  # of the response record
+    length: Mapped[int] = mapped_column(BigInteger)  # of the response and request records
+    target_uri: Mapped[str] = mapped_column(Text)
+    status: Mapped[int]
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the WARC-Date
+    payload_digest: Mapped[str] = mapped_column(Text)  # WARC-Payload-Digest, "sha1:..."
 
 
 class CounterObservation(Base):
@@ -182,8 +207,13 @@ class ChangeEvent(Base):
     crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The 404/410 answer of a removal, in the WARC files.
+    warc_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("warc_records.id", ondelete="SET NULL")
+    )
 
     article: Mapped[Article | None] = relationship()
+    warc_record: Mapped[WarcRecord | None] = relationship()
 
 
 class AlertBatch(Base):

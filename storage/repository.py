@@ -201,9 +201,11 @@ def get_run(session: Session, run_id: int) -> CrawlRun | None:
     return session.get(CrawlRun, run_id)
 
 
-def latest_run(session: Session, site: str) -> CrawlRun | None:
-    """The most recently started crawl run of `site`, or None."""
+def latest_run(session: Session, site: str, *, after: int | None = None) -> CrawlRun | None:
+    """The most recently started crawl run of `site` (recorded after run `after`), or None."""
     query = select(CrawlRun).where(CrawlRun.site == site).order_by(CrawlRun.id.desc()).limit(1)
+    if after is not None:
+        query = query.where(CrawlRun.id > after)
     return session.scalars(query).first()
 
 

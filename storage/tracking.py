@@ -31,6 +31,7 @@ from storage.repository import (
     parse_timestamp,
     store_articles,
 )
+from storage.warc import WarcFiles, record_capture
 
 # The fields a "changed" event compares, in the order people read them.
 CONTENT_FIELDS = ("title", "published_at", "author", "summary", "body", "images")
@@ -70,6 +71,7 @@ class GoneSeen:
 
     article_id: str
     status: int
+    capture: Mapping[str, Any] | None = None  # the answer as served (HttpCapture's fields)
 
 
 def known_articles(session: Session, site: str) -> list[KnownArticle]:
@@ -134,16 +136,22 @@ def archive_articles(
     run_id: int,
     *,
     baseline: bool = False,
+    warc: WarcFiles | None = None,
 ) -> list[SaveResult]:
     """Store crawled articles and record what each means: "new", "changed" or "restored"; the
     results in order, in one pass over the database (see `store_articles`).
 
     A baseline run records no per-article event (its one "baseline" event comes at the end).
     The HTTP validators in each article ("etag", "last_modified") are kept for the next request.
+    With `warc`, the page of each new version (the article's "capture") is written to the WARC
+    files and the version points at it: call `warc.sync()` before the commit.
     """
     results = []
     for article, stored in zip(articles, store_articles(session, articles, run_id), strict=True):
         _record_what_it_means(session, article, stored, run_id, baseline)
+        capture = article.get("capture")
+        if warc is not None and capture and stored.result != "unchanged":
+            stored.latest.warc_record = record_capture(session, warc, stored.article.id, capture)
         results.append(stored.result)
     return results
 
@@ -226,15 +234,19 @@ def finish_tracking(
     gone: Iterable[GoneSeen],
     baseline: bool,
     frozen_runs: int = DEFAULT_FROZEN_RUNS,
+    warc: WarcFiles | None = None,
 ) -> dict[str, int]:
     """The end-of-run events of a finished run: removals (404/410 first, then articles their
     listing no longer shows although it covers their date), restorations by a listing, the
-    baseline count and counter anomalies. Returns how many events of each kind it recorded."""
+    baseline count and counter anomalies. Returns how many events of each kind it recorded.
+
+    With `warc`, the 404/410 answer of each removal is written to the WARC files and its event
+    points at it: call `warc.sync()` before the commit."""
     now = datetime.now(UTC)
     recorded: dict[str, int] = {}
 
-    def note(kind: str, article: Article | None, details: dict[str, Any]) -> None:
-        record_event(
+    def note(kind: str, article: Article | None, details: dict[str, Any]) -> ChangeEvent:
+        event = record_event(
             session,
             site=site,
             kind=kind,
@@ -244,6 +256,7 @@ def finish_tracking(
             detected_at=now,
         )
         recorded[kind] = recorded.get(kind, 0) + 1
+        return event
 
     gone_ids: set[str] = set()
     for answer in gone:
@@ -252,7 +265,9 @@ def finish_tracking(
         if article is None or article.removed_at is not None:
             continue
         article.removed_at = now
-        note("removed", article, _removal(session, article, "gone", status=answer.status))
+        event = note("removed", article, _removal(session, article, "gone", status=answer.status))
+        if warc is not None and answer.capture:
+            event.warc_record = record_capture(session, warc, article.id, answer.capture)
 
     pages = list(listings)
     # Shown by a listing: linked from one under any category's URL. An article filed under two

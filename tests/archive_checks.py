@@ -8,7 +8,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage import open_database
-from storage.models import CrawlRun
+from storage.models import ArticleVersion, CrawlRun
+from storage.warc import read_records
 
 _BROKEN_ROWS = {
     "duplicate articles": "SELECT site, article_id FROM articles"
@@ -71,5 +72,30 @@ def run_rows(workdir: Path) -> list[CrawlRun]:
     try:
         with database.session() as session:
             return list(session.query(CrawlRun).order_by(CrawlRun.id))
+    finally:
+        database.close()
+
+
+def assert_warc_pointers_whole(database_url: str, warc_dir: Path) -> None:
+    """Every version points at a whole record of its own page: its target, and digests that
+    warcio checks (a record torn by a crash would fail them or not read at all)."""
+    import io
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    database = open_database(database_url)
+    try:
+        with database.session() as session:
+            for version in session.query(ArticleVersion):
+                record = version.warc_record
+                assert record is not None, f"version {version.id} has no WARC record"
+                data = read_records(warc_dir, record)
+                kinds = []
+                for warc in ArchiveIterator(io.BytesIO(data), check_digests=True):
+                    warc.content_stream().read()
+                    assert warc.digest_checker.passed is True, warc.digest_checker.problems
+                    kinds.append(warc.rec_type)
+                assert kinds == ["response", "request"]
+                assert record.target_uri == version.article.url
     finally:
         database.close()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -25,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 
 from coopspider.sample_site import SampleServer, build_site, serve
 from storage import Database, open_database, start_run
-from tests.helpers import ROOT, T0
+from tests.helpers import ROOT, T0, WARC_DIR_ENV
 
 # Politeness off: the server is ours, on loopback.
 FAST = [
@@ -62,6 +64,18 @@ class CrawlResult:
 def sample_server() -> Iterator[SampleServer]:
     with serve(build_site()) as server:
         yield server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Crawls the tests start without a WARC folder of their own write to one of the session
+    (clean_env keeps it), never to the checkout's data/warc."""
+    os.environ.setdefault(WARC_DIR_ENV, tempfile.mkdtemp(prefix="coopspider-test-warc-"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = os.environ.get(WARC_DIR_ENV, "")
+    if Path(folder).name.startswith("coopspider-test-warc-"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # Inputs each fuzz target was given in this session, printed at the end of the test log.
@@ -137,7 +151,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def crawl_command(base_url: str, database_url: str, feed: Path, *extra: str) -> list[str]:
-    """`scrapy crawl lienminh` on `base_url` into `database_url`, politeness off, feed to `feed`."""
+    """`scrapy crawl lienminh` on `base_url` into `database_url`, politeness off, feed to `feed`,
+    WARC files into the folder "warc" beside the feed (never the checkout's data/warc)."""
     return [
         sys.executable,
         "-m",
@@ -150,6 +165,8 @@ def crawl_command(base_url: str, database_url: str, feed: Path, *extra: str) -> 
         f"DATABASE_URL={database_url}",
         "-O",
         f"{feed}:jsonl",
+        "-s",
+        f"WARC_DIR={feed.parent / 'warc'}",
         *FAST,
         *extra,
     ]

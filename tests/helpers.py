@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import base64
+import configparser
+import contextlib
 import dataclasses
 import datetime as dt
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 import unicodedata
-from collections.abc import Callable
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from coopspider.sample_site import SampleArticle, SampleSite
 
@@ -49,9 +60,17 @@ def coopspider(
     )
 
 
+# The test session's WARC folder (conftest sets it): crawls write there, not into the checkout.
+WARC_DIR_ENV = "COOPSPIDER_WARC_DIR"
+
+
 def clean_env() -> dict[str, str]:
-    """The environment without the user's COOPSPIDER_* settings."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
+    """The environment without the user's COOPSPIDER_* settings, but the test session's WARC
+    folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COOPSPIDER_")}
+    if WARC_DIR_ENV in os.environ:
+        env[WARC_DIR_ENV] = os.environ[WARC_DIR_ENV]
+    return env
 
 
 def free_port() -> int:
@@ -187,3 +206,188 @@ class GatedSite:
         self.reached.set()
         self.gate.wait(120)
         return self.site.render(path, base_url)
+
+
+# -- Scrapyd nodes --------------------------------------------------------------------------------
+
+SCRAPYD_PROJECT = "coopspider"
+SCRAPYD_START_TIMEOUT_S = 60
+
+
+@dataclass
+class ScrapydNode:
+    """A Scrapyd process on 127.0.0.1 and the folder that holds its eggs, logs and job lists;
+    its environment, and nothing else, names the archive."""
+
+    url: str
+    home: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    auth: tuple[str, str] | None = None  # Scrapyd's username and password, when it asks
+
+    def headers(self) -> dict[str, str]:
+        """The Authorization header of the node's login, if it has one."""
+        if self.auth is None:
+            return {}
+        token = base64.b64encode(":".join(self.auth).encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    def get(self, endpoint: str, **query: str) -> dict[str, Any]:
+        address = f"{self.url}{endpoint}?{urllib.parse.urlencode(query)}"
+        request = urllib.request.Request(address, headers=self.headers())
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return dict(json.load(response))
+
+    def post(self, endpoint: str, fields: list[tuple[str, str]], egg: bytes | None = None) -> Any:
+        if egg is None:
+            body = urllib.parse.urlencode(fields).encode()
+            content_type = "application/x-www-form-urlencoded"
+        else:
+            body, content_type = multipart(fields, egg)
+        request = urllib.request.Request(
+            self.url + endpoint, data=body, headers={"Content-Type": content_type, **self.headers()}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.load(response)
+        assert answer.get("status") == "ok", f"{endpoint} refused: {answer}"
+        return answer
+
+    def log(self) -> str:
+        return self.home.joinpath("process.log").read_text("utf-8", "replace")
+
+    def start(self) -> None:
+        """Start Scrapyd (again) in its folder, and wait until it answers."""
+        scrapyd = Path(sys.executable).with_name("scrapyd")
+        with self.home.joinpath("process.log").open("ab") as output:
+            # Its own process group: stopping it stops the jobs it runs too.
+            self.process = subprocess.Popen(
+                [str(scrapyd)],
+                cwd=self.home,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + SCRAPYD_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"Scrapyd exited with {self.process.returncode}:\n{self.log()[-3000:]}")
+            try:
+                if self.get("daemonstatus.json").get("status") == "ok":
+                    return
+            except OSError:
+                time.sleep(0.2)
+        pytest.fail(f"Scrapyd did not answer in {SCRAPYD_START_TIMEOUT_S} s:\n{self.log()[-3000:]}")
+
+    def stop(self, how: int = signal.SIGTERM) -> None:
+        """Stop Scrapyd and the jobs it runs (SIGKILL: as a machine going down would)."""
+        if self.process is not None:
+            stop_process_group(self.process, how)
+            self.process = None
+
+
+@contextmanager
+def scrapyd_node(
+    home: Path,
+    database_url: str,
+    max_proc: int = 1,
+    *,
+    conf: Path | None = None,
+    password: str | None = None,
+) -> Iterator[ScrapydNode]:
+    """A running Scrapyd node in `home` whose environment names the archive `database_url`.
+
+    With `conf`, the node's scrapyd.conf is that file moved to 127.0.0.1 and a free port (its
+    max_proc, username and the rest kept), and `password` reaches Scrapyd as SCRAPYD_PASSWORD
+    in its environment, as the node's systemd unit gives it; the node then logs in with them."""
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    settings = configparser.ConfigParser()
+    if conf is not None:
+        settings.read(conf, encoding="utf-8")
+    else:
+        settings["scrapyd"] = {"eggs_dir": "eggs", "logs_dir": "logs", "dbs_dir": "dbs"}
+        settings["scrapyd"].update(items_dir="", max_proc=str(max_proc))
+    settings["scrapyd"].update(bind_address="127.0.0.1", http_port=str(port), poll_interval="0.5")
+    with home.joinpath("scrapyd.conf").open("w", encoding="utf-8") as file:
+        settings.write(file)
+    env = {**clean_env(), "COOPSPIDER_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    auth = None
+    if password is not None:
+        env["SCRAPYD_PASSWORD"] = password
+        auth = (settings["scrapyd"]["username"], password)
+    node = ScrapydNode(f"http://127.0.0.1:{port}/", home, env, auth=auth)
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()
+
+
+def multipart(fields: list[tuple[str, str]], egg: bytes) -> tuple[bytes, str]:
+    """A multipart/form-data body with `fields` and the egg as the `egg` file (addversion.json)."""
+    boundary = "coopspider-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="egg"; '
+        f'filename="{SCRAPYD_PROJECT}.egg"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + egg
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def stop_process_group(process: subprocess.Popen[bytes], how: int = signal.SIGTERM) -> None:
+    """Stop the process and what it started; a group already gone (Scrapyd exited) is fine."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, how)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def scrapyd_deploy(*arguments: str, env: dict[str, str] | None = None) -> str:
+    """Run scrapyd-client's `scrapyd-deploy` from the repository root, as a deployer would."""
+    deploy = Path(sys.executable).with_name("scrapyd-deploy")
+    done = subprocess.run(
+        [str(deploy), *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, (
+        f"scrapyd-deploy {' '.join(arguments)} failed:\n{done.stderr[-3000:]}"
+    )
+    return done.stdout + done.stderr
+
+
+def build_egg(folder: Path) -> Path:
+    """The egg `scrapyd-deploy --build-egg` builds from the repository, in `folder`."""
+    egg = folder / f"{SCRAPYD_PROJECT}.egg"
+    scrapyd_deploy("--build-egg", str(egg))
+    return egg
+
+
+def add_egg(node: ScrapydNode, egg: Path, version: str = "1") -> None:
+    """Deploy `egg` to `node` (addversion.json)."""
+    node.post(
+        "addversion.json",
+        [("project", SCRAPYD_PROJECT), ("version", version)],
+        egg=egg.read_bytes(),
+    )
+
+
+def deploy_built_egg(node: ScrapydNode, folder: Path) -> Path:
+    """Build the egg with `scrapyd-deploy --build-egg` into `folder` and add it to the node."""
+    egg = build_egg(folder)
+    add_egg(node, egg)
+    return egg

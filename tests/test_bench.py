@@ -3,6 +3,7 @@ extraction benchmark's headings, the dates benchmark's parsers (bench/, run as t
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -17,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_crawl  # noqa: E402
+import bench_scrapyd  # noqa: E402
 
-from coopspider.sample_site import build_site  # noqa: E402
+from coopspider.sample_site import build_site, serve  # noqa: E402
 
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 # The header clock shows the minute a page is rendered; the export and the check may differ.
@@ -74,14 +76,21 @@ def test_crawl_benchmark_with_nginx_prints_cpu_per_page_and_ratios_per_design() 
     output = _bench("bench_crawl.py", "--articles", "30", "--rounds", "1")
     assert "nginx" in output and "static export" in output
     rows = _table(output)
-    assert set(rows) == {"bare", "pool", "inline-extract", "inline"}
+    assert set(rows) == {"bare", "pool", "pool-nowarc", "inline-extract", "inline"}
     pages = {name: int(cells[0]) for name, cells in rows.items()}
     assert len(set(pages.values())) == 1 and pages["bare"] > 30  # the same pages, every crawl
     for name, cells in rows.items():
         assert float(cells[4]) > 0  # CPU ms per page
         assert float(cells[5]) > 0  # CPU ms per page of the crawl process alone
         assert int(cells[7]) == (0 if name == "bare" else 30)  # articles stored
-    for design in ("pool", "inline-extract", "inline"):
+        # WARC megabytes per 1,000 articles: every design writes them but the one switched off
+        assert (float(cells[8]) > 0) == (name not in ("bare", "pool-nowarc"))
+    assert re.search(
+        r"^WARC: CPU/page [+-][\d.]+% .* against pool-nowarc .* [\d.]+ MB of WARC per 1,000",
+        output,
+        re.M,
+    )
+    for design in ("pool", "pool-nowarc", "inline-extract", "inline"):
         assert re.search(
             rf"^{design}: pages/s [\d.]+ of bare .* CPU/page [\d.]+ times bare", output, re.M
         )
@@ -158,3 +167,34 @@ def test_cli_benchmark_times_every_read_command_against_help() -> None:
     assert re.search(
         r"^target \(every read command <= 2\.5x --help\): (met|not met)$", output, re.M
     )
+
+
+def test_scrapyd_benchmark_counts_a_site_lost_short_or_crawled_twice() -> None:
+    with serve(build_site(articles=3, seed=1)) as one, serve(build_site(articles=4, seed=2)) as two:
+        servers = {"one": one, "two": two}
+        whole = bench_scrapyd.Outcome(
+            nodes=2,
+            seconds=1.0,
+            exit_code=0,
+            articles={"one": 3, "two": 4},
+            runs={"one": ["finished"], "two": ["finished"]},
+            requests={"one": 9, "two": 10},
+            load=(0.0, 0.0, 0.0),
+        )
+        assert bench_scrapyd.losses(whole, servers) == []
+        short = dataclasses.replace(whole, articles={"one": 3, "two": 3})
+        assert bench_scrapyd.losses(short, servers) == ["2 node(s): two has 3/4 articles"]
+        twice = dataclasses.replace(
+            whole, runs={"one": ["failed", "finished"], "two": ["finished"]}
+        )
+        assert bench_scrapyd.losses(twice, servers) == [
+            "2 node(s): one crawl runs ['failed', 'finished']"
+        ]
+        missing = dataclasses.replace(
+            whole, exit_code=4, articles={"one": 3}, runs={"one": ["finished"]}
+        )
+        assert bench_scrapyd.losses(missing, servers) == [
+            "2 node(s): run exited 4",
+            "2 node(s): two has 0/4 articles",
+            "2 node(s): two crawl runs []",
+        ]

@@ -36,6 +36,7 @@ READ_COMMANDS = {
     "search": ["search", "hoi nghi"],
     "export": ["export", "--format", "csv"],
     "report": ["report", "--out", "{out}"],
+    "feed": ["feed", "--out", "{out}.atom"],
     "alert --dry-run": ["alert", "--dry-run"],
 }
 # Each command in a fresh interpreter: run it as `coopspider` would, then list the modules it

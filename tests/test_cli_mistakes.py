@@ -29,8 +29,10 @@ READERS = [
     ["export"],
     ["diff"],
     ["history", "http://127.0.0.1:9/tin-tuc/bai-1.html"],
+    ["evidence", "http://127.0.0.1:9/tin-tuc/bai-1.html", "--out", "bai-1.warc.gz"],
     ["search", "hop tac xa"],
     ["report", "--out", "report"],
+    ["feed", "--out", "feed.atom"],
     ["alert", "--dry-run"],
 ]
 
@@ -150,6 +152,7 @@ def archive_of_mysite(tmp_path: Path) -> str:
         ["export"],
         ["search", "hop tac xa"],
         ["report", "--out", "r"],
+        ["feed", "--out", "f.atom"],
         ["alert", "--dry-run"],
         ["diff"],
     ],
@@ -212,8 +215,10 @@ COMMANDS = {
     "config": ["check"],
     "diff": [],
     "history": ["http://127.0.0.1:9/a.html"],
+    "evidence": ["http://127.0.0.1:9/a.html", "--out", "a.warc.gz"],
     "search": ["xa"],
     "report": ["--out", "r"],
+    "feed": ["--out", "f.atom"],
 }
 
 

@@ -323,7 +323,8 @@ host = "x"
         "kiengiang, kontum, quangtri, thaibinh",
         f"{at}16: sites.thaibinh.revisit: {UNKNOWN_SITE_KEY}",
         f"{at}18: sites.Hà Nội.name: use lower-case letters, digits, '-' and '_'",
-        f"{at}21: smpt: unknown section; expected one of: database, smtp, alerts, sites, run",
+        f"{at}21: smpt: unknown section; expected one of: "
+        "database, smtp, alerts, sites, run, warc, scrapyd",
     ]
 
 

@@ -20,7 +20,7 @@ from coopspider.pipelines.store import is_abandoned
 from coopspider.sample_site import build_site
 from storage import open_database
 from storage.models import Article, CrawlRun
-from tests.archive_checks import assert_consistent, count_rows, runs
+from tests.archive_checks import assert_consistent, assert_warc_pointers_whole, count_rows, runs
 from tests.conftest import ROOT, crawl_command, scrapy_crawl
 from tests.faultserver import FaultServer, stall
 from tests.helpers import wait_until
@@ -93,6 +93,8 @@ def test_crawl_killed_half_way_leaves_a_consistent_archive_and_the_next_run_fini
         stored = count_rows(database_url, "articles")
         assert 5 <= stored < total, "killed half-way"
         assert_consistent(database_url)
+        # The WARC records written before the kill: none of those pointed at is torn.
+        assert_warc_pointers_whole(database_url, tmp_path / "warc")
         assert runs(database_url) == [("running", None)]
 
         server.faults.clear()
@@ -101,6 +103,7 @@ def test_crawl_killed_half_way_leaves_a_consistent_archive_and_the_next_run_fini
     assert again.returncode == 0, again.log[-3000:]
     assert "was left running by a crawl that is gone: marked failed (abandoned)" in again.log
     assert_consistent(database_url)
+    assert_warc_pointers_whole(database_url, tmp_path / "warc")
     assert runs(database_url) == [("failed", "abandoned"), ("finished", "finished")]
     assert versions_per_article(database_url) == {a.article_id: 1 for a in site.articles}
 

@@ -8,6 +8,8 @@ output and the Scrapy log of `crawl`, `run` and `scrapy crawl`, the command line
 
 from __future__ import annotations
 
+import base64
+import gzip
 import secrets
 import subprocess
 import sys
@@ -158,3 +160,8 @@ def test_a_login_in_the_base_url_is_used_and_never_shown(tmp_path: Path, databas
     stored = stored_text(database_url)
     assert SECRET not in stored and USER not in stored
     assert f"http://127.0.0.1:{server.port}/" in stored
+    # Nor in the WARC files of the pages: the request records leave the login header out.
+    warc = b"".join(gzip.decompress(file.read_bytes()) for file in (tmp_path / "warc").iterdir())
+    basic = base64.b64encode(f"{USER}:{SECRET}".encode())
+    assert warc.count(b"WARC-Type: request") == len(site.articles)
+    assert SECRET.encode() not in warc and basic not in warc and b"Authorization" not in warc

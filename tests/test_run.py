@@ -266,6 +266,8 @@ def test_crawl_command_carries_the_site_settings() -> None:
         ("-a", "full=1"),
         ("-s", "LOG_LEVEL=INFO"),
         ("-s", "CLOSESPIDER_TIMEOUT=600"),
+        ("-s", "WARC_ENABLED=1"),
+        ("-s", f"WARC_DIR={context.config.warc.dir}"),
         ("-s", "DOWNLOAD_DELAY=5"),
     ]
     # The site tables (a base URL in them may hold a login) go by environment too.

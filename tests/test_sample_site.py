@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
@@ -279,6 +280,19 @@ def test_request_log_counts_paths() -> None:
         assert ("/missing", 404) in running.requests.entries()
         running.requests.clear()
         assert len(running.requests) == 0
+
+
+def test_latency_delays_each_answer_and_concurrent_answers_overlap() -> None:
+    with serve(build_site(articles=6), latency=0.1) as running:
+        started = time.monotonic()
+        assert fetch(running.base_url)[0] == 200
+        assert time.monotonic() - started >= 0.1
+        started = time.monotonic()
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(fetch, [running.base_url + "robots.txt"] * 4))
+        took = time.monotonic() - started
+        assert statuses and all(status == 200 for status, _, _ in statuses)
+        assert 0.1 <= took < 0.3, f"4 concurrent answers took {took:.2f} s"
 
 
 def test_a_new_version_of_the_site_is_served() -> None:

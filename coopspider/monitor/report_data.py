@@ -22,7 +22,6 @@ from coopspider.monitor.vocabulary import (
     counter_anomaly_sentence,
     field_label,
     in_reading_order,
-    moment_text,
     removal_reason,
     value_text,
 )
@@ -71,6 +70,15 @@ class ArticleEvent:
 
 
 @dataclass(frozen=True)
+class CounterAnomalyText:
+    """A visitor counter that went down or stayed frozen, in words, with when it was found."""
+
+    site: str
+    detected_at: datetime
+    sentence: str
+
+
+@dataclass(frozen=True)
 class CounterDay:
     """Visits on one calendar day in Vietnam; None when no pair of readings covers the day."""
 
@@ -87,7 +95,7 @@ class CounterSeries:
     latest_total: int | None
     latest_online: int | None
     latest_at: datetime | None
-    anomalies: list[str]
+    anomalies: list[CounterAnomalyText]
 
 
 @dataclass(frozen=True)
@@ -177,18 +185,30 @@ class ReportSource:
 READINGS_BEFORE = timedelta(days=7)
 
 
+def window_start(now: datetime, days: int) -> datetime:
+    """Midnight in Vietnam that starts the last `days` calendar days to `now`, today included."""
+    if days < 1:
+        raise ValueError("a report covers at least one day")
+    first_day = now.astimezone(UTC_PLUS_7).date() - timedelta(days=days - 1)
+    return datetime.combine(first_day, time(), UTC_PLUS_7)
+
+
+def load_events(
+    session: Session, *, now: datetime, since: datetime, site: str | None = None
+) -> list[ChangeEvent]:
+    """The change events detected from `since` to `now`, in the order recorded: what was found
+    after `now` is left out, so a report (or feed) as of `now` can be made again."""
+    return [
+        event for event in list_events(session, site=site, since=since) if event.detected_at <= now
+    ]
+
+
 def load_report_source(
     session: Session, *, now: datetime, days: int, site: str | None = None
 ) -> ReportSource:
     """What the report of the last `days` days (Vietnam calendar days, today included) needs."""
-    if days < 1:
-        raise ValueError("a report covers at least one day")
-    first_day = now.astimezone(UTC_PLUS_7).date() - timedelta(days=days - 1)
-    since = datetime.combine(first_day, time(), UTC_PLUS_7)
-    # A report as of `now`: what was found later is left out (and so reports can be redone).
-    events = [
-        event for event in list_events(session, site=site, since=since) if event.detected_at <= now
-    ]
+    since = window_start(now, days)
+    events = load_events(session, now=now, since=since, site=site)
     readings = select(CounterObservation).where(
         CounterObservation.observed_at >= since - READINGS_BEFORE,
         CounterObservation.observed_at <= now,
@@ -230,15 +250,15 @@ def build_report(source: ReportSource) -> Report:
     by_kind: dict[str, list[ArticleEvent]] = {kind: [] for kind in ("new", "changed", "removed")}
     by_kind["restored"] = []
     baselines: list[tuple[str, int, datetime]] = []
-    anomalies: dict[str, list[str]] = {}
+    anomalies: dict[str, list[CounterAnomalyText]] = {}
     for event in source.events:
         details = event.details or {}
         if event.kind == "baseline":
             baselines.append((event.site, int(details.get("articles", 0)), event.detected_at))
         elif event.kind == "counter_anomaly":
-            anomalies.setdefault(event.site, []).append(_anomaly_text(details, event.detected_at))
+            anomalies.setdefault(event.site, []).append(counter_anomaly_text(event))
         else:
-            by_kind[event.kind].append(_article_event(event.kind, event, details))
+            by_kind[event.kind].append(article_event(event))
     for listed in by_kind.values():
         listed.sort(key=lambda item: item.detected_at, reverse=True)
     # New articles by publication date, newest first; those without a date after the dated ones
@@ -266,7 +286,11 @@ def build_report(source: ReportSource) -> Report:
     )
 
 
-def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEvent:
+def article_event(event: ChangeEvent) -> ArticleEvent:
+    """A new, changed, removed or restored article's event with the word diff of each edited
+    field, in reading order."""
+    details = event.details or {}
+    kind = event.kind
     note = removal_reason(details.get("reason"), details.get("status")) if kind == "removed" else ""
     diff = details.get("diff") or {}
     return ArticleEvent(
@@ -287,14 +311,16 @@ def _article_event(kind: str, event: Any, details: dict[str, Any]) -> ArticleEve
     )
 
 
-def _anomaly_text(details: dict[str, Any], detected_at: datetime) -> str:
+def counter_anomaly_text(event: ChangeEvent) -> CounterAnomalyText:
+    """A "counter_anomaly" event in words."""
+    details = event.details or {}
     sentence = counter_anomaly_sentence(
         str(details.get("anomaly", "")),
         details.get("total"),
         details.get("previous_total"),
         details.get("runs"),
     )
-    return f"{moment_text(detected_at)}: {sentence}"
+    return CounterAnomalyText(event.site, event.detected_at, sentence)
 
 
 def counter_series(
@@ -302,7 +328,7 @@ def counter_series(
     *,
     since: datetime,
     now: datetime,
-    anomalies: dict[str, list[str]] | None = None,
+    anomalies: dict[str, list[CounterAnomalyText]] | None = None,
 ) -> list[CounterSeries]:
     """Visits per day of each site's counter from `since` to `now`, from its readings in time
     order (the last before `since` included), with its latest reading."""

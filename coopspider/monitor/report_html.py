@@ -7,17 +7,17 @@ chart is inserted as markup, and ElementTree built it with every text and attrib
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from markupsafe import Markup
 
+from coopspider.files import write_whole
 from coopspider.monitor import templating
 from coopspider.monitor.counter_chart import counter_chart_svg
-from coopspider.monitor.report_data import Report
+from coopspider.monitor.feed import FEED_FILE, Feed, build_feed, render_feed
+from coopspider.monitor.report_data import Report, ReportSource
 from coopspider.progress import Progress
 from coopspider.text import strip_controls
 from storage import UTC_PLUS_7
@@ -25,9 +25,18 @@ from storage import UTC_PLUS_7
 INDEX = "index.html"
 
 
-def render_pages(report: Report) -> Iterator[tuple[str, str]]:
-    """(relative path, HTML) of each page: one per article first, the index last; no control
-    character of an archive written before normalisation dropped them reaches a page."""
+def report_feed(source: ReportSource) -> Feed:
+    """The feed the report writes beside its index: the changes of the report's own events,
+    linking the index as their HTML page."""
+    return build_feed(
+        source.events, now=source.now, days=source.days, site=source.site, alternate=INDEX
+    )
+
+
+def render_pages(report: Report, feed: Feed | None = None) -> Iterator[tuple[str, str]]:
+    """(relative path, document) of each file: one page per article first, then the Atom feed
+    (when given; the index links it), the index last; no control character of an archive written
+    before normalisation dropped them reaches a page."""
     environment = templating.environment()
     article_template = environment.get_template("article.html")
     for article_pk, history in report.articles.items():
@@ -37,34 +46,28 @@ def render_pages(report: Report) -> Iterator[tuple[str, str]]:
         series.site: Markup(counter_chart_svg(series.days, site=series.site))
         for series in report.counters
     }
-    index = environment.get_template("index.html").render(report=report, charts=charts)
+    if feed is not None:
+        yield FEED_FILE, render_feed(feed)
+    index = environment.get_template("index.html").render(
+        report=report, charts=charts, feed_file=FEED_FILE if feed is not None else None
+    )
     yield INDEX, strip_controls(index)
 
 
-def write_report(report: Report, out_dir: Path) -> Path:
-    """Write the report's pages under `out_dir` and return the index's path.
+def write_report(report: Report, out_dir: Path, feed: Feed | None = None) -> Path:
+    """Write the report's pages (and `feed` as feed.atom) under `out_dir` and return the
+    index's path.
 
     Each file is written whole (temporary file, then rename) and the index last, so an
     interrupted run never leaves a page cut short or an index linking to missing pages.
     """
     (out_dir / "articles").mkdir(parents=True, exist_ok=True)
-    with Progress("report pages", total=len(report.articles) + 1) as progress:
-        for relative, html in render_pages(report):
-            _write_whole(out_dir / relative, html)
+    files = len(report.articles) + 1 + (feed is not None)
+    with Progress("report pages", total=files) as progress:
+        for relative, html in render_pages(report, feed):
+            write_whole(out_dir / relative, html)
             progress.advance()
     return out_dir / INDEX
-
-
-def _write_whole(path: Path, content: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(content)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is for reading
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def summary_line(report: Report) -> str:

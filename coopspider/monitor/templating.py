@@ -1,13 +1,15 @@
-"""The Jinja2 environment every HTML the monitor writes is rendered with: the report's pages and
-the e-mail's HTML part.
+"""The Jinja2 environment every HTML and XML document the monitor writes is rendered with: the
+report's pages, the e-mail's HTML part and the Atom feed.
 
-Autoescape is on, so text from crawled pages (titles, bodies, captions) can never become markup;
+Autoescape is on for every template (HTML and XML alike: markupsafe's escapes of &, <, >, " and '
+are valid in both), so text from crawled pages (titles, bodies, captions) can never become markup;
 links are made only from http(s) URLs (the `link` macro). Values are written by the vocabulary.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -47,6 +49,7 @@ def environment() -> Environment:
         image_text=image_text,
         web_url=lambda url: bool(url) and urlsplit(str(url)).scheme in ("http", "https"),
         line_breaks=line_breaks,
+        atom_time=atom_time,
     )
     env.globals.update(baseline_sentence=baseline_sentence, removal_reason=removal_reason)
     return env
@@ -55,3 +58,8 @@ def environment() -> Environment:
 def line_breaks(text: str) -> Markup:
     """`text` escaped, each run of line breaks shown as one <br> (HTML folds them into a space)."""
     return Markup(_LINE_BREAKS.sub("<br>", str(escape(text))))
+
+
+def atom_time(moment: datetime) -> str:
+    """A time as Atom writes it (RFC 3339, in UTC): 2025-01-09T01:30:00Z."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

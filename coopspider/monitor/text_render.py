@@ -13,12 +13,12 @@ from coopspider.monitor.vocabulary import (
     baseline_sentence,
     counter_anomaly_sentence,
     date_text,
+    diff_excerpt,
+    event_label,
     field_label,
-    marked_diff,
     moment_text,
     number_text,
     removal_reason,
-    shorten_diff,
     signed_number_text,
     value_text,
 )
@@ -55,25 +55,25 @@ def _site_section(report: dict[str, Any], site: str) -> list[str]:
         of_site(key) for key in ("new", "changed", "removed", "restored")
     )
     if new:
-        lines.append(f"Bài mới ({len(new)}):")
+        lines.append(f"{event_label('new')} ({len(new)}):")
         for entry in new:
             lines.append(f"  • {_date(entry.get('published_at'))}  {entry['title']}")
             lines.append(f"    {entry['url']}")
     if changed:
-        lines.append(f"Bài đã sửa ({len(changed)}):")
+        lines.append(f"{event_label('changed')} ({len(changed)}):")
         for entry in changed:
             lines.append(f"  • {entry['title']}")
             lines.append(f"    {entry['url']}")
             lines.extend(render_field_diffs(entry["fields"], entry["diff"]))
     if removed:
-        lines.append(f"Bài bị gỡ ({len(removed)}):")
+        lines.append(f"{event_label('removed')} ({len(removed)}):")
         for entry in removed:
             lines.append(
                 f"  • {entry['title']} ({removal_reason(entry['reason'], entry.get('status'))})"
             )
             lines.append(f"    {entry['url']}")
     if restored:
-        lines.append(f"Bài đăng lại ({len(restored)}):")
+        lines.append(f"{event_label('restored')} ({len(restored)}):")
         for entry in restored:
             lines.append(f"  • {entry['title']}")
             lines.append(f"    {entry['url']}")
@@ -101,8 +101,7 @@ def render_word_diff(old: str, new: str) -> str:
     """`old` -> `new` as `[-deleted-]{+inserted+}` marks in the unchanged text around them
     (shortened), and how many more words changed past the ones shown."""
     shown = shown_word_diff(old, new)
-    text = marked_diff(shorten_diff(shown.pieces))
-    return f"{text}\n{shown.more_sentence}" if shown.more_words else text
+    return diff_excerpt(shown.pieces, shown.more_sentence)
 
 
 def _counter_lines(counter: dict[str, Any]) -> list[str]:

@@ -27,6 +27,14 @@ FIELD_LABELS = {
     "images": "Ảnh và chú thích",
     "category": "Chuyên mục",
 }
+# What each kind of change event is called: a section of the text diff, a feed entry's title.
+EVENT_LABELS = {
+    "new": "Bài mới",
+    "changed": "Bài đã sửa",
+    "removed": "Bài bị gỡ",
+    "restored": "Bài đăng lại",
+    "counter_anomaly": "Bộ đếm truy cập bất thường",
+}
 DIFF_CONTEXT_WORDS = 8  # unchanged words kept on each side of an edit in a shortened diff
 ELLIPSIS = "…"
 UNKNOWN_DATE = "không rõ ngày"
@@ -39,6 +47,10 @@ _TOKEN = re.compile(r"\S+|\s+")
 
 def field_label(name: str) -> str:
     return FIELD_LABELS.get(name, name)
+
+
+def event_label(kind: str) -> str:
+    return EVENT_LABELS.get(kind, kind)
 
 
 def in_reading_order(names: Iterable[str]) -> list[str]:
@@ -106,6 +118,20 @@ def removal_reason(reason: str | None, status: int | None = None) -> str:
     return reason or "không rõ lý do"
 
 
+def detected_sentence(site: str, moment: datetime) -> str:
+    """Where and when a crawl found a change."""
+    return f"Phát hiện trên trang {site} lúc {moment_text(moment)}."
+
+
+def removed_sentence(reason: str) -> str:
+    """Why an article counts as removed, as a sentence (`reason` from `removal_reason`)."""
+    return f"Lý do: {reason}."
+
+
+def restored_sentence() -> str:
+    return "Bài viết từng bị gỡ nay lại có trên trang."
+
+
 def baseline_sentence(site: str, articles: int) -> str:
     return (
         f"Lần thu thập đầu tiên của trang {site}: đã lưu {number_text(articles)} bài viết "
@@ -157,3 +183,10 @@ def marked_diff(pieces: Iterable[tuple[Operation, str]]) -> str:
     """A word diff as plain text, urlwatch-style: `[-deleted-]{+inserted+}`."""
     marks = {"delete": "[-{}-]", "insert": "{{+{}+}}", "equal": "{}"}
     return "".join(marks[operation].format(text) for operation, text in pieces)
+
+
+def diff_excerpt(pieces: Iterable[tuple[Operation, str]], more: str = "") -> str:
+    """A word diff as marked text (`marked_diff`) cut to a few words around each edit, then the
+    note for the changed words left out (`more`), if any."""
+    text = marked_diff(shorten_diff(pieces))
+    return f"{text}\n{more}" if more else text

@@ -25,7 +25,7 @@ from coopspider.items import (
     ListingItem,
 )
 from coopspider.pipelines import running_spider
-from coopspider.pipelines.writer import ArchiveWriter, Outcome
+from coopspider.pipelines.writer import ArchiveWriter, Outcome, WarcSettings
 from storage import (
     Database,
     GoneSeen,
@@ -44,6 +44,7 @@ from storage import (
 )
 from storage import start_run as start_run_record
 from storage.models import CrawlRun
+from storage.warc import check_folder
 
 if TYPE_CHECKING:
     from coopspider.spiders.lienminh import LienminhSpider
@@ -77,6 +78,19 @@ def site_lock_name(site: str) -> str:
     return f"crawl-{site}"
 
 
+def warc_settings(settings: Any) -> WarcSettings | None:
+    """Where the crawl keeps WARC files (WARC_DIR, WARC_MAX_BYTES); None when WARC_ENABLED is
+    off."""
+    if not settings.getbool("WARC_ENABLED", True):
+        return None
+    folder, max_bytes = settings.get("WARC_DIR"), settings.getint("WARC_MAX_BYTES")
+    if not folder:
+        raise ValueError("WARC_DIR is empty: name a folder, or turn WARC off with WARC_ENABLED=0")
+    if max_bytes <= 0:
+        raise ValueError(f"WARC_MAX_BYTES must be above 0, got {max_bytes}")
+    return WarcSettings(folder, max_bytes)
+
+
 # What the writer process is handed, by item class.
 _WRITTEN = {ArticleItem: "article", CounterItem: "counter", ArticleNotModifiedItem: "not_modified"}
 
@@ -93,10 +107,17 @@ class StorePipeline:
     until the end: only a run that finished may conclude that an article was removed.
     """
 
-    def __init__(self, crawler: Crawler, database_url: str, frozen_runs: int) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        database_url: str,
+        frozen_runs: int,
+        warc: WarcSettings | None = None,
+    ) -> None:
         self.crawler = crawler
         self.database_url = database_url
         self.frozen_runs = frozen_runs
+        self.warc = warc
         self.writer: ArchiveWriter | None = None
         self.database: Database | None = None
         self.run_id: int | None = None
@@ -115,7 +136,8 @@ class StorePipeline:
         frozen_runs = crawler.settings.getint("COUNTER_FROZEN_RUNS", 3)
         if frozen_runs < 2:
             raise ValueError(f"COUNTER_FROZEN_RUNS must be at least 2, got {frozen_runs}")
-        return cls(crawler, resolve_database_url(crawler.settings.get("DATABASE_URL")), frozen_runs)
+        database_url = resolve_database_url(crawler.settings.get("DATABASE_URL"))
+        return cls(crawler, database_url, frozen_runs, warc_settings(crawler.settings))
 
     async def open_spider(self) -> None:
         # Only the lienminh spider stores (the discover spider runs no pipelines).
@@ -136,6 +158,14 @@ class StorePipeline:
             if problem is None:
                 raise
             refuse_to_start(problem)
+        if self.warc is not None:
+            try:
+                await asyncio.to_thread(check_folder, self.warc.folder)
+            except OSError as error:
+                refuse_to_start(
+                    f"cannot write WARC files to {self.warc.folder}: {error.strerror or error} "
+                    "(set WARC_DIR, [warc] dir, or turn WARC off with WARC_ENABLED=0)"
+                )
         try:
             await asyncio.to_thread(self._lock_site, spider.site)
         except LockHeld as held:
@@ -151,7 +181,7 @@ class StorePipeline:
         self.crawler.stats.set_value("coopspider/run_id", run_id)
         if self.baseline:
             self.crawler.stats.set_value("coopspider/baseline", True)
-        self.writer = ArchiveWriter(self.database_url, run_id, self.baseline)
+        self.writer = ArchiveWriter(self.database_url, run_id, self.baseline, self.warc)
 
     def _lock_site(self, site: str) -> None:
         """Take the site's lock, held until the run is closed (spider_closed): two crawls of one
@@ -208,7 +238,8 @@ class StorePipeline:
                 )
             )
         elif isinstance(item, ArticleGoneItem):
-            self.gone.append(GoneSeen(item.article_id, item.status))
+            capture = asdict(item.capture) if item.capture is not None else None
+            self.gone.append(GoneSeen(item.article_id, item.status, capture))
         elif (kind := _WRITTEN.get(type(item))) is not None:
             assert self.writer is not None
             record = asdict(item)
@@ -280,6 +311,9 @@ class StorePipeline:
         transaction, so the run's status and its removals never disagree."""
         assert self.database is not None and self.run_id is not None
         stats = self.crawler.stats
+        # The 404/410 answers of removals go to WARC files of this process (the writer's are
+        # closed by now); none is made when nothing was removed.
+        warc = self.warc.open() if self.warc is not None else None
         with self.database.begin() as session:
             if not failed:
                 recorded = finish_tracking(
@@ -290,9 +324,12 @@ class StorePipeline:
                     gone=self.gone,
                     baseline=self.baseline,
                     frozen_runs=self.frozen_runs,
+                    warc=warc,
                 )
                 for kind, count in recorded.items():
                     stats.set_value(f"coopspider/events/{kind}", count)
+                if warc is not None:
+                    warc.close()  # on disk before the events pointing at it are committed
             finish_run(
                 session,
                 self.run_id,

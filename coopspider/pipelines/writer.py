@@ -32,6 +32,7 @@ from storage import (
     parse_timestamp,
     save_counter,
 )
+from storage.warc import WarcFiles
 
 _QUEUE_SIZE = 256
 # Items written in one transaction, at most: one at a time, the ORM's per-query cost made the
@@ -57,11 +58,22 @@ def _one_by_one(save: Callable[[Session, dict[str, Any], int], Any]) -> Saver:
     return lambda session, records, run_id: [save(session, record, run_id) for record in records]
 
 
-def savers(baseline: bool) -> dict[str, Saver]:
+@dataclass(frozen=True)
+class WarcSettings:
+    """Where and how the writer keeps the pages of new versions (storage.warc)."""
+
+    folder: str
+    max_bytes: int
+
+    def open(self) -> WarcFiles:
+        return WarcFiles(self.folder, max_bytes=self.max_bytes)
+
+
+def savers(baseline: bool, warc: WarcFiles | None = None) -> dict[str, Saver]:
     """How each kind of submitted record is written, a list at a time; a baseline run records
-    no per-article change event."""
+    no per-article change event. With `warc`, new versions are kept in its WARC files."""
     return {
-        "article": partial(archive_articles, baseline=baseline),
+        "article": partial(archive_articles, baseline=baseline, warc=warc),
         "counter": _one_by_one(save_counter),
         "not_modified": _one_by_one(_confirm_unchanged),
     }
@@ -114,18 +126,22 @@ def _write(
     kind: str,
     records: list[dict[str, Any]],
     run_id: int,
+    warc: WarcFiles | None = None,
 ) -> list[Outcome]:
     """Write records of one kind in one transaction; when that fails, each in its own, so one
-    bad record costs only itself and is reported with its own error."""
+    bad record costs only itself and is reported with its own error. The WARC records the
+    transaction points at are on disk before it commits."""
     try:
         with database.begin() as session:
             results = save(session, records, run_id)
+            if warc is not None:
+                warc.sync()
     except Exception as error:  # noqa: BLE001 - reported to the crawl, which logs and counts it
         if len(records) > 1:
             return [
                 outcome
                 for record in records
-                for outcome in _write(database, save, kind, [record], run_id)
+                for outcome in _write(database, save, kind, [record], run_id, warc)
             ]
         url = records[0].get("url", "")
         return [Outcome(kind, url, error=f"{type(error).__name__}: {error}")]
@@ -139,32 +155,42 @@ def _write_until_done(
     database_url: str,
     run_id: int,
     baseline: bool,
+    warc_settings: WarcSettings | None,
     tasks: Queue[Task | None],
     outcomes: Queue[Outcome],
 ) -> None:
     ignore_sigint()  # on Ctrl-C the crawl sends the end of the queue: what is queued is written
     database = open_database(database_url)
-    save = savers(baseline)
+    warc = warc_settings.open() if warc_settings is not None else None
+    save = savers(baseline, warc)
     finished = False
     while not finished and (first := _next_task(tasks)) is not None:
         batch, finished = _queued_after(first, tasks)
         for kind, group in groupby(batch, key=itemgetter(0)):
             records = [record for _, record in group]
-            for outcome in _write(database, save[kind], kind, records, run_id):
+            for outcome in _write(database, save[kind], kind, records, run_id, warc):
                 outcomes.put(outcome)
+    if warc is not None:
+        warc.close()
     database.close()
 
 
 class ArchiveWriter:
     """Submit items from the crawl; collect what became of them as they are written."""
 
-    def __init__(self, database_url: str, run_id: int, baseline: bool = False) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        run_id: int,
+        baseline: bool = False,
+        warc: WarcSettings | None = None,
+    ) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a running reactor
         self.tasks: Queue[Task | None] = context.Queue(_QUEUE_SIZE)
         self.outcomes: Queue[Outcome] = context.Queue()
         self.process = context.Process(
             target=_write_until_done,
-            args=(database_url, run_id, baseline, self.tasks, self.outcomes),
+            args=(database_url, run_id, baseline, warc, self.tasks, self.outcomes),
             name="coopspider-writer",
             daemon=True,
         )

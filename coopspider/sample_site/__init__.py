@@ -43,6 +43,7 @@ Serve::
         server.base_url                  # "http://127.0.0.1:PORT/"
         server.site = edited_site        # switch versions between crawls
         list(server.requests)            # paths; also .entries(), .count(path), .clear()
+    serve(site, latency=0.1)             # every answer 100 ms late, as from a distant server
     server.wait()                        # (without `with`) block until close() or Ctrl-C
     serve_forever(site, port=8000)       # print the URL and serve until Ctrl-C
 

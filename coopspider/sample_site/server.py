@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from email.message import Message
@@ -98,11 +99,15 @@ class SampleServer:
     Article pages carry ETag and Last-Modified and answer conditional requests with 304 while
     `conditional` is true (the default); set it false to imitate a server that ignores them.
     `statuses` maps request paths to a status served instead of the page (e.g. 503), with a
-    short error page.
+    short error page. `latency` (seconds) delays every answer, as a distant server would; each
+    request waits in its own thread, so concurrent requests overlap.
     """
 
-    def __init__(self, site: SampleSite, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, site: SampleSite, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0
+    ) -> None:
         self.site = site
+        self.latency = latency
         self.conditional = True
         self.statuses: dict[str, int] = {}
         self.validators = Validators()
@@ -162,9 +167,12 @@ class SampleServer:
         self.close()
 
 
-def serve(site: SampleSite, host: str = "127.0.0.1", port: int = 0) -> SampleServer:
-    """Serve `site` from a daemon thread; port 0 picks a free port (see `.base_url`)."""
-    return SampleServer(site, host, port)
+def serve(
+    site: SampleSite, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0
+) -> SampleServer:
+    """Serve `site` from a daemon thread; port 0 picks a free port (see `.base_url`); every
+    answer waits `latency` seconds."""
+    return SampleServer(site, host, port, latency)
 
 
 def serve_forever(site: SampleSite, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -193,6 +201,8 @@ def _handler_for(server: SampleServer) -> type[BaseHTTPRequestHandler]:
             self._respond(send_body=False)
 
         def _respond(self, send_body: bool) -> None:
+            if server.latency > 0:
+                time.sleep(server.latency)
             host = self.headers.get("Host") or "{}:{}".format(*server.address)
             site = server.site
             status, content_type, body = site.render(self.path, f"http://{host}/")

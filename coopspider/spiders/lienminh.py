@@ -33,6 +33,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
+from coopspider.capture import http_capture
 from coopspider.exitcodes import refuse_to_start
 from coopspider.extraction import Extractor, default_processes
 from coopspider.items import (
@@ -53,6 +54,7 @@ from coopspider.profiles import (
     resolve_site,
     site_tables,
     whole_days,
+    with_site_table,
 )
 from coopspider.urls import LinkKind, ParsedUrl, on_site, site_of, split_login
 from storage import (
@@ -95,7 +97,8 @@ class LienminhSpider(scrapy.Spider):
     `profile` (the profile whose grammar a new site uses), `revisit_days`, `revisit_old_days`
     and `full` (override the REVISIT_DAYS, REVISIT_OLD_DAYS and FULL_CRAWL settings for this
     crawl). The `SITE_PROFILES` setting (else $COOPSPIDER_SITE_TABLES) holds the user's
-    `[sites.NAME]` tables. A login in the base URL (`https://user:password@host/`) is sent as
+    `[sites.NAME]` tables; `site_table` (JSON) replaces the one of `site` (how `run --scrapyd`
+    hands it to a node). A login in the base URL (`https://user:password@host/`) is sent as
     HTTP Basic authentication to the site's host.
     """
 
@@ -139,11 +142,16 @@ class LienminhSpider(scrapy.Spider):
         self.categories: set[str] = set()  # whose listings this crawl asked for
         self.offsite_seen: set[tuple[str, int | None] | None] = set()  # sites linked to
         self.categories_capped = False
+        self.capture = False  # whether items carry their HTTP exchange (WARC writing on)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LienminhSpider:
         try:
-            tables = site_tables(crawler.settings.getdict("SITE_PROFILES"))
+            tables = with_site_table(
+                site_tables(crawler.settings.getdict("SITE_PROFILES")),
+                kwargs.get("site"),
+                kwargs.pop("site_table", None),
+            )
             kwargs["profiles"] = load_profiles(tables)
             spider = super().from_crawler(crawler, *args, **kwargs)
         except ValueError as error:  # an unknown site, a bad profile or argument: one line
@@ -155,6 +163,10 @@ class LienminhSpider(scrapy.Spider):
             default_processes() if processes in (None, "") else int(processes)
         )
         crawler.signals.connect(spider.close_extractor, signal=signals.spider_closed)
+        settings = crawler.settings
+        spider.capture = settings.getbool("COOPSPIDER_STORE_ENABLED", True) and settings.getbool(
+            "WARC_ENABLED", True
+        )
         return spider
 
     async def close_extractor(self) -> None:
@@ -444,6 +456,7 @@ class LienminhSpider(scrapy.Spider):
         if not self._is_page(response):
             return
         assert self.extractor is not None
+        fetched_at = utc_now()
         try:
             item = await self.extractor.article(
                 response.url,
@@ -453,7 +466,7 @@ class LienminhSpider(scrapy.Spider):
                 site=self.site,
                 article_id=article_id,
                 category=category,
-                fetched_at=utc_now(),
+                fetched_at=fetched_at,
             )
         except Exception as error:  # noqa: BLE001 - one odd page must never stop the crawl
             self.logger.exception("Extraction failed on %s: %s", response.url, error)
@@ -461,6 +474,8 @@ class LienminhSpider(scrapy.Spider):
             return
         item.etag = _header(response, b"ETag")
         item.last_modified = _header(response, b"Last-Modified")
+        if self.capture:
+            item.capture = http_capture(response, fetched_at)
         yield item
 
     def _article_answer(
@@ -482,7 +497,11 @@ class LienminhSpider(scrapy.Spider):
             )
         stats.inc_value("coopspider/articles/gone")
         return ArticleGoneItem(
-            site=self.site, url=response.url, article_id=article_id, status=response.status
+            site=self.site,
+            url=response.url,
+            article_id=article_id,
+            status=response.status,
+            capture=http_capture(response, utc_now()) if self.capture else None,
         )
 
     def _skip_listing(self, url: str) -> None:
