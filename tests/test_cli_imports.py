@@ -24,8 +24,8 @@ from tests.helpers import clean_env
 # PostgreSQL's driver (the archive is SQLite here). Not lxml: the argument parser checks the
 # site profiles' selectors, `--help` included.
 NOT_FOR_READING = {"scrapy", "twisted", "parsel", "dateparser", "w3lib", "alembic", "psycopg"}
-# The templates are for the HTML report and the e-mail's HTML part alone.
-RENDERS_HTML = {"report", "alert --dry-run"}
+# The templates are for the HTML report, the Atom feed and the e-mail's HTML part alone.
+RENDERS_TEMPLATES = {"report", "feed", "alert --dry-run"}
 # Commands that open no archive: the ORM and the models are for reading one.
 NO_ARCHIVE = {"sites": ["sites"], "config check": ["config", "check"]}
 FOR_AN_ARCHIVE = {"sqlalchemy.orm", "storage.models", "storage.repository"}
@@ -108,7 +108,7 @@ def test_a_read_command_imports_neither_the_crawler_nor_alembic(
     result = imported_by([*arguments, "--database", archive_url])
     assert "sqlalchemy" in result["packages"]  # the command did open the archive
     assert NOT_FOR_READING & result["packages"] == set()
-    assert ("jinja2" in result["packages"]) == (command in RENDERS_HTML)
+    assert ("jinja2" in result["packages"]) == (command in RENDERS_TEMPLATES)
     assert not result["profiles_made"]  # no --site: no profile is needed
 
 
