@@ -8,7 +8,7 @@ sample site's vocabulary plus one cooperative's name per article (so some querie
 selective, as a name is), 2% of the articles edited, a month of change events and counter
 readings. Migration 0005 then indexes it, as it would an existing archive. Printed:
 
-- search: `storage.search.search` (ranked, accent-blind, 20 hits) against a LIKE scan of the
+- search: `storage.fulltext.search` (ranked, accent-blind, 20 hits) against a LIKE scan of the
   same latest versions for the same words (accent-sensitive, unranked: the naive way);
 - report: `coopspider report --days 30` (build the model, render and write every page and the
   Atom feed) against a plain SELECT of the same rows (the window's events, the versions of the
@@ -57,7 +57,7 @@ from storage import (  # noqa: E402
     search,
     upgrade_database,
 )
-from storage.search import MAX_QUERY_WORDS  # noqa: E402
+from storage.fulltext import MAX_QUERY_WORDS  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
 DAYS = 30

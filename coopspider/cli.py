@@ -31,7 +31,7 @@ from coopspider.text import strip_controls
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from coopspider.config import Config, SiteConfig
+    from coopspider.config import Config, ConfigError, SiteConfig
     from coopspider.cycle import Step
     from coopspider.profiles import SiteProfile
     from coopspider.sample_site import SampleSite
@@ -51,19 +51,26 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line, without a traceback."""
 
 
-def _config(args: argparse.Namespace) -> Config:
-    """The configuration file's settings under the environment's, read once per command."""
+def _config(args: argparse.Namespace, *, check_sites: bool = False) -> Config:
+    """The configuration file's settings under the environment's, read once per command. Its
+    [sites.NAME] tables are checked when a command first uses the sites (`_profiles`), unless
+    `check_sites` asks for every problem at once."""
     from coopspider.config import ConfigError, load_config
 
     if getattr(args, "loaded_config", None) is None:
         try:
-            args.loaded_config = load_config(getattr(args, "config", None))
+            path = getattr(args, "config", None)
+            args.loaded_config = load_config(path, check_sites=check_sites)
         except ConfigError as error:
-            problems = "\n  ".join(error.problems)
-            raise UserError(f"invalid configuration:\n  {problems}") from error
+            raise _invalid_configuration(error) from error
         for warning in args.loaded_config.warnings:
             print(f"coopspider: warning: {warning}", file=sys.stderr)
     return args.loaded_config
+
+
+def _invalid_configuration(error: ConfigError) -> UserError:
+    problems = "\n  ".join(error.problems)
+    return UserError(f"invalid configuration:\n  {problems}")
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -313,7 +320,18 @@ def _site_tables(args: argparse.Namespace) -> dict[str, Any]:
 
 def _profiles(args: argparse.Namespace) -> dict[str, SiteProfile]:
     """The site profiles: the built-in ones with the configuration file's tables applied."""
-    return _config(args).profiles
+    return _sites_of(_config(args)).profiles
+
+
+def _sites_of(config: Config) -> Config:
+    """`config`, its [sites.NAME] tables checked (a UserError when one is wrong)."""
+    from coopspider.config import ConfigError
+
+    try:
+        config.profiles  # noqa: B018 - makes and checks the profiles and sites, once
+    except ConfigError as error:
+        raise _invalid_configuration(error) from error
+    return config
 
 
 def _profile_for(args: argparse.Namespace, name: str | None, url: str) -> SiteProfile | None:
@@ -465,9 +483,10 @@ def cmd_sample_site(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {error}") from error
     with server:
-        print(server.base_url, flush=True)
+        # The hints first: whoever has read the URL may stop the server and find them written.
         for line in _sample_site_hints(args, server.base_url, site):
             print(line, file=sys.stderr, flush=True)
+        print(server.base_url, flush=True)
         with suppress(KeyboardInterrupt):
             server.wait()
     return EXIT_OK
@@ -746,9 +765,9 @@ def _setting(text: str) -> tuple[str, str]:
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     from coopspider.config import CONFIG_FILE_NAME, describe, effective_database_url
-    from coopspider.cycle import lock_file_for
+    from coopspider.cycle import run_lock_in_use
 
-    config = _config(args)
+    config = _config(args, check_sites=True)  # every problem at once
     if config.path is None:
         print(
             f"No configuration file ({CONFIG_FILE_NAME} is not in {Path.cwd()}): "
@@ -757,7 +776,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     else:
         print(f"{config.path}: valid")
     database = effective_database_url(config, args.database)
-    for line in describe(config, database, lock_file_for(config, database[0])):
+    for line in describe(config, database, run_lock_in_use(config, database)):
         print(line)
     return EXIT_OK
 
@@ -843,7 +862,7 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from storage import UTC_PLUS_7, count_matches, search
-    from storage.search import check_query, query_words
+    from storage.fulltext import check_query, query_words
 
     try:
         check_query(args.query, args.limit)

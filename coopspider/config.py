@@ -68,6 +68,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import getaddresses
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -224,38 +225,81 @@ class Config:
     smtp: SmtpConfig = SmtpConfig()
     alerts: AlertsConfig = AlertsConfig()
     report_url: str | None = None  # where the published report is read (chat messages link it)
-    sites: dict[str, SiteConfig] = field(default_factory=dict)
     run: RunConfig = RunConfig()
     warc: WarcConfig = WarcConfig()
     scrapyd: ScrapydConfig = ScrapydConfig()
-    # The [sites.NAME] tables as validated: the site profiles start from them, and `run` hands
-    # them to its crawls.
+    # The [sites.NAME] tables as read: the site profiles start from them, and `run` hands them
+    # to its crawls.
     site_tables: dict[str, Any] = field(default_factory=dict)
-    # The site profiles every command uses: the built-in ones with those tables applied, checked
-    # once here (coopspider.profiles.load_profiles).
-    profiles: dict[str, SiteProfile] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # key path -> FILE:LINE or variable
     warnings: tuple[str, ...] = ()
+    # Checks the site tables and makes the profiles and sites of them (see `profiles`); None:
+    # from `site_tables` alone, without the file's lines.
+    resolve_sites: Callable[[], Sites] | None = field(default=None, repr=False, compare=False)
 
     def source_of(self, key_path: str) -> str:
         """Where a setting came from: FILE:LINE, the variable's name, or "default"."""
         return self.sources.get(key_path, DEFAULT)
 
+    @property
+    def profiles(self) -> dict[str, SiteProfile]:
+        """The site profiles every command uses: the built-in ones with the [sites.NAME] tables
+        applied (coopspider.profiles.load_profiles). Made on first use, as most commands need
+        none; ConfigError then when a table is wrong (unless load_config checked them already)."""
+        return self._sites.profiles
 
-def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    @property
+    def sites(self) -> dict[str, SiteConfig]:
+        """The configured sites, as their checked profiles hold them (see `profiles`)."""
+        return self._sites.sites
+
+    @cached_property
+    def _sites(self) -> Sites:
+        if self.resolve_sites is not None:
+            return self.resolve_sites()
+        return _check_sites(None, "", self.site_tables)
+
+
+@dataclass(frozen=True)
+class Sites:
+    """The site profiles and the configured sites, made of the [sites.NAME] tables."""
+
+    profiles: dict[str, SiteProfile]
+    sites: dict[str, SiteConfig]
+
+
+def load_config(
+    path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    check_sites: bool = True,
+) -> Config:
     """Read `path` (or ./coopspider.toml when it exists), apply `env`, validate everything.
 
-    Raises ConfigError listing every problem found.
+    Raises ConfigError listing every problem found. With `check_sites=False` the [sites.NAME]
+    tables are checked, and made into site profiles, only when `Config.profiles` or
+    `Config.sites` is first used (which raises ConfigError then): a command that needs no site
+    does not pay for compiling every profile's patterns.
     """
     env = os.environ if env is None else env
     file = _locate(path)
     text = _read(file) if file else ""
     reader = _Reader(file, text)
     tables = reader.parse()
-    config = reader.build(tables, _environment(env))
+    config = reader.build(tables, _environment(env), check_sites=check_sites)
     if reader.problems:
         raise ConfigError(reader.problems)
     return config
+
+
+def _check_sites(file: Path | None, text: str, tables: dict[str, Any]) -> Sites:
+    """The profiles and sites of the [sites.NAME] tables of `file` (whose `text` gives the lines
+    of problems); raises ConfigError listing every problem of the tables."""
+    reader = _Reader(file, text)
+    sites = reader.resolve_sites(tables)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return sites
 
 
 def _locate(path: str | Path | None) -> Path | None:
@@ -379,7 +423,7 @@ class _Reader:
 
     # -- the whole configuration --
 
-    def build(self, tables: dict[str, Any], env: dict[str, str]) -> Config:
+    def build(self, tables: dict[str, Any], env: dict[str, str], *, check_sites: bool) -> Config:
         def section(name: str, keys: tuple[str, ...]) -> dict[str, Any]:
             return self.table(tables.get(name, {}), name, keys)
 
@@ -412,7 +456,16 @@ class _Reader:
         scrapyd_user = self.value({}, "scrapyd.username", _login, env)
         scrapyd_password = self.value({}, "scrapyd.password", _password, env)
         site_tables = tables.get("sites", {})
-        profiles = self.profiles(site_tables)
+        for name, table in site_tables.items():
+            for key in table if isinstance(table, dict) else ():
+                self.sources[f"sites.{name}.{key}"] = self.where(f"sites.{name}.{key}")
+        if check_sites:  # now, its problems among the others
+            resolved = self.resolve_sites(site_tables)
+
+            def resolve_sites() -> Sites:
+                return resolved
+        else:
+            resolve_sites = partial(_check_sites, self.file, self.text, site_tables)
 
         return Config(
             path=self.file,
@@ -430,7 +483,6 @@ class _Reader:
                 notify=tuple(notify or ()),
             ),
             report_url=report_url,
-            sites=self.sites(site_tables, profiles),
             run=RunConfig(timeout=timeout or DEFAULT_CRAWL_TIMEOUT_S, lock_file=lock_file),
             warc=WarcConfig(
                 enabled=True if warc_enabled is None else warc_enabled,
@@ -440,10 +492,16 @@ class _Reader:
                 nodes=tuple(nodes or ()), username=scrapyd_user, password=scrapyd_password
             ),
             site_tables=site_tables,
-            profiles=profiles,
             sources=dict(self.sources),
             warnings=tuple(self.warnings(tables)),
+            resolve_sites=resolve_sites,
         )
+
+    def resolve_sites(self, tables: dict[str, Any]) -> Sites:
+        """The site profiles and configured sites of the [sites.NAME] tables; none, and the
+        problems noted, when a table is wrong."""
+        profiles = self.profiles(tables)
+        return Sites(profiles, self.sites(tables, profiles))
 
     def profiles(self, tables: dict[str, Any]) -> dict[str, SiteProfile]:
         """The site profiles with the `[sites.NAME]` tables applied, checked where site profiles
@@ -466,8 +524,6 @@ class _Reader:
             return {}
         sites: dict[str, SiteConfig] = {}
         for name, table in tables.items():
-            for key in table:
-                self.sources[f"sites.{name}.{key}"] = self.where(f"sites.{name}.{key}")
             profile = profiles[name]
             given = {key: getattr(profile, key) for key in _SITE_SETTINGS if key in table}
             sites[name] = SiteConfig(name=name, profile=table.get("profile"), **given)
@@ -854,10 +910,12 @@ def effective_database_url(config: Config, command_line: str | None) -> tuple[st
     return DEFAULT_DATABASE_URL, "default"
 
 
-def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list[str]:
+def describe(config: Config, database: tuple[str, str], run_lock: tuple[str, str]) -> list[str]:
     """The effective configuration as lines for people, secrets masked, sources named.
 
-    `database` is the effective (URL, source) pair, as `effective_database_url` gives it.
+    `database` is the effective (URL, source) pair, as `effective_database_url` gives it;
+    `run_lock` what keeps runs apart on that archive and its source
+    (coopspider.cycle.run_lock_in_use).
     """
 
     def shown(value: Any, key_path: str) -> str:
@@ -884,7 +942,7 @@ def describe(config: Config, database: tuple[str, str], lock_file: Path) -> list
         + shown(", ".join(t.shown for t in alerts.notify) or "none", "alerts.notify"),
         f"report.url: {shown(config.report_url, 'report.url')}",
         f"run.timeout: {shown(f'{config.run.timeout:g} s per site', 'run.timeout')}",
-        f"run.lock_file: {lock_file}  ({config.source_of('run.lock_file')})",
+        f"run.lock_file: {run_lock[0]}  ({run_lock[1]})",
         f"warc.enabled: {shown(str(config.warc.enabled).lower(), 'warc.enabled')}",
         f"warc.dir: {shown(config.warc.dir, 'warc.dir')}",
         "scrapyd.nodes: "

@@ -110,6 +110,32 @@ def lock_file_for(config: Config, database_url: str) -> Path:
     return config.run.lock_file or default_lock_file(database_url)
 
 
+def uses_advisory_lock(dialect: str | None) -> bool:
+    """Whether runs on an archive of this kind ("sqlite", "postgresql") are kept apart by the
+    archive's own advisory lock, which every machine writing to it sees, rather than by the
+    lock file, which only this machine's processes see (all a SQLite file can have)."""
+    return dialect == "postgresql"
+
+
+def run_lock_in_use(config: Config, database: tuple[str, str]) -> tuple[str, str]:
+    """What keeps runs apart on the archive `database` ((URL, where it came from), as
+    config.effective_database_url gives it), as `config check` shows run.lock_file: the lock
+    file and its source, or, for a PostgreSQL archive, the advisory lock and the source of the
+    URL that makes it one."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url, url_source = database
+    try:
+        dialect = make_url(url).get_backend_name()
+    except ArgumentError:
+        dialect = None
+    if uses_advisory_lock(dialect):
+        advisory = f'not used: runs take the advisory lock "{RUN_LOCK}" of the PostgreSQL archive'
+        return advisory, url_source
+    return str(lock_file_for(config, url)), config.source_of("run.lock_file")
+
+
 @contextmanager
 def run_lock(config: Config, database_url: str, database: Database) -> Iterator[None]:
     """Hold the lock that keeps runs from overlapping for the block; storage.LockHeld at once
@@ -120,7 +146,7 @@ def run_lock(config: Config, database_url: str, database: Database) -> Iterator[
     """
     from storage import archive_lock, file_lock
 
-    if database.dialect == "postgresql":
+    if uses_advisory_lock(database.dialect):
         with archive_lock(database, RUN_LOCK):
             yield
     else:

@@ -70,7 +70,7 @@ _ACCENTS = _accent_table()
 def fold_keeping_offsets(text: str) -> str:
     """Accent- and case-insensitive form used to compare labels and titles: one character for
     one (a translation table), so a position in it is the same position in the cleaned line
-    (unlike storage.search.fold_for_search, which drops every combining mark)."""
+    (unlike storage.fulltext.fold_for_search, which drops every combining mark)."""
     return fold_clean_line(clean_line(text))
 
 

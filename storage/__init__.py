@@ -4,103 +4,135 @@ Typical use::
 
     with open_database(resolve_database_url(None)) as database, database.begin() as session:
         run_id = start_run(session, site=..., spider=..., base_url=..., started_at=...)
+
+The names below are imported from their modules on first use (PEP 562): a command that needs
+only the database's URL or lock helpers (`config check`) does not import the ORM and declare
+the models, a third of a quick command's start-up.
 """
 
-from storage.alerts import (
-    articles_archived_before,
-    batch_events,
-    batch_health_issues,
-    channel_id,
-    claim_batch,
-    create_batch,
-    dissolve_batch,
-    issue_changes,
-    known_channel,
-    lock_outbox,
-    mark_sent,
-    open_issue_kinds,
-    pending_batches,
-    record_run_health,
-    release_batch,
-    runs_to_check,
-    unbatched_events,
-    unbatched_issues,
-    versions_of_events,
-)
-from storage.changes import list_events, record_event
-from storage.db import (
-    DATABASE_URL_ENV,
-    DEFAULT_DATABASE_URL,
-    ArchiveMissing,
-    ArchiveNotWritable,
-    ArchiveOutdated,
-    Database,
-    SchemaUnavailable,
-    alembic_config,
-    check_writable,
-    create_db_engine,
-    database_problem,
-    downgrade_database,
-    open_database,
-    refuses_writes,
-    resolve_database_url,
-    sqlite_file,
-    upgrade_database,
-)
-from storage.locks import LockHeld, LockUnavailable, archive_lock, file_lock
-from storage.models import (
-    EVENT_KINDS,
-    HEALTH_KINDS,
-    RUN_INTERRUPTED,
-    AlertBatch,
-    AlertBatchEvent,
-    AlertBatchIssue,
-    AlertChannel,
-    Article,
-    ArticleVersion,
-    Base,
-    ChangeEvent,
-    CounterObservation,
-    CrawlRun,
-    HealthCheckedRun,
-    HealthIssue,
-)
-from storage.repository import (
-    UTC_PLUS_7,
-    SaveResult,
-    all_versions,
-    archived_sites,
-    article_as_dict,
-    article_versions,
-    close_abandoned_runs,
-    content_hash,
-    count_articles,
-    find_articles,
-    finish_run,
-    get_run,
-    latest_run,
-    latest_versions,
-    normalize_text,
-    owner_of,
-    parse_timestamp,
-    run_of_process,
-    run_owner,
-    save_counter,
-    start_run,
-    store_articles,
-)
-from storage.search import SearchHit, count_matches, described_by_models, fold_for_search, search
-from storage.tracking import (
-    GoneSeen,
-    KnownArticle,
-    ListingSeen,
-    archive_articles,
-    confirm_unchanged,
-    finish_tracking,
-    is_baseline_run,
-    known_articles,
-    walk_may_stop_at_known,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.alerts import (
+        articles_archived_before,
+        batch_events,
+        batch_health_issues,
+        channel_id,
+        claim_batch,
+        create_batch,
+        dissolve_batch,
+        issue_changes,
+        known_channel,
+        lock_outbox,
+        mark_sent,
+        open_issue_kinds,
+        pending_batches,
+        record_run_health,
+        release_batch,
+        runs_to_check,
+        unbatched_events,
+        unbatched_issues,
+        versions_of_events,
+    )
+    from storage.changes import list_events, record_event
+    from storage.db import (
+        DATABASE_URL_ENV,
+        DEFAULT_DATABASE_URL,
+        ArchiveMissing,
+        ArchiveNotWritable,
+        ArchiveOutdated,
+        Database,
+        SchemaUnavailable,
+        alembic_config,
+        check_writable,
+        create_db_engine,
+        database_problem,
+        downgrade_database,
+        open_database,
+        refuses_writes,
+        resolve_database_url,
+        sqlite_file,
+        upgrade_database,
+    )
+    from storage.fulltext import (
+        SearchHit,
+        count_matches,
+        described_by_models,
+        fold_for_search,
+        search,
+    )
+    from storage.locks import LockHeld, LockUnavailable, archive_lock, file_lock
+    from storage.models import (
+        EVENT_KINDS,
+        HEALTH_KINDS,
+        RUN_INTERRUPTED,
+        AlertBatch,
+        AlertBatchEvent,
+        AlertBatchIssue,
+        AlertChannel,
+        Article,
+        ArticleVersion,
+        Base,
+        ChangeEvent,
+        CounterObservation,
+        CrawlRun,
+        HealthCheckedRun,
+        HealthIssue,
+    )
+    from storage.repository import (
+        UTC_PLUS_7,
+        SaveResult,
+        all_versions,
+        archived_sites,
+        article_as_dict,
+        article_versions,
+        close_abandoned_runs,
+        content_hash,
+        count_articles,
+        find_articles,
+        finish_run,
+        get_run,
+        latest_run,
+        latest_versions,
+        normalize_text,
+        owner_of,
+        parse_timestamp,
+        run_of_process,
+        run_owner,
+        save_counter,
+        start_run,
+        store_articles,
+    )
+    from storage.tracking import (
+        GoneSeen,
+        KnownArticle,
+        ListingSeen,
+        archive_articles,
+        confirm_unchanged,
+        finish_tracking,
+        is_baseline_run,
+        known_articles,
+        walk_may_stop_at_known,
+    )
+
+# The modules that hold the names of __all__, the light ones first (see __getattr__).
+_MODULES = ("db", "locks", "models", "repository", "changes", "fulltext", "tracking", "alerts")
+
+
+def __getattr__(name: str) -> Any:
+    """A name of __all__, from the first of _MODULES that defines it (imported then)."""
+    if name in __all__:
+        for module_name in _MODULES:
+            module = importlib.import_module(f"{__name__}.{module_name}")
+            if hasattr(module, name):
+                value = getattr(module, name)
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "LockHeld",

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
     from alembic.config import Config
+    from sqlalchemy.orm import Session
 
 DEFAULT_DATABASE_URL = "sqlite:///data/coopspider.sqlite3"
 DATABASE_URL_ENV = "COOPSPIDER_DATABASE_URL"
@@ -120,6 +120,11 @@ class Database:
     """
 
     def __init__(self, engine: Engine) -> None:
+        # The ORM and the models, once there is a database to use them on (not for URLs).
+        from sqlalchemy.orm import sessionmaker
+
+        import storage.models  # noqa: F401
+
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 

@@ -337,3 +337,9 @@ class HealthCheckedRun(Base):
         ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
     )
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The search index follows every inserted version through a mapper event of storage.fulltext:
+# imported here, so that whoever uses the models has it, whichever of the package's names it
+# imports (the package imports its modules only on first use).
+from storage import fulltext as _fulltext  # noqa: E402, F401

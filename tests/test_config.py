@@ -207,6 +207,33 @@ def test_the_model_holds_the_site_profiles_every_command_reads(tmp_path: Path) -
     assert cli._profiles(args) is cli._profiles(args) is args.loaded_config.profiles
 
 
+def test_the_site_tables_are_checked_when_first_used_unless_asked_at_once(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A command that needs no site (diff, search, export...) does not make the profiles; the
+    first use of the sites checks the tables, with the file's lines, once. load_config's
+    default, and `config check`, check them with everything else."""
+    path = write(tmp_path, '[smtp]\nport = 2525\n\n[sites.hue]\nbase_url = "ftp://hue"\n')
+    wrong = f"{path}:5: sites.hue.base_url: must be an http:// or https:// URL, got 'ftp://hue'"
+    assert problems(path) == [wrong]
+    made = []
+    monkeypatch.setattr(
+        "coopspider.profiles.load_profiles", lambda tables: made.append(tables) or {}
+    )
+    config = load_config(path, env={}, check_sites=False)
+    assert config.smtp.port == 2525 and made == []
+    monkeypatch.undo()
+    for _ in range(2):
+        with pytest.raises(ConfigError) as raised:
+            config.profiles  # noqa: B018
+        assert raised.value.problems == [wrong]
+    # The command line turns it into the one usage error, when a command needs the sites.
+    args = argparse.Namespace(config=str(path))
+    with pytest.raises(cli.UserError, match="invalid configuration:\n  .*ftp://hue"):
+        cli._profiles(args)
+    assert args.loaded_config.smtp.port == 2525
+
+
 def test_site_settings_are_the_values_the_crawl_uses_with_their_source(tmp_path: Path) -> None:
     """Unset in the site table, a revisit window is the Scrapy setting the spider falls back
     to, a date order the profile's: each shown with the file and line that set it."""
@@ -414,8 +441,36 @@ def test_config_check_shows_the_effective_configuration_without_secrets(tmp_path
     assert f"  categories: tin-tuc-su-kien, chinh-sach-ho-tro  ({path}:17)" in lines
     # Not set for kontum: the window the spider falls back to, not "default".
     assert not any(line.endswith(": default") for line in lines)
-    assert f"run.lock_file: locks/run.lock  ({path}:29)" in lines
+    # A PostgreSQL archive: runs take its advisory lock, whatever run.lock_file says.
+    assert (
+        'run.lock_file: not used: runs take the advisory lock "coopspider run" of the '
+        f"PostgreSQL archive  ({path}:2)"
+    ) in lines
+    assert "locks/run.lock" not in done.stdout
     assert "readable by group or others (mode 0644)" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("database", "shown"),
+    [
+        ("sqlite:///archive/coop.sqlite3", "run.lock_file: locks/run.lock  ({path}:29)"),
+        (
+            "postgresql+psycopg://u@h/d",
+            'run.lock_file: not used: runs take the advisory lock "coopspider run" of the '
+            "PostgreSQL archive  (--database)",
+        ),
+    ],
+)
+def test_config_check_shows_the_run_lock_the_archive_uses(
+    database: str, shown: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """The lock file keeps runs apart on a SQLite archive; on a PostgreSQL one `run` takes the
+    archive's advisory lock instead, and config check says so rather than name a file."""
+    for name in [name for name in os.environ if name.startswith("COOPSPIDER_")]:
+        monkeypatch.delenv(name)
+    path = write(tmp_path, FULL)
+    assert cli.main(["config", "check", "--config", str(path), "--database", database]) == 0
+    assert shown.format(path=path) in capsys.readouterr().out.splitlines()
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from coopspider.sample_site import build_site, serve
-from storage.search import MAX_HITS, MAX_QUERY_CHARS, MAX_QUERY_WORDS
+from storage.fulltext import MAX_HITS, MAX_QUERY_CHARS, MAX_QUERY_WORDS
 from tests.conftest import ROOT, fresh_pg_schema, scrapy_crawl, selected_test_database
 from tests.helpers import clean_env, free_port, fresh_article
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from coopspider.config import Config, RunConfig, SiteConfig
+from coopspider.config import Config, RunConfig, SiteConfig, Sites
 from coopspider.cycle import (
     RunContext,
     StepOutcome,
@@ -213,7 +213,8 @@ def test_default_lock_file_sits_next_to_the_database(url: str, lock: Path) -> No
 
 
 def _config(**sites: SiteConfig) -> Config:
-    return Config(sites=dict(sites), run=RunConfig(timeout=600))
+    configured = Sites(profiles={}, sites=dict(sites))
+    return Config(run=RunConfig(timeout=600), resolve_sites=lambda: configured)
 
 
 def test_select_sites() -> None:

@@ -132,7 +132,7 @@ def test_scrapyd_nodes_in_the_configuration(tmp_path: Path) -> None:
     config = load_config(file, env=env)
     assert config.scrapyd.nodes == ("http://10.0.0.1:6800/", "https://n2:6801/x/")
     assert (config.scrapyd.username, config.scrapyd.password) == ("crawl", "s3cret")
-    lines = describe(config, ("sqlite://", "default"), tmp_path / "lock")
+    lines = describe(config, ("sqlite://", "default"), (str(tmp_path / "lock"), "default"))
     shown = "\n".join(lines)
     assert f"scrapyd.nodes: http://10.0.0.1:6800/, https://n2:6801/x/  ({file}:2)" in lines
     assert "scrapyd.username: crawl  (COOPSPIDER_SCRAPYD_USERNAME)" in lines

@@ -28,7 +28,7 @@ from storage import (
     store_articles,
     upgrade_database,
 )
-from storage.search import query_words
+from storage.fulltext import query_words
 from tests.conftest import scrapy_crawl
 from tests.helpers import T0, coopspider, make_article
 

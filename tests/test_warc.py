@@ -297,7 +297,7 @@ def test_the_configuration_says_where_crawls_write_warc_and_config_check_shows_i
         config_file, env={"COOPSPIDER_WARC_ENABLED": "1", "COOPSPIDER_WARC_DIR": "/mnt/w"}
     )
     assert overridden.warc.crawl_settings() == {"WARC_ENABLED": "1", "WARC_DIR": "/mnt/w"}
-    lines = describe(overridden, ("sqlite:///x", "default"), tmp_path / "lock")
+    lines = describe(overridden, ("sqlite:///x", "default"), (str(tmp_path / "lock"), "default"))
     assert "warc.enabled: true  (COOPSPIDER_WARC_ENABLED)" in lines
     assert "warc.dir: /mnt/w  (COOPSPIDER_WARC_DIR)" in lines
     assert load_config(None, env={}).warc.crawl_settings()["WARC_DIR"] == "data/warc"

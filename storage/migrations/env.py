@@ -9,8 +9,8 @@ from alembic import context
 from sqlalchemy import text
 
 from storage.db import create_db_engine
+from storage.fulltext import described_by_models
 from storage.models import Base
-from storage.search import described_by_models
 
 # Any fixed number: concurrent first runs against one PostgreSQL database wait for each other.
 _PG_MIGRATION_LOCK = 0x636F6F70

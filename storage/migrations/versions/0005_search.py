@@ -4,7 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-26
 
-The index holds text folded by storage.search (see its docstring for why folding is done in
+The index holds text folded by storage.fulltext (see its docstring for why folding is done in
 Python); the views `latest_articles` and `counter_series` make the archive readable in Datasette
 or any SQL client, on SQLite and PostgreSQL alike.
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from storage.search import add_to_index
+from storage.fulltext import add_to_index
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
