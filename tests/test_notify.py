@@ -301,7 +301,9 @@ def test_notify_urls_in_the_file_are_checked_and_shown_masked(tmp_path: Path) ->
     )
     file.chmod(0o600)
     config = load_config(file, env={})
-    shown = "\n".join(describe(config, ("sqlite:///a.sqlite3", "default"), tmp_path / "lock"))
+    shown = "\n".join(
+        describe(config, ("sqlite:///a.sqlite3", "default"), (str(tmp_path / "lock"), "default"))
+    )
     assert SECRET not in shown and "123456789" not in shown
     assert f"alerts.notify: tgram://1...n/-100123/, json://u:****@hooks.example/x  ({file}:2)" in (
         shown
