@@ -210,7 +210,7 @@ class CrawlStep:
     def run(self, context: RunContext) -> StepOutcome:
         lines = []
         # Opening applies any pending migration once, before the first child crawls.
-        with _opened(context.database_url) as database:
+        with step_database(context.database_url) as database:
             for site in context.sites:
                 root = masked_url(site.base_url) if site.base_url else "default root"
                 print(f"Crawling {site.name} ({root})", flush=True)
@@ -233,7 +233,7 @@ class DiffStep:
         sites = [crawl.site for crawl in context.crawls if crawl.ok]
         if not sites:
             return StepOutcome(True, ["diff: no crawl went well, nothing to compare"])
-        with _opened(context.database_url) as database, database.session() as session:
+        with step_database(context.database_url) as database, database.session() as session:
             reports = {site: build_diff(load_facts(session, site=site)) for site in sites}
         return StepOutcome(True, [describe_changes(site, reports[site]) for site in sites])
 
@@ -253,7 +253,7 @@ class AlertStep:
         # A run of one site alerts that site's changes; a run of all, every site's.
         site = context.sites[0].name if len(context.sites) == 1 else None
         dry_run = not settings.recipients and not config.alerts.notify
-        with _opened(context.database_url) as database:
+        with step_database(context.database_url) as database:
             outcome = send_alerts(
                 database,
                 settings,
@@ -294,7 +294,7 @@ class DatabaseUnavailable(Exception):
 
 
 @contextmanager
-def _opened(database_url: str) -> Iterator[Database]:
+def step_database(database_url: str) -> Iterator[Database]:
     """The opened archive for one step, its connections closed afterwards."""
     from storage import open_database
 

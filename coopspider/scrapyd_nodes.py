@@ -48,10 +48,10 @@ from coopspider.cycle import (
     RunContext,
     RunInterrupted,
     StepOutcome,
-    _opened,
     crawl_arguments,
     describe_crawl,
     judge_crawl,
+    step_database,
 )
 from coopspider.exitcodes import EXIT_CRAWL_FAILED
 from coopspider.urls import split_login
@@ -236,7 +236,7 @@ class ScrapydCrawlStep:
         self.nodes = {node.url: node for node in nodes}
 
     def run(self, context: RunContext) -> StepOutcome:
-        with _opened(context.database_url) as database:
+        with step_database(context.database_url) as database:
             return _Coordinator(context, database, self.nodes).run()
 
 
