@@ -844,7 +844,7 @@ def cmd_evidence(args: argparse.Namespace) -> int:
             "writing off, or before coopspider wrote WARC files"
         )
     try:
-        write_evidence(warc_dir, records, out)
+        write_evidence(warc_dir, records, kinds, out)
     except (WarcMissing, ValueError) as error:
         raise UserError(f"{error}; nothing written") from error
     except OSError as error:

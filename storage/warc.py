@@ -16,13 +16,14 @@ article into a standalone WARC file.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import socket
 import tempfile
 import time
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -139,17 +140,32 @@ def _record_bytes(record: Any) -> bytes:
     return out.getvalue()
 
 
-def _warcinfo(file_name: str, host: str) -> bytes:
-    info = RecordBuilder().create_warcinfo_record(
-        file_name,
-        {
-            "software": SOFTWARE,
-            "hostname": host,
-            "format": "WARC File Format 1.0",
-            "description": "Article pages archived by coopspider, as served",
-        },
-    )
+def _warcinfo(file_name: str, host: str, pages: Sequence[dict[str, str]] = ()) -> bytes:
+    fields = {
+        "software": SOFTWARE,
+        "hostname": host,
+        "format": "WARC File Format 1.0",
+        "description": "Article pages archived by coopspider, as served",
+    }
+    if pages:
+        # ReplayWeb.page lists a plain WARC's captures only under Resources; its Pages tab
+        # reads them from this line (the json-metadata of the collection it loads).
+        fields["json-metadata"] = json.dumps({"type": "collection", "pages": list(pages)})
+    info = RecordBuilder().create_warcinfo_record(file_name, fields)
     return _gzip_member(_record_bytes(info))
+
+
+def replay_pages(records: Sequence[WarcRecord], kinds: Mapping[int, str]) -> list[dict[str, str]]:
+    """Each capture as a page of ReplayWeb.page: its URL, its 14-digit WARC timestamp, and a
+    title saying what it is ("HTTP 404, removal")."""
+    return [
+        {
+            "url": record.target_uri,
+            "timestamp": record.fetched_at.astimezone(UTC).strftime("%Y%m%d%H%M%S"),
+            "title": f"HTTP {record.status}, {kinds.get(record.id, 'capture')}",
+        }
+        for record in records
+    ]
 
 
 def check_folder(folder: str | Path) -> None:
@@ -292,14 +308,17 @@ def read_records(folder: str | Path, record: WarcRecord) -> bytes:
     return data
 
 
-def write_evidence(folder: str | Path, records: Iterable[WarcRecord], out: Path) -> int:
-    """A standalone WARC at `out` (a warcinfo record, then each record pair), written whole or
-    not at all; the number of captures. WarcMissing or ValueError before anything is written."""
+def write_evidence(
+    folder: str | Path, records: Sequence[WarcRecord], kinds: Mapping[int, str], out: Path
+) -> int:
+    """A standalone WARC at `out` (a warcinfo record listing the captures as pages, then each
+    record pair), written whole or not at all; the number of captures. WarcMissing or
+    ValueError before anything is written."""
     pairs = [read_records(folder, record) for record in records]
     partial = out.with_name(f".{out.name}.partial")
     try:
         with open(partial, "wb") as file:
-            file.write(_warcinfo(out.name, machine_name()))
+            file.write(_warcinfo(out.name, machine_name(), replay_pages(records, kinds)))
             for data in pairs:
                 file.write(data)
             file.flush()

@@ -8,6 +8,8 @@ import base64
 import datetime as dt
 import hashlib
 import io
+import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -174,6 +176,15 @@ def test_evidence_is_a_standalone_warc_of_every_capture(crawled: Crawled) -> Non
         checked = subprocess.run([WARCIO, "check", out], capture_output=True, text=True)
         assert checked.returncode == 0, checked.stdout
         assert "removal" in done.stdout if statuses[-1] == "404" else "version 2" in done.stdout
+        # ReplayWeb.page's Pages tab: every capture, by its URL and the response's WARC-Date.
+        info = records[0].payload.decode()
+        metadata = next(line for line in info.splitlines() if line.startswith("json-metadata:"))
+        pages = json.loads(metadata.partition(":")[2])["pages"]
+        assert [(page["url"], page["timestamp"]) for page in pages] == [
+            (url, re.sub(r"\D", "", date)) for date in dates
+        ]
+        last = "removal" if statuses[-1] == "404" else "version 2"
+        assert pages[-1]["title"] == f"HTTP {statuses[-1]}, {last}"
 
 
 @pytest.mark.slow
