@@ -731,6 +731,8 @@ def _scrapyd_step(
     from coopspider.config import masked_url, node_urls
     from coopspider.scrapyd_nodes import ScrapydCrawlStep, login_problem, nodes_of
 
+    if args.here:
+        return None
     if args.scrapyd is not None:
         try:
             urls = node_urls(args.scrapyd)
@@ -1148,7 +1150,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="walk every listing page again instead of stopping at known articles",
     )
-    run.add_argument(
+    where = run.add_mutually_exclusive_group()
+    where.add_argument(
+        "--here",
+        action="store_true",
+        help="crawl on this machine even when [scrapyd] nodes are configured",
+    )
+    where.add_argument(
         "--scrapyd",
         metavar="URL[,URL...]",
         help="crawl each site as a job of these Scrapyd nodes (overrides [scrapyd] nodes); "

@@ -10,6 +10,7 @@ import pytest
 
 from coopspider.config import ConfigError, SiteConfig, describe, load_config, node_urls
 from coopspider.cycle import RunContext, crawl_arguments
+from coopspider.exitcodes import EXIT_CRAWL_FAILED, EXIT_USAGE
 from coopspider.profiles import ProfileError, load_profiles, with_site_table
 from coopspider.scrapyd_nodes import (
     PROJECT,
@@ -21,6 +22,8 @@ from coopspider.scrapyd_nodes import (
     node_load,
 )
 from storage import CrawlRun
+from tests.conftest import FAST
+from tests.helpers import clean_env, coopspider, write_config
 
 A, B, C = "http://10.0.0.1:6800/", "http://10.0.0.2:6800/", "http://10.0.0.3:6800/"
 
@@ -163,3 +166,27 @@ def test_node_urls_from_the_command_line() -> None:
     assert node_urls("http://a:1, http://b:2/,http://a:1/") == ["http://a:1/", "http://b:2/"]
     with pytest.raises(ValueError, match="'b:2' is not one"):
         node_urls("http://a:1,b:2")
+
+
+@pytest.mark.slow
+def test_run_here_crawls_on_this_machine_although_nodes_are_configured(tmp_path: Path) -> None:
+    # Port 9 (discard) is closed on loopback: the local crawl fails at once, which is enough to
+    # tell it ran here, where the nodes of the file would have refused this SQLite archive.
+    write_config(tmp_path, {"s1": "http://127.0.0.1:9/"})
+    config = tmp_path / "coopspider.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + '\n[scrapyd]\nnodes = ["http://127.0.0.1:9"]\n',
+        encoding="utf-8",
+    )
+    refused = coopspider("run", env=clean_env(), cwd=tmp_path)
+    assert refused.returncode == EXIT_USAGE, refused.stderr
+    assert "is a SQLite file on this machine" in refused.stderr
+    # Politeness off and no retries: the refused connection fails the crawl within seconds.
+    here = coopspider(
+        "run", "--here", *FAST, "-s", "RETRY_ENABLED=0", env=clean_env(), cwd=tmp_path
+    )
+    assert here.returncode == EXIT_CRAWL_FAILED, here.stdout + here.stderr[-2000:]
+    assert "Scrapyd" not in here.stdout + here.stderr
+    both = coopspider("run", "--here", "--scrapyd", "http://127.0.0.1:9", cwd=tmp_path)
+    assert both.returncode == EXIT_USAGE
+    assert "not allowed with argument" in both.stderr
