@@ -66,9 +66,6 @@ if TYPE_CHECKING:
     )
     from storage.locks import LockHeld, LockUnavailable, archive_lock, file_lock
     from storage.models import (
-        EVENT_KINDS,
-        HEALTH_KINDS,
-        RUN_INTERRUPTED,
         AlertBatch,
         AlertBatchEvent,
         AlertBatchIssue,
@@ -106,6 +103,7 @@ if TYPE_CHECKING:
         start_run,
         store_articles,
     )
+    from storage.schema import EVENT_KINDS, HEALTH_KINDS, RUN_INTERRUPTED
     from storage.tracking import (
         GoneSeen,
         KnownArticle,
@@ -119,7 +117,17 @@ if TYPE_CHECKING:
     )
 
 # The modules that hold the names of __all__, the light ones first (see __getattr__).
-_MODULES = ("db", "locks", "models", "repository", "changes", "fulltext", "tracking", "alerts")
+_MODULES = (
+    "db",
+    "locks",
+    "schema",
+    "models",
+    "repository",
+    "changes",
+    "fulltext",
+    "tracking",
+    "alerts",
+)
 
 
 def __getattr__(name: str) -> Any:

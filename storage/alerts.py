@@ -19,7 +19,6 @@ from sqlalchemy import Select, delete, exists, func, insert, select, text, updat
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import (
-    HEALTH_KINDS,
     AlertBatch,
     AlertBatchEvent,
     AlertBatchIssue,
@@ -31,6 +30,7 @@ from storage.models import (
     HealthCheckedRun,
     HealthIssue,
 )
+from storage.schema import HEALTH_KINDS
 
 # Any fixed number, distinct from the migration lock: alert runs wait for each other's claims.
 _PG_OUTBOX_LOCK = 0x616C7274

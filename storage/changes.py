@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import EVENT_KINDS, ChangeEvent
+from storage.models import ChangeEvent
+from storage.schema import EVENT_KINDS
 
 
 def record_event(

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
     from alembic.config import Config
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///data/coopspider.sqlite3"
 DATABASE_URL_ENV = "COOPSPIDER_DATABASE_URL"
@@ -115,18 +115,26 @@ class Database:
     """An open archive (from `open_database`): sessions on it, and `close()` for its connections.
 
     `with database.begin() as session:` runs one transaction, committed at the end (rolled back
-    on an error); `with database.session() as session:` leaves the transaction to the caller,
-    as readers do. Used as a context manager, it closes itself at the end of the block.
+    on an error); `with database.session() as session:` leaves the transaction to the caller;
+    `with database.read() as connection:` reads the tables without the ORM. Used as a context
+    manager, it closes itself at the end of the block.
     """
 
     def __init__(self, engine: Engine) -> None:
-        # The ORM and the models, once there is a database to use them on (not for URLs).
-        from sqlalchemy.orm import sessionmaker
-
-        import storage.models  # noqa: F401
-
         self._engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._orm_sessions: sessionmaker[Session] | None = None
+
+    @property
+    def _sessions(self) -> sessionmaker[Session]:
+        # The ORM and the models, once a session is asked for: readers that query the tables
+        # (`read()`) never import them.
+        if self._orm_sessions is None:
+            from sqlalchemy.orm import sessionmaker
+
+            import storage.models  # noqa: F401
+
+            self._orm_sessions = sessionmaker(self._engine, expire_on_commit=False)
+        return self._orm_sessions
 
     @property
     def dialect(self) -> str:
@@ -145,6 +153,14 @@ class Database:
     def begin(self) -> AbstractContextManager[Session]:
         """A new session inside a transaction, committed when the block ends without error."""
         return self._sessions.begin()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection inside one transaction, for queries on the tables of storage.schema
+        without the ORM: `with database.read() as connection:`. Everything it reads comes from
+        one snapshot of the archive."""
+        with self._engine.connect() as connection, connection.begin():
+            yield connection
 
     def connect(self) -> Connection:
         """A connection for SQL below the ORM (schema comparison, bulk loads); use it as

@@ -17,7 +17,8 @@ from sqlalchemy import ColumnElement, Subquery, and_, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import RUN_STATUSES, Article, ArticleVersion, CounterObservation, CrawlRun
+from storage.models import Article, ArticleVersion, CounterObservation, CrawlRun
+from storage.schema import RUN_STATUSES
 
 SaveResult = Literal["new", "changed", "unchanged"]
 
