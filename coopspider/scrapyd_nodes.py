@@ -271,7 +271,7 @@ class _Coordinator:
                 if not stop.received:
                     self.follow()
             if stop.received:
-                self.cancel_all(stop.received[0])
+                self.cancel_all(stop)
         outcomes = [self.outcomes[site.name] for site in self.context.sites]
         self.context.crawls.extend(outcomes)
         if stop.received:
@@ -421,20 +421,32 @@ class _Coordinator:
         except NodeError as error:
             print(f"coopspider: cannot cancel job {job.id}: {error}", file=sys.stderr)
 
-    def cancel_all(self, signum: int) -> None:
+    def cancel_all(self, stop: StopSignals) -> None:
         """Cancel every job of this run, passing the coordinator's stop signal on to the running
         crawls (as a local run does: SIGINT records "interrupted", SIGTERM "shutdown"), and wait
-        (STOP_WAIT_S at most) for them to close their runs; the sites are judged as they ended."""
+        (STOP_WAIT_S at most) for them to close their runs; the sites are judged as they ended.
+        A second stop signal ends the wait at once: the jobs still running are killed, as a
+        second Ctrl-C kills a local crawl."""
         sites = ", ".join(job.site.name for job in self.active.values())
         print(f"coopspider: interrupted: cancelling the Scrapyd jobs of {sites}", file=sys.stderr)
+        signal_name = signal.Signals(stop.received[0]).name.removeprefix("SIG")
         for job in list(self.active.values()):
             job.attempt += 1  # no second job
-            self.cancel(job, signal.Signals(signum).name.removeprefix("SIG"))
+            self.cancel(job, signal_name)
+        stop.event.clear()
         deadline = time.monotonic() + STOP_WAIT_S
-        while self.active and time.monotonic() < deadline:
+        while self.active and time.monotonic() < deadline and len(stop.received) == 1:
             self.follow()
             if self.active:
-                time.sleep(POLL_S)
+                stop.event.wait(POLL_S)
+        if self.active and len(stop.received) > 1:
+            print("coopspider: stopping now: killing the jobs still running", file=sys.stderr)
+            for job in list(self.active.values()):
+                self.cancel(job, "KILL")
+                self.outcomes[job.site.name] = CrawlOutcome(
+                    job.site.name, f"job {job.id} on {job.node} killed on a second stop", None
+                )
+            self.active.clear()
         for job in list(self.active.values()):
             self.outcomes[job.site.name] = CrawlOutcome(
                 job.site.name, f"job {job.id} on {job.node} did not stop when cancelled", None

@@ -280,6 +280,26 @@ def test_a_stopped_run_cancels_its_jobs_and_records_why(
     wait_until(lambda: not any(running_jobs(node) for node in nodes), "the job to end", 30)
 
 
+def test_a_second_ctrl_c_stops_waiting_and_kills_the_jobs(
+    tmp_path: Path, archive_url: str, nodes: list[ScrapydNode]
+) -> None:
+    site = "stopped-twice"
+    with gated_run(tmp_path, archive_url, nodes, site, 2042) as (_gated, coordinator):
+        assert coordinator.stderr is not None
+        errors: list[str] = []
+        reader = threading.Thread(target=lambda: errors.extend(coordinator.stderr or ()))
+        reader.start()
+        coordinator.send_signal(signal.SIGINT)
+        # The cancelled crawl waits for its page in flight, which the closed gate holds: the
+        # coordinator would wait STOP_WAIT_S (120 s) for it without the second Ctrl-C.
+        wait_until(lambda: any("cancelling" in line for line in errors), "the cancel", 60)
+        coordinator.send_signal(signal.SIGINT)
+        assert coordinator.wait(timeout=60) == EXIT_INTERRUPTED
+        reader.join(timeout=30)
+    assert any("stopping now: killing the jobs still running" in line for line in errors), errors
+    wait_until(lambda: not any(running_jobs(node) for node in nodes), "the job to be killed", 30)
+
+
 def test_unreachable_eggless_and_broken_nodes_and_no_node_at_all(
     tmp_path: Path,
     archive_url: str,
