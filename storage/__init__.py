@@ -85,7 +85,6 @@ if TYPE_CHECKING:
         all_versions,
         archived_sites,
         article_as_dict,
-        article_versions,
         close_abandoned_runs,
         content_hash,
         count_articles,
@@ -102,6 +101,7 @@ if TYPE_CHECKING:
         save_counter,
         start_run,
         store_articles,
+        versions_of_article,
     )
     from storage.schema import EVENT_KINDS, HEALTH_KINDS, RUN_INTERRUPTED
     from storage.tracking import (
@@ -189,7 +189,7 @@ __all__ = [
     "channel_id",
     "claim_batch",
     "known_channel",
-    "article_versions",
+    "versions_of_article",
     "close_abandoned_runs",
     "content_hash",
     "count_articles",

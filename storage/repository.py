@@ -535,7 +535,7 @@ def find_articles(session: Session, url: str, article_id: str | None = None) -> 
     return list(session.scalars(query))
 
 
-def article_versions(session: Session, article_pk: int) -> list[ArticleVersion]:
+def versions_of_article(session: Session, article_pk: int) -> list[ArticleVersion]:
     """Every version of an article, oldest first."""
     query = (
         select(ArticleVersion)

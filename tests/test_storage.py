@@ -7,6 +7,8 @@ fail, when the suite runs with COOPSPIDER_TEST_DATABASE=postgresql).
 
 from __future__ import annotations
 
+import ast
+import importlib
 import logging
 import math
 import multiprocessing
@@ -33,6 +35,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+import storage
 from storage import (
     DEFAULT_DATABASE_URL,
     UTC_PLUS_7,
@@ -827,3 +830,23 @@ def test_read_only_sessions_never_hold_up_writers_and_cannot_write(
                 reader.execute(text("DELETE FROM articles"))
     finally:
         reader_database.close()
+
+
+def test_every_lazy_storage_name_is_the_one_its_module_declares() -> None:
+    """`storage.NAME` comes from the first of storage's modules that has NAME: a table in
+    storage.schema named like a function of storage.repository once shadowed the function
+    (`coopspider history` crashed). Each name must resolve to the module its typed import names."""
+    tree = ast.parse((Path(storage.__file__)).read_text(encoding="utf-8"))
+    declared = {
+        alias.asname or alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("storage.")
+        for alias in node.names
+    }
+    assert set(declared) == set(storage.__all__)
+    wrong = {
+        name: module
+        for name, module in declared.items()
+        if getattr(storage, name) is not getattr(importlib.import_module(module), name)
+    }
+    assert wrong == {}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from coopspider.profiles import classify
 from coopspider.urls import host_of
-from storage import UTC_PLUS_7, Article, ArticleVersion, ChangeEvent, article_versions
+from storage import UTC_PLUS_7, Article, ArticleVersion, ChangeEvent, versions_of_article
 from storage import find_articles as find_by_url_or_id
 from storage.tracking import article_events, describe_change, version_content
 
@@ -28,7 +28,7 @@ def find_article(session: Session, url: str) -> Article | None:
 def load_history(session: Session, article: Article) -> dict[str, Any]:
     """The history of one archived article (see `build_history`)."""
     return build_history(
-        article, article_versions(session, article.id), article_events(session, article.id)
+        article, versions_of_article(session, article.id), article_events(session, article.id)
     )
 
 
