@@ -131,6 +131,17 @@ class Layout:
 # libxml2 otherwise cuts a document off past 256 levels of nesting and the article with it;
 # the download size limit bounds what this lets in.
 _PARSER = html.HTMLParser(huge_tree=True)
+# lxml.html picks each element's class in Python (forms and inputs get their own), once per
+# element object lxml creates, and the walks create one per element; extraction needs only
+# HtmlElement's methods, which a lookup done in C gives.
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=html.HtmlElement,
+        comment=html.HtmlComment,
+        pi=html.HtmlProcessingInstruction,
+        entity=html.HtmlEntity,
+    )
+)
 
 
 def parse_html(text: str) -> html.HtmlElement:
