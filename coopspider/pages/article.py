@@ -770,6 +770,10 @@ def _could_be_title(block: Block, meta_titles: set[str]) -> bool:
     )
 
 
+# `heading_score` of each `Block.heading` (0 outside headings, 1 to 6), read for every line.
+_HEADING_SCORES = tuple(_S.heading_score(level) for level in range(7))
+
+
 def _own_title_score(block: Block, meta_titles: set[str]) -> float:
     """How much a line looks like the title by itself: metadata that agrees, heading, emphasis."""
     folded = block.folded
@@ -777,10 +781,10 @@ def _own_title_score(block: Block, meta_titles: set[str]) -> float:
     if folded in meta_titles:
         score += _S.meta_title_score
     elif len(folded) >= _S.shortest_partial_meta_title and any(
-        folded in title for title in meta_titles
+        [folded in title for title in meta_titles]
     ):
         score += _S.partial_meta_title_score
-    score += _S.heading_score(block.heading)
+    score += _HEADING_SCORES[block.heading]
     if block.emphasised:
         score += _S.emphasised_title_score
     if block.text.isupper() and len(block.text) < _S.longest_section_heading:

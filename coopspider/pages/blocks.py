@@ -170,6 +170,7 @@ def _is_small(element: etree._Element) -> bool:
 
 
 def _context_for(element: etree._Element, tag: str, parent: _Context, style: str) -> _Context:
+    """The context of the element's own text: its parent's unless the element changes it."""
     align = (element.get("align") or "").lower() if tag != "table" else ""
     role = (element.get("role") or "").lower()
     if not (style or align or role) and tag not in _CONTEXT_TAGS:
@@ -280,7 +281,13 @@ def layout_of(root: html.HtmlElement) -> Layout:
             if not isinstance(tag, str):
                 tag = ""  # a comment or processing instruction
             style = element.get("style") or ""  # read once for both uses
-            if not tag or tag in _INVISIBLE or _hidden(element, style):
+            # Not rendered: an invisible element, or one hidden by its attribute or its style.
+            if (
+                not tag
+                or tag in _INVISIBLE
+                or element.get("hidden") is not None
+                or (style and _HIDDEN_STYLE.search(style))
+            ):
                 walker.skip_subtree()
                 contexts.append(None)
                 continue
@@ -335,8 +342,3 @@ def _add_image(
                 small=_is_small(element),
             )
         )
-
-
-def _hidden(element: etree._Element, style: str) -> bool:
-    """Whether the element is hidden by its `hidden` attribute or by `style`, its style."""
-    return element.get("hidden") is not None or bool(style and _HIDDEN_STYLE.search(style))
