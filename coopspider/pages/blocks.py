@@ -302,14 +302,18 @@ def layout_of(root: html.HtmlElement) -> Layout:
                 owners.append(element)
                 builder.owner = element
             else:
-                if tag == "br" or tag == "img":
+                if tag == "br" and pieces:
+                    builder.flush()
+                    pieces = builder.pieces
+                if builder.owner is None:
+                    builder.owner = element
+                if tag == "img":
+                    # The text before the image is a line of its own, owned by the image itself
+                    # when no element owns it yet.
                     if pieces:
                         builder.flush()
                         pieces = builder.pieces
-                    if tag == "img":
-                        _add_image(images, element, len(builder.layout.blocks), context)
-                if builder.owner is None:
-                    builder.owner = element
+                    _add_image(images, element, len(builder.layout.blocks), context)
             if text := element.text:
                 pieces.append((text, context))
         else:
