@@ -31,6 +31,11 @@ def clean_line(text: str) -> str:
     """NFC, every run of spaces (no-break and zero-width included) and control characters folded
     to one space, stripped."""
     text = unicodedata.normalize("NFC", text)
+    line = " ".join(text.split())
+    # Splitting removed every space; what else the rules below replace is not printable. Most
+    # lines have none of it: one check instead of a regex search and two scans.
+    if line.isprintable():
+        return line
     # A control character stands where a page (often mis-decoded: windows-1252 punctuation read
     # as C1) had something between words: a space keeps the words apart.
     if _CONTROLS.search(text):
@@ -77,4 +82,6 @@ def fold_keeping_offsets(text: str) -> str:
 def fold_clean_line(line: str) -> str:
     """`fold_keeping_offsets` of a line that `clean_line` gave already (cleaning it again would
     change nothing: extraction folds every line of a page it has just cleaned)."""
+    if line.isascii():
+        return line.lower()  # the table leaves ASCII as it is
     return line.translate(_ACCENTS).lower()

@@ -424,12 +424,7 @@ class ArticlePage:
             long_blocks = [b for b in self._run if len(b.text) >= _S.shortest_container_line]
         if not long_blocks:
             return None
-        ancestors = [set(_ancestors(b.element)) for b in long_blocks]
-        common = set.intersection(*ancestors)
-        for element in _ancestors(long_blocks[0].element):
-            if element in common:
-                return element
-        return None
+        return _lowest_common_ancestor([b.element for b in long_blocks])
 
     @cached_property
     def _article_blocks(self) -> list[Block]:
@@ -548,17 +543,16 @@ class ArticlePage:
             # the title (NukeViet's `homeimg`), so look from their common ancestor.
             title_side = set(_ancestors(self.title_block.element))
             region = next((a for a in _ancestors(region) if a in title_side), region)
-        inside = set(region.iter())
         first = self.title_block.index + 1 if self.title_block else 0
         # An image may close the article's text, but none after its closing byline belongs to it.
         last = self._article_blocks[-1].index + (0 if self._closing_byline else 1)
         return [
             image
             for image in self.layout.images
-            if image.element in inside
-            and first <= image.position <= last
+            if first <= image.position <= last
             and not image.small
             and not image.chrome
+            and _within(image.element, region)
         ]
 
     @cached_property
@@ -776,6 +770,10 @@ def _could_be_title(block: Block, meta_titles: set[str]) -> bool:
     )
 
 
+# `heading_score` of each `Block.heading` (0 outside headings, 1 to 6), read for every line.
+_HEADING_SCORES = tuple(_S.heading_score(level) for level in range(7))
+
+
 def _own_title_score(block: Block, meta_titles: set[str]) -> float:
     """How much a line looks like the title by itself: metadata that agrees, heading, emphasis."""
     folded = block.folded
@@ -783,10 +781,10 @@ def _own_title_score(block: Block, meta_titles: set[str]) -> float:
     if folded in meta_titles:
         score += _S.meta_title_score
     elif len(folded) >= _S.shortest_partial_meta_title and any(
-        folded in title for title in meta_titles
+        [folded in title for title in meta_titles]
     ):
         score += _S.partial_meta_title_score
-    score += _S.heading_score(block.heading)
+    score += _HEADING_SCORES[block.heading]
     if block.emphasised:
         score += _S.emphasised_title_score
     if block.text.isupper() and len(block.text) < _S.longest_section_heading:
@@ -825,6 +823,24 @@ def _ancestors(element: html.HtmlElement) -> Iterable[html.HtmlElement]:
     while current is not None:
         yield current
         current = current.getparent()
+
+
+def _within(element: html.HtmlElement, region: html.HtmlElement) -> bool:
+    """Whether `element` is `region` or inside it: a walk up from one element, where collecting
+    the region's elements would create an object for each of them."""
+    return element is region or any(a is region for a in element.iterancestors())
+
+
+def _lowest_common_ancestor(elements: list[html.HtmlElement]) -> html.HtmlElement:
+    """The lowest element holding all of `elements` (one of them, when it holds the others)."""
+    chain = list(_ancestors(elements[0]))
+    height = {element: number for number, element in enumerate(chain)}
+    lowest = 0
+    for element in elements[1:]:
+        # The first of its ancestors on the chain is the lowest one it shares with the first.
+        shared = next(height[a] for a in _ancestors(element) if a in height)
+        lowest = max(lowest, shared)
+    return chain[lowest]
 
 
 def _precedes(first: html.HtmlElement, second: html.HtmlElement) -> bool:

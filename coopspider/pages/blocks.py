@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from lxml import etree, html
 
@@ -106,8 +107,9 @@ class Image:
     small: bool = False
 
 
-@dataclass
-class _Context:
+class _Context(NamedTuple):
+    """What the elements around a piece of text say about it; a value, so equal ones are shared."""
+
     link: bool = False
     bold: bool = False
     italic: bool = False
@@ -129,6 +131,17 @@ class Layout:
 # libxml2 otherwise cuts a document off past 256 levels of nesting and the article with it;
 # the download size limit bounds what this lets in.
 _PARSER = html.HTMLParser(huge_tree=True)
+# lxml.html picks each element's class in Python (forms and inputs get their own), once per
+# element object lxml creates, and the walks create one per element; extraction needs only
+# HtmlElement's methods, which a lookup done in C gives.
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=html.HtmlElement,
+        comment=html.HtmlComment,
+        pi=html.HtmlProcessingInstruction,
+        entity=html.HtmlEntity,
+    )
+)
 
 
 def parse_html(text: str) -> html.HtmlElement:
@@ -157,10 +170,24 @@ def _is_small(element: etree._Element) -> bool:
 
 
 def _context_for(element: etree._Element, tag: str, parent: _Context, style: str) -> _Context:
+    """The context of the element's own text: its parent's unless the element changes it."""
     align = (element.get("align") or "").lower() if tag != "table" else ""
     role = (element.get("role") or "").lower()
     if not (style or align or role) and tag not in _CONTEXT_TAGS:
         return parent  # nothing here changes the context: share the parent's
+    if len(style) > _LONGEST_CACHED_STYLE:
+        return _child_context.__wrapped__(parent, tag, style, align, role)
+    return _child_context(parent, tag, style, align, role)
+
+
+# A page repeats a handful of (context, tag, style) combinations on every link and paragraph,
+# and the pages of one site repeat each other's: computing each once saves the regexes. Long
+# styles are not kept, so a hostile page cannot fill the cache with megabytes of them.
+_LONGEST_CACHED_STYLE = 200
+
+
+@lru_cache(maxsize=4096)
+def _child_context(parent: _Context, tag: str, style: str, align: str, role: str) -> _Context:
     # The nearest element that says how to align its text decides; `<table align>` places the
     # table itself and says nothing about its text.
     text_align = _TEXT_ALIGN.search(style)
@@ -183,95 +210,139 @@ class _Builder:
         self.pieces: list[tuple[str, _Context]] = []
         self.owner: html.HtmlElement | None = None
 
-    def add_text(self, text: str | None, context: _Context) -> None:
-        if text:
-            self.pieces.append((text, context))
-
     def flush(self) -> None:
-        if not self.pieces or self.owner is None:
-            self.pieces = []
-            return
         pieces = self.pieces
-        text = clean_line(pieces[0][0] if len(pieces) == 1 else "".join([p for p, _ in pieces]))
-        if text:
-            block = Block(index=len(self.layout.blocks), text=text, element=self.owner)
-            for piece, context in self.pieces:
+        if not pieces:
+            return
+        self.pieces = []
+        if self.owner is None:
+            return
+        if len(pieces) == 1:
+            # A line of one piece: its sizes are the cleaned line's, its context the piece's (a
+            # piece that cleans to some text is not all spaces).
+            piece, first = pieces[0]
+            text = clean_line(piece)
+            if not text:
+                return
+            size = len(text)
+            link_chars = size if first.link else 0
+            bold_chars = size if first.bold or first.heading else 0
+            italic_chars = size if first.italic else 0
+            heading = first.heading
+        else:
+            text = clean_line("".join([piece for piece, _ in pieces]))
+            if not text:
+                return
+            link_chars = bold_chars = italic_chars = 0
+            for piece, context in pieces:
                 if not (context.link or context.bold or context.heading or context.italic):
                     continue  # plain text counts towards none of the sizes below
-                # A line of one piece is that piece, cleaned already.
-                size = len(text) if len(self.pieces) == 1 else len(clean_line(piece))
-                block.link_chars += size if context.link else 0
-                block.bold_chars += size if context.bold or context.heading else 0
-                block.italic_chars += size if context.italic else 0
+                size = len(clean_line(piece))
+                link_chars += size if context.link else 0
+                bold_chars += size if context.bold or context.heading else 0
+                italic_chars += size if context.italic else 0
             # Pieces are never empty: one is more than spaces when it is not all spaces.
-            contexts = [context for piece, context in self.pieces if not piece.isspace()]
-            first = contexts[0] if contexts else self.pieces[0][1]
-            block.heading = max((c.heading for c in contexts), default=0)
-            block.chrome = first.chrome
-            block.centered = first.centered
-            block.right_aligned = first.right
-            block.figcaption = first.figcaption
-            self.layout.blocks.append(block)
-        self.pieces = []
+            contexts = [context for piece, context in pieces if not piece.isspace()]
+            first = contexts[0] if contexts else pieces[0][1]
+            heading = max([c.heading for c in contexts], default=0)
+        blocks = self.layout.blocks
+        blocks.append(
+            Block(
+                index=len(blocks),
+                text=text,
+                element=self.owner,
+                link_chars=link_chars,
+                bold_chars=bold_chars,
+                italic_chars=italic_chars,
+                heading=heading,
+                chrome=first.chrome,
+                centered=first.centered,
+                right_aligned=first.right,
+                figcaption=first.figcaption,
+            )
+        )
 
 
 def layout_of(root: html.HtmlElement) -> Layout:
     """The blocks and images of a parsed page, in reading order."""
     builder = _Builder()
+    pieces = builder.pieces
+    images = builder.layout.images
     # One context per open element; None marks an element whose subtree is skipped.
     contexts: list[_Context | None] = []
+    # The open block elements, innermost last: an element ends a line when it closes as the last.
     owners: list[html.HtmlElement] = []
     base = _Context()
     # iterwalk runs in C and walks without recursion, so deeply nested pages cannot overflow.
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
-        tag = element.tag  # lxml builds a new string on each read: read it once
-        if not isinstance(tag, str):
-            tag = ""  # a comment or processing instruction
         if event == "start":
-            parent_context = contexts[-1] if contexts else base
-            assert parent_context is not None  # a skipped subtree yields no start events
+            tag = element.tag  # lxml builds a new string on each read: read it once
+            if not isinstance(tag, str):
+                tag = ""  # a comment or processing instruction
             style = element.get("style") or ""  # read once for both uses
-            if not tag or tag in _INVISIBLE or _hidden(element, style):
+            # Not rendered: an invisible element, or one hidden by its attribute or its style.
+            if (
+                not tag
+                or tag in _INVISIBLE
+                or element.get("hidden") is not None
+                or (style and _HIDDEN_STYLE.search(style))
+            ):
                 walker.skip_subtree()
                 contexts.append(None)
                 continue
+            parent_context = contexts[-1] if contexts else base
+            assert parent_context is not None  # a skipped subtree yields no start events
             context = _context_for(element, tag, parent_context, style)
             contexts.append(context)
-            if tag in _BLOCK or tag == "br":
-                builder.flush()
             if tag in _BLOCK:
+                if pieces:
+                    builder.flush()
+                    pieces = builder.pieces
                 owners.append(element)
                 builder.owner = element
-            elif builder.owner is None:
-                builder.owner = element
-            if tag == "img":
-                builder.flush()
-                src = _image_src(element)
-                if src:
-                    builder.layout.images.append(
-                        Image(
-                            position=len(builder.layout.blocks),
-                            src=src,
-                            element=element,
-                            chrome=context.chrome,
-                            small=_is_small(element),
-                        )
-                    )
-            builder.add_text(element.text, context)
+            else:
+                if tag == "br" and pieces:
+                    builder.flush()
+                    pieces = builder.pieces
+                if builder.owner is None:
+                    builder.owner = element
+                if tag == "img":
+                    # The text before the image is a line of its own, owned by the image itself
+                    # when no element owns it yet.
+                    if pieces:
+                        builder.flush()
+                        pieces = builder.pieces
+                    _add_image(images, element, len(builder.layout.blocks), context)
+            if text := element.text:
+                pieces.append((text, context))
         else:
-            closed = contexts.pop()
-            if closed is not None and tag in _BLOCK:
-                builder.flush()
+            contexts.pop()
+            if owners and owners[-1] is element:
+                if pieces:
+                    builder.flush()
+                    pieces = builder.pieces
                 owners.pop()
                 builder.owner = owners[-1] if owners else None
-            around = contexts[-1] if contexts else base
-            assert around is not None  # the parent of a walked element was walked
-            builder.add_text(element.tail, around)
+            if tail := element.tail:
+                around = contexts[-1] if contexts else base
+                assert around is not None  # the parent of a walked element was walked
+                pieces.append((tail, around))
     builder.flush()
     return builder.layout
 
 
-def _hidden(element: etree._Element, style: str) -> bool:
-    """Whether the element is hidden by its `hidden` attribute or by `style`, its style."""
-    return element.get("hidden") is not None or bool(style and _HIDDEN_STYLE.search(style))
+def _add_image(
+    images: list[Image], element: html.HtmlElement, position: int, context: _Context
+) -> None:
+    src = _image_src(element)
+    if src:
+        images.append(
+            Image(
+                position=position,
+                src=src,
+                element=element,
+                chrome=context.chrome,
+                small=_is_small(element),
+            )
+        )
