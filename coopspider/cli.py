@@ -105,12 +105,12 @@ def _open(args: argparse.Namespace, *, read_only: bool = False, create: bool = T
 def _require_known_site(args: argparse.Namespace, database: Database) -> None:
     """A --site that is neither a profile, a configured site nor one the archive holds is a
     UserError naming the known ones (a typo would otherwise read as "nothing found")."""
-    from storage import archived_sites
+    from storage.reading import archived_sites
 
     if args.site is None or args.site in _profiles(args):
         return
-    with database.session() as session:
-        known = set(archived_sites(session))
+    with database.read() as connection:
+        known = set(archived_sites(connection))
     if args.site not in known:
         known.update(_profiles(args))
         raise UserError(f"unknown site {args.site!r}; known sites: {', '.join(sorted(known))}")
@@ -427,7 +427,7 @@ def _since(value: str | None) -> datetime | None:
     """--since as an aware datetime: a date is midnight in Vietnam; ISO 8601 times are kept."""
     if value is None:
         return None
-    from storage import UTC_PLUS_7, parse_timestamp
+    from storage.content import UTC_PLUS_7, parse_timestamp
 
     try:
         return parse_timestamp(value, UTC_PLUS_7)
@@ -437,7 +437,7 @@ def _since(value: str | None) -> datetime | None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from coopspider.progress import Progress
-    from storage import all_versions, article_as_dict, latest_versions
+    from storage.reading import all_versions, article_as_dict, latest_versions
 
     if args.bom and args.format != "csv":
         raise UserError("--bom is for --format csv (a byte order mark would break JSON lines)")
@@ -446,8 +446,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     database = _open(args, read_only=True)
     _require_known_site(args, database)
     out = sys.stdout
-    with database.session() as session, Progress("exported articles") as progress:
-        rows = (article_as_dict(a, v) for a, v in select_rows(session, site=args.site, since=since))
+    with database.read() as connection, Progress("exported articles") as progress:
+        pairs = select_rows(connection, site=args.site, since=since)
+        rows = (article_as_dict(article, version) for article, version in pairs)
         if args.format == "jsonl":
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -792,8 +793,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     database = _open(args, read_only=True)
     _require_known_site(args, database)
-    with database.session() as session:
-        facts = load_facts(session, site=args.site)
+    with database.read() as connection:
+        facts = load_facts(connection, site=args.site)
     if args.site and not facts:
         raise UserError(f"no completed crawl of site {args.site!r} in the archive")
     report = build_diff(facts)
@@ -810,11 +811,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     from coopspider.monitor.text_render import render_history
 
     database = _open(args, read_only=True)
-    with database.session() as session:
-        article = find_article(session, args.url)
+    with database.read() as connection:
+        article = find_article(connection, args.url)
         if article is None:
             raise UserError(f"no archived article at {args.url}")
-        history = load_history(session, article)
+        history = load_history(connection, article)
     if args.json:
         json.dump(history, sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -863,8 +864,8 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from storage import UTC_PLUS_7, count_matches, search
-    from storage.fulltext import check_query, query_words
+    from storage.content import UTC_PLUS_7
+    from storage.fulltext import check_query, count_matches, query_words, search
 
     try:
         check_query(args.query, args.limit)
@@ -874,11 +875,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise UserError(f"nothing to search for in {args.query!r}: give at least one word")
     database = _open(args, read_only=True)
     _require_known_site(args, database)
-    with database.session() as session:
-        hits = search(session, args.query, site=args.site, limit=args.limit)
+    with database.read() as connection:
+        hits = search(connection, args.query, site=args.site, limit=args.limit)
         total = len(hits)
         if total == args.limit:  # there may be more than the limit shows
-            total = count_matches(session, args.query, site=args.site)
+            total = count_matches(connection, args.query, site=args.site)
     for hit in hits:
         published = hit.published_at
         day = published.astimezone(UTC_PLUS_7).date().isoformat() if published else "-" * 10
@@ -912,8 +913,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir} exists and is not a directory")
     database = _open_for_days(args)
-    with database.session() as session:
-        source = load_report_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
+    with database.read() as connection:
+        source = load_report_source(
+            connection, now=datetime.now(UTC), days=args.days, site=args.site
+        )
         report = build_report(source)
     try:
         index = write_report(report, out_dir, report_feed(source))
@@ -935,8 +938,8 @@ def cmd_feed(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise UserError(f"cannot write the feed to {out}: no directory {out.parent}")
     database = _open_for_days(args)
-    with database.session() as session:
-        source = load_feed_source(session, now=datetime.now(UTC), days=args.days, site=args.site)
+    with database.read() as connection:
+        source = load_feed_source(connection, now=datetime.now(UTC), days=args.days, site=args.site)
     feed = feed_of_source(source)
     try:
         write_feed(feed, out)

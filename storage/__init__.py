@@ -6,8 +6,10 @@ Typical use::
         run_id = start_run(session, site=..., spider=..., base_url=..., started_at=...)
 
 The names below are imported from their modules on first use (PEP 562): a command that needs
-only the database's URL or lock helpers (`config check`) does not import the ORM and declare
-the models, a third of a quick command's start-up.
+only the database's URL or lock helpers (`config check`), or that reads the archive through
+`Database.read()` and storage.reading (`diff`, `search`, `export`...), does not import the ORM
+and declare the models, a third of a quick command's start-up. The modules without the ORM come
+first in _MODULES, so that looking up one of their names imports no module that has it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
         unbatched_issues,
         versions_of_events,
     )
-    from storage.changes import list_events, record_event
+    from storage.changes import record_event
+    from storage.content import UTC_PLUS_7, content_hash, normalize_text, parse_timestamp
     from storage.db import (
         DATABASE_URL_ENV,
         DEFAULT_DATABASE_URL,
@@ -79,29 +82,28 @@ if TYPE_CHECKING:
         HealthCheckedRun,
         HealthIssue,
     )
-    from storage.repository import (
-        UTC_PLUS_7,
-        SaveResult,
+    from storage.reading import (
         all_versions,
         archived_sites,
         article_as_dict,
-        close_abandoned_runs,
-        content_hash,
-        count_articles,
         find_articles,
+        latest_versions,
+        list_events,
+        versions_of_article,
+    )
+    from storage.repository import (
+        SaveResult,
+        close_abandoned_runs,
+        count_articles,
         finish_run,
         get_run,
         latest_run,
-        latest_versions,
-        normalize_text,
         owner_of,
-        parse_timestamp,
         run_of_process,
         run_owner,
         save_counter,
         start_run,
         store_articles,
-        versions_of_article,
     )
     from storage.schema import EVENT_KINDS, HEALTH_KINDS, RUN_INTERRUPTED
     from storage.tracking import (
@@ -121,10 +123,12 @@ _MODULES = (
     "db",
     "locks",
     "schema",
+    "content",
+    "reading",
+    "fulltext",
     "models",
     "repository",
     "changes",
-    "fulltext",
     "tracking",
     "alerts",
 )

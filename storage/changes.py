@@ -16,11 +16,10 @@ The `details` of each kind (JSON; times as ISO 8601 text):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import ChangeEvent
@@ -54,38 +53,3 @@ def record_event(
     )
     session.add(event)
     return event
-
-
-def list_events(
-    session: Session,
-    *,
-    site: str | None = None,
-    run_ids: Iterable[int] | None = None,
-    kinds: Sequence[str] | None = None,
-    since: datetime | None = None,
-) -> list[ChangeEvent]:
-    """Change events in the order they were recorded, filtered by site, runs, kinds and time."""
-    query = select(ChangeEvent).order_by(ChangeEvent.id)
-    if site is not None:
-        query = query.where(ChangeEvent.site == site)
-    if run_ids is not None:
-        query = query.where(ChangeEvent.crawl_run_id.in_(list(run_ids)))
-    if kinds is not None:
-        query = query.where(ChangeEvent.kind.in_(list(kinds)))
-    if since is not None:
-        query = query.where(ChangeEvent.detected_at >= since.astimezone(UTC))
-    return list(session.scalars(query))
-
-
-def detail_time(value: Any, naive_tz: tzinfo | None = None) -> datetime | None:
-    """A time from an event's details (ISO 8601 text): None when absent or malformed; a time
-    without an offset is read in `naive_tz`, or is None when none is given."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=naive_tz) if naive_tz is not None else None
-    return moment

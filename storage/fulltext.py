@@ -30,14 +30,13 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy import (
     Connection,
     Select,
     case,
     column,
-    event,
     func,
     literal_column,
     select,
@@ -45,11 +44,16 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement, TextClause
 from sqlalchemy.sql.selectable import TableClause
 
-from storage.models import Article, ArticleVersion
+from storage.schema import article_versions, articles
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Mapper
+
+    from storage.models import ArticleVersion
+    from storage.reading import Reader
 
 SEARCH_INDEX = "search_index"
 # A query is a few words, a pasted title at most. Beyond these bounds search refuses it: on SQLite
@@ -81,7 +85,6 @@ class _BareLetters(dict[int, str]):
 
 _BARE_LETTERS = _BareLetters()
 
-Executor = Session | Connection
 # (article_pk, article_versions.id, title, body) of one version to index.
 IndexedVersion = tuple[int, int, str, str]
 
@@ -147,8 +150,8 @@ def described_by_models(name: str | None, type_: str, _parent_names: object) -> 
     return not (type_ == "table" and is_index)
 
 
-def _dialect(executor: Executor) -> str:
-    bind = executor.get_bind() if isinstance(executor, Session) else executor
+def _dialect(executor: Reader) -> str:
+    bind = executor if isinstance(executor, Connection) else executor.get_bind()
     return bind.dialect.name
 
 
@@ -173,7 +176,7 @@ _SURELY_FITS_CHARS = 100_000
 _PROGRAM_LIMIT_EXCEEDED = "54000"  # SQLSTATE of "string is too long for tsvector"
 
 
-def add_to_index(executor: Executor, versions: Sequence[IndexedVersion]) -> None:
+def add_to_index(executor: Reader, versions: Sequence[IndexedVersion]) -> None:
     """Index article versions as their articles' current text (replacing it on PostgreSQL).
 
     On PostgreSQL the index of a very long text holds the part of it that fits in a tsvector;
@@ -196,7 +199,7 @@ def add_to_index(executor: Executor, versions: Sequence[IndexedVersion]) -> None
             _index_what_fits(executor, value)
 
 
-def _index_what_fits(executor: Executor, value: _IndexRow) -> None:
+def _index_what_fits(executor: Reader, value: _IndexRow) -> None:
     """Index a long text on PostgreSQL, halving the longer of title and body until it fits."""
     title, body = value["title"], value["body"]
     while True:
@@ -222,12 +225,12 @@ def _index_what_fits(executor: Executor, value: _IndexRow) -> None:
         return
 
 
-@event.listens_for(ArticleVersion, "after_insert")
-def _index_new_version(
+def index_new_version(
     _mapper: Mapper[Any], connection: Connection, version: ArticleVersion
 ) -> None:
     """A new version becomes its article's searchable text, in the transaction that adds it,
-    whichever code archives it. A first version replaces nothing: no query looks for one."""
+    whichever code archives it (storage.models listens with it to every inserted version). A
+    first version replaces nothing: no query looks for one."""
     if connection.dialect.name == "sqlite" and version.version > 1:
         replaced = connection.execute(
             text(
@@ -258,8 +261,8 @@ class _Matching:
     badness: ColumnElement[Any]  # lower is better, within a title_first tier
 
 
-def _matching(session: Session, words: list[str]) -> _Matching:
-    if _dialect(session) == "sqlite":
+def _matching(reader: Reader, words: list[str]) -> _Matching:
+    if _dialect(reader) == "sqlite":
         index = table(SEARCH_INDEX, column("rowid"))
         # Each word quoted: FTS5 query syntax (AND, NEAR, *, :) in the query stays plain text.
         match = " ".join(f'"{word}"' for word in words)
@@ -296,24 +299,24 @@ def _on_site(
     if site is None:
         return statement
     return (
-        statement.join(ArticleVersion, ArticleVersion.id == version_id)
-        .join(Article, Article.id == ArticleVersion.article_pk)
-        .where(Article.site == site)
+        statement.join(article_versions, article_versions.c.id == version_id)
+        .join(articles, articles.c.id == article_versions.c.article_pk)
+        .where(articles.c.site == site)
     )
 
 
-def count_matches(session: Session, query: str, *, site: str | None = None) -> int:
+def count_matches(reader: Reader, query: str, *, site: str | None = None) -> int:
     """How many articles `search` would find for `query` without a limit."""
     words = query_words(query)
     if not words:
         return 0
-    found = _matching(session, words)
+    found = _matching(reader, words)
     statement = select(func.count()).select_from(found.index).where(found.matches)
-    return session.scalar(_on_site(statement, found.version_id, site)) or 0
+    return reader.execute(_on_site(statement, found.version_id, site)).scalar() or 0
 
 
 def search(
-    session: Session, query: str, *, site: str | None = None, limit: int = 20
+    reader: Reader, query: str, *, site: str | None = None, limit: int = 20
 ) -> list[SearchHit]:
     """Articles whose latest title or body holds every word of `query`, best match first:
     those whose title holds every word, then the others, each by rank.
@@ -323,7 +326,7 @@ def search(
     words = query_words(query)
     if not words:
         return []
-    found = _matching(session, words)
+    found = _matching(reader, words)
     # The best `limit` hits are picked from the index alone (ties: the latest archived first);
     # only they are joined to their articles. A rank alone does not put title hits first: FTS5's
     # bm25 gives a word in most articles next to no weight, title or not, and ts_rank puts a
@@ -344,19 +347,16 @@ def search(
         .subquery()
     )
     statement = (
-        select(Article, ArticleVersion)
-        .join(ArticleVersion, ArticleVersion.article_pk == Article.id)
-        .join(hits, hits.c.version_id == ArticleVersion.id)
-        .order_by(hits.c.title_first, hits.c.badness, ArticleVersion.id.desc())
-    )
-    return [
-        SearchHit(
-            article_pk=article.id,
-            site=article.site,
-            url=article.url,
-            title=version.title,
-            published_at=version.published_at,
-            removed_at=article.removed_at,
+        select(
+            articles.c.id,
+            articles.c.site,
+            articles.c.url,
+            article_versions.c.title,
+            article_versions.c.published_at,
+            articles.c.removed_at,
         )
-        for article, version in session.execute(statement)
-    ]
+        .join(article_versions, article_versions.c.article_pk == articles.c.id)
+        .join(hits, hits.c.version_id == article_versions.c.id)
+        .order_by(hits.c.title_first, hits.c.badness, article_versions.c.id.desc())
+    )
+    return [SearchHit(*row) for row in reader.execute(statement)]

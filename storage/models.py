@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
-from storage import schema
+from storage import fulltext, schema
 
 
 class Base(DeclarativeBase):
@@ -209,7 +210,7 @@ class HealthCheckedRun(Base):
     checked_at: Mapped[datetime]
 
 
-# The search index follows every inserted version through a mapper event of storage.fulltext:
-# imported here, so that whoever uses the models has it, whichever of the package's names it
-# imports (the package imports its modules only on first use).
-from storage import fulltext as _fulltext  # noqa: E402, F401
+# The search index follows every inserted version (storage.fulltext): listened for here, so that
+# whoever uses the models has it, whichever of the package's names it imports (the package
+# imports its modules only on first use).
+event.listen(ArticleVersion, "after_insert", fulltext.index_new_version)

@@ -2,103 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import re
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, select, tuple_
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.content import UTC_PLUS_7, content_hash, in_utc, parse_timestamp
 from storage.models import Article, ArticleVersion, CounterObservation, CrawlRun
+from storage.reading import newest_version_numbers
 from storage.schema import RUN_STATUSES
 
 SaveResult = Literal["new", "changed", "unchanged"]
-
-UTC_PLUS_7 = timezone(timedelta(hours=7))  # Vietnam keeps UTC+7 all year, no DST
-
-_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff"
-_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS))
-_HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
-
-
-def normalize_text(value: str | None) -> str:
-    """Text as compared for versioning: NFC, invisible characters dropped, whitespace collapsed.
-
-    Every article's fields pass here when it is archived: `str.translate` with a dict looks up
-    every character (a fifth of the archive writer's CPU), so it runs only on text that has an
-    invisible character; `str.split()` splits on exactly the characters regex `\\s` matches
-    (both ask `str.isspace`), several times faster than `re.sub` and `strip`."""
-    if not value:
-        return ""
-    text = unicodedata.normalize("NFC", value)
-    if _HAS_INVISIBLE.search(text):
-        text = text.translate(_INVISIBLE)
-    return " ".join(text.split())
-
-
-def parse_timestamp(value: str | datetime | None, naive_tz: timezone = UTC) -> datetime | None:
-    """An aware datetime from ISO 8601 text (or a datetime); naive values are taken in `naive_tz`.
-
-    Empty values give None; malformed text raises ValueError.
-    """
-    if value is None or value == "":
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value.strip())
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=naive_tz)
-    return moment
-
-
-def _utc(moment: datetime) -> datetime:
-    """`moment` in UTC; naive datetimes are refused rather than guessed."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime not allowed: {moment!r}")
-    return moment.astimezone(UTC)
-
-
-def normalised_content(article: Mapping[str, Any]) -> dict[str, Any]:
-    """The content of an article as compared for versioning, one entry per field.
-
-    Differences in Unicode normalisation, no-break spaces or whitespace vanish; the same instant
-    written with another UTC offset gives the same date, and an image URL that differs only in
-    scheme or port (http vs https, a local mirror) the same image.
-    """
-    published = parse_timestamp(article.get("published_at"), UTC_PLUS_7)
-    return {
-        "title": normalize_text(article.get("title")),
-        "published_at": _utc(published).isoformat() if published else "",
-        "author": normalize_text(article.get("author")),
-        "summary": normalize_text(article.get("summary")),
-        "body": normalize_text(article.get("body")),
-        "images": [
-            [
-                _image_key(normalize_text(image.get("url"))),
-                normalize_text(image.get("caption")),
-            ]
-            for image in article.get("images") or ()
-        ],
-    }
-
-
-def content_hash(article: Mapping[str, Any]) -> str:
-    """sha256 hex of the article's normalised content (see `normalised_content`)."""
-    payload = normalised_content(article)
-    encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
-
-
-def _image_key(url: str) -> str:
-    """An image URL as compared for versioning: without its scheme and port."""
-    parts = urlsplit(url)
-    return urlunsplit(("", parts.hostname or "", parts.path, parts.query, ""))
 
 
 def start_run(
@@ -119,7 +38,7 @@ def start_run(
         site=site,
         spider=spider,
         base_url=base_url,
-        started_at=_utc(started_at),
+        started_at=in_utc(started_at),
         status="running",
         stats=_json_safe(owner) if owner else None,
     )
@@ -143,7 +62,7 @@ def finish_run(
     run = session.get(CrawlRun, run_id)
     if run is None:
         raise LookupError(f"no crawl run with id {run_id}")
-    run.finished_at = _utc(finished_at)
+    run.finished_at = in_utc(finished_at)
     run.status = status
     run.finish_reason = finish_reason
     run.stats = _json_safe(stats)
@@ -172,7 +91,7 @@ def close_abandoned_runs(
     for run in closed:
         run.status = "failed"
         run.finish_reason = "abandoned"
-        run.finished_at = _utc(closed_at)
+        run.finished_at = in_utc(closed_at)
     return closed
 
 
@@ -216,11 +135,6 @@ def latest_run(session: Session, site: str, *, after: int | None = None) -> Craw
     if after is not None:
         query = query.where(CrawlRun.id > after)
     return session.scalars(query).first()
-
-
-def archived_sites(session: Session) -> list[str]:
-    """The names of the sites the archive holds crawls of, sorted."""
-    return sorted(session.scalars(select(CrawlRun.site).distinct()))
 
 
 @dataclass(frozen=True)
@@ -276,7 +190,7 @@ def _article_key(article: Mapping[str, Any]) -> tuple[str, str]:
 def _store_distinct(
     session: Session, articles: list[Mapping[str, Any]], run_id: int
 ) -> list[StoredArticle]:
-    seen = [_utc(parse_timestamp(a.get("fetched_at")) or datetime.now(UTC)) for a in articles]
+    seen = [in_utc(parse_timestamp(a.get("fetched_at")) or datetime.now(UTC)) for a in articles]
     records, created = _lock_or_create_articles(session, articles, run_id, seen)
     latest = _latest_versions(
         session, [record.id for key, record in records.items() if key not in created]
@@ -315,7 +229,7 @@ def _new_version(
         version=previous.version + 1 if previous else 1,
         content_hash=digest,
         title=article["title"],
-        published_at=_utc(published) if published else None,
+        published_at=in_utc(published) if published else None,
         published_raw=article.get("published_raw"),
         author=article.get("author"),
         summary=article.get("summary"),
@@ -334,17 +248,6 @@ def _new_version(
 def latest_version(session: Session, article_pk: int) -> ArticleVersion | None:
     """The newest version of an article, or None when it has none."""
     return _latest_versions(session, [article_pk]).get(article_pk)
-
-
-def newest_version_numbers(*criteria: ColumnElement[bool], of_site: str | None = None) -> Subquery:
-    """Subquery (article_pk, version): each article's newest version number, among the versions
-    `criteria` select and, with `of_site`, the articles of that site."""
-    query = select(ArticleVersion.article_pk, func.max(ArticleVersion.version).label("version"))
-    if of_site is not None:
-        query = query.join(Article, Article.id == ArticleVersion.article_pk).where(
-            Article.site == of_site
-        )
-    return query.where(*criteria).group_by(ArticleVersion.article_pk).subquery()
 
 
 def _latest_versions(session: Session, article_pks: list[int]) -> dict[int, ArticleVersion]:
@@ -418,7 +321,7 @@ def save_counter(session: Session, counter: Mapping[str, Any], run_id: int) -> N
         CounterObservation(
             site=counter["site"],
             url=counter["url"],
-            observed_at=_utc(observed_at),
+            observed_at=in_utc(observed_at),
             total=counter.get("total"),
             online=counter.get("online"),
             crawl_run_id=run_id,
@@ -433,79 +336,6 @@ def count_articles(session: Session, site: str | None = None) -> int:
     if site is not None:
         query = query.where(Article.site == site)
     return session.scalar(query) or 0
-
-
-def latest_versions(
-    session: Session, site: str | None = None, since: datetime | None = None
-) -> Iterator[tuple[Article, ArticleVersion]]:
-    """Each article with its latest version, by site, newest publication first, then by id.
-
-    With `since`, only articles whose latest version was first archived at or after it.
-    """
-    newest = newest_version_numbers()
-    query = (
-        select(Article, ArticleVersion)
-        .join(newest, newest.c.article_pk == Article.id)
-        .join(
-            ArticleVersion,
-            and_(
-                ArticleVersion.article_pk == Article.id,
-                ArticleVersion.version == newest.c.version,
-            ),
-        )
-        .order_by(Article.site, ArticleVersion.published_at.desc().nulls_last(), Article.id)
-        .execution_options(yield_per=500)
-    )
-    if site is not None:
-        query = query.where(Article.site == site)
-    if since is not None:
-        query = query.where(ArticleVersion.first_seen_at >= _utc(since))
-    yield from session.execute(query)
-
-
-def all_versions(
-    session: Session, site: str | None = None, since: datetime | None = None
-) -> Iterator[tuple[Article, ArticleVersion]]:
-    """Every archived version of every article, by site, article and version number.
-
-    With `since`, only the versions first archived at or after it.
-    """
-    query = (
-        select(Article, ArticleVersion)
-        .join(ArticleVersion, ArticleVersion.article_pk == Article.id)
-        .order_by(Article.site, Article.id, ArticleVersion.version)
-        .execution_options(yield_per=500)
-    )
-    if site is not None:
-        query = query.where(Article.site == site)
-    if since is not None:
-        query = query.where(ArticleVersion.first_seen_at >= _utc(since))
-    yield from session.execute(query)
-
-
-def article_as_dict(article: Article, version: ArticleVersion) -> dict[str, Any]:
-    """The export shape of one article version; published_at in +07:00, other times in UTC."""
-    return {
-        "url": article.url,
-        "site": article.site,
-        "article_id": article.article_id,
-        "category": article.category,
-        "title": version.title,
-        "published_at": (
-            version.published_at.astimezone(UTC_PLUS_7).isoformat()
-            if version.published_at
-            else None
-        ),
-        "published_raw": version.published_raw,
-        "author": version.author,
-        "summary": version.summary,
-        "body": version.body,
-        "images": [dict(image) for image in version.images],
-        "fetched_at": version.fetched_at.isoformat(),
-        "first_seen_at": article.first_seen_at.isoformat(),
-        "last_seen_at": article.last_seen_at.isoformat(),
-        "version": version.version,
-    }
 
 
 def _json_safe(value: Any) -> Any:
@@ -523,23 +353,3 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return str(value)
-
-
-def find_articles(session: Session, url: str, article_id: str | None = None) -> list[Article]:
-    """Articles archived under exactly `url`; failing that, those with `article_id` (the same
-    article may have been crawled under another category path, scheme or host)."""
-    exact = list(session.scalars(select(Article).where(Article.url == url).order_by(Article.id)))
-    if exact or article_id is None:
-        return exact
-    query = select(Article).where(Article.article_id == article_id).order_by(Article.id)
-    return list(session.scalars(query))
-
-
-def versions_of_article(session: Session, article_pk: int) -> list[ArticleVersion]:
-    """Every version of an article, oldest first."""
-    query = (
-        select(ArticleVersion)
-        .where(ArticleVersion.article_pk == article_pk)
-        .order_by(ArticleVersion.version)
-    )
-    return list(session.scalars(query))

@@ -9,7 +9,6 @@ article it did not reach proves nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,22 +18,18 @@ from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
 
 from storage.changes import record_event
+from storage.content import describe_change, version_content, vietnam_iso
 from storage.models import Article, ArticleVersion, ChangeEvent, CounterObservation, CrawlRun
+from storage.reading import newest_version_numbers
 from storage.repository import (
-    UTC_PLUS_7,
     SaveResult,
     StoredArticle,
     latest_version,
-    newest_version_numbers,
-    normalised_content,
-    normalize_text,
-    parse_timestamp,
     store_articles,
 )
 from storage.warc import WarcFiles, record_capture
 
 # The fields a "changed" event compares, in the order people read them.
-CONTENT_FIELDS = ("title", "published_at", "author", "summary", "body", "images")
 DEFAULT_FROZEN_RUNS = 3
 
 
@@ -179,7 +174,7 @@ def _record_what_it_means(
             details={
                 "url": record.url,
                 "title": stored.latest.title,
-                "published_at": _vietnam_iso(stored.latest.published_at),
+                "published_at": vietnam_iso(stored.latest.published_at),
             },
         )
     elif stored.result == "changed" and not baseline:
@@ -332,52 +327,6 @@ def counter_anomaly(
     return None
 
 
-def version_content(version: ArticleVersion) -> dict[str, Any]:
-    """The content fields of a stored version, shaped like an article item."""
-    return {
-        "title": version.title,
-        "published_at": version.published_at,
-        "author": version.author,
-        "summary": version.summary,
-        "body": version.body,
-        "images": version.images,
-    }
-
-
-def describe_change(
-    old: Mapping[str, Any], new: Mapping[str, Any]
-) -> tuple[list[str], dict[str, list[str]]]:
-    """The fields whose normalised content differs, and for each the [old, new] text as people
-    read it (paragraphs kept, dates in +07:00, one image per line as "url (caption)")."""
-    old_norm, new_norm = normalised_content(old), normalised_content(new)
-    fields = [name for name in CONTENT_FIELDS if old_norm[name] != new_norm[name]]
-    return fields, {name: [_readable(old, name), _readable(new, name)] for name in fields}
-
-
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-
-
-def _readable(content: Mapping[str, Any], field: str) -> str:
-    value = content.get(field)
-    if field == "published_at":
-        moment = parse_timestamp(value, UTC_PLUS_7)
-        return _vietnam_iso(moment) or ""
-    if field == "body":
-        paragraphs = (normalize_text(part) for part in _PARAGRAPH_BREAK.split(value or ""))
-        return "\n\n".join(part for part in paragraphs if part)
-    if field == "images":
-        lines = []
-        for image in value or ():
-            url, caption = normalize_text(image.get("url")), normalize_text(image.get("caption"))
-            lines.append(f"{url} ({caption})" if caption else url)
-        return "\n".join(lines)
-    return normalize_text(value)
-
-
-def _vietnam_iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC_PLUS_7).isoformat() if moment else None
-
-
 def _article(session: Session, site: str, article_id: str) -> Article | None:
     return session.scalars(
         select(Article).where(Article.site == site, Article.article_id == article_id)
@@ -501,9 +450,3 @@ def _latest_published(site: str) -> Any:
         )
         .subquery()
     )
-
-
-def article_events(session: Session, article_pk: int) -> list[ChangeEvent]:
-    """The change events of one article, in the order they were recorded."""
-    query = select(ChangeEvent).where(ChangeEvent.article_pk == article_pk).order_by(ChangeEvent.id)
-    return list(session.scalars(query))

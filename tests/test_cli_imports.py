@@ -2,7 +2,8 @@
 libraries nor Alembic, whose imports once took most of their start-up (bench/bench_cli.py times
 it; this checks what is imported, so the gain cannot silently go). Nor do they make the site
 profiles unless they are asked about a site; `sites` and `config check` open no archive, so they
-import neither the ORM nor the models.
+import neither the ORM nor the models, and the commands that read an archive query its tables
+with SQLAlchemy Core (`Database.read()`), without them either.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ RENDERS_TEMPLATES = {"report", "feed", "alert --dry-run"}
 # Commands that open no archive: the ORM and the models are for reading one.
 NO_ARCHIVE = {"sites": ["sites"], "config check": ["config", "check"]}
 FOR_AN_ARCHIVE = {"sqlalchemy.orm", "storage.models", "storage.repository"}
+# Read commands that query the tables without the ORM (storage.reading): `alert --dry-run` reads
+# the outbox with the session the sending alert shares.
+READS_TABLES = {"diff", "history", "search", "export", "report", "feed"}
 ARTICLE_URL = "http://lienminhhtx.example/tin-tuc-su-kien/hoi-nghi-1234.html"
 READ_COMMANDS = {
     "diff": ["diff"],
@@ -109,6 +113,8 @@ def test_a_read_command_imports_neither_the_crawler_nor_alembic(
     assert "sqlalchemy" in result["packages"]  # the command did open the archive
     assert NOT_FOR_READING & result["packages"] == set()
     assert ("jinja2" in result["packages"]) == (command in RENDERS_TEMPLATES)
+    orm = FOR_AN_ARCHIVE & set(result["modules"])
+    assert (orm == set()) == (command in READS_TABLES), orm
     assert not result["profiles_made"]  # no --site: no profile is needed
 
 

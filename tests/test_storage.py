@@ -786,7 +786,8 @@ def test_change_events_round_trip_and_filter(database: Database, run_id: int) ->
         changed = list_events(session, site="thaibinh", kinds=["changed"])
         assert [event.details["diff"]["title"] for event in changed] == [["Cũ", "Mới"]]
         assert changed[0].detected_at == datetime(2025, 3, 1, 2, tzinfo=UTC)
-        assert changed[0].article is not None and changed[0].article.article_id == "1234"
+        article = session.get(Article, changed[0].article_pk)
+        assert article is not None and article.article_id == "1234"
         assert [event.kind for event in list_events(session, run_ids=[run_id])] == [
             "baseline",
             "changed",

@@ -24,7 +24,7 @@ from storage import (
     start_run,
     store_articles,
 )
-from storage.tracking import describe_change
+from storage.content import describe_change
 
 NOW = datetime(2025, 3, 20, 12, tzinfo=UTC_PLUS_7)
 IMAGE = {"url": "http://lienminhhtx.example/anh/ky-ket.jpg", "caption": "Lễ <ký> & kết"}

@@ -13,7 +13,7 @@ from typing import Any
 
 from coopspider.monitor.vocabulary import ELLIPSIS, shorten_diff, value_text
 from coopspider.monitor.worddiff import Operation, shown_word_diff
-from storage.changes import detail_time
+from storage.content import detail_time
 
 EXCERPT_CHARS = 300  # the first lines of a new report's text
 

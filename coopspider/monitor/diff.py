@@ -18,12 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from storage import CounterObservation, CrawlRun, list_events
+from storage.reading import list_events
+from storage.schema import counter_observations, crawl_runs
+
+if TYPE_CHECKING:
+    from storage.reading import Reader
 
 
 @dataclass(frozen=True)
@@ -63,32 +66,37 @@ class SiteFacts:
     unfinished: list[UnfinishedRun] = field(default_factory=list)
 
 
-def load_facts(session: Session, site: str | None = None) -> list[SiteFacts]:
+def load_facts(reader: Reader, site: str | None = None) -> list[SiteFacts]:
     """The facts of each site (or of `site`) that has a crawl that ended, by site name."""
-    ended = select(CrawlRun.site).where(CrawlRun.status != "running").distinct()
+    ended = select(crawl_runs.c.site).where(crawl_runs.c.status != "running").distinct()
     if site is not None:
-        ended = ended.where(CrawlRun.site == site)
-    return [_site_facts(session, name) for name in sorted(session.scalars(ended))]
+        ended = ended.where(crawl_runs.c.site == site)
+    return [_site_facts(reader, name) for name in sorted(reader.execute(ended).scalars())]
 
 
-def _site_facts(session: Session, site: str) -> SiteFacts:
-    finished = session.scalars(
-        select(CrawlRun.id)
-        .where(CrawlRun.site == site, CrawlRun.status == "finished")
-        .order_by(CrawlRun.id.desc())
-        .limit(2)
-    ).all()
-    ended = select(CrawlRun).where(CrawlRun.site == site, CrawlRun.status != "running")
+def _site_facts(reader: Reader, site: str) -> SiteFacts:
+    runs_of_site = crawl_runs.c
+    finished = (
+        reader.execute(
+            select(runs_of_site.id)
+            .where(runs_of_site.site == site, runs_of_site.status == "finished")
+            .order_by(runs_of_site.id.desc())
+            .limit(2)
+        )
+        .scalars()
+        .all()
+    )
+    ended = select(crawl_runs).where(runs_of_site.site == site, runs_of_site.status != "running")
     if finished:
         # Every run that ended after the finished crawl before the latest finished one.
         if len(finished) == 2:
-            ended = ended.where(CrawlRun.id > finished[1])
-        runs = list(session.scalars(ended.order_by(CrawlRun.id)))
+            ended = ended.where(runs_of_site.id > finished[1])
+        runs = list(reader.execute(ended.order_by(runs_of_site.id)))
         reported = next(run for run in runs if run.id == finished[0])
         reporting = [run.id for run in runs if run.id <= reported.id]
     else:
         # No crawl of the site ever finished: the latest one says why; it reports nothing.
-        runs = list(session.scalars(ended.order_by(CrawlRun.id.desc()).limit(1)))
+        runs = list(reader.execute(ended.order_by(runs_of_site.id.desc()).limit(1)))
         reported, reporting = runs[0], []
     return SiteFacts(
         site=site,
@@ -99,10 +107,10 @@ def _site_facts(session: Session, site: str) -> SiteFacts:
         stats=dict(reported.stats or {}),
         events=[
             {"kind": event.kind, "details": dict(event.details)}
-            for event in list_events(session, run_ids=reporting)
+            for event in list_events(reader, run_ids=reporting)
         ],
-        counter=_reading(session, site, run_id=reported.id),
-        previous_counter=_reading(session, site, before_run=reported.id),
+        counter=_reading(reader, site, run_id=reported.id),
+        previous_counter=_reading(reader, site, before_run=reported.id),
         unfinished=[
             UnfinishedRun(
                 run_id=run.id,
@@ -112,21 +120,22 @@ def _site_facts(session: Session, site: str) -> SiteFacts:
                 reported_later=run.id > reported.id,
             )
             for run in runs
-            if run.status != "finished" and run is not reported
+            if run.status != "finished" and run.id != reported.id
         ],
     )
 
 
 def _reading(
-    session: Session, site: str, *, run_id: int | None = None, before_run: int | None = None
+    reader: Reader, site: str, *, run_id: int | None = None, before_run: int | None = None
 ) -> CounterReading | None:
-    query = select(CounterObservation).where(CounterObservation.site == site)
+    readings = counter_observations.c
+    query = select(counter_observations).where(readings.site == site)
     if run_id is not None:
-        query = query.where(CounterObservation.crawl_run_id == run_id)
+        query = query.where(readings.crawl_run_id == run_id)
     if before_run is not None:
-        query = query.where(CounterObservation.crawl_run_id < before_run)
-    row = session.scalars(
-        query.order_by(CounterObservation.observed_at.desc(), CounterObservation.id.desc()).limit(1)
+        query = query.where(readings.crawl_run_id < before_run)
+    row = reader.execute(
+        query.order_by(readings.observed_at.desc(), readings.id.desc()).limit(1)
     ).first()
     return CounterReading(row.observed_at, row.total, row.online) if row else None
 

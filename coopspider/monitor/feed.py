@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-
-from sqlalchemy.orm import Session
 
 from coopspider.files import write_whole
 from coopspider.monitor import templating
@@ -41,7 +40,12 @@ from coopspider.monitor.vocabulary import (
     shorten_diff,
 )
 from coopspider.text import strip_non_xml
-from storage import UTC_PLUS_7, ChangeEvent
+from storage.content import UTC_PLUS_7
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    from storage.reading import Reader
 
 # The events a feed reader is told about ("baseline" says only that tracking began).
 FEED_KINDS = ("new", "changed", "removed", "restored", "counter_anomaly")
@@ -86,20 +90,20 @@ class FeedSource:
     now: datetime
     days: int
     site: str | None
-    events: list[ChangeEvent]  # detected from the window's start to `now`, in the order recorded
+    events: list[Row[Any]]  # detected from the window's start to `now`, in the order recorded
 
 
 def load_feed_source(
-    session: Session, *, now: datetime, days: int, site: str | None = None
+    reader: Reader, *, now: datetime, days: int, site: str | None = None
 ) -> FeedSource:
     """The events of the last `days` days (Vietnam calendar days, today included), as the
     report of those days reads them."""
     since = window_start(now, days)
-    return FeedSource(now, days, site, load_events(session, now=now, since=since, site=site))
+    return FeedSource(now, days, site, load_events(reader, now=now, since=since, site=site))
 
 
 def build_feed(
-    events: Sequence[ChangeEvent],
+    events: Sequence[Row[Any]],
     *,
     now: datetime,
     days: int,
@@ -129,7 +133,7 @@ def feed_of_source(source: FeedSource, alternate: str | None = None) -> Feed:
     )
 
 
-def entry_id(event: ChangeEvent) -> str:
+def entry_id(event: Row[Any]) -> str:
     """The event's tag URI: its site and kind, then a digest of the site, kind, time found (to
     the microsecond, in UTC) and article URL, which together tell any two events apart (the
     removals one run records share their time, not their URL)."""
@@ -146,7 +150,7 @@ def entry_id(event: ChangeEvent) -> str:
     return f"{TAG_PREFIX}{quote(event.site, safe='')}/{event.kind}/{digest}"
 
 
-def feed_entry(event: ChangeEvent) -> FeedEntry:
+def feed_entry(event: Row[Any]) -> FeedEntry:
     """One event as an entry: the label and title, the link, and the summary's words."""
     found = detected_sentence(event.site, event.detected_at)
     if event.kind == "counter_anomaly":

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, select
 
 from coopspider.monitor.vocabulary import (
     FIELD_LABELS,
@@ -26,16 +25,12 @@ from coopspider.monitor.vocabulary import (
     value_text,
 )
 from coopspider.monitor.worddiff import Operation, shown_word_diff
-from storage import (
-    UTC_PLUS_7,
-    Article,
-    ArticleVersion,
-    ChangeEvent,
-    CounterObservation,
-    CrawlRun,
-    list_events,
-)
-from storage.changes import detail_time
+from storage.content import UTC_PLUS_7, detail_time
+from storage.reading import list_events
+from storage.schema import article_versions, articles, counter_observations, crawl_runs
+
+if TYPE_CHECKING:
+    from storage.reading import Reader
 
 
 @dataclass(frozen=True)
@@ -168,6 +163,14 @@ class Report:
 
 
 @dataclass(frozen=True)
+class ArticleRows:
+    """An article's row and the rows of its versions, oldest first."""
+
+    article: Row[Any]
+    versions: list[Row[Any]]
+
+
+@dataclass(frozen=True)
 class ReportSource:
     """The archive's rows a report is built from, as `load_report_source` read them."""
 
@@ -175,10 +178,10 @@ class ReportSource:
     since: datetime
     days: int
     site: str | None
-    events: list[ChangeEvent]  # detected from `since` to `now`, in the order recorded
-    readings: list[CounterObservation]  # from a week before `since` to `now`, oldest first
-    runs: list[CrawlRun]  # started from `since` to `now`, newest first
-    articles: list[Article]  # the articles the events name, with their versions loaded
+    events: list[Row[Any]]  # detected from `since` to `now`, in the order recorded
+    readings: list[Row[Any]]  # from a week before `since` to `now`, oldest first
+    runs: list[Row[Any]]  # started from `since` to `now`, newest first
+    articles: list[ArticleRows]  # the articles the events name, with their versions
 
 
 # Counter readings read before the report's first day: the last one gives that day its start.
@@ -194,29 +197,29 @@ def window_start(now: datetime, days: int) -> datetime:
 
 
 def load_events(
-    session: Session, *, now: datetime, since: datetime, site: str | None = None
-) -> list[ChangeEvent]:
+    reader: Reader, *, now: datetime, since: datetime, site: str | None = None
+) -> list[Row[Any]]:
     """The change events detected from `since` to `now`, in the order recorded: what was found
     after `now` is left out, so a report (or feed) as of `now` can be made again."""
     return [
-        event for event in list_events(session, site=site, since=since) if event.detected_at <= now
+        event for event in list_events(reader, site=site, since=since) if event.detected_at <= now
     ]
 
 
 def load_report_source(
-    session: Session, *, now: datetime, days: int, site: str | None = None
+    reader: Reader, *, now: datetime, days: int, site: str | None = None
 ) -> ReportSource:
     """What the report of the last `days` days (Vietnam calendar days, today included) needs."""
     since = window_start(now, days)
-    events = load_events(session, now=now, since=since, site=site)
-    readings = select(CounterObservation).where(
-        CounterObservation.observed_at >= since - READINGS_BEFORE,
-        CounterObservation.observed_at <= now,
+    events = load_events(reader, now=now, since=since, site=site)
+    observed_at, started_at = counter_observations.c.observed_at, crawl_runs.c.started_at
+    readings = select(counter_observations).where(
+        observed_at >= since - READINGS_BEFORE, observed_at <= now
     )
-    runs = select(CrawlRun).where(CrawlRun.started_at >= since, CrawlRun.started_at <= now)
+    runs = select(crawl_runs).where(started_at >= since, started_at <= now)
     if site is not None:
-        readings = readings.where(CounterObservation.site == site)
-        runs = runs.where(CrawlRun.site == site)
+        readings = readings.where(counter_observations.c.site == site)
+        runs = runs.where(crawl_runs.c.site == site)
     named = {event.article_pk for event in events if event.article_pk is not None}
     return ReportSource(
         now=now,
@@ -224,25 +227,29 @@ def load_report_source(
         days=days,
         site=site,
         events=events,
-        readings=list(session.scalars(readings.order_by(CounterObservation.observed_at))),
-        runs=list(session.scalars(runs.order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()))),
-        articles=_articles_with_versions(session, named),
+        readings=list(reader.execute(readings.order_by(observed_at))),
+        runs=list(reader.execute(runs.order_by(started_at.desc(), crawl_runs.c.id.desc()))),
+        articles=_articles_with_versions(reader, named),
     )
 
 
-def _articles_with_versions(session: Session, article_pks: Iterable[int]) -> list[Article]:
+def _articles_with_versions(reader: Reader, article_pks: Iterable[int]) -> list[ArticleRows]:
     wanted = sorted(set(article_pks))
-    articles: list[Article] = []
+    found: list[ArticleRows] = []
     # Chunks keep the IN list within every database's limit on bound parameters.
     for start in range(0, len(wanted), 500):
-        query = (
-            select(Article)
-            .where(Article.id.in_(wanted[start : start + 500]))
-            .options(selectinload(Article.versions))
-            .order_by(Article.id)
+        chunk = wanted[start : start + 500]
+        versions: dict[int, list[Row[Any]]] = {}
+        of_chunk = (
+            select(article_versions)
+            .where(article_versions.c.article_pk.in_(chunk))
+            .order_by(article_versions.c.article_pk, article_versions.c.version)
         )
-        articles.extend(session.scalars(query))
-    return articles
+        for version in reader.execute(of_chunk):
+            versions.setdefault(version.article_pk, []).append(version)
+        query = select(articles).where(articles.c.id.in_(chunk)).order_by(articles.c.id)
+        found.extend(ArticleRows(row, versions.get(row.id, [])) for row in reader.execute(query))
+    return found
 
 
 def build_report(source: ReportSource) -> Report:
@@ -282,11 +289,11 @@ def build_report(source: ReportSource) -> Report:
             source.readings, since=source.since, now=source.now, anomalies=anomalies
         ),
         runs=[run_summary(run) for run in source.runs],
-        articles={article.id: article_history(article) for article in source.articles},
+        articles={rows.article.id: article_history(rows) for rows in source.articles},
     )
 
 
-def article_event(event: ChangeEvent) -> ArticleEvent:
+def article_event(event: Row[Any]) -> ArticleEvent:
     """A new, changed, removed or restored article's event with the word diff of each edited
     field, in reading order."""
     details = event.details or {}
@@ -311,7 +318,7 @@ def article_event(event: ChangeEvent) -> ArticleEvent:
     )
 
 
-def counter_anomaly_text(event: ChangeEvent) -> CounterAnomalyText:
+def counter_anomaly_text(event: Row[Any]) -> CounterAnomalyText:
     """A "counter_anomaly" event in words."""
     details = event.details or {}
     sentence = counter_anomaly_sentence(
@@ -324,7 +331,7 @@ def counter_anomaly_text(event: ChangeEvent) -> CounterAnomalyText:
 
 
 def counter_series(
-    readings: Iterable[CounterObservation],
+    readings: Iterable[Row[Any]],
     *,
     since: datetime,
     now: datetime,
@@ -332,7 +339,7 @@ def counter_series(
 ) -> list[CounterSeries]:
     """Visits per day of each site's counter from `since` to `now`, from its readings in time
     order (the last before `since` included), with its latest reading."""
-    by_site: dict[str, list[CounterObservation]] = {}
+    by_site: dict[str, list[Row[Any]]] = {}
     for reading in readings:
         by_site.setdefault(reading.site, []).append(reading)
     first_day = since.astimezone(UTC_PLUS_7).date()
@@ -383,7 +390,7 @@ def daily_visits(
     return [CounterDay(day, round(visits[day]) if day in visits else None) for day in days]
 
 
-def run_summary(run: CrawlRun) -> RunSummary:
+def run_summary(run: Row[Any]) -> RunSummary:
     """A crawl run with its page and error counts."""
     stats = run.stats or {}
     return RunSummary(
@@ -401,11 +408,12 @@ def run_summary(run: CrawlRun) -> RunSummary:
     )
 
 
-def article_history(article: Article) -> ArticleHistory:
-    """An article with all its (loaded) versions and the word diff of each edit."""
+def article_history(rows: ArticleRows) -> ArticleHistory:
+    """An article with all its versions and the word diff of each edit."""
+    article = rows.article
     views: list[VersionView] = []
-    previous: ArticleVersion | None = None
-    for version in article.versions:
+    previous: Row[Any] | None = None
+    for version in rows.versions:
         views.append(
             VersionView(
                 version=version.version,
@@ -433,7 +441,7 @@ def article_history(article: Article) -> ArticleHistory:
     )
 
 
-def version_diffs(old: ArticleVersion, new: ArticleVersion) -> list[FieldDiff]:
+def version_diffs(old: Row[Any], new: Row[Any]) -> list[FieldDiff]:
     """The word diff of every field that differs between two versions of an article."""
     diffs = []
     for name, label in FIELD_LABELS.items():

@@ -23,7 +23,7 @@ from coopspider.monitor.vocabulary import (
     value_text,
 )
 from coopspider.monitor.worddiff import shown_word_diff
-from storage.changes import detail_time
+from storage.content import detail_time
 
 _INDENT = "      "
 

@@ -14,8 +14,7 @@ from typing import Any
 
 from coopspider.dates import prints_time
 from coopspider.monitor.worddiff import Operation
-from storage import UTC_PLUS_7
-from storage.changes import detail_time
+from storage.content import UTC_PLUS_7, detail_time
 
 # The fields of an article a reader compares, in reading order.
 FIELD_LABELS = {
