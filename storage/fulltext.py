@@ -14,8 +14,8 @@ own, not d with a mark).
 Hits whose title holds every word come first, then the others; within each, SQLite ranks by
 bm25 (the title weighted ten times the body), PostgreSQL by the title's ts_rank.
 
-Every new row of `article_versions` inserted through the ORM (`store_articles`, or any other
-archiving code) is indexed by a mapper event in the same transaction, replacing its article's
+Every new row of `article_versions` is indexed by `index_versions` in the transaction that
+inserts it (`store_articles` is the one code that adds versions), replacing its article's
 previous text, so the index follows every new and edited article whichever process writes.
 Migration 0005 indexes what was archived before it. A contentless FTS5 row is removed by giving
 back the exact text it was indexed with; `fold_for_search` and `_indexed_text` define that
@@ -50,9 +50,6 @@ from sqlalchemy.sql.selectable import TableClause
 from storage.schema import article_versions, articles
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Mapper
-
-    from storage.models import ArticleVersion
     from storage.reading import Reader
 
 SEARCH_INDEX = "search_index"
@@ -225,29 +222,29 @@ def _index_what_fits(executor: Reader, value: _IndexRow) -> None:
         return
 
 
-def index_new_version(
-    _mapper: Mapper[Any], connection: Connection, version: ArticleVersion
+_SQLITE_DELETE = text(
+    "INSERT INTO search_index (search_index, rowid, title, body) "
+    "VALUES ('delete', :version_id, :title, :body)"
+)
+
+
+def index_versions(
+    executor: Reader,
+    versions: Sequence[IndexedVersion],
+    replaced: Sequence[tuple[int, str, str]] = (),
 ) -> None:
-    """A new version becomes its article's searchable text, in the transaction that adds it,
-    whichever code archives it (storage.models listens with it to every inserted version). A
-    first version replaces nothing: no query looks for one."""
-    if connection.dialect.name == "sqlite" and version.version > 1:
-        replaced = connection.execute(
-            text(
-                "SELECT id, title, body FROM article_versions WHERE article_pk = :article_pk "
-                "AND version < :version ORDER BY version DESC LIMIT 1"
-            ),
-            {"article_pk": version.article_pk, "version": version.version},
-        ).first()
-        if replaced is not None:
-            connection.execute(
-                text(
-                    "INSERT INTO search_index (search_index, rowid, title, body) "
-                    "VALUES ('delete', :version_id, :title, :body)"
-                ),
-                {"version_id": replaced.id, **_indexed_text(replaced.title, replaced.body)},
-            )
-    add_to_index(connection, [(version.article_pk, version.id, version.title, version.body)])
+    """New versions become their articles' searchable text, in the transaction that adds them;
+    `replaced` are the versions (id, title, body) they follow, whose text leaves the index (on
+    SQLite; PostgreSQL keeps one row an article). A first version replaces nothing."""
+    if replaced and _dialect(executor) == "sqlite":
+        executor.execute(
+            _SQLITE_DELETE,
+            [
+                {"version_id": version_id, **_indexed_text(title, body)}
+                for version_id, title, body in replaced
+            ],
+        )
+    add_to_index(executor, versions)
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
-from storage import fulltext, schema
+from storage import schema
 
 
 class Base(DeclarativeBase):
@@ -208,9 +207,3 @@ class HealthCheckedRun(Base):
 
     crawl_run_id: Mapped[int]
     checked_at: Mapped[datetime]
-
-
-# The search index follows every inserted version (storage.fulltext): listened for here, so that
-# whoever uses the models has it, whichever of the package's names it imports (the package
-# imports its modules only on first use).
-event.listen(ArticleVersion, "after_insert", fulltext.index_new_version)

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, bindparam, func, select, true, update
 from sqlalchemy.orm import Session
 
-from storage.changes import record_event
-from storage.content import describe_change, version_content, vietnam_iso
+from storage import schema
+from storage.changes import event_row, record_event, record_events
+from storage.content import describe_change, vietnam_iso
 from storage.models import Article, ArticleVersion, ChangeEvent, CounterObservation, CrawlRun
 from storage.reading import newest_version_numbers
 from storage.repository import (
@@ -27,7 +28,7 @@ from storage.repository import (
     latest_version,
     store_articles,
 )
-from storage.warc import WarcFiles, record_capture
+from storage.warc import WarcFiles, record_captures
 
 # The fields a "changed" event compares, in the order people read them.
 DEFAULT_FROZEN_RUNS = 3
@@ -141,63 +142,61 @@ def archive_articles(
     With `warc`, the page of each new version (the article's "capture") is written to the WARC
     files and the version points at it: call `warc.sync()` before the commit.
     """
-    results = []
-    for article, stored in zip(articles, store_articles(session, articles, run_id), strict=True):
-        _record_what_it_means(session, article, stored, run_id, baseline)
+    stored = store_articles(session, articles, run_id)
+    events: list[dict[str, Any]] = []
+    restored: set[int] = set()
+    pages: list[tuple[int, Mapping[str, Any]]] = []
+    versions: list[int] = []
+    for article, one in zip(articles, stored, strict=True):
+        events.extend(_what_it_means(one, run_id, baseline))
+        record = one.article
+        if record["id"] not in restored and (
+            event := _restored(session, record, one.latest["title"], run_id)
+        ):
+            events.append(event)
+            restored.add(record["id"])
         capture = article.get("capture")
-        if warc is not None and capture and stored.result != "unchanged":
-            stored.latest.warc_record = record_capture(session, warc, stored.article.id, capture)
-        results.append(stored.result)
-    return results
+        if warc is not None and capture and one.result != "unchanged":
+            pages.append((one.article["id"], capture))
+            versions.append(one.latest["id"])
+    record_events(session, events)
+    if pages:
+        assert warc is not None
+        records = record_captures(session, warc, pages)
+        session.execute(
+            update(schema.article_versions).where(schema.article_versions.c.id == bindparam("pk")),
+            [{"pk": pk, "warc_record_id": id_} for pk, id_ in zip(versions, records, strict=True)],
+        )
+    return [one.result for one in stored]
 
 
-def _record_what_it_means(
-    session: Session,
-    article: Mapping[str, Any],
-    stored: StoredArticle,
-    run_id: int,
-    baseline: bool,
-) -> None:
-    """The events of one stored article (none in a baseline run but "restored"), and its HTTP
-    validators kept for the next request."""
-    record = stored.article
-    record.etag = article.get("etag")
-    record.last_modified = article.get("last_modified")
-    site = record.site
-    if stored.result == "new" and not baseline:
-        record_event(
-            session,
-            site=site,
-            kind="new",
-            run_id=run_id,
-            article_pk=record.id,
-            details={
-                "url": record.url,
-                "title": stored.latest.title,
-                "published_at": vietnam_iso(stored.latest.published_at),
-            },
+def _what_it_means(stored: StoredArticle, run_id: int, baseline: bool) -> list[dict[str, Any]]:
+    """The "new" or "changed" event of one stored article (none in a baseline run)."""
+    record, latest, previous = stored.article, stored.latest, stored.previous
+    if baseline or stored.result == "unchanged":
+        return []
+    if previous is None:
+        details = {
+            "url": record["url"],
+            "title": latest["title"],
+            "published_at": vietnam_iso(latest["published_at"]),
+        }
+    else:
+        fields, diff = describe_change(previous, latest)
+        details = {
+            "url": record["url"],
+            "title": latest["title"],
+            "from_version": previous["version"],
+            "to_version": latest["version"],
+            "fields": fields,
+            "diff": diff,
+        }
+    kind = stored.result
+    return [
+        event_row(
+            site=record["site"], kind=kind, run_id=run_id, article_pk=record["id"], details=details
         )
-    elif stored.result == "changed" and not baseline:
-        assert stored.previous is not None
-        fields, diff = describe_change(
-            version_content(stored.previous), version_content(stored.latest)
-        )
-        record_event(
-            session,
-            site=site,
-            kind="changed",
-            run_id=run_id,
-            article_pk=record.id,
-            details={
-                "url": record.url,
-                "title": stored.latest.title,
-                "from_version": stored.previous.version,
-                "to_version": stored.latest.version,
-                "fields": fields,
-                "diff": diff,
-            },
-        )
-    _restore_if_served_again(session, record, run_id)
+    ]
 
 
 def confirm_unchanged(
@@ -205,18 +204,31 @@ def confirm_unchanged(
 ) -> bool:
     """Note that the site answered "304 Not Modified" for an article: it is unchanged and still
     there. False when the article is not in the archive."""
-    record = session.scalars(
-        select(Article).where(Article.site == site, Article.article_id == article_id)
-    ).one_or_none()
-    if record is None:
+    table = schema.articles
+    found = session.execute(
+        select(table).where(table.c.site == site, table.c.article_id == article_id)
+    ).mappings()
+    row = found.one_or_none()
+    if row is None:
         return False
+    record = dict(row)
     seen_at = seen_at.astimezone(UTC)
-    record.last_seen_at = max(record.last_seen_at, seen_at)
-    record.last_run_id = run_id
-    latest = latest_version(session, record.id)
+    last_seen_at = max(record["last_seen_at"], seen_at)
+    session.execute(
+        update(table)
+        .where(table.c.id == record["id"])
+        .values(last_seen_at=last_seen_at, last_run_id=run_id)
+    )
+    latest = latest_version(session, record["id"])
     if latest is not None:
-        latest.last_seen_at = max(latest.last_seen_at, seen_at)
-    _restore_if_served_again(session, record, run_id)
+        versions = schema.article_versions
+        session.execute(
+            update(versions)
+            .where(versions.c.id == latest["id"])
+            .values(last_seen_at=max(latest["last_seen_at"], seen_at))
+        )
+    if event := _restored(session, record, latest["title"] if latest else "", run_id):
+        record_events(session, [event])
     return True
 
 
@@ -240,8 +252,13 @@ def finish_tracking(
     now = datetime.now(UTC)
     recorded: dict[str, int] = {}
 
-    def note(kind: str, article: Article | None, details: dict[str, Any]) -> ChangeEvent:
-        event = record_event(
+    def note(
+        kind: str,
+        article: Article | None,
+        details: dict[str, Any],
+        warc_record_id: int | None = None,
+    ) -> None:
+        record_event(
             session,
             site=site,
             kind=kind,
@@ -249,9 +266,9 @@ def finish_tracking(
             article_pk=article.id if article else None,
             details=details,
             detected_at=now,
+            warc_record_id=warc_record_id,
         )
         recorded[kind] = recorded.get(kind, 0) + 1
-        return event
 
     gone_ids: set[str] = set()
     for answer in gone:
@@ -260,9 +277,11 @@ def finish_tracking(
         if article is None or article.removed_at is not None:
             continue
         article.removed_at = now
-        event = note("removed", article, _removal(session, article, "gone", status=answer.status))
+        details = _removal(session, article, "gone", status=answer.status)
+        page = None
         if warc is not None and answer.capture:
-            event.warc_record = record_capture(session, warc, article.id, answer.capture)
+            (page,) = record_captures(session, warc, [(article.id, answer.capture)])
+        note("removed", article, details, page)
 
     pages = list(listings)
     # Shown by a listing: linked from one under any category's URL. An article filed under two
@@ -346,7 +365,7 @@ def _articles(session: Session, site: str, article_ids: Iterable[str]) -> list[A
 
 def _title(session: Session, article: Article) -> str:
     latest = latest_version(session, article.id)
-    return latest.title if latest else ""
+    return latest["title"] if latest else ""
 
 
 def _removal(
@@ -362,21 +381,25 @@ def _removal(
     return details
 
 
-def _restore_if_served_again(session: Session, article: Article, run_id: int) -> None:
-    """A removed article the site serves again is restored, unless it was removed for leaving
-    its listing: a hidden article often keeps its page, and only the listing can bring it back."""
-    if article.removed_at is None:
-        return
-    if _last_removal_reason(session, article.id) == "unlisted":
-        return
-    article.removed_at = None
-    record_event(
-        session,
-        site=article.site,
+def _restored(
+    session: Session, record: Mapping[str, Any], title: str, run_id: int
+) -> dict[str, Any] | None:
+    """The "restored" event of a removed article (its row) the site serves again, with its
+    latest title, and the article no longer removed; None when it was not removed, or was
+    removed for leaving its listing: a hidden article often keeps its page, and only the listing
+    can bring it back."""
+    if record["removed_at"] is None:
+        return None
+    if _last_removal_reason(session, record["id"]) == "unlisted":
+        return None
+    table = schema.articles
+    session.execute(update(table).where(table.c.id == record["id"]).values(removed_at=None))
+    return event_row(
+        site=record["site"],
         kind="restored",
         run_id=run_id,
-        article_pk=article.id,
-        details={"url": article.url, "title": _title(session, article)},
+        article_pk=record["id"],
+        details={"url": record["url"], "title": title},
     )
 
 

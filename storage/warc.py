@@ -4,7 +4,7 @@ A crawl hands the HTTP exchange of an article page (an `HttpCapture`'s fields, a
 to `WarcFiles.write`, which appends a response and a request record, each a gzip member, to the
 current file of this process and returns where they are. Files are named after the machine and
 the process that wrote them, so crawls on several machines (Scrapyd nodes) never share a file,
-and roll over at a size limit. The archive points at the records (`record_capture`); the
+and roll over at a size limit. The archive points at the records (`record_captures`); the
 pointer is committed only after `WarcFiles.sync`, so no committed row points at a record that is
 not whole on disk. A crash can leave a partial record at the end of a file, which nothing points
 at (`warcio check` reports it), and records of a transaction rolled back, which are whole.
@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from storage import schema
 from storage.models import ArticleVersion, ChangeEvent, WarcRecord
 
 SOFTWARE = "coopspider"
@@ -239,24 +240,37 @@ class WarcFiles:
             self._file = None
 
 
-def record_capture(
-    session: Session, warc: WarcFiles, article_pk: int, capture: Mapping[str, Any]
-) -> WarcRecord:
-    """Write `capture` to the WARC files and add the row that points at it, for `article_pk`."""
-    pointer, digest = warc.write(capture)
-    record = WarcRecord(
-        article_pk=article_pk,
-        host=warc.host,
-        file=pointer.file,
-        offset=pointer.offset,
-        length=pointer.length,
-        target_uri=capture["url"],
-        status=int(capture["status"]),
-        fetched_at=datetime.fromisoformat(capture["fetched_at"]).astimezone(UTC),
-        payload_digest=digest,
+def record_captures(
+    session: Session, warc: WarcFiles, captures: Sequence[tuple[int, Mapping[str, Any]]]
+) -> list[int]:
+    """Write each capture to the WARC files and add the rows that point at them, each for its
+    article (`(article_pk, capture)`), with one statement; the rows' ids, in order."""
+    rows = []
+    for article_pk, capture in captures:
+        pointer, digest = warc.write(capture)
+        rows.append(
+            {
+                "article_pk": article_pk,
+                "host": warc.host,
+                "file": pointer.file,
+                "offset": pointer.offset,
+                "length": pointer.length,
+                "target_uri": capture["url"],
+                "status": int(capture["status"]),
+                "fetched_at": datetime.fromisoformat(capture["fetched_at"]).astimezone(UTC),
+                "payload_digest": digest,
+            }
+        )
+    if not rows:
+        return []
+    table = schema.warc_records
+    session.execute(insert(table), rows)
+    # A file of this process and an offset in it name one record: its id, read back in one query.
+    query = select(table.c.id, table.c.file, table.c.offset).where(
+        table.c.article_pk.in_({row["article_pk"] for row in rows}), table.c.host == warc.host
     )
-    session.add(record)
-    return record
+    ids = {(file, offset): id_ for id_, file, offset in session.execute(query)}
+    return [ids[row["file"], row["offset"]] for row in rows]
 
 
 def article_records(session: Session, article_pks: Sequence[int]) -> list[WarcRecord]:

@@ -1,11 +1,11 @@
 """A separate process that writes items into the archive while the crawl goes on.
 
-Writing through the ORM costs about as much CPU as extracting a page; in a thread it would share
-the crawl's interpreter lock. A process of its own lets the crawl use one core and the archive
-another. Items are written together, up to 32 in one transaction: those queued within 0.1 s of the
-first, so a fast crawl pays the ORM's per-query cost once a batch and a slow one waits no more
-than that. A crash loses at most the items not yet committed, and those are fetched again by the
-next crawl.
+Writing the archive costs CPU the crawl's own process would otherwise spend; in a thread it would
+share the crawl's interpreter lock. A process of its own lets the crawl use one core and the
+archive another. Items are written together, up to 32 in one transaction: those queued within
+0.1 s of the first, so a fast crawl pays the per-statement cost (one statement a table and batch,
+see `store_articles`) once a batch and a slow one waits no more than that. A crash loses at most
+the items not yet committed, and those are fetched again by the next crawl.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from storage import (
 from storage.warc import WarcFiles
 
 _QUEUE_SIZE = 256
-# Items written in one transaction, at most: one at a time, the ORM's per-query cost made the
-# writer the crawl's largest user of CPU after the crawl itself.
+# Items written in one transaction, at most: one at a time, the cost of each statement and query
+# made the writer the crawl's largest user of CPU after the crawl itself.
 _BATCH = 32
 # How long the writer waits for more items after the first: taking only what was already queued,
 # batches in the crawl benchmark were small and the writer used twice the CPU.
