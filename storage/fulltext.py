@@ -50,7 +50,14 @@ from sqlalchemy.sql.selectable import TableClause
 from storage.schema import article_versions, articles
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from sqlalchemy.orm import Session
+
     from storage.reading import Reader
+
+    # What the index's writes run on: the archiving session, or a migration's connection.
+    Executor: TypeAlias = Connection | Session
 
 SEARCH_INDEX = "search_index"
 # A query is a few words, a pasted title at most. Beyond these bounds search refuses it: on SQLite
@@ -147,7 +154,7 @@ def described_by_models(name: str | None, type_: str, _parent_names: object) -> 
     return not (type_ == "table" and is_index)
 
 
-def _dialect(executor: Reader) -> str:
+def _dialect(executor: Executor) -> str:
     bind = executor if isinstance(executor, Connection) else executor.get_bind()
     return bind.dialect.name
 
@@ -173,7 +180,7 @@ _SURELY_FITS_CHARS = 100_000
 _PROGRAM_LIMIT_EXCEEDED = "54000"  # SQLSTATE of "string is too long for tsvector"
 
 
-def add_to_index(executor: Reader, versions: Sequence[IndexedVersion]) -> None:
+def add_to_index(executor: Executor, versions: Sequence[IndexedVersion]) -> None:
     """Index article versions as their articles' current text (replacing it on PostgreSQL).
 
     On PostgreSQL the index of a very long text holds the part of it that fits in a tsvector;
@@ -196,7 +203,7 @@ def add_to_index(executor: Reader, versions: Sequence[IndexedVersion]) -> None:
             _index_what_fits(executor, value)
 
 
-def _index_what_fits(executor: Reader, value: _IndexRow) -> None:
+def _index_what_fits(executor: Executor, value: _IndexRow) -> None:
     """Index a long text on PostgreSQL, halving the longer of title and body until it fits."""
     title, body = value["title"], value["body"]
     while True:
@@ -229,7 +236,7 @@ _SQLITE_DELETE = text(
 
 
 def index_versions(
-    executor: Reader,
+    executor: Executor,
     versions: Sequence[IndexedVersion],
     replaced: Sequence[tuple[int, str, str]] = (),
 ) -> None:
