@@ -74,7 +74,7 @@ DESIGNS = {
     "pool-nowarc": ["-s", "WARC_ENABLED=0"],
     # extraction in the crawl's process, archive writer process
     "inline-extract": ["-s", "COOPSPIDER_EXTRACT_PROCESSES=0"],
-    # extraction and archive writes in the crawl's process (writes from its worker threads)
+    # extraction and archive writes in the crawl's process (writes on the reactor's thread)
     "inline": [
         "-s",
         "COOPSPIDER_EXTRACT_PROCESSES=0",

@@ -3,15 +3,19 @@
 The crawl writes through a separate writer process (coopspider.pipelines.writer); the settings
 have no switch for writing in the crawl's own process, and the benchmark must not change the
 crawl. This stand-in has the writer's interface and writes with the writer's own functions, in
-the same batches of up to 32 items a transaction, but in Scrapy's worker threads (the style's
-`asyncio.to_thread` for blocking work): items are gathered on the reactor thread without
-waiting, and the item that fills a batch writes it from a thread. bench_crawl.py puts bench/ on
-PYTHONPATH and names `inline_store.InlineStorePipeline` in place of the store in ITEM_PIPELINES.
+the same batches of up to 32 items a transaction, on the reactor's thread: the item that fills
+a batch writes it before it returns (about 0.4 ms of CPU an article, so a batch holds the
+reactor some 13 ms). Written from Scrapy's worker threads instead (the style's
+`asyncio.to_thread`), the same crawl spent about 1 ms more CPU a page and fetched fewer pages a
+second: the writer and the crawl share one interpreter lock, and handing it back and forth cost
+more than the write itself (2026-12-06, bench_crawl's sample site on nginx, two rounds; the
+writer's own CPU, read with time.thread_time, was 1.3 ms an article in the thread against 0.41
+replaying the same batches alone). bench_crawl.py puts bench/ on PYTHONPATH and names
+`inline_store.InlineStorePipeline` in place of the store in ITEM_PIPELINES.
 """
 
 from __future__ import annotations
 
-import threading
 from itertools import groupby
 from operator import itemgetter
 from types import SimpleNamespace
@@ -24,7 +28,7 @@ from storage import open_database
 
 
 class InlineWriter:
-    """ArchiveWriter's interface, writing in the calling process."""
+    """ArchiveWriter's interface, writing in the calling thread, the reactor's."""
 
     def __init__(
         self,
@@ -39,54 +43,35 @@ class InlineWriter:
         self.run_id = run_id
         self.pending: list[Task] = []
         self.done: list[Outcome] = []
-        self.writing = threading.Lock()  # pending items and the database, one writer at a time
-        self.reading = threading.Lock()  # outcomes
         self.process = SimpleNamespace(exitcode=None)  # read only when a writer process died
         self.alive = True
         self.failed = False
 
     def try_submit(self, kind: str, record: dict[str, Any]) -> bool:
-        """Gather an item without waiting; False when it would fill the batch or a write is
-        under way (the caller then submits it from a thread)."""
-        if not self.writing.acquire(blocking=False):
-            return False
-        try:
-            if len(self.pending) >= _BATCH - 1:
-                return False
-            self.pending.append((kind, record))
-            return True
-        finally:
-            self.writing.release()
-
-    def submit(self, kind: str, record: dict[str, Any]) -> bool:
-        """Gather an item and write the batch when it is full (call from a worker thread)."""
-        with self.writing:
-            self.pending.append((kind, record))
-            if len(self.pending) >= _BATCH:
-                self._write_pending()
+        """Gather an item, and write the batch it fills; always taken, so the store pipeline
+        never hands an item to a thread."""
+        self.pending.append((kind, record))
+        if len(self.pending) >= _BATCH:
+            self._write_pending()
         return True
 
     def _write_pending(self) -> None:
         batch, self.pending = self.pending, []
-        outcomes = []
         for kind, group in groupby(batch, key=itemgetter(0)):
             records = [record for _, record in group]
-            outcomes += _write(
+            self.done += _write(
                 self.database, self.save[kind], kind, records, self.run_id, self.warc
             )
-        with self.reading:
-            self.done += outcomes
 
     def collect(self) -> list[Outcome]:
         """The outcomes written so far and not yet collected."""
-        with self.reading:
-            done, self.done = self.done, []
+        done, self.done = self.done, []
         return done
 
     def close(self) -> list[Outcome]:
-        """Write what is gathered; the remaining outcomes."""
-        with self.writing:
-            self._write_pending()
+        """Write what is gathered; the remaining outcomes. The store pipeline calls this from a
+        worker thread, once the crawl has stopped handing it items."""
+        self._write_pending()
         if self.warc is not None:
             self.warc.close()
         self.database.close()
