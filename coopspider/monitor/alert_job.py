@@ -290,19 +290,20 @@ def _previews(
 ) -> list[str]:
     """Every message a real run would send now to each channel, rendered from what the archive
     holds: the pending batches it would take over, then a new batch with the health issues the
-    runs not examined yet would open. Nothing is written, so a read-only archive does."""
+    runs not examined yet would open. Nothing is written, so a read-only archive does; the tables
+    are read without the ORM."""
     previews = []
-    with database.session() as session:
+    with database.read() as connection:
         now = datetime.now(UTC)
-        would_open = _issues_health_would_open(session, site=site, now=now)
+        would_open = _issues_health_would_open(connection, site=site, now=now)
         for channel in channels:
-            known = known_channel(session, channel.key, channel.label, now=now)
+            known = known_channel(connection, channel.key, channel.label, now=now)
             # A channel never used (no id yet) has no pending batch.
-            pending = pending_batches(session, site=site, channel=known.id) if known.id else []
+            pending = pending_batches(connection, site=site, channel=known.id) if known.id else []
             digests = [
-                load_digest(session, batch.id) for batch in pending if _abandoned(batch, now)
+                load_digest(connection, batch.id) for batch in pending if _abandoned(batch, now)
             ]
-            digests += _new_digest(session, known, site, would_open)
+            digests += _new_digest(connection, known, site, would_open)
             previews += [channel.preview(digest, _message_id(settings), now) for digest in digests]
     return previews
 
