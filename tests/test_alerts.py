@@ -43,20 +43,19 @@ from storage import (
     RUN_INTERRUPTED,
     AlertBatch,
     AlertBatchEvent,
-    AlertChannel,
     Article,
-    CrawlRun,
     Database,
     HealthIssue,
-    channel_id,
     create_batch,
     finish_run,
     open_database,
     record_event,
     record_run_health,
+    register_channel,
     start_run,
     store_articles,
 )
+from storage.schema import crawl_runs
 from tests.conftest import ROOT, scrapy_crawl
 from tests.helpers import T0, free_port, make_article, wait_until
 from tests.smtpserver import smtp_server
@@ -650,10 +649,7 @@ def test_a_batch_another_machine_is_sending_is_left_alone_until_its_claim_expire
     run, keys = crawl_run(database, ARTICLES)
     record_new(database, run, keys, ARTICLES)
     with database.begin() as session:
-        email = session.get(
-            AlertChannel, channel_id(session, "email", "e-mail", now=datetime.now(UTC))
-        )
-        assert email is not None
+        email = register_channel(session, "email", "e-mail", now=datetime.now(UTC))
         batch = create_batch(
             session,
             channel=email,
@@ -1135,8 +1131,7 @@ def test_html_diff_keeps_paragraph_breaks_and_escapes_both_sides() -> None:
 def test_unknown_health_kinds_are_refused(database: Database) -> None:
     run, _ = crawl_run(database, [])
     with database.session() as session:
-        crawl = session.get(CrawlRun, run)
-        assert crawl is not None
+        crawl = session.execute(select(crawl_runs).where(crawl_runs.c.id == run)).one()
         with pytest.raises(ValueError, match="unknown health kinds"):
             record_run_health(
                 session, crawl, judged={"bogus"}, problems={}, checked_at=datetime.now(UTC)

@@ -30,9 +30,9 @@ RENDERS_TEMPLATES = {"report", "feed", "alert --dry-run"}
 # Commands that open no archive: the ORM and the models are for reading one.
 NO_ARCHIVE = {"sites": ["sites"], "config check": ["config", "check"]}
 FOR_AN_ARCHIVE = {"sqlalchemy.orm", "storage.models", "storage.repository"}
-# Read commands that query the tables without the ORM (storage.reading): `alert --dry-run` reads
-# the outbox with the session the sending alert shares.
-READS_TABLES = {"diff", "history", "search", "export", "report", "feed"}
+# Read commands that query the tables without the ORM (storage.reading, and storage.alerts for
+# the outbox, whose reads the sending alert runs with its session).
+READS_TABLES = {"diff", "history", "search", "export", "report", "feed", "alert --dry-run"}
 ARTICLE_URL = "http://lienminhhtx.example/tin-tuc-su-kien/hoi-nghi-1234.html"
 READ_COMMANDS = {
     "diff": ["diff"],

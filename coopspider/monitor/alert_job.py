@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
-from typing import Protocol
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any, Protocol
 
 from coopspider.config import NotifyTarget
 from coopspider.monitor.alert_digest import Digest, EventInput, HealthInput, build_digest
@@ -33,17 +31,11 @@ from coopspider.monitor.alert_health import RunFacts, RunHealth, judge_run
 from coopspider.monitor.alert_notify import notify
 from coopspider.monitor.alert_render import compose_message, preview, short_message, subject
 from coopspider.monitor.alert_send import DeliveryError, SmtpSettings, deliver
-from storage import (
-    AlertBatch,
-    AlertChannel,
-    ChangeEvent,
-    CrawlRun,
-    Database,
-    HealthIssue,
+from storage.alerts import (
+    OutboxChannel,
     articles_archived_before,
     batch_events,
     batch_health_issues,
-    channel_id,
     claim_batch,
     create_batch,
     dissolve_batch,
@@ -54,12 +46,20 @@ from storage import (
     open_issue_kinds,
     pending_batches,
     record_run_health,
+    register_channel,
     release_batch,
     runs_to_check,
     unbatched_events,
     unbatched_issues,
     versions_of_events,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+    from sqlalchemy.orm import Session
+
+    from storage.db import Database
+    from storage.reading import Reader
 
 # A claim older than this is taken over even if its process may live (another machine, a hang).
 CLAIM_TIMEOUT = timedelta(minutes=30)
@@ -238,7 +238,7 @@ def send_alerts(
         lock_outbox(session)
         now = datetime.now(UTC)
         for channel in channels:
-            channel_id(session, channel.key, channel.label, now=now)
+            register_channel(session, channel.key, channel.label, now=now)
     sent: list[SentMessage] = []
     failures: list[ChannelFailure] = []
     for channel in channels:
@@ -290,53 +290,50 @@ def _previews(
 ) -> list[str]:
     """Every message a real run would send now to each channel, rendered from what the archive
     holds: the pending batches it would take over, then a new batch with the health issues the
-    runs not examined yet would open. Nothing is written, so a read-only archive does."""
+    runs not examined yet would open. Nothing is written, so a read-only archive does; the tables
+    are read without the ORM."""
     previews = []
-    with database.session() as session:
+    with database.read() as connection:
         now = datetime.now(UTC)
-        would_open = _issues_health_would_open(session, site=site, now=now)
+        would_open = _issues_health_would_open(connection, site=site, now=now)
         for channel in channels:
-            known = known_channel(session, channel.key, channel.label, now=now)
+            known = known_channel(connection, channel.key, channel.label, now=now)
             # A channel never used (no id yet) has no pending batch.
-            pending = pending_batches(session, site=site, channel=known.id) if known.id else []
+            pending = pending_batches(connection, site=site, channel=known.id) if known.id else []
             digests = [
-                load_digest(session, batch.id) for batch in pending if _abandoned(batch, now)
+                load_digest(connection, batch.id) for batch in pending if _abandoned(batch, now)
             ]
-            digests += _new_digest(session, known, site, would_open)
+            digests += _new_digest(connection, known, site, would_open)
             previews += [channel.preview(digest, _message_id(settings), now) for digest in digests]
     return previews
 
 
 def _new_digest(
-    session: Session, channel: AlertChannel, site: str | None, would_open: list[HealthInput]
+    reader: Reader, channel: OutboxChannel, site: str | None, would_open: list[HealthInput]
 ) -> list[Digest]:
     """The digest a new batch of `channel` would have now, with the health issues `would_open`."""
-    events = unbatched_events(session, site=site, channel=channel)
+    events = unbatched_events(reader, site=site, channel=channel)
     health = [
-        _health_input(issue) for issue in unbatched_issues(session, site=site, channel=channel)
+        _health_input(issue) for issue in unbatched_issues(reader, site=site, channel=channel)
     ]
     health += would_open
-    return [_digest(session, events, health)] if events or health else []
+    return [_digest(reader, events, health)] if events or health else []
 
 
 def _next_batch(
     session: Session, settings: SmtpSettings, site: str | None, channel: Channel, owner: str
-) -> AlertBatch | None:
+) -> Row[Any] | None:
     """Claim the channel's oldest pending batch left behind, else a new batch of what is left."""
     lock_outbox(session)
     now = datetime.now(UTC)
     check_health(session, site=site, now=now)
-    channel_row = session.get(
-        AlertChannel, channel_id(session, channel.key, channel.label, now=now)
-    )
-    assert channel_row is not None
-    for batch in pending_batches(session, site=site, channel=channel_row.id):
+    registered = register_channel(session, channel.key, channel.label, now=now)
+    for batch in pending_batches(session, site=site, channel=registered.id):
         if _abandoned(batch, now):
-            claim_batch(session, batch, owner=owner, claimed_at=now)
-            return batch
+            return claim_batch(session, batch.id, owner=owner, claimed_at=now)
     return create_batch(
         session,
-        channel=channel_row,
+        channel=registered,
         site=site,
         owner=owner,
         created_at=now,
@@ -349,7 +346,7 @@ def _message_id(settings: SmtpSettings) -> str:
     return make_msgid("coopspider", domain=domain)
 
 
-def _abandoned(batch: AlertBatch, now: datetime) -> bool:
+def _abandoned(batch: Row[Any], now: datetime) -> bool:
     """Whether a pending batch is free to take: given back, claimed too long ago, or claimed by
     a process of this machine that no longer exists."""
     if batch.claimed_by is None or batch.claimed_at is None:
@@ -371,17 +368,17 @@ def _process_exists(pid: int) -> bool:
 
 
 def _judged_runs(
-    session: Session, *, site: str | None, now: datetime
-) -> list[tuple[CrawlRun, RunHealth]]:
-    """Every crawl run not examined yet, oldest first, with its health."""
+    reader: Reader, *, site: str | None, now: datetime
+) -> list[tuple[Row[Any], RunHealth]]:
+    """Every crawl run not examined yet (a row of crawl_runs), oldest first, with its health."""
     judged = []
-    for run in runs_to_check(session, site=site, stale_before=now - STALE_RUN_AFTER):
+    for run in runs_to_check(reader, site=site, stale_before=now - STALE_RUN_AFTER):
         facts = RunFacts(
             status=run.status,
             finish_reason=run.finish_reason,
             started_at=run.started_at,
             stats=run.stats or {},
-            archived_before=articles_archived_before(session, run.site, run.started_at),
+            archived_before=articles_archived_before(reader, run.site, run.started_at),
             stale=run.status == "running",
         )
         judged.append((run, judge_run(facts)))
@@ -397,12 +394,12 @@ def check_health(session: Session, *, site: str | None, now: datetime) -> None:
 
 
 def _issues_health_would_open(
-    session: Session, *, site: str | None, now: datetime
+    reader: Reader, *, site: str | None, now: datetime
 ) -> list[HealthInput]:
     """The issues `check_health` would open now, worked out without writing them."""
-    open_kinds = open_issue_kinds(session, site=site)
+    open_kinds = open_issue_kinds(reader, site=site)
     opened = []
-    for run, health in _judged_runs(session, site=site, now=now):
+    for run, health in _judged_runs(reader, site=site, now=now):
         still_open = open_kinds.setdefault(run.site, set())
         new, resolved = issue_changes(still_open, health.judged, health.problems)
         still_open.difference_update(resolved)
@@ -413,25 +410,25 @@ def _issues_health_would_open(
     return opened
 
 
-def load_digest(session: Session, batch_id: int) -> Digest:
+def load_digest(reader: Reader, batch_id: int) -> Digest:
     """The digest of one batch: its change events (with the new reports' text) and issues."""
-    health = [_health_input(issue) for issue in batch_health_issues(session, batch_id)]
-    return _digest(session, batch_events(session, batch_id), health)
+    health = [_health_input(issue) for issue in batch_health_issues(reader, batch_id)]
+    return _digest(reader, batch_events(reader, batch_id), health)
 
 
-def _health_input(issue: HealthIssue) -> HealthInput:
-    return HealthInput(issue.site, issue.kind, issue.details, issue.first_run.started_at)
+def _health_input(issue: Row[Any]) -> HealthInput:
+    return HealthInput(issue.site, issue.kind, issue.details, issue.first_run_started_at)
 
 
-def _digest(session: Session, events: list[ChangeEvent], health: list[HealthInput]) -> Digest:
+def _digest(reader: Reader, events: list[Row[Any]], health: list[HealthInput]) -> Digest:
     """The digest of change events (with the new reports' text) and health issues."""
-    versions = versions_of_events(session, [event for event in events if event.kind == "new"])
+    versions = versions_of_events(reader, [event for event in events if event.kind == "new"])
     inputs = [
         EventInput(
             site=event.site,
             kind=event.kind,
             details=event.details,
-            category=event.article.category if event.article else None,
+            category=event.category,
             text=versions[event.id].body if event.id in versions else None,
         )
         for event in events
