@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import NamedTuple
 
 from lxml import etree, html
@@ -76,11 +76,13 @@ class Block:
     centered: bool = False
     right_aligned: bool = False
     figcaption: bool = False
+    # The text without accents, lower case, for matching labels. Extraction reads it for nearly
+    # every line (the counter scans them all): folded when the block is made, with no lazy
+    # property to pay for on each first read (functools' takes a lock).
+    folded: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def folded(self) -> str:
-        """The text without accents, lower case, for matching labels."""
-        return fold_clean_line(self.text)  # `text` is a cleaned line
+    def __post_init__(self) -> None:
+        self.folded = fold_clean_line(self.text)  # `text` is a cleaned line
 
     @property
     def link_density(self) -> float:
