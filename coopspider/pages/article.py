@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypedDict, TypeVar, overload
 from urllib.parse import urljoin
 
 from lxml import etree, html
@@ -99,6 +98,37 @@ _NO_EVIDENCE = Evidence("none", "nothing on the page")
 _NOTHING = Found(None, _NO_EVIDENCE)
 
 
+_T = TypeVar("_T")
+
+
+class _cached_property(Generic[_T]):  # noqa: N801 (named after the decorator it replaces)
+    """`functools.cached_property` without its lock: Python 3.11 takes one on each first read
+    (3.12 dropped it), and a page reads some twenty of these. The value goes in the instance's
+    `__dict__`, where later reads find it without calling this."""
+
+    def __init__(self, compute: Callable[[ArticlePage], _T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, page: None, owner: type | None = None) -> _cached_property[_T]: ...
+
+    @overload
+    def __get__(self, page: ArticlePage, owner: type | None = None) -> _T: ...
+
+    def __get__(
+        self, page: ArticlePage | None, owner: type | None = None
+    ) -> _T | _cached_property[_T]:
+        if page is None:
+            return self
+        value = page.__dict__[self.name] = self.compute(page)
+        return value
+
+
 class ArticlePage:
     """Fields of one article page, read from its HTML and its URL (and its site's profile)."""
 
@@ -148,7 +178,7 @@ class ArticlePage:
 
     # -- metadata -------------------------------------------------------------------------------
 
-    @cached_property
+    @_cached_property
     def meta(self) -> dict[str, str]:
         """`<meta>` values by lower-case name or property, first one wins."""
         found: dict[str, str] = {}
@@ -159,7 +189,7 @@ class ArticlePage:
                 found.setdefault(key.lower(), content)
         return found
 
-    @cached_property
+    @_cached_property
     def json_ld(self) -> dict[str, Any]:
         """The first JSON-LD object of an article type, or {}."""
         for script in self.root.iter("script"):
@@ -178,7 +208,7 @@ class ArticlePage:
                     return node
         return {}
 
-    @cached_property
+    @_cached_property
     def _meta_titles(self) -> list[tuple[Evidence, str]]:
         """Titles the metadata gives, with where each came from."""
         candidates = [
@@ -208,7 +238,7 @@ class ArticlePage:
 
     # -- title ----------------------------------------------------------------------------------
 
-    @cached_property
+    @_cached_property
     def title_block(self) -> Block | None:
         """The block holding the headline: the profile's, else by meta, headings and position."""
         if selected := self._blocks_inside(self._selected("title")):
@@ -249,7 +279,7 @@ class ArticlePage:
             score -= _S.dated_title_penalty
         return score
 
-    @cached_property
+    @_cached_property
     def _text_mass_before(self) -> list[int]:
         """Entry i: the characters of the long, plain lines among the first i blocks."""
         totals = [0]
@@ -286,7 +316,7 @@ class ArticlePage:
         before = reversed(self.blocks[start : block.index])
         return [*after, *before]
 
-    @cached_property
+    @_cached_property
     def _title(self) -> tuple[str | None, Evidence]:
         block = self.title_block
         if block is not None and self.selectors.get("title") and self._selected("title"):
@@ -313,7 +343,7 @@ class ArticlePage:
             self._dates_seen[text] = None if dateless else parse_date(text, order=self.date_order)
         return self._dates_seen[text]
 
-    @cached_property
+    @_cached_property
     def date_block(self) -> Block | None:
         """The profile's dated element, else the dated line next to the title (labelled first)."""
         selected = self._blocks_inside(self._selected("date"))
@@ -348,7 +378,7 @@ class ArticlePage:
                 return when, str(raw), evidence
         return None
 
-    @cached_property
+    @_cached_property
     def found_date(self) -> FoundDate:
         """The publication date: the dated line by the title, made precise by agreeing metadata."""
         meta = self._meta_date()
@@ -383,7 +413,7 @@ class ArticlePage:
 
     # -- body -----------------------------------------------------------------------------------
 
-    @cached_property
+    @_cached_property
     def _run(self) -> list[Block]:
         """Blocks from the title to the first end of the article, furniture and chrome left out."""
         if self.title_block is None:
@@ -413,7 +443,7 @@ class ArticlePage:
             run.append(block)
         return run
 
-    @cached_property
+    @_cached_property
     def _container(self) -> html.HtmlElement | None:
         """The profile's body element, else the lowest element holding the long paragraphs of the
         run: the article's own text box."""
@@ -426,14 +456,14 @@ class ArticlePage:
             return None
         return _lowest_common_ancestor([b.element for b in long_blocks])
 
-    @cached_property
+    @_cached_property
     def _article_blocks(self) -> list[Block]:
         """The article's blocks: those of the run in its container, up to its closing byline."""
         blocks = self._run_in_container
         byline = self._closing_byline
         return blocks[: blocks.index(byline) + 1] if byline is not None else blocks
 
-    @cached_property
+    @_cached_property
     def _closing_byline(self) -> Block | None:
         """The author line that ends the article when related links, tags or boxes follow it
         inside the article's container: a short name line (or labelled author line) after the
@@ -467,7 +497,7 @@ class ArticlePage:
                     return False
         return False
 
-    @cached_property
+    @_cached_property
     def _run_in_container(self) -> list[Block]:
         """Run blocks inside the container, plus a lead printed between the title and it."""
         container = self._container
@@ -486,7 +516,7 @@ class ArticlePage:
                 chosen.append(block)
         return [b for b in chosen if b is not self.date_block]
 
-    @cached_property
+    @_cached_property
     def _captions(self) -> dict[int, str]:
         """Caption text by image position in `self.layout.images`."""
         captions: dict[int, str] = {}
@@ -530,7 +560,7 @@ class ArticlePage:
             return block
         return None
 
-    @cached_property
+    @_cached_property
     def _article_images(self) -> list[Image]:
         if self.selectors.get("images") and (selected := self._selected("images")):
             chosen = {e for element in selected for e in element.iter("img")}
@@ -555,7 +585,7 @@ class ArticlePage:
             and _within(image.element, region)
         ]
 
-    @cached_property
+    @_cached_property
     def _author_block(self) -> tuple[Block | None, str | None, Evidence]:
         """The author line: the profile's, else labelled anywhere near the article, else the
         short closing line."""
@@ -590,7 +620,7 @@ class ArticlePage:
                 return block, _strip_note(block.text), closing
         return None, None, _NO_EVIDENCE
 
-    @cached_property
+    @_cached_property
     def _author(self) -> tuple[str | None, Evidence]:
         """The printed author, the one the reader sees; the metadata's only when none is printed.
         Where the two differ, the evidence says what the metadata claims."""
@@ -605,7 +635,7 @@ class ArticlePage:
             return ld_author, Evidence("json-ld", "author")
         return None, _NO_EVIDENCE
 
-    @cached_property
+    @_cached_property
     def _json_ld_author(self) -> str | None:
         """The first author's name in the JSON-LD, when it reads as a person's name."""
         ld_author = self.json_ld.get("author")
@@ -621,7 +651,7 @@ class ArticlePage:
         """The author's name without prefixes such as `Tin, ảnh:`, or None."""
         return self._author[0]
 
-    @cached_property
+    @_cached_property
     def _paragraphs(self) -> list[str]:
         caption_texts = set(self._captions.values())
         author_block = self._author_block[0]
@@ -635,7 +665,7 @@ class ArticlePage:
         """The article's paragraphs: lead included; captions, author, date and chrome left out."""
         return list(self._paragraphs)
 
-    @cached_property
+    @_cached_property
     def _body(self) -> Found:
         paragraphs = self._paragraphs
         if not paragraphs:
@@ -655,7 +685,7 @@ class ArticlePage:
         """Plain text of the article, paragraphs separated by one blank line."""
         return self._body.value
 
-    @cached_property
+    @_cached_property
     def _summary(self) -> Found:
         if self._paragraphs:
             return Found(self._paragraphs[0], Evidence("structure", "first paragraph of the body"))
@@ -666,7 +696,7 @@ class ArticlePage:
         """The lead paragraph, else the page's description."""
         return self._summary.value
 
-    @cached_property
+    @_cached_property
     def _images(self) -> Found:
         images = [
             {
@@ -685,7 +715,7 @@ class ArticlePage:
         """In-article images as `{url, caption}`, URLs made absolute."""
         return [dict(image) for image in self._images.value]
 
-    @cached_property
+    @_cached_property
     def base_href(self) -> str:
         """The URL relative links resolve against: `<base href>` when the page sets a valid one."""
         base = self.root.find(".//base[@href]")
@@ -694,7 +724,7 @@ class ArticlePage:
 
     # -- counter --------------------------------------------------------------------------------
 
-    @cached_property
+    @_cached_property
     def _counter(self) -> tuple[Counter, Evidence]:
         if self.selectors.get("counter") and (widget := self._selected("counter")):
             # The widget is there: no number in it means a counter drawn by JavaScript, unknown.
@@ -715,7 +745,7 @@ class ArticlePage:
 
     # -- the one output -------------------------------------------------------------------------
 
-    @cached_property
+    @_cached_property
     def _found(self) -> dict[str, Found]:
         """Every field with the evidence that won, in ArticleFields' order: the one computation
         `to_item` and `explain` both read."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import NamedTuple
 
 from lxml import etree, html
@@ -76,11 +76,13 @@ class Block:
     centered: bool = False
     right_aligned: bool = False
     figcaption: bool = False
+    # The text without accents, lower case, for matching labels. Extraction reads it for nearly
+    # every line (the counter scans them all): folded when the block is made, with no lazy
+    # property to pay for on each first read (functools' takes a lock).
+    folded: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def folded(self) -> str:
-        """The text without accents, lower case, for matching labels."""
-        return fold_clean_line(self.text)  # `text` is a cleaned line
+    def __post_init__(self) -> None:
+        self.folded = fold_clean_line(self.text)  # `text` is a cleaned line
 
     @property
     def link_density(self) -> float:
@@ -169,15 +171,9 @@ def _is_small(element: etree._Element) -> bool:
     return False
 
 
-def _context_for(element: etree._Element, tag: str, parent: _Context, style: str) -> _Context:
-    """The context of the element's own text: its parent's unless the element changes it."""
-    align = (element.get("align") or "").lower() if tag != "table" else ""
-    role = (element.get("role") or "").lower()
-    if not (style or align or role) and tag not in _CONTEXT_TAGS:
-        return parent  # nothing here changes the context: share the parent's
-    if len(style) > _LONGEST_CACHED_STYLE:
-        return _child_context.__wrapped__(parent, tag, style, align, role)
-    return _child_context(parent, tag, style, align, role)
+# The attributes the walk reads. Most elements carry none of them (a `class`, an `href`), and one
+# look at the names costs less than asking lxml for each of the four.
+_READ_ATTRIBUTES = frozenset(("style", "hidden", "align", "role"))
 
 
 # A page repeats a handful of (context, tag, style) combinations on every link and paragraph,
@@ -268,32 +264,46 @@ def layout_of(root: html.HtmlElement) -> Layout:
     builder = _Builder()
     pieces = builder.pieces
     images = builder.layout.images
-    # One context per open element; None marks an element whose subtree is skipped.
-    contexts: list[_Context | None] = []
+    base = _Context()
+    # One context per open element, after the page's own; None marks an element whose subtree is
+    # skipped.
+    contexts: list[_Context | None] = [base]
     # The open block elements, innermost last: an element ends a line when it closes as the last.
     owners: list[html.HtmlElement] = []
-    base = _Context()
     # iterwalk runs in C and walks without recursion, so deeply nested pages cannot overflow.
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
         if event == "start":
             tag = element.tag  # lxml builds a new string on each read: read it once
             if not isinstance(tag, str):
-                tag = ""  # a comment or processing instruction
-            style = element.get("style") or ""  # read once for both uses
-            # Not rendered: an invisible element, or one hidden by its attribute or its style.
-            if (
-                not tag
-                or tag in _INVISIBLE
-                or element.get("hidden") is not None
-                or (style and _HIDDEN_STYLE.search(style))
-            ):
+                # A comment or processing instruction: nothing a reader sees.
                 walker.skip_subtree()
                 contexts.append(None)
                 continue
-            parent_context = contexts[-1] if contexts else base
+            names = element.keys()
+            if names and not _READ_ATTRIBUTES.isdisjoint(names):
+                style = element.get("style") or ""  # read once for both uses
+                hidden = element.get("hidden") is not None
+                # `<table align>` places the table itself and says nothing about its text.
+                align = (element.get("align") or "").lower() if tag != "table" else ""
+                role = (element.get("role") or "").lower()
+            else:
+                style = align = role = ""
+                hidden = False
+            # Not rendered: an invisible element, or one hidden by its attribute or its style.
+            if tag in _INVISIBLE or hidden or (style and _HIDDEN_STYLE.search(style)):
+                walker.skip_subtree()
+                contexts.append(None)
+                continue
+            parent_context = contexts[-1]
             assert parent_context is not None  # a skipped subtree yields no start events
-            context = _context_for(element, tag, parent_context, style)
+            # The context of the element's own text: its parent's unless the element changes it.
+            if not (style or align or role) and tag not in _CONTEXT_TAGS:
+                context = parent_context  # nothing here changes the context: share the parent's
+            elif len(style) > _LONGEST_CACHED_STYLE:
+                context = _child_context.__wrapped__(parent_context, tag, style, align, role)
+            else:
+                context = _child_context(parent_context, tag, style, align, role)
             contexts.append(context)
             if tag in _BLOCK:
                 if pieces:
@@ -325,7 +335,7 @@ def layout_of(root: html.HtmlElement) -> Layout:
                 owners.pop()
                 builder.owner = owners[-1] if owners else None
             if tail := element.tail:
-                around = contexts[-1] if contexts else base
+                around = contexts[-1]
                 assert around is not None  # the parent of a walked element was walked
                 pieces.append((tail, around))
     builder.flush()

@@ -39,6 +39,12 @@ _KIND.update({label: "other" for label in _OTHER_LABELS})
 _LABEL = re.compile(
     r"(?<![a-z])(" + "|".join(sorted(map(re.escape, _KIND), key=len, reverse=True)) + r")(?![a-z])"
 )
+# Every total and online label holds one of these words (checked below). A line that holds none
+# of them can give neither number (the other labels' numbers are never kept), so most lines are
+# spared the label pattern, an alternation tried at every position: a substring test is far cheaper.
+_COUNTED_WORDS = ("truy", "tong", "online", "tuyen")
+if not all(any(w in label for w in _COUNTED_WORDS) for label, k in _KIND.items() if k != "other"):
+    raise AssertionError("a total or online label holds none of _COUNTED_WORDS")
 # A number: digits with optional thousands separators, not part of a date, a time or a word.
 _NUMBER_TEXT = r"(?<![\d/.,])(\d{1,3}(?:[., ]\d{3})+|\d+)(?![\w/:]|[.,]\d)"
 _NUMBER = re.compile(_NUMBER_TEXT)
@@ -67,6 +73,11 @@ def counter_in_folded_lines(folded: list[str]) -> Counter:
     """`parse_counter` on lines already folded (see `coopspider.text.fold_keeping_offsets`)."""
     values: dict[str, int] = {}
     for number, line in enumerate(folded):
+        for word in _COUNTED_WORDS:
+            if word in line:
+                break
+        else:
+            continue  # neither a total nor an online label
         pairs = _counter_line(line)
         if pairs is None:
             continue
